@@ -1,0 +1,225 @@
+//! Reward rules and the integer maths of rewards and their reversal.
+//!
+//! All amounts are `i64` minor units (cents). Percentages round half away from
+//! zero to the nearest minor unit, computed in `i128` so no sale can overflow.
+
+use crate::ValidationError;
+
+/// Largest amount accepted anywhere (10^15 minor units), far below `i64::MAX`
+/// so sums of many amounts cannot overflow either.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+/// When a fixed reward is earned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "server", serde(rename_all = "snake_case"))]
+pub enum Trigger {
+    Signup,
+    Sale,
+}
+
+/// A reward in money: a share of each sale, or a fixed amount per signup or sale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "server", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
+pub enum RewardRule {
+    Percent { percent: u8 },
+    Fixed { amount: i64, on: Trigger },
+}
+
+/// What the referred friend gets: money like the referrer, or a coupon the
+/// merchant honours (shown to the friend, not paid out by Edgeref).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "server", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
+pub enum FriendReward {
+    Percent { percent: u8 },
+    Fixed { amount: i64, on: Trigger },
+    Coupon { code: String, description: String },
+}
+
+/// A program's rewards. Default: referrer earns 10 % of each sale, friend nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "server", serde(deny_unknown_fields))]
+pub struct RewardRules {
+    pub referrer: RewardRule,
+    pub friend: Option<FriendReward>,
+}
+
+impl Default for RewardRules {
+    fn default() -> Self {
+        Self { referrer: RewardRule::Percent { percent: 10 }, friend: None }
+    }
+}
+
+impl RewardRule {
+    pub fn validate(&self, field: &'static str) -> Result<(), ValidationError> {
+        match *self {
+            Self::Percent { percent } if percent > 100 => Err(ValidationError::new(field, "percent must be 0 to 100")),
+            Self::Fixed { amount, .. } if !(0..=MAX_AMOUNT).contains(&amount) => {
+                Err(ValidationError::new(field, "amount must be 0 to 10^15 minor units"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The reward for one sale of `amount` minor units.
+    ///
+    /// ```
+    /// use edgeref_shared::reward::{RewardRule, Trigger};
+    /// assert_eq!(RewardRule::Percent { percent: 10 }.for_sale(1_999), 200); // 199.9 rounds up
+    /// assert_eq!(RewardRule::Fixed { amount: 500, on: Trigger::Signup }.for_sale(1_999), 0);
+    /// ```
+    pub fn for_sale(&self, amount: i64) -> i64 {
+        match *self {
+            Self::Percent { percent } => share(amount, percent as i64, 100),
+            Self::Fixed { amount: fixed, on: Trigger::Sale } => fixed,
+            Self::Fixed { on: Trigger::Signup, .. } => 0,
+        }
+    }
+
+    /// The reward for a referred signup.
+    pub fn for_signup(&self) -> i64 {
+        match *self {
+            Self::Fixed { amount, on: Trigger::Signup } => amount,
+            _ => 0,
+        }
+    }
+}
+
+impl FriendReward {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        match self {
+            Self::Percent { percent } => RewardRule::Percent { percent: *percent }.validate("rewards.friend"),
+            Self::Fixed { amount, on } => RewardRule::Fixed { amount: *amount, on: *on }.validate("rewards.friend"),
+            Self::Coupon { code, description } => {
+                if code.trim().is_empty() || code.len() > 64 || description.len() > 500 {
+                    Err(ValidationError::new("rewards.friend", "coupon needs a code (≤ 64) and a description (≤ 500)"))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+impl RewardRules {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.referrer.validate("rewards.referrer")?;
+        self.friend.as_ref().map_or(Ok(()), FriendReward::validate)
+    }
+}
+
+/// How much of `reward` a refund reverses, given how much of the sale had been
+/// refunded before and after it. Working on cumulative shares means any series
+/// of partial refunds adding up to the sale reverses exactly the whole reward.
+///
+/// ```
+/// use edgeref_shared::reward::reversal;
+/// // A 1000 sale earned 100; refunding it in three parts reverses 100 in total.
+/// let parts = [reversal(100, 1000, 0, 333), reversal(100, 1000, 333, 666), reversal(100, 1000, 666, 1000)];
+/// assert_eq!(parts.iter().sum::<i64>(), 100);
+/// ```
+pub fn reversal(reward: i64, sale_amount: i64, refunded_before: i64, refunded_after: i64) -> i64 {
+    if sale_amount <= 0 {
+        return 0;
+    }
+    let clamp = |r: i64| r.clamp(0, sale_amount);
+    share(reward, clamp(refunded_after), sale_amount) - share(reward, clamp(refunded_before), sale_amount)
+}
+
+/// `value * num / den`, rounded half away from zero, in `i128`.
+fn share(value: i64, num: i64, den: i64) -> i64 {
+    let p = value as i128 * num as i128;
+    let d = den as i128;
+    let q = (p.abs() * 2 + d) / (2 * d);
+    (q * p.signum()) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn percent_rounding_is_half_away_from_zero() {
+        let ten = RewardRule::Percent { percent: 10 };
+        assert_eq!(ten.for_sale(1_994), 199);
+        assert_eq!(ten.for_sale(1_995), 200);
+        assert_eq!(ten.for_sale(5), 1);
+        assert_eq!(ten.for_sale(4), 0);
+        assert_eq!(RewardRule::Percent { percent: 100 }.for_sale(MAX_AMOUNT), MAX_AMOUNT);
+        assert_eq!(RewardRule::Percent { percent: 0 }.for_sale(1_000), 0);
+        assert_eq!(share(-15, 1, 10), -2);
+    }
+
+    #[test]
+    fn fixed_rewards_follow_their_trigger() {
+        let on_sale = RewardRule::Fixed { amount: 500, on: Trigger::Sale };
+        let on_signup = RewardRule::Fixed { amount: 500, on: Trigger::Signup };
+        assert_eq!((on_sale.for_sale(1), on_sale.for_signup()), (500, 0));
+        assert_eq!((on_signup.for_sale(1), on_signup.for_signup()), (0, 500));
+    }
+
+    #[test]
+    fn validation() {
+        assert!(RewardRule::Percent { percent: 101 }.validate("r").is_err());
+        assert!(RewardRule::Fixed { amount: -1, on: Trigger::Sale }.validate("r").is_err());
+        assert!(RewardRule::Fixed { amount: MAX_AMOUNT + 1, on: Trigger::Sale }.validate("r").is_err());
+        assert!(RewardRules::default().validate().is_ok());
+        let bad_coupon = RewardRules { friend: Some(FriendReward::Coupon { code: " ".into(), description: String::new() }), ..Default::default() };
+        assert_eq!(bad_coupon.validate().unwrap_err().field, "rewards.friend");
+    }
+
+    #[test]
+    #[cfg(feature = "server")]
+    fn json_shapes() {
+        let rules: RewardRules = serde_json::from_str(
+            r#"{"referrer":{"type":"fixed","amount":500,"on":"signup"},"friend":{"type":"coupon","code":"FRIEND10","description":"10% off"}}"#,
+        )
+        .unwrap();
+        assert_eq!(rules.referrer, RewardRule::Fixed { amount: 500, on: Trigger::Signup });
+        assert_eq!(
+            serde_json::to_value(RewardRules::default()).unwrap(),
+            serde_json::json!({"referrer": {"type": "percent", "percent": 10}, "friend": null})
+        );
+        assert!(serde_json::from_str::<RewardRule>(r#"{"type":"percent","percent":10,"x":1}"#).is_err());
+    }
+
+    #[test]
+    fn full_refund_reverses_everything() {
+        assert_eq!(reversal(200, 1_999, 0, 1_999), 200);
+        assert_eq!(reversal(200, 1_999, 0, 5_000), 200, "over-refunds are capped");
+        assert_eq!(reversal(200, 0, 0, 10), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn reward_never_exceeds_sale(amount in 0..=MAX_AMOUNT, percent in 0u8..=100) {
+            let r = RewardRule::Percent { percent }.for_sale(amount);
+            prop_assert!(r >= 0 && r <= amount);
+        }
+
+        #[test]
+        fn partial_refunds_sum_to_the_reward(
+            amount in 1i64..=10_000_000,
+            percent in 0u8..=100,
+            cuts in proptest::collection::vec(0.0f64..1.0, 0..6),
+        ) {
+            let reward = RewardRule::Percent { percent }.for_sale(amount);
+            let mut points: Vec<i64> = cuts.iter().map(|c| (*c * amount as f64) as i64).collect();
+            points.sort();
+            points.push(amount);
+            let mut before = 0;
+            let mut total = 0;
+            for after in points {
+                let part = reversal(reward, amount, before, after);
+                prop_assert!(part >= 0);
+                total += part;
+                before = after;
+            }
+            prop_assert_eq!(total, reward);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Webhook signatures: Standard Webhooks (what Edgeref sends) and Stripe's
+//! `Stripe-Signature` (what Edgeref receives). Both HMAC-SHA256 over the raw body.
+
+use crate::apikey::{constant_time_eq, hex};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// How far a signed timestamp may be from now, both specs' default (5 minutes).
+pub const TOLERANCE_SECS: i64 = 300;
+pub const SECRET_PREFIX: &str = "whsec_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureError {
+    /// The secret is not `whsec_` + base64.
+    BadSecret,
+    /// A header is missing or not in the spec's format.
+    MalformedHeader,
+    /// The timestamp is outside the tolerance window (replay protection).
+    TimestampOutOfTolerance,
+    /// No signature in the header matches.
+    Mismatch,
+}
+
+/// A new endpoint secret from 24 bytes of CSPRNG output: `whsec_` + base64.
+pub fn new_secret(random: &[u8; 24]) -> String {
+    format!("{SECRET_PREFIX}{}", STANDARD.encode(random))
+}
+
+fn secret_key(secret: &str) -> Result<Vec<u8>, SignatureError> {
+    STANDARD.decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret)).map_err(|_| SignatureError::BadSecret)
+}
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    parts.iter().for_each(|p| mac.update(p));
+    mac.finalize().into_bytes().into()
+}
+
+/// The `webhook-signature` value for a message: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`.
+///
+/// ```
+/// use edgeref_shared::signature::sign_webhook;
+/// // The Standard Webhooks specification's test vector.
+/// let sig = sign_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+///                        1614265330, br#"{"test": 2432232314}"#).unwrap();
+/// assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+/// ```
+pub fn sign_webhook(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<String, SignatureError> {
+    let key = secret_key(secret)?;
+    let ts = timestamp.to_string();
+    let mac = hmac(&key, &[msg_id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+    Ok(format!("v1,{}", STANDARD.encode(mac)))
+}
+
+/// Verifies a Standard Webhooks message as a receiver would: timestamp within
+/// tolerance and any of the space-separated `v1,` signatures matching.
+pub fn verify_webhook(
+    secret: &str,
+    msg_id: &str,
+    timestamp: &str,
+    signatures: &str,
+    body: &[u8],
+    now_secs: i64,
+) -> Result<(), SignatureError> {
+    let ts: i64 = timestamp.parse().map_err(|_| SignatureError::MalformedHeader)?;
+    if (now_secs - ts).abs() > TOLERANCE_SECS {
+        return Err(SignatureError::TimestampOutOfTolerance);
+    }
+    let expected = sign_webhook(secret, msg_id, ts, body)?;
+    let found = signatures
+        .split(' ')
+        .filter(|s| s.starts_with("v1,"))
+        .any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes()));
+    found.then_some(()).ok_or(SignatureError::Mismatch)
+}
+
+/// The `Stripe-Signature` header Stripe would send (`t=…,v1=hex`); for tests and fakes.
+pub fn sign_stripe(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let ts = timestamp.to_string();
+    format!("t={ts},v1={}", hex(&hmac(secret.as_bytes(), &[ts.as_bytes(), b".", body])))
+}
+
+/// Verifies a `Stripe-Signature` header over the raw body: Stripe keys the
+/// HMAC with the whole `whsec_…` string, signs `"{t}.{body}"`, and may send
+/// several `v1` signatures while secrets roll. Returns the signed timestamp.
+///
+/// ```
+/// use edgeref_shared::signature::{sign_stripe, verify_stripe};
+/// let header = sign_stripe("whsec_test", 1_700_000_000, b"{}");
+/// assert_eq!(verify_stripe("whsec_test", &header, b"{}", 1_700_000_100), Ok(1_700_000_000));
+/// assert!(verify_stripe("whsec_other", &header, b"{}", 1_700_000_100).is_err());
+/// ```
+pub fn verify_stripe(secret: &str, header: &str, body: &[u8], now_secs: i64) -> Result<i64, SignatureError> {
+    let mut ts = None;
+    let mut v1 = Vec::new();
+    for item in header.split(',') {
+        match item.trim().split_once('=') {
+            Some(("t", t)) => ts = Some(t.parse::<i64>().map_err(|_| SignatureError::MalformedHeader)?),
+            Some(("v1", s)) => v1.push(s),
+            _ => {}
+        }
+    }
+    let ts = ts.ok_or(SignatureError::MalformedHeader)?;
+    if v1.is_empty() {
+        return Err(SignatureError::MalformedHeader);
+    }
+    if (now_secs - ts).abs() > TOLERANCE_SECS {
+        return Err(SignatureError::TimestampOutOfTolerance);
+    }
+    let expected = hex(&hmac(secret.as_bytes(), &[ts.to_string().as_bytes(), b".", body]));
+    v1.iter()
+        .any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes()))
+        .then_some(ts)
+        .ok_or(SignatureError::Mismatch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const BODY: &[u8] = br#"{"test": 2432232314}"#;
+    const TS: i64 = 1614265330;
+
+    #[test]
+    fn standard_webhooks_vector_verifies() {
+        let sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+        assert_eq!(verify_webhook(SECRET, ID, "1614265330", sig, BODY, TS), Ok(()));
+        // Several signatures (secret rotation): any one matching is enough.
+        let many = format!("v1,bm90IGl0 {sig} v2,ignored");
+        assert_eq!(verify_webhook(SECRET, ID, "1614265330", &many, BODY, TS + 299), Ok(()));
+        assert_eq!(verify_webhook(SECRET, ID, "1614265330", sig, b"{}", TS), Err(SignatureError::Mismatch));
+        assert_eq!(verify_webhook(SECRET, "msg_other", "1614265330", sig, BODY, TS), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_webhook(SECRET, ID, "1614265330", sig, BODY, TS + 301),
+            Err(SignatureError::TimestampOutOfTolerance)
+        );
+        assert_eq!(verify_webhook(SECRET, ID, "soon", sig, BODY, TS), Err(SignatureError::MalformedHeader));
+        assert_eq!(sign_webhook("whsec_***", ID, TS, BODY), Err(SignatureError::BadSecret));
+    }
+
+    #[test]
+    fn stripe_vector_verifies() {
+        // HMAC-SHA256("whsec_test_secret", "1700000000.{...}") computed independently.
+        let body = br#"{"id":"evt_1","object":"event"}"#;
+        let header = "t=1700000000,v1=0c8670ed117751cc551a20e35839447075c42800ea3cf3e8a2fbda99cd1e6edd";
+        assert_eq!(sign_stripe("whsec_test_secret", 1_700_000_000, body), header);
+        assert_eq!(verify_stripe("whsec_test_secret", header, body, 1_700_000_000), Ok(1_700_000_000));
+        let rolled = format!("t=1700000000,v1=deadbeef,{},v0=abc", &header[13..]);
+        assert_eq!(verify_stripe("whsec_test_secret", &rolled, body, 1_700_000_000), Ok(1_700_000_000));
+        assert_eq!(verify_stripe("whsec_test_secret", header, b"{}", 1_700_000_000), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_stripe("whsec_test_secret", header, body, 1_700_000_301),
+            Err(SignatureError::TimestampOutOfTolerance)
+        );
+        for bad in ["", "v1=abc", "t=1700000000", "t=x,v1=abc"] {
+            assert_eq!(verify_stripe("whsec_test_secret", bad, body, 1_700_000_000), Err(SignatureError::MalformedHeader), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn webhook_sign_then_verify(random in any::<[u8; 24]>(), id in "msg_[a-zA-Z0-9]{1,24}", ts in 0i64..4_000_000_000, body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let secret = new_secret(&random);
+            let sig = sign_webhook(&secret, &id, ts, &body).unwrap();
+            prop_assert_eq!(verify_webhook(&secret, &id, &ts.to_string(), &sig, &body, ts), Ok(()));
+            let mut tampered = body.clone();
+            tampered.push(b' ');
+            prop_assert_eq!(verify_webhook(&secret, &id, &ts.to_string(), &sig, &tampered, ts), Err(SignatureError::Mismatch));
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! A program's tracking settings: how links look and how long a referral sticks.
+
+use crate::code::is_code_byte;
+use crate::ValidationError;
+
+/// Where the code sits in a referral link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "server", serde(rename_all = "snake_case"))]
+pub enum LinkFormat {
+    /// `https://site/?ref=CODE`
+    #[default]
+    Query,
+    /// `https://site/ref/CODE`
+    Path,
+}
+
+/// Which click wins when a visitor follows more than one referral link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "server", serde(rename_all = "snake_case"))]
+pub enum Attribution {
+    #[default]
+    LastClick,
+    FirstClick,
+}
+
+/// How long the referral cookie lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieLifetime {
+    /// 1..=3650 days from the click.
+    Days(u16),
+    /// As long as browsers allow (400 days), renewed on every visit.
+    Lifetime,
+}
+
+pub const MAX_COOKIE_DAYS: u16 = 3650;
+
+impl CookieLifetime {
+    /// `None` is lifetime, as in the API's `"cookie_days": null`.
+    pub fn from_days(days: Option<i64>) -> Result<Self, ValidationError> {
+        match days {
+            None => Ok(Self::Lifetime),
+            Some(d) if (1..=MAX_COOKIE_DAYS as i64).contains(&d) => Ok(Self::Days(d as u16)),
+            Some(_) => Err(ValidationError::new("cookie_days", "must be 1 to 3650 days, or null for lifetime")),
+        }
+    }
+
+    pub fn days(self) -> Option<u16> {
+        match self {
+            Self::Days(d) => Some(d),
+            Self::Lifetime => None,
+        }
+    }
+}
+
+/// The query parameter or path segment that carries the code: 1–32 of `[A-Za-z0-9_-]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamName(String);
+
+impl ParamName {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        if input.is_empty() || input.len() > 32 || !input.bytes().all(is_code_byte) {
+            return Err(ValidationError::new("param", "must be 1 to 32 of A-Z, a-z, 0-9, '-' and '_'"));
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for ParamName {
+    fn default() -> Self {
+        Self("ref".to_owned())
+    }
+}
+
+/// Everything the snippet needs to find, keep and report a referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingSettings {
+    pub link_format: LinkFormat,
+    pub param: ParamName,
+    pub cookie: CookieLifetime,
+    pub attribution: Attribution,
+}
+
+impl Default for TrackingSettings {
+    /// `?ref=CODE`, 30-day cookie, last click wins: what Partnero and Rewardful start with.
+    fn default() -> Self {
+        Self {
+            link_format: LinkFormat::Query,
+            param: ParamName::default(),
+            cookie: CookieLifetime::Days(30),
+            attribution: Attribution::LastClick,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+mod json {
+    //! The API's shape: `{"link_format", "param", "cookie_days", "attribution"}`,
+    //! validated on the way in so an invalid setting never reaches storage.
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Wire {
+        link_format: LinkFormat,
+        param: String,
+        cookie_days: Option<i64>,
+        attribution: Attribution,
+    }
+
+    impl Serialize for TrackingSettings {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Wire {
+                link_format: self.link_format,
+                param: self.param.0.clone(),
+                cookie_days: self.cookie.days().map(i64::from),
+                attribution: self.attribution,
+            }
+            .serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for TrackingSettings {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let w = Wire::deserialize(d)?;
+            Ok(Self {
+                link_format: w.link_format,
+                param: ParamName::parse(&w.param).map_err(serde::de::Error::custom)?,
+                cookie: CookieLifetime::from_days(w.cookie_days).map_err(serde::de::Error::custom)?,
+                attribution: w.attribution,
+            })
+        }
+    }
+
+    /// A partial update, as sent to `PATCH /v1/programs/{id}`: absent fields keep their value.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct TrackingPatch {
+        pub link_format: Option<LinkFormat>,
+        pub param: Option<String>,
+        /// `Some(None)` is an explicit `null`: lifetime.
+        #[serde(default, deserialize_with = "explicit_null")]
+        pub cookie_days: Option<Option<i64>>,
+        pub attribution: Option<Attribution>,
+    }
+
+    fn explicit_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+        Option::<i64>::deserialize(d).map(Some)
+    }
+
+    impl TrackingSettings {
+        /// Applies a patch, validating each present field; on error nothing changes.
+        pub fn patched(&self, patch: &TrackingPatch) -> Result<Self, ValidationError> {
+            let mut next = self.clone();
+            if let Some(f) = patch.link_format {
+                next.link_format = f;
+            }
+            if let Some(p) = &patch.param {
+                next.param = ParamName::parse(p)?;
+            }
+            if let Some(days) = patch.cookie_days {
+                next.cookie = CookieLifetime::from_days(days)?;
+            }
+            if let Some(a) = patch.attribution {
+                next.attribution = a;
+            }
+            Ok(next)
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+pub use json::TrackingPatch;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn cookie_days_bounds() {
+        assert_eq!(CookieLifetime::from_days(None), Ok(CookieLifetime::Lifetime));
+        assert_eq!(CookieLifetime::from_days(Some(1)), Ok(CookieLifetime::Days(1)));
+        assert_eq!(CookieLifetime::from_days(Some(3650)), Ok(CookieLifetime::Days(3650)));
+        for bad in [0, -1, 3651, i64::MAX, i64::MIN] {
+            assert_eq!(CookieLifetime::from_days(Some(bad)).unwrap_err().field, "cookie_days");
+        }
+    }
+
+    #[test]
+    fn param_names() {
+        for ok in ["ref", "a", "via", "REF_code-1", &"x".repeat(32)] {
+            assert!(ParamName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a=b", "ä", "a/b", &"x".repeat(33)] {
+            assert_eq!(ParamName::parse(bad).unwrap_err().field, "param", "{bad}");
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "server")]
+    fn json_round_trip_and_validation() {
+        let s: TrackingSettings = serde_json::from_str(
+            r#"{"link_format":"path","param":"a","cookie_days":null,"attribution":"first_click"}"#,
+        )
+        .unwrap();
+        assert_eq!(s.link_format, LinkFormat::Path);
+        assert_eq!(s.cookie, CookieLifetime::Lifetime);
+        assert_eq!(s.attribution, Attribution::FirstClick);
+        let back = serde_json::to_value(&s).unwrap();
+        assert_eq!(back["cookie_days"], serde_json::Value::Null);
+        assert_eq!(serde_json::from_value::<TrackingSettings>(back).unwrap(), s);
+        let defaults = serde_json::to_value(TrackingSettings::default()).unwrap();
+        assert_eq!(defaults, serde_json::json!({"link_format":"query","param":"ref","cookie_days":30,"attribution":"last_click"}));
+        assert!(serde_json::from_str::<TrackingSettings>(
+            r#"{"link_format":"query","param":"a b","cookie_days":3,"attribution":"last_click"}"#
+        )
+        .is_err());
+    }
+
+    #[test]
+    #[cfg(feature = "server")]
+    fn patch_applies_present_fields_only() {
+        let base = TrackingSettings::default();
+        let p: TrackingPatch = serde_json::from_str(r#"{"cookie_days":null}"#).unwrap();
+        let next = base.patched(&p).unwrap();
+        assert_eq!(next.cookie, CookieLifetime::Lifetime);
+        assert_eq!(next.param, base.param);
+        let p: TrackingPatch = serde_json::from_str(r#"{"param":"a","link_format":"path"}"#).unwrap();
+        let next = base.patched(&p).unwrap();
+        assert_eq!((next.param.as_str(), next.link_format, next.cookie), ("a", LinkFormat::Path, CookieLifetime::Days(30)));
+        let p: TrackingPatch = serde_json::from_str(r#"{"cookie_days":0}"#).unwrap();
+        assert_eq!(base.patched(&p).unwrap_err().field, "cookie_days");
+        assert!(serde_json::from_str::<TrackingPatch>(r#"{"nope":1}"#).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn param_name_accepts_exactly_its_charset(s in "\\PC{0,40}") {
+            let ok = (1..=32).contains(&s.len()) && s.bytes().all(is_code_byte);
+            prop_assert_eq!(ParamName::parse(&s).is_ok(), ok);
+        }
+    }
+}
