@@ -5,6 +5,9 @@ use crate::tracking::{Attribution, CookieLifetime, TrackingSettings};
 use crate::ReferralCode;
 
 pub const NAME: &str = "edgeref_ref";
+/// Companion cookie holding the id of the visit that set `edgeref_ref`, so a
+/// signup can name its visit and the Worker can check the window.
+pub const VISIT_NAME: &str = "edgeref_vid";
 const DAY_SECS: u32 = 86_400;
 /// Browsers cap cookie lifetime at 400 days (RFC 6265bis), so "lifetime" is 400
 /// days renewed on every visit.
@@ -61,12 +64,16 @@ pub fn decide(existing: Option<&ReferralCode>, from_url: Option<&ReferralCode>, 
 ///            "edgeref_ref=abc; Max-Age=86400; Path=/; SameSite=Lax; Secure");
 /// ```
 pub fn set_string(code: &ReferralCode, lifetime: CookieLifetime, secure: bool, domain: Option<&str>) -> String {
+    named_string(NAME, code.as_str(), max_age_secs(lifetime), secure, domain)
+}
+
+/// Any of our cookies with the flags `set_string` documents; Max-Age 0 deletes it.
+pub fn named_string(name: &str, value: &str, max_age: u32, secure: bool, domain: Option<&str>) -> String {
     let mut s = String::with_capacity(96);
-    s.push_str(NAME);
-    s.push('=');
-    s.push_str(code.as_str());
-    s.push_str("; Max-Age=");
-    push_u32(&mut s, max_age_secs(lifetime));
+    for part in [name, "=", value, "; Max-Age="] {
+        s.push_str(part);
+    }
+    push_u32(&mut s, max_age);
     s.push_str("; Path=/; SameSite=Lax");
     if let Some(d) = domain {
         s.push_str("; Domain=");
@@ -78,23 +85,19 @@ pub fn set_string(code: &ReferralCode, lifetime: CookieLifetime, secure: bool, d
     s
 }
 
-/// The string that deletes the cookie (used when the Worker says a code is invalid).
-pub fn delete_string(domain: Option<&str>) -> String {
-    let mut s = String::from("edgeref_ref=; Max-Age=0; Path=/; SameSite=Lax");
-    if let Some(d) = domain {
-        s.push_str("; Domain=");
-        s.push_str(d);
-    }
-    s
+/// The string that deletes a cookie of ours (used when the Worker says a code is invalid).
+pub fn delete_string(name: &str, domain: Option<&str>) -> String {
+    named_string(name, "", 0, false, domain)
 }
 
 /// Reads our cookie out of a `document.cookie` / `Cookie` header string.
 pub fn read(cookie_header: &str) -> Option<ReferralCode> {
-    cookie_header
-        .split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == NAME)
-        .and_then(|(_, v)| ReferralCode::parse(v).ok())
+    read_named(cookie_header, NAME).and_then(|v| ReferralCode::parse(v).ok())
+}
+
+/// The raw value of one cookie in a `document.cookie` / `Cookie` header string.
+pub fn read_named<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').filter_map(|kv| kv.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
 }
 
 /// The domain to share the cookie on when the site is `www.` or another
@@ -179,7 +182,8 @@ mod tests {
             set_string(&c("abc"), Lifetime, true, Some("example.com")),
             "edgeref_ref=abc; Max-Age=34560000; Path=/; SameSite=Lax; Domain=example.com; Secure"
         );
-        assert_eq!(delete_string(None), "edgeref_ref=; Max-Age=0; Path=/; SameSite=Lax");
+        assert_eq!(delete_string(NAME, None), "edgeref_ref=; Max-Age=0; Path=/; SameSite=Lax");
+        assert_eq!(read_named("edgeref_vid=v_1; edgeref_ref=a", VISIT_NAME), Some("v_1"));
         assert_eq!(read("a=1; edgeref_ref=XyZ; b=2"), Some(c("xyz")));
         assert_eq!(read("edgeref_ref="), None);
         assert_eq!(read("xedgeref_ref=abc"), None);

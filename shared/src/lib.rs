@@ -19,7 +19,9 @@ pub mod code;
 pub mod cookie;
 pub mod error;
 pub mod link;
+pub mod origin;
 pub mod reward;
+pub mod time;
 pub mod tracking;
 pub mod validate;
 

@@ -1,0 +1,93 @@
+//! Public identifiers and the referral-code index the visit path reads.
+//!
+//! `code:{program_id}:{code}` in KV maps a code to its referring customer's key,
+//! so validating a visit costs no D1 read. D1 stays the source of truth: a KV
+//! miss falls back to it (and repairs KV).
+
+use crate::error::{ApiError, ApiResult};
+use crate::programs::store::kv;
+use crate::{db, ids, sql};
+use edgeref_shared::code::{ReferralCode, MAX_GENERATION_ATTEMPTS};
+use serde::Deserialize;
+use worker::{D1Database, Env};
+
+/// A program's public id, as used in `/s/{public_id}.js`: 12 lowercase base32 characters.
+pub fn public_id() -> String {
+    ids::new_id("p")[2..14].to_owned()
+}
+
+/// A fresh random referral code (the caller retries on a collision).
+pub fn generate() -> ReferralCode {
+    loop {
+        if let Some(code) = ReferralCode::generate(&ids::random::<16>()) {
+            return code;
+        }
+    }
+}
+
+/// Calls `attempt` with fresh codes until it does not collide, at most
+/// `MAX_GENERATION_ATTEMPTS` times (the shared crate's retry contract).
+pub async fn with_unique_code<T, F, Fut>(mut attempt: F) -> ApiResult<T>
+where
+    F: FnMut(ReferralCode) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<T>>,
+{
+    for _ in 0..MAX_GENERATION_ATTEMPTS {
+        match attempt(generate()).await {
+            Err(e) if e.status == 409 && e.message.contains("referral_code") => continue,
+            other => return other,
+        }
+    }
+    Err(ApiError::unavailable("referral code", "no unique code after retries"))
+}
+
+fn kv_key(program_id: &str, code: &str) -> String {
+    format!("code:{program_id}:{code}")
+}
+
+pub async fn remember(env: &Env, program_id: &str, code: &str, customer_key: &str) -> ApiResult<()> {
+    kv(env)?.put(&kv_key(program_id, code), customer_key)?.execute().await.map_err(|e| ApiError::unavailable("kv put", e))
+}
+
+pub async fn forget(env: &Env, program_id: &str, code: &str) -> ApiResult<()> {
+    kv(env)?.delete(&kv_key(program_id, code)).await.map_err(|e| ApiError::unavailable("kv delete", e))
+}
+
+/// Deletes every code of a program from KV (after the program is deleted).
+pub async fn forget_program(env: &Env, program_id: &str) -> ApiResult<()> {
+    let store = kv(env)?;
+    let prefix = format!("code:{program_id}:");
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut list = store.list().prefix(prefix.clone());
+        if let Some(c) = cursor.take() {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await.map_err(|e| ApiError::unavailable("kv list", e))?;
+        for key in &page.keys {
+            store.delete(&key.name).await.map_err(|e| ApiError::unavailable("kv delete", e))?;
+        }
+        match page.cursor.filter(|_| !page.list_complete) {
+            Some(c) => cursor = Some(c),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The referring customer's key for a code: KV first, D1 on a miss.
+pub async fn owner_of(env: &Env, db: &D1Database, program_id: &str, code: &ReferralCode) -> ApiResult<Option<String>> {
+    let store = kv(env)?;
+    if let Some(key) = store.get(&kv_key(program_id, code.as_str())).text().await.map_err(|e| ApiError::unavailable("kv get", e))? {
+        return Ok(Some(key));
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        key: String,
+    }
+    let row: Option<Row> =
+        db::first(sql!(db, "SELECT key FROM customers WHERE program_id = ?1 AND referral_code = ?2", program_id, code.as_str())).await?;
+    if let Some(r) = &row {
+        remember(env, program_id, code.as_str(), &r.key).await?;
+    }
+    Ok(row.map(|r| r.key))
+}

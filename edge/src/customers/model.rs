@@ -1,0 +1,72 @@
+//! A customer as stored and as the API shows it.
+
+use edgeref_shared::reward::FriendReward;
+use edgeref_shared::{link, time, ReferralCode, TrackingSettings};
+use serde::{Deserialize, Serialize};
+
+pub const COLUMNS: &str =
+    "key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomerRow {
+    pub key: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub surname: Option<String>,
+    pub referral_code: String,
+    pub referred_by: Option<String>,
+    pub friend_reward: Option<String>,
+    pub balance: i64,
+    pub referrals_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The API's customer object.
+#[derive(Serialize)]
+pub struct CustomerView<'a> {
+    pub key: &'a str,
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub surname: Option<&'a str>,
+    pub referral_code: &'a str,
+    pub referral_link: String,
+    pub referred_by: Option<&'a str>,
+    pub friend_reward: Option<FriendReward>,
+    pub referrals_count: i64,
+    pub balance: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl CustomerRow {
+    pub fn view(&self, website_url: &str, tracking: &TrackingSettings) -> CustomerView<'_> {
+        let referral_link = ReferralCode::parse(&self.referral_code)
+            .map(|c| link::build(website_url, tracking, &c))
+            .unwrap_or_default();
+        CustomerView {
+            key: &self.key,
+            email: &self.email,
+            name: self.name.as_deref(),
+            surname: self.surname.as_deref(),
+            referral_code: &self.referral_code,
+            referral_link,
+            referred_by: self.referred_by.as_deref(),
+            friend_reward: self.friend_reward.as_deref().and_then(|f| serde_json::from_str(f).ok()),
+            referrals_count: self.referrals_count,
+            balance: self.balance,
+            created_at: time::rfc3339(self.created_at),
+            updated_at: time::rfc3339(self.updated_at),
+        }
+    }
+}
+
+/// A referral statistic row for `/v1/customers/{key}/stats`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CustomerStats {
+    pub visits: i64,
+    pub signups: i64,
+    pub paying_referrals: i64,
+    pub revenue: i64,
+    pub rewards: i64,
+}

@@ -1,0 +1,132 @@
+//! Request and response plumbing: capped bodies, strict JSON, JSON replies.
+
+use crate::error::{ApiError, ApiResult};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Request, Response};
+
+/// DESIGN.md: bodies over 64 KiB are refused with 413.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Reads a JSON body sent with `Content-Type: application/json`.
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if media != "application/json" {
+        return Err(ApiError::new(415, "unsupported_media_type", "send the body as Content-Type: application/json"));
+    }
+    parse_json(&capped_body(req).await?)
+}
+
+/// Reads a body of at most `MAX_BODY` bytes, checking the declared length first
+/// so an oversized upload is refused before it is buffered.
+pub async fn capped_body(req: &mut Request) -> ApiResult<Vec<u8>> {
+    let declared = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY) {
+        return Err(too_large());
+    }
+    let bytes = req.bytes().await.map_err(|_| ApiError::malformed("could not read the request body"))?;
+    if bytes.len() > MAX_BODY {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(413, "payload_too_large", "request bodies are limited to 64 KiB")
+}
+
+/// Parses JSON, telling malformed syntax (400) from well-formed JSON with a
+/// wrong or missing field (422, naming the field by its path).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    // Syntax first, so a truncated body is a 400 even if a field before the cut is wrong.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| malformed(&e))?;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = missing_field(&inner.to_string()).map_or(path.clone(), |f| join_path(&path, &f));
+                let field = if field == "." { String::new() } else { field };
+                ApiError::invalid(field, strip_position(&inner.to_string()))
+            }
+            _ => malformed(&inner),
+        }
+    })?;
+    de.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+fn malformed(e: &serde_json::Error) -> ApiError {
+    ApiError::malformed(format!("malformed JSON: {}", strip_position(&e.to_string())))
+}
+
+/// serde reports a missing field against its parent; name the field itself.
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+fn join_path(parent: &str, field: &str) -> String {
+    if parent == "." || parent.is_empty() { field.to_owned() } else { format!("{parent}.{field}") }
+}
+
+fn strip_position(message: &str) -> String {
+    message.split(" at line ").next().unwrap_or(message).to_owned()
+}
+
+pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
+    Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// The bearer token of an `Authorization` header, if any.
+pub fn bearer(req: &Request) -> Option<String> {
+    let header = req.headers().get("authorization").ok().flatten()?;
+    let (scheme, token) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+/// The public origin this Worker is reached at, for links it hands out.
+pub fn self_origin(req: &Request) -> String {
+    req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        inner: Option<Inner>,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        key: String,
+    }
+
+    #[test]
+    fn json_errors_name_their_field() {
+        let e = parse_json::<Body>(b"{").unwrap_err();
+        assert_eq!((e.status, e.code), (400, "malformed_request"));
+        let e = parse_json::<Body>(b"{}").unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (422, Some("email")));
+        let e = parse_json::<Body>(br#"{"email": 1}"#).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (422, Some("email")));
+        let e = parse_json::<Body>(br#"{"email": "a", "inner": {}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("inner.key"));
+        let e = parse_json::<Body>(br#"{"email": "a", "x": 1}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("x"));
+        let e = parse_json::<Body>(br#"{"email": "a"} trailing"#).unwrap_err();
+        assert_eq!(e.status, 400);
+        let e = parse_json::<Body>(br#"{"email": 1"#).unwrap_err();
+        assert_eq!(e.status, 400, "truncated JSON is malformed whatever it holds");
+        let e = parse_json::<Body>(br#"[]"#).unwrap_err();
+        assert_eq!(e.status, 422);
+        let deep = "[".repeat(10_000);
+        assert_eq!(parse_json::<Body>(deep.as_bytes()).unwrap_err().status, 400);
+    }
+}

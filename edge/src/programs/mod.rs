@@ -1,0 +1,91 @@
+//! Owner API for programs: `/v1/programs`.
+
+pub mod model;
+pub mod store;
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json, json_body, self_origin};
+use crate::{codes, ids};
+use edgeref_shared::reward::RewardRules;
+use edgeref_shared::tracking::TrackingPatch;
+use edgeref_shared::{validate, TrackingSettings};
+use model::Program;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{D1Database, Env, Request, Response};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateProgram {
+    name: String,
+    website_url: String,
+    tracking: Option<TrackingSettings>,
+    rewards: Option<RewardRules>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateProgram {
+    name: Option<String>,
+    website_url: Option<String>,
+    tracking: Option<TrackingPatch>,
+    rewards: Option<RewardRules>,
+}
+
+pub async fn create(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Response> {
+    let body: CreateProgram = json_body(&mut req).await?;
+    let rewards = body.rewards.unwrap_or_default();
+    rewards.validate()?;
+    let program = Program {
+        id: ids::new_id("prg"),
+        public_id: codes::public_id(),
+        name: validate::name("name", &body.name, 200)?,
+        website_url: validate::http_url("website_url", &body.website_url)?.to_string(),
+        tracking: body.tracking.unwrap_or_default(),
+        rewards,
+        created_at: ids::now_ms(),
+    };
+    store::insert(db, &program).await?;
+    store::publish(env, &program).await?;
+    json(201, &program.view(&self_origin(&req)))
+}
+
+pub async fn list(req: &Request, db: &D1Database) -> ApiResult<Response> {
+    let programs = store::list(db).await?;
+    let origin = self_origin(req);
+    let data: Vec<_> = programs.iter().map(|p| p.view(&origin)).collect();
+    json(200, &json!({ "data": data, "next_cursor": null }))
+}
+
+pub async fn get(req: &Request, db: &D1Database, id: &str) -> ApiResult<Response> {
+    json(200, &store::get(db, id).await?.view(&self_origin(req)))
+}
+
+pub async fn update(mut req: Request, env: &Env, db: &D1Database, id: &str) -> ApiResult<Response> {
+    let patch: UpdateProgram = json_body(&mut req).await?;
+    let mut program = store::get(db, id).await?;
+    if let Some(name) = &patch.name {
+        program.name = validate::name("name", name, 200)?;
+    }
+    if let Some(url) = &patch.website_url {
+        program.website_url = validate::http_url("website_url", url)?.to_string();
+    }
+    if let Some(tracking) = &patch.tracking {
+        program.tracking = program.tracking.patched(tracking).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?;
+    }
+    if let Some(rewards) = patch.rewards {
+        rewards.validate()?;
+        program.rewards = rewards;
+    }
+    store::update(db, &program).await?;
+    store::publish(env, &program).await?;
+    json(200, &program.view(&self_origin(&req)))
+}
+
+pub async fn delete(env: &Env, db: &D1Database, id: &str) -> ApiResult<Response> {
+    let program = store::get(db, id).await?;
+    store::delete(db, id).await?;
+    store::unpublish(env, &program.public_id).await?;
+    codes::forget_program(env, &program.id).await?;
+    json(200, &json!({ "id": program.id, "deleted": true }))
+}

@@ -1,0 +1,95 @@
+//! A referral program as stored and as the API shows it.
+
+use edgeref_shared::reward::{FriendReward, RewardRules};
+use edgeref_shared::{time, TrackingSettings};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub id: String,
+    pub public_id: String,
+    pub name: String,
+    pub website_url: String,
+    pub tracking: TrackingSettings,
+    pub rewards: RewardRules,
+    pub created_at: i64,
+}
+
+/// The API's program object (DESIGN.md), including the tag to paste before `</head>`.
+#[derive(Serialize)]
+pub struct ProgramView<'a> {
+    pub id: &'a str,
+    pub public_id: &'a str,
+    pub name: &'a str,
+    pub website_url: &'a str,
+    pub created_at: String,
+    pub tracking: &'a TrackingSettings,
+    pub rewards: &'a RewardRules,
+    pub snippet: String,
+}
+
+impl Program {
+    pub fn view(&self, edge_origin: &str) -> ProgramView<'_> {
+        ProgramView {
+            id: &self.id,
+            public_id: &self.public_id,
+            name: &self.name,
+            website_url: &self.website_url,
+            created_at: time::rfc3339(self.created_at),
+            tracking: &self.tracking,
+            rewards: &self.rewards,
+            snippet: snippet_tag(edge_origin, &self.public_id),
+        }
+    }
+
+    pub fn tracking_config(&self) -> TrackingConfig {
+        TrackingConfig {
+            id: self.id.clone(),
+            public_id: self.public_id.clone(),
+            website_url: self.website_url.clone(),
+            tracking: self.tracking.clone(),
+            friend_reward: self.rewards.friend.clone(),
+        }
+    }
+}
+
+pub fn snippet_tag(edge_origin: &str, public_id: &str) -> String {
+    format!(r#"<script async src="{edge_origin}/s/{public_id}.js"></script>"#)
+}
+
+/// What the hot tracking paths need of a program, cached in KV and the isolate
+/// so `/s/*.js` and `/t/visit` never read D1 for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrackingConfig {
+    pub id: String,
+    pub public_id: String,
+    pub website_url: String,
+    pub tracking: TrackingSettings,
+    pub friend_reward: Option<FriendReward>,
+}
+
+/// `programs` as stored: settings are JSON columns, validated before writing.
+#[derive(Deserialize)]
+pub struct ProgramRow {
+    pub id: String,
+    pub public_id: String,
+    pub name: String,
+    pub website_url: String,
+    pub tracking: String,
+    pub rewards: String,
+    pub created_at: i64,
+}
+
+impl ProgramRow {
+    pub fn into_program(self) -> Option<Program> {
+        Some(Program {
+            tracking: serde_json::from_str(&self.tracking).ok()?,
+            rewards: serde_json::from_str(&self.rewards).ok()?,
+            id: self.id,
+            public_id: self.public_id,
+            name: self.name,
+            website_url: self.website_url,
+            created_at: self.created_at,
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! The browser-facing endpoints: the snippet and its beacons (`/s/*`, `/t/*`).
+//! Public, so every input is validated against the program, and CORS is
+//! limited to the program's website.
+
+pub mod snippet;
+
+use crate::customers::{self, model::CustomerRow, NewCustomerInput};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{capped_body, json, parse_json};
+use crate::programs::model::{Program, TrackingConfig};
+use crate::programs::store as programs;
+use crate::{codes, db, ids, sql};
+use edgeref_shared::attribution::{attribute, Referrer, SignupFacts};
+use edgeref_shared::{origin, ReferralCode};
+use serde::Deserialize;
+use serde_json::json;
+use worker::{D1Database, Env, Request, Response};
+
+/// Beacons are small; anything bigger is not from our snippet.
+const MAX_BEACON: usize = 8 * 1024;
+
+#[derive(Deserialize)]
+struct VisitBeacon {
+    program: String,
+    code: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    referrer: String,
+}
+
+#[derive(Deserialize)]
+struct SignupBeacon {
+    program: String,
+    code: String,
+    visit_id: Option<String>,
+    customer: SignupCustomer,
+}
+
+#[derive(Deserialize)]
+struct SignupCustomer {
+    key: String,
+    email: String,
+    name: Option<String>,
+}
+
+/// The request's `Origin`, if it may call this program; `Err` (403) if a browser
+/// on another site sent it. No `Origin` (server-side callers) is allowed.
+fn check_origin(req: &Request, env: &Env, config: &TrackingConfig) -> ApiResult<Option<String>> {
+    let Some(origin) = req.headers().get("origin").ok().flatten() else { return Ok(None) };
+    let dev = env.var("ALLOW_LOCALHOST_ORIGINS").map(|v| v.to_string() == "true").unwrap_or(false);
+    if origin::allowed(&config.website_url, &origin, dev) {
+        Ok(Some(origin))
+    } else {
+        Err(ApiError::new(403, "origin_not_allowed", "this origin may not track for this program"))
+    }
+}
+
+pub fn with_cors(mut response: Response, origin: Option<&str>) -> ApiResult<Response> {
+    if let Some(o) = origin {
+        let h = response.headers_mut();
+        h.set("access-control-allow-origin", o)?;
+        h.set("vary", "Origin")?;
+    }
+    Ok(response)
+}
+
+/// Answers a CORS preflight for `/t/*` (the snippet avoids them with text/plain,
+/// but other callers may send JSON).
+pub fn preflight(req: &Request) -> ApiResult<Response> {
+    let origin = req.headers().get("origin").ok().flatten();
+    let mut r = Response::empty()?.with_status(204);
+    let h = r.headers_mut();
+    h.set("access-control-allow-methods", "POST")?;
+    h.set("access-control-allow-headers", "content-type")?;
+    h.set("access-control-max-age", "86400")?;
+    with_cors(r, origin.as_deref())
+}
+
+async fn read_beacon<T: for<'de> Deserialize<'de>>(req: &mut Request) -> ApiResult<T> {
+    let body = capped_body(req).await?;
+    if body.len() > MAX_BEACON {
+        return Err(ApiError::new(413, "payload_too_large", "beacons are limited to 8 KiB"));
+    }
+    parse_json(&body)
+}
+
+async fn config_for(env: &Env, public_id: &str) -> ApiResult<TrackingConfig> {
+    programs::tracking_config(env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))
+}
+
+/// `POST /t/visit`: config from the isolate/KV, code from KV, one D1 write.
+pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Response> {
+    let beacon: VisitBeacon = read_beacon(&mut req).await?;
+    let config = config_for(env, &beacon.program).await?;
+    let origin = check_origin(&req, env, &config)?;
+    let owner = match ReferralCode::parse(&beacon.code) {
+        Ok(code) => codes::owner_of(env, db, &config.id, &code).await?.map(|key| (code, key)),
+        Err(_) => None,
+    };
+    let Some((code, referrer_key)) = owner else {
+        return with_cors(json(202, &json!({"visit_id": null, "valid": false}))?, origin.as_deref());
+    };
+    let id = ids::new_id("vis");
+    let clip = |s: &str| s.chars().take(2048).collect::<String>();
+    db::run(sql!(
+        db,
+        "INSERT INTO visits (id, program_id, code, referrer_key, url, referrer, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &id,
+        &config.id,
+        code.as_str(),
+        &referrer_key,
+        &clip(&beacon.url),
+        &clip(&beacon.referrer),
+        ids::now_ms()
+    ))
+    .await?;
+    with_cors(json(202, &json!({"visit_id": id, "valid": true}))?, origin.as_deref())
+}
+
+#[derive(Deserialize)]
+struct PastSignup {
+    attributed: i64,
+    reason: Option<String>,
+}
+
+/// `POST /t/signup`: attributes a signup to the code's referrer, or records why not.
+/// Idempotent per customer key: a repeat answers with the first result.
+pub async fn signup(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Response> {
+    let beacon: SignupBeacon = read_beacon(&mut req).await?;
+    let config = config_for(env, &beacon.program).await?;
+    let origin = check_origin(&req, env, &config)?;
+    let c = &beacon.customer;
+    let input = NewCustomerInput::validated(&c.key, &c.email, c.name.as_deref(), None)?;
+    let program = programs::get(db, &config.id).await?;
+
+    let past: Option<PastSignup> = db::first(sql!(
+        db,
+        "SELECT attributed, reason FROM signups WHERE program_id = ?1 AND customer_key = ?2 ORDER BY id LIMIT 1",
+        &program.id,
+        &input.key
+    ))
+    .await?;
+    if let Some(past) = past {
+        let customer = customers::store::by_key(db, &program.id, &input.key).await?;
+        return answer(origin, past.attributed == 1, past.reason.as_deref(), customer.as_ref(), &program);
+    }
+
+    let code = ReferralCode::parse(&beacon.code).ok();
+    let referrer_key = match &code {
+        Some(code) => codes::owner_of(env, db, &program.id, code).await?,
+        None => None,
+    };
+    let referrer: Option<CustomerRow> = match &referrer_key {
+        Some(key) => customers::store::by_key(db, &program.id, key).await?,
+        None => None,
+    };
+    let visit_at = match &beacon.visit_id {
+        Some(id) => visit_time(db, &program.id, id).await?,
+        None => None,
+    };
+    let existing = customers::store::by_key(db, &program.id, &input.key).await?;
+    let facts = SignupFacts {
+        referrer: referrer.as_ref().map(|r| Referrer { key: &r.key, email: &r.email }),
+        signup_key: &input.key,
+        signup_email: &input.email,
+        visit_at_ms: visit_at,
+        signup_at_ms: ids::now_ms(),
+        window: program.tracking.cookie,
+        already_referred: existing.is_some(),
+    };
+    let verdict = attribute(&facts);
+    let code_text = code.as_ref().map_or(beacon.code.chars().take(64).collect(), |c| c.as_str().to_owned());
+    let customer_key = input.key.clone();
+    let record = |attributed: bool, reason: Option<&str>| {
+        sql!(
+            db,
+            "INSERT INTO signups (program_id, customer_key, code, visit_id, referrer_key, attributed, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            &program.id,
+            &customer_key,
+            &code_text,
+            beacon.visit_id.as_deref(),
+            referrer.as_ref().map(|r| r.key.as_str()),
+            attributed as i64,
+            reason,
+            ids::now_ms()
+        )
+    };
+    match verdict {
+        Ok(()) => {
+            let input = NewCustomerInput { referrer: referrer.clone(), ..input };
+            let created = customers::create_customer(env, db, &program, &input, &|| vec![record(true, None)]).await;
+            let customer = match created {
+                Ok(c) => c,
+                // A concurrent signup for the same key won the race: answer with its result.
+                Err(e) if e.status == 409 => return signup_replay(origin, db, &program, &customer_key).await,
+                Err(e) => return Err(e),
+            };
+            answer(origin, true, None, Some(&customer), &program)
+        }
+        Err(refusal) => {
+            db::run(record(false, Some(refusal.as_str()))).await?;
+            answer(origin, false, Some(refusal.as_str()), existing.as_ref(), &program)
+        }
+    }
+}
+
+async fn signup_replay(origin: Option<String>, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
+    let customer = customers::store::require(db, &program.id, key).await?;
+    answer(origin, customer.referred_by.is_some(), None, Some(&customer), program)
+}
+
+async fn visit_time(db: &D1Database, program_id: &str, visit_id: &str) -> ApiResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Row {
+        created_at: i64,
+    }
+    let row: Option<Row> = db::first(sql!(db, "SELECT created_at FROM visits WHERE id = ?1 AND program_id = ?2", visit_id, program_id)).await?;
+    Ok(row.map(|r| r.created_at))
+}
+
+/// The browser sees only what the visitor may know: whether the signup was
+/// credited (or why not), their own referral link, and their friend reward.
+/// Never emails, balances or who referred them.
+fn answer(origin: Option<String>, attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>, program: &Program) -> ApiResult<Response> {
+    let view = customer.map(|c| c.view(&program.website_url, &program.tracking));
+    let body = json!({
+        "attributed": attributed,
+        "reason": reason,
+        "referral_code": view.as_ref().map(|v| v.referral_code),
+        "referral_link": view.as_ref().map(|v| v.referral_link.as_str()),
+        "friend_reward": view.as_ref().and_then(|v| v.friend_reward.as_ref()),
+    });
+    with_cors(json(200, &body)?, origin.as_deref())
+}
