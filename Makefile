@@ -1,0 +1,60 @@
+# Edgeref: `make dev` serves it locally, `make test` runs every test.
+# Both install what is missing first (scripts/tools.sh), and only that.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+PORT ?= 8787
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export WRANGLER_SEND_METRICS := false
+# worker-build would download these from GitHub; use the pinned ones instead.
+export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
+export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
+export WASM_BINDGEN_BIN := $(HOME)/.cargo/bin/wasm-bindgen
+
+SHARED_SRC := $(shell find shared/src -name '*.rs') shared/Cargo.toml Cargo.lock
+SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml
+EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs
+SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
+WASM_TARGET := target/wasm32-unknown-unknown/release
+
+.PHONY: dev test build snippet tools tools-test test-rust test-e2e clean
+
+dev: tools build
+	@token=$$(scripts/dev-vars.sh); \
+	wrangler d1 migrations apply DB --local >/dev/null; \
+	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  Admin token: %s\n\n' "$$token"; \
+	exec wrangler dev --ip 127.0.0.1 --port $(PORT)
+
+test: tools-test build test-rust test-e2e
+
+tools:
+	@scripts/tools.sh build
+
+tools-test:
+	@scripts/tools.sh test
+
+build: edge/build/index.js
+
+snippet: $(SNIPPET_OUT)
+
+# The browser snippet: Rust → wasm (size-optimised), wasm-bindgen's
+# no-modules glue (the Worker inlines it into the loader), minified.
+$(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
+	cargo build -p edgeref-snippet --release --target wasm32-unknown-unknown
+	wasm-bindgen --target no-modules --no-typescript --out-dir snippet/pkg --out-name snippet $(WASM_TARGET)/edgeref_snippet.wasm
+	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext -o snippet/pkg/snippet_bg.wasm snippet/pkg/snippet_bg.wasm
+	esbuild snippet/pkg/snippet.js --minify --log-level=warning --allow-overwrite --outfile=snippet/pkg/snippet.js
+
+# The Worker (it embeds the snippet).
+edge/build/index.js: $(SNIPPET_OUT) $(SHARED_SRC) $(EDGE_SRC)
+	cd edge && worker-build --release
+	touch $@
+
+test-rust:
+	cargo test --workspace
+
+test-e2e:
+	node --test --test-concurrency=1 tests/
+
+clean:
+	rm -rf target edge/build snippet/pkg .wrangler

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what building and testing Edgeref needs, from package registries only,
+# and nothing that is already there. `tools.sh build` for `make dev`,
+# `tools.sh test` adds the browser and the Python test packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+want="${1:-build}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+locked_version() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock; }
+WASM_BINDGEN_VERSION="$(locked_version wasm-bindgen)"
+WORKER_BUILD_VERSION="$(locked_version worker)"   # worker-build is released in step with worker
+
+cargo_tool() { # crate version
+  if cargo install --list | grep -qx "$1 v$2:"; then return; fi
+  say "cargo install $1 $2"
+  # --locked can fail when the registry mirror lags one of the tool's own
+  # dependencies; the exact --version is what matters.
+  cargo install "$1" --version "$2" --locked || cargo install "$1" --version "$2"
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+cargo_tool worker-build "$WORKER_BUILD_VERSION"
+
+# wrangler (with workerd and esbuild), binaryen's wasm-opt, playwright-core: pinned in package-lock.json.
+if [ ! -f node_modules/.edgeref-installed ] || [ package-lock.json -nt node_modules/.edgeref-installed ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund
+  touch node_modules/.edgeref-installed
+fi
+
+if [ "$want" = test ] || [ "$want" = bench ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v brotli >/dev/null || missing+=(brotli)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "apt-get install ${missing[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  fi
+fi

@@ -1,0 +1,134 @@
+// End-to-end harness: the real Worker in `wrangler dev` (workerd with local D1
+// and KV, fresh state per suite), headless Chromium from Debian, and a merchant
+// page on a different origin. Nothing here is mocked.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import net from 'node:net';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const wranglerBin = join(root, 'node_modules', '.bin', 'wrangler');
+const run = promisify(execFile);
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `wrangler dev` on a fresh local D1/KV; resolves once it answers. */
+export async function startWorker() {
+  const state = await mkdtemp(join(tmpdir(), 'edgeref-state-'));
+  await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: root, env });
+  const port = await freePort();
+  const child = spawn(
+    wranglerBin,
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false',
+      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', 'ALLOW_LOCALHOST_ORIGINS:true'],
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${log}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    state,
+    log: () => log,
+    /** Runs SQL against the same local D1 the Worker uses. */
+    async sql(query) {
+      const { stdout } = await run(wranglerBin, ['d1', 'execute', 'DB', '--local', '--persist-to', state, '--json', '--command', query], { cwd: root, env });
+      return JSON.parse(stdout)[0].results;
+    },
+    async stop() {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      await rm(state, { recursive: true, force: true });
+    },
+  };
+}
+
+/** JSON over HTTP with a bearer token; returns {status, body, headers}. */
+export function client(base, token) {
+  return async (method, path, body, extraHeaders = {}) => {
+    const headers = { ...extraHeaders };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    const r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await r.text();
+    let parsed;
+    try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+    return { status: r.status, body: parsed, headers: r.headers };
+  };
+}
+
+/** A merchant site on `http://localhost:PORT` (a different origin from the Worker on 127.0.0.1). */
+export async function startMerchantSite() {
+  const pages = new Map();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://localhost').pathname;
+    const page = pages.get(path) ?? pages.get('*');
+    if (!page) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(page.headers ?? {}) }).end(page.html);
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    origin: `http://localhost:${port}`,
+    /** Serves `html` at `path` ('*' for every path, as an SPA would). */
+    page(path, html, headers) { pages.set(path, { html, headers }); },
+    stop: () => new Promise((r) => server.close(r)),
+  };
+}
+
+export function merchantPage(snippetTag, body = '', head = '') {
+  return `<!doctype html><html><head><meta charset="utf-8">${head}
+<script>window.edgeref=window.edgeref||function(){(edgeref.q=edgeref.q||[]).push(arguments)}</script>
+${snippetTag}</head><body>${body}</body></html>`;
+}
+
+/** Headless Debian Chromium through playwright-core (no browser download). */
+export async function launchBrowser() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Creates a program (site = merchant origin), an API key and a referring customer. */
+export async function seedProgram(worker, siteOrigin, tracking) {
+  const owner = client(worker.url, ADMIN_TOKEN);
+  const program = await owner('POST', '/v1/programs', { name: 'Test shop', website_url: `${siteOrigin}/`, ...(tracking ? { tracking } : {}) });
+  if (program.status !== 201) throw new Error(`program: ${JSON.stringify(program.body)}`);
+  const key = await owner('POST', `/v1/programs/${program.body.id}/api-keys`, { name: 'backend' });
+  if (key.status !== 201) throw new Error(`api key: ${JSON.stringify(key.body)}`);
+  const api = client(worker.url, key.body.key);
+  const alice = await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com', name: 'Alice' });
+  if (alice.status !== 201) throw new Error(`customer: ${JSON.stringify(alice.body)}`);
+  return { owner, api, program: program.body, apiKey: key.body, alice: alice.body };
+}
