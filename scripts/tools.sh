@@ -37,6 +37,14 @@ if [ ! -f node_modules/.edgeref-installed ] || [ package-lock.json -nt node_modu
 fi
 
 if [ "$want" = test ] || [ "$want" = bench ]; then
+  # Receivers' official Standard Webhooks library and schemathesis, pinned.
+  if [ ! -f .venv/.edgeref-installed ] || [ tests/requirements.txt -nt .venv/.edgeref-installed ]; then
+    say "pip install -r tests/requirements.txt (into .venv)"
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+    touch .venv/.edgeref-installed
+  fi
+
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)

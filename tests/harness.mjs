@@ -132,3 +132,59 @@ export async function seedProgram(worker, siteOrigin, tracking) {
   if (alice.status !== 201) throw new Error(`customer: ${JSON.stringify(alice.body)}`);
   return { owner, api, program: program.body, apiKey: key.body, alice: alice.body };
 }
+
+/**
+ * A webhook receiver on 127.0.0.1 (a stand-in for the merchant's endpoint):
+ * records every request with its raw body; `respond` decides each answer.
+ */
+export async function startReceiver(port) {
+  const requests = [];
+  const waiters = [];
+  let respond = () => ({ status: 200, body: 'ok' });
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const entry = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      requests.push(entry);
+      const answer = await respond(entry, requests.length);
+      if (answer.hang) return; // never answers: the sender's timeout must fire
+      res.writeHead(answer.status, answer.headers ?? { 'content-type': 'text/plain' }).end(answer.body ?? '');
+      for (const w of [...waiters]) if (w.check()) waiters.splice(waiters.indexOf(w), 1);
+    });
+  });
+  port = port ?? (await freePort());
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    setResponder(fn) { respond = fn; },
+    /** Resolves when `predicate(requests)` holds; rejects after `ms`. */
+    waitUntil(predicate, ms = 15_000) {
+      if (predicate(requests)) return Promise.resolve(requests);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`receiver: condition not met, ${requests.length} requests`)), ms);
+        waiters.push({ check: () => predicate(requests) && (clearTimeout(timer), resolve(requests), true) });
+      });
+    },
+    stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
+
+/** Runs the Worker's cron trigger once (wrangler dev's scheduled-test endpoint). */
+export async function runCron(worker) {
+  const r = await fetch(`${worker.url}/cdn-cgi/handler/scheduled`);
+  if (!r.ok) throw new Error(`cron: ${r.status}`);
+}
+
+/** Polls `fn` until it returns a truthy value (for effects that happen after a response). */
+export async function eventually(fn, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error('eventually: condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

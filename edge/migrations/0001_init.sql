@@ -80,6 +80,7 @@ CREATE TABLE transactions (
   currency     TEXT NOT NULL,
   product_id   TEXT,
   reward       INTEGER NOT NULL DEFAULT 0,  -- what the referrer earned from it
+  friend_reward INTEGER NOT NULL DEFAULT 0, -- what the referred customer earned from it
   refunded     INTEGER NOT NULL DEFAULT 0,
   request_hash TEXT NOT NULL,               -- to tell a retry from a different body
   created_at   INTEGER NOT NULL,
@@ -100,3 +101,13 @@ CREATE TABLE ledger (
   created_at      INTEGER NOT NULL
 );
 CREATE INDEX ledger_customer ON ledger (program_id, customer_key);
+
+-- One row per deleted transaction: its first statement in the delete batch, so
+-- two concurrent deletes cannot both reverse the reward (the second one fails
+-- on the primary key and its whole batch rolls back).
+CREATE TABLE transaction_deletions (
+  transaction_id INTEGER PRIMARY KEY,
+  program_id     TEXT NOT NULL,
+  key            TEXT NOT NULL,
+  deleted_at     INTEGER NOT NULL
+);

@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde::Serialize;
 use worker::{Request, Response};
 
@@ -78,6 +79,50 @@ fn strip_position(message: &str) -> String {
 
 pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
     Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// A query parameter's value, percent-decoded.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.url().ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// `?limit=`: 1 to 250, `default` when absent.
+pub fn limit_param(req: &Request, default: i64) -> ApiResult<i64> {
+    match query_param(req, "limit") {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=250).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "must be an integer from 1 to 250")),
+    }
+}
+
+/// `?cursor=`: the opaque `next_cursor` of a previous page (a row id).
+pub fn cursor_param(req: &Request) -> ApiResult<i64> {
+    match query_param(req, "cursor") {
+        None => Ok(0),
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this API")),
+    }
+}
+
+/// `{"data": [...], "next_cursor"}` for a page fetched with `limit + 1` rows:
+/// the extra row only says whether another page exists.
+pub fn page<T: Serialize>(mut rows: Vec<(i64, T)>, limit: i64) -> serde_json::Value {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(|(id, _)| id.to_string()) } else { None };
+    let data: Vec<T> = rows.into_iter().map(|(_, v)| v).collect();
+    serde_json::json!({ "data": data, "next_cursor": next })
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// The bearer token of an `Authorization` header, if any.

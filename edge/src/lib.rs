@@ -11,9 +11,12 @@ mod http;
 mod ids;
 mod programs;
 mod tracking;
+mod transactions;
+mod webhooks;
 
 use error::{ApiError, ApiResult};
-use worker::{event, Context, Env, Method, Request, Response, Result};
+use programs::model::Program;
+use worker::{event, Context, D1Database, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -21,6 +24,20 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Ok(response) => Ok(response),
         Err(e) => e.into_response(),
     }
+}
+
+/// The cron trigger: retries webhook deliveries whose time has come.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Ok(db) = env.d1("DB") {
+        webhooks::delivery::send_due(&db).await;
+    }
+}
+
+/// Development mode (`ALLOW_LOCALHOST_ORIGINS=true`, set by `make dev`):
+/// localhost may call `/t/*` and receive webhooks over plain http.
+pub fn dev_mode(env: &Env) -> bool {
+    env.var("ALLOW_LOCALHOST_ORIGINS").map(|v| v.to_string() == "true").unwrap_or(false)
 }
 
 async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
@@ -51,42 +68,42 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         }
         (Options, ["t", _]) => tracking::preflight(&req),
         (Post, ["t", "visit"]) => tracking::visit(req, env, &db()?).await,
-        (Post, ["t", "signup"]) => tracking::signup(req, env, &db()?).await,
+        (Post, ["t", "signup"]) => tracking::signup(req, env, ctx, &db()?).await,
 
-        // Owner API: admin token.
-        (_, ["v1", "programs", ..]) => {
+        // Owner API: admin token. The owner also reaches every program-API
+        // path of a program under /v1/programs/{id}/ (the dashboard uses this).
+        (_, ["v1", "programs", rest @ ..]) => {
             auth::require_owner(&req, env)?;
             let db = db()?;
-            match (method, &segs[2..]) {
+            match (method.clone(), rest) {
                 (Post, []) => programs::create(req, env, &db).await,
                 (Get, []) => programs::list(&req, &db).await,
                 (Get, [id]) => programs::get(&req, &db, id).await,
                 (Patch, [id]) => programs::update(req, env, &db, id).await,
                 (Delete, [id]) => programs::delete(env, &db, id).await,
-                (Post, [id, "api-keys"]) => {
+                (_, [id, "api-keys", tail @ ..]) => {
                     programs::store::get(&db, id).await?;
-                    api_keys::create(req, &db, id).await
+                    match (method, tail) {
+                        (Post, []) => api_keys::create(req, &db, id).await,
+                        (Get, []) => api_keys::list(&db, id).await,
+                        (Delete, [key_id]) => api_keys::revoke(&db, id, key_id).await,
+                        _ => Err(no_route(&segs)),
+                    }
                 }
-                (Get, [id, "api-keys"]) => {
-                    programs::store::get(&db, id).await?;
-                    api_keys::list(&db, id).await
+                (_, [id, tail @ ..]) => {
+                    let program = programs::store::get(&db, id).await?;
+                    program_api(req, env, ctx, &db, &program, method, tail, &segs).await
                 }
-                (Delete, [id, "api-keys", key_id]) => api_keys::revoke(&db, id, key_id).await,
                 _ => Err(no_route(&segs)),
             }
         }
 
         // Program API: the program is the API key's.
-        (_, ["v1", "customers", ..]) => {
+        (_, ["v1", rest @ ..]) => {
             let db = db()?;
             let program_id = auth::require_program_key(&req, &db, ctx).await?;
             let program = programs::store::get(&db, &program_id).await?;
-            match (method, &segs[2..]) {
-                (Post, []) => customers::create(req, env, &db, &program).await,
-                (Get, [key]) => customers::get(&db, &program, key).await,
-                (Get, [key, "stats"]) => customers::stats(&db, &program, key).await,
-                _ => Err(no_route(&segs)),
-            }
+            program_api(req, env, ctx, &db, &program, method, rest, &segs).await
         }
 
         _ => Err(no_route(&segs)),
@@ -95,4 +112,49 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
 
 fn no_route(segs: &[&str]) -> ApiError {
     ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/")))
+}
+
+/// The program API below `/v1/` (or `/v1/programs/{id}/` for the owner).
+#[allow(clippy::too_many_arguments)]
+async fn program_api(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    db: &D1Database,
+    program: &Program,
+    method: Method,
+    rest: &[&str],
+    segs: &[&str],
+) -> ApiResult<Response> {
+    use Method::*;
+    let pid = program.id.as_str();
+    match (method, rest) {
+        (Get, ["me"]) => http::json(200, &serde_json::json!({"program": {"id": program.id, "name": program.name, "website_url": program.website_url}})),
+
+        (Post, ["customers"]) => customers::create(req, env, ctx, db, program).await,
+        (Get, ["customers"]) => customers::list(&req, db, program, None).await,
+        (Get, ["customers", key]) => customers::get(db, program, key).await,
+        (Patch, ["customers", key]) => customers::update(req, env, ctx, db, program, key).await,
+        (Delete, ["customers", key]) => customers::delete(env, ctx, db, program, key).await,
+        (Get, ["customers", key, "referrals"]) => customers::list(&req, db, program, Some(key)).await,
+        (Get, ["customers", key, "stats"]) => customers::stats(db, program, key).await,
+        (Post, ["customers", key, "credit"]) => customers::credit(req, env, ctx, db, program, key).await,
+
+        (Post, ["transactions"]) => transactions::create(req, env, ctx, db, program).await,
+        (Get, ["transactions"]) => transactions::list(&req, db, program).await,
+        (Get, ["transactions", key]) => transactions::get(db, program, key).await,
+        (Delete, ["transactions", key]) => transactions::delete(env, ctx, db, program, key).await,
+
+        (Post, ["webhooks"]) => webhooks::create(req, env, db, pid).await,
+        (Get, ["webhooks"]) => webhooks::list(db, pid).await,
+        (Get, ["webhooks", id]) => webhooks::get(db, pid, id).await,
+        (Patch, ["webhooks", id]) => webhooks::update(req, env, db, pid, id).await,
+        (Delete, ["webhooks", id]) => webhooks::delete(db, pid, id).await,
+        (Get, ["webhooks", id, "deliveries"]) => webhooks::deliveries(&req, db, pid, id).await,
+        (Post, ["webhooks", id, "deliveries", delivery, "resend"]) => webhooks::resend(db, pid, id, delivery).await,
+        (Post, ["webhooks", id, "test"]) => webhooks::send_test(env, ctx, db, pid, id).await,
+        (Post, ["webhooks", id, "rotate-secret"]) => webhooks::rotate_secret(db, pid, id).await,
+
+        _ => Err(no_route(segs)),
+    }
 }

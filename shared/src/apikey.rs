@@ -33,7 +33,12 @@ pub fn generate(random: &[u8; 32]) -> NewKey {
 
 /// Lowercase hex SHA-256: what is stored and looked up.
 pub fn hash(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    sha256_hex(secret)
+}
+
+/// Lowercase hex SHA-256 of any text (also used to fingerprint idempotent requests).
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Whether a presented key hashes to the stored hash, without early exit.

@@ -24,6 +24,7 @@ pub mod reward;
 pub mod time;
 pub mod tracking;
 pub mod validate;
+pub mod webhook;
 
 #[cfg(feature = "server")]
 pub mod apikey;

@@ -4,7 +4,6 @@ use super::model::{CustomerRow, CustomerStats, COLUMNS};
 use crate::error::{ApiError, ApiResult};
 use crate::{db, sql};
 use edgeref_shared::attribution::normalize_email;
-use edgeref_shared::reward::FriendReward;
 use worker::{D1Database, D1PreparedStatement};
 
 pub async fn by_key(db: &D1Database, program_id: &str, key: &str) -> ApiResult<Option<CustomerRow>> {
@@ -25,51 +24,65 @@ pub async fn require(db: &D1Database, program_id: &str, key: &str) -> ApiResult<
     by_key(db, program_id, key).await?.ok_or_else(|| ApiError::not_found("customer"))
 }
 
-/// A new customer about to be written.
-pub struct NewCustomer<'a> {
-    pub program_id: &'a str,
-    pub key: &'a str,
-    pub email: &'a str,
-    pub name: Option<&'a str>,
-    pub surname: Option<&'a str>,
-    pub referral_code: &'a str,
-    pub referred_by: Option<&'a str>,
-    pub friend_reward: Option<&'a FriendReward>,
-    pub now: i64,
-}
-
 /// The statements that create a customer and, when referred, count the
 /// referral on the referrer; run them in one batch with whatever else the
 /// change needs (rewards, the signup record, its event).
-pub fn insert_statements(db: &D1Database, c: &NewCustomer) -> Vec<ApiResult<D1PreparedStatement>> {
-    let friend_reward = c.friend_reward.map(|f| serde_json::to_string(f).expect("reward serializes"));
+pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<ApiResult<D1PreparedStatement>> {
     let mut stmts = vec![sql!(
         db,
-        "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-        c.program_id,
-        c.key,
-        c.email,
-        &normalize_email(c.email),
-        c.name,
-        c.surname,
-        c.referral_code,
-        c.referred_by,
-        friend_reward.as_ref(),
-        c.now,
+        "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        program_id,
+        &c.key,
+        &c.email,
+        &normalize_email(&c.email),
+        c.name.as_ref(),
+        c.surname.as_ref(),
+        &c.referral_code,
+        c.referred_by.as_ref(),
+        c.friend_reward.as_ref(),
+        c.balance,
+        c.created_at,
     )];
-    if let Some(referrer) = c.referred_by {
+    if let Some(referrer) = &c.referred_by {
         stmts.push(sql!(
             db,
             "UPDATE customers SET referrals_count = referrals_count + 1 WHERE program_id = ?1 AND key = ?2",
-            c.program_id,
+            program_id,
             referrer
         ));
     }
     stmts
 }
 
-/// A ledger entry and the matching balance change, as two statements for the caller's batch.
+/// A ledger entry alone, for a customer row that already carries its balance.
+#[allow(clippy::too_many_arguments)]
+pub fn ledger_entry(
+    db: &D1Database,
+    program_id: &str,
+    customer_key: &str,
+    amount: i64,
+    kind: &str,
+    transaction_key: Option<&str>,
+    note: Option<&str>,
+    now: i64,
+) -> ApiResult<D1PreparedStatement> {
+    sql!(
+        db,
+        "INSERT INTO ledger (program_id, customer_key, amount, kind, transaction_key, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        program_id,
+        customer_key,
+        amount,
+        kind,
+        transaction_key,
+        note,
+        now,
+    )
+}
+
+/// A ledger entry and the matching balance change: the balance is always the
+/// sum of the ledger because both change in the same batch.
+#[allow(clippy::too_many_arguments)]
 pub fn ledger_statements(
     db: &D1Database,
     program_id: &str,
@@ -81,17 +94,7 @@ pub fn ledger_statements(
     now: i64,
 ) -> Vec<ApiResult<D1PreparedStatement>> {
     vec![
-        sql!(
-            db,
-            "INSERT INTO ledger (program_id, customer_key, amount, kind, transaction_key, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            program_id,
-            customer_key,
-            amount,
-            kind,
-            transaction_key,
-            note,
-            now,
-        ),
+        ledger_entry(db, program_id, customer_key, amount, kind, transaction_key, note, now),
         sql!(
             db,
             "UPDATE customers SET balance = balance + ?3, updated_at = ?4 WHERE program_id = ?1 AND key = ?2",
@@ -101,6 +104,49 @@ pub fn ledger_statements(
             now,
         ),
     ]
+}
+
+/// One page of customers (optionally only those referred by `referred_by`), in creation order.
+pub async fn page(db: &D1Database, program_id: &str, referred_by: Option<&str>, after_id: i64, limit: i64) -> ApiResult<Vec<(i64, CustomerRow)>> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        id: i64,
+        #[serde(flatten)]
+        customer: CustomerRow,
+    }
+    let rows: Vec<Row> = db::all(sql!(
+        db,
+        &format!(
+            "SELECT id, {COLUMNS} FROM customers WHERE program_id = ?1 AND id > ?2 AND (?3 IS NULL OR referred_by = ?3) ORDER BY id LIMIT ?4"
+        ),
+        program_id,
+        after_id,
+        referred_by,
+        limit + 1
+    ))
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.customer)).collect())
+}
+
+/// Everything that belongs to a customer goes with it; its referrals stay but
+/// are no longer linked, so their future sales credit no one.
+pub fn delete_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<ApiResult<D1PreparedStatement>> {
+    let mut stmts = vec![
+        sql!(db, "DELETE FROM customers WHERE program_id = ?1 AND key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM ledger WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM signups WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM visits WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
+        sql!(db, "UPDATE customers SET referred_by = NULL WHERE program_id = ?1 AND referred_by = ?2", program_id, &c.key),
+    ];
+    if let Some(referrer) = &c.referred_by {
+        stmts.push(sql!(
+            db,
+            "UPDATE customers SET referrals_count = referrals_count - 1 WHERE program_id = ?1 AND key = ?2",
+            program_id,
+            referrer
+        ));
+    }
+    stmts
 }
 
 pub async fn stats(db: &D1Database, program_id: &str, key: &str) -> ApiResult<CustomerStats> {

@@ -14,7 +14,7 @@ use edgeref_shared::attribution::{attribute, Referrer, SignupFacts};
 use edgeref_shared::{origin, ReferralCode};
 use serde::Deserialize;
 use serde_json::json;
-use worker::{D1Database, Env, Request, Response};
+use worker::{Context, D1Database, Env, Request, Response};
 
 /// Beacons are small; anything bigger is not from our snippet.
 const MAX_BEACON: usize = 8 * 1024;
@@ -126,7 +126,7 @@ struct PastSignup {
 
 /// `POST /t/signup`: attributes a signup to the code's referrer, or records why not.
 /// Idempotent per customer key: a repeat answers with the first result.
-pub async fn signup(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Response> {
+pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database) -> ApiResult<Response> {
     let beacon: SignupBeacon = read_beacon(&mut req).await?;
     let config = config_for(env, &beacon.program).await?;
     let origin = check_origin(&req, env, &config)?;
@@ -189,7 +189,7 @@ pub async fn signup(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<R
     match verdict {
         Ok(()) => {
             let input = NewCustomerInput { referrer: referrer.clone(), ..input };
-            let created = customers::create_customer(env, db, &program, &input, &|| vec![record(true, None)]).await;
+            let created = customers::create_customer(env, ctx, db, &program, &input, &|| vec![record(true, None)]).await;
             let customer = match created {
                 Ok(c) => c,
                 // A concurrent signup for the same key won the race: answer with its result.
