@@ -36,7 +36,7 @@ export async function startWorker() {
   const port = await freePort();
   const child = spawn(
     wranglerBin,
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false',
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false', '--test-scheduled',
       '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', 'ALLOW_LOCALHOST_ORIGINS:true'],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
@@ -96,6 +96,7 @@ export async function startMerchantSite() {
   });
   const port = await freePort();
   await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  server.unref();
   return {
     origin: `http://localhost:${port}`,
     /** Serves `html` at `path` ('*' for every path, as an SPA would). */
@@ -155,6 +156,7 @@ export async function startReceiver(port) {
   });
   port = port ?? (await freePort());
   await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  server.unref(); // a failed test must not leave the run hanging on it
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -172,9 +174,13 @@ export async function startReceiver(port) {
   };
 }
 
-/** Runs the Worker's cron trigger once (wrangler dev's scheduled-test endpoint). */
+/**
+ * Runs the Worker's cron trigger once, through wrangler's scheduled-test
+ * endpoint (`--test-scheduled`). (wrangler 4.86's `/cdn-cgi/handler/scheduled`
+ * fails on worker-build's entrypoint class with a DataCloneError.)
+ */
 export async function runCron(worker) {
-  const r = await fetch(`${worker.url}/cdn-cgi/handler/scheduled`);
+  const r = await fetch(`${worker.url}/__scheduled?cron=*/5+*+*+*+*`);
   if (!r.ok) throw new Error(`cron: ${r.status}`);
 }
 
