@@ -145,6 +145,8 @@ async fn program_api(
         (Get, ["transactions", key]) => transactions::get(db, program, key).await,
         (Delete, ["transactions", key]) => transactions::delete(env, ctx, db, program, key).await,
 
+        (Get, ["events"]) => webhooks::recent_events(&req, db, pid).await,
+
         (Post, ["webhooks"]) => webhooks::create(req, env, db, pid).await,
         (Get, ["webhooks"]) => webhooks::list(db, pid).await,
         (Get, ["webhooks", id]) => webhooks::get(db, pid, id).await,

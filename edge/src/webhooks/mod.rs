@@ -295,6 +295,32 @@ pub async fn send_test(env: &Env, ctx: &Context, db: &D1Database, program_id: &s
     json(202, &json!({"event_id": out.id}))
 }
 
+/// Recent events, newest first, optionally of one type: what Zapier shows as
+/// samples when a user sets up a trigger (its "perform list").
+pub async fn recent_events(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<Response> {
+    #[derive(Deserialize)]
+    struct Row {
+        payload: String,
+    }
+    let limit = crate::http::limit_param(req, 10)?;
+    let kind = crate::http::query_param(req, "type");
+    if let Some(k) = &kind {
+        if !is_event_type(k) && k != TEST_EVENT {
+            return Err(ApiError::invalid("type", "unknown event type"));
+        }
+    }
+    let rows: Vec<Row> = db::all(sql!(
+        db,
+        "SELECT payload FROM events WHERE program_id = ?1 AND (?2 IS NULL OR type = ?2) ORDER BY created_at DESC, id DESC LIMIT ?3",
+        program_id,
+        kind.as_ref(),
+        limit
+    ))
+    .await?;
+    let data: Vec<serde_json::Value> = rows.iter().filter_map(|r| serde_json::from_str(&r.payload).ok()).collect();
+    json(200, &json!({"data": data, "next_cursor": null}))
+}
+
 /// Delivers freshly committed events after the response is sent.
 pub fn dispatch(env: &Env, ctx: &Context, event_ids: Vec<String>) {
     if event_ids.is_empty() {
