@@ -111,3 +111,14 @@ CREATE TABLE transaction_deletions (
   key            TEXT NOT NULL,
   deleted_at     INTEGER NOT NULL
 );
+
+-- One row per applied refund step, keyed by the refunded amount it started
+-- from: a compare-and-set, so concurrent refunds of one sale cannot both apply.
+CREATE TABLE transaction_refunds (
+  transaction_id  INTEGER NOT NULL,
+  refunded_before INTEGER NOT NULL,
+  refunded_after  INTEGER NOT NULL,
+  program_id      TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (transaction_id, refunded_before)
+);

@@ -9,6 +9,7 @@ mod db;
 mod error;
 mod http;
 mod ids;
+mod integrations;
 mod programs;
 mod tracking;
 mod transactions;
@@ -30,7 +31,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
-        webhooks::delivery::send_due(&db).await;
+        webhooks::delivery::send_due(&env, &db).await;
     }
 }
 
@@ -67,6 +68,7 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
             tracking::snippet::loader(&http::self_origin(&req), &config)
         }
         (Options, ["t", _]) => tracking::preflight(&req),
+        (Post, ["integrations", "stripe", public_id]) => integrations::stripe::receive(req, env, ctx, &db()?, public_id).await,
         (Post, ["t", "visit"]) => tracking::visit(req, env, &db()?).await,
         (Post, ["t", "signup"]) => tracking::signup(req, env, ctx, &db()?).await,
 
@@ -87,6 +89,15 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
                         (Post, []) => api_keys::create(req, &db, id).await,
                         (Get, []) => api_keys::list(&db, id).await,
                         (Delete, [key_id]) => api_keys::revoke(&db, id, key_id).await,
+                        _ => Err(no_route(&segs)),
+                    }
+                }
+                (_, [id, "integrations", tail @ ..]) => {
+                    let program = programs::store::get(&db, id).await?;
+                    match (method, tail) {
+                        (Get, []) => integrations::list(&req, &db, &program).await,
+                        (Put, [name]) => integrations::put(req, env, &db, &program, name).await,
+                        (Delete, [name]) => integrations::delete(&db, &program, name).await,
                         _ => Err(no_route(&segs)),
                     }
                 }
@@ -153,7 +164,7 @@ async fn program_api(
         (Patch, ["webhooks", id]) => webhooks::update(req, env, db, pid, id).await,
         (Delete, ["webhooks", id]) => webhooks::delete(db, pid, id).await,
         (Get, ["webhooks", id, "deliveries"]) => webhooks::deliveries(&req, db, pid, id).await,
-        (Post, ["webhooks", id, "deliveries", delivery, "resend"]) => webhooks::resend(db, pid, id, delivery).await,
+        (Post, ["webhooks", id, "deliveries", delivery, "resend"]) => webhooks::resend(env, db, pid, id, delivery).await,
         (Post, ["webhooks", id, "test"]) => webhooks::send_test(env, ctx, db, pid, id).await,
         (Post, ["webhooks", id, "rotate-secret"]) => webhooks::rotate_secret(db, pid, id).await,
 

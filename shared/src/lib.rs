@@ -29,6 +29,8 @@ pub mod webhook;
 #[cfg(feature = "server")]
 pub mod apikey;
 #[cfg(feature = "server")]
+pub mod seal;
+#[cfg(feature = "server")]
 pub mod signature;
 
 pub use code::ReferralCode;

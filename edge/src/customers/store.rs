@@ -157,7 +157,7 @@ pub async fn stats(db: &D1Database, program_id: &str, key: &str) -> ApiResult<Cu
            (SELECT COUNT(*) FROM customers WHERE program_id = ?1 AND referred_by = ?2) AS signups,
            (SELECT COUNT(DISTINCT customer_key) FROM transactions WHERE program_id = ?1 AND referrer_key = ?2 AND refunded < amount) AS paying_referrals,
            (SELECT COALESCE(SUM(amount - refunded), 0) FROM transactions WHERE program_id = ?1 AND referrer_key = ?2) AS revenue,
-           (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE program_id = ?1 AND customer_key = ?2 AND kind IN ('reward', 'reversal')) AS rewards",
+           (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE program_id = ?1 AND customer_key = ?2 AND kind IN ('reward', 'reversal', 'refund')) AS rewards",
         program_id,
         key
     ))

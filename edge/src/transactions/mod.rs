@@ -2,7 +2,7 @@
 //! referrer's reward (and the friend's, if any) in the same D1 batch that
 //! records it; deleting it reverses what it earned.
 
-use crate::customers::{self, store::ledger_statements, CustomerRef};
+use crate::customers::{self, model::CustomerRow, store::ledger_statements, CustomerRef};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
@@ -74,14 +74,88 @@ fn friend_share(granted: Option<&str>, amount: i64) -> i64 {
     }
 }
 
-/// A retry of the same request gets the first answer (200); the same key with
-/// a different body is a conflict (409).
-fn replay(existing: &TransactionRow, request_hash: &str) -> ApiResult<Response> {
-    if existing.request_hash == request_hash {
-        json(200, &existing.view())
-    } else {
-        Err(ApiError::conflict("a different transaction already used this key").with_field("key"))
+/// A validated sale, ready to be recorded.
+pub struct Sale {
+    pub key: String,
+    pub customer: CustomerRow,
+    pub amount: i64,
+    pub currency: String,
+    pub product_id: Option<String>,
+    /// Fingerprint of the request, to tell a retry from a different sale with the same key.
+    pub request_hash: String,
+}
+
+/// Whether `record` wrote a new transaction or found the same one already there.
+pub enum Recorded {
+    Created(TransactionRow),
+    Replayed(TransactionRow),
+}
+
+/// Records a sale with the rewards it earns and its `transaction.created` event
+/// in one batch. Idempotent on the key: the same sale again is `Replayed`, a
+/// different sale with the same key is a 409, and of concurrent duplicates
+/// exactly one is `Created`.
+pub async fn record(env: &Env, ctx: &Context, db: &D1Database, program: &Program, sale: Sale) -> ApiResult<Recorded> {
+    let replay = |existing: TransactionRow| {
+        if existing.request_hash == sale.request_hash {
+            Ok(Recorded::Replayed(existing))
+        } else {
+            Err(ApiError::conflict("a different transaction already used this key").with_field("key"))
+        }
+    };
+    if let Some(existing) = by_key(db, &program.id, &sale.key).await? {
+        return replay(existing);
     }
+    let referrer_key = sale.customer.referred_by.clone();
+    let reward = referrer_key.as_ref().map_or(0, |_| program.rewards.referrer.for_sale(sale.amount));
+    let friend_reward = friend_share(sale.customer.friend_reward.as_deref(), sale.amount);
+    let now = ids::now_ms();
+    let row = TransactionRow {
+        id: 0,
+        key: sale.key.clone(),
+        customer_key: sale.customer.key.clone(),
+        referrer_key,
+        amount: sale.amount,
+        currency: sale.currency.clone(),
+        product_id: sale.product_id.clone(),
+        reward,
+        friend_reward,
+        refunded: 0,
+        request_hash: sale.request_hash.clone(),
+        created_at: now,
+    };
+    let mut stmts = vec![sql!(
+        db,
+        "INSERT INTO transactions (program_id, key, customer_key, referrer_key, amount, currency, product_id, reward, friend_reward, request_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        &program.id,
+        &row.key,
+        &row.customer_key,
+        row.referrer_key.as_ref(),
+        row.amount,
+        &row.currency,
+        row.product_id.as_ref(),
+        reward,
+        friend_reward,
+        &row.request_hash,
+        now
+    )];
+    if let (Some(referrer), true) = (&row.referrer_key, reward != 0) {
+        stmts.extend(ledger_statements(db, &program.id, referrer, reward, "reward", Some(&row.key), None, now));
+    }
+    if friend_reward != 0 {
+        stmts.extend(ledger_statements(db, &program.id, &row.customer_key, friend_reward, "reward", Some(&row.key), Some("friend reward"), now));
+    }
+    let event = outbox::event(db, &program.id, "transaction.created", &row.view());
+    stmts.extend(event.statements);
+    match db::batch(db, stmts).await {
+        Ok(()) => {}
+        // A concurrent request with the same key committed first: exactly one transaction exists.
+        Err(e) if e.status == 409 => return replay(by_key(db, &program.id, &sale.key).await?.ok_or(e)?),
+        Err(e) => return Err(e),
+    }
+    dispatch(env, ctx, vec![event.id]);
+    Ok(Recorded::Created(row))
 }
 
 pub async fn create(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program) -> ApiResult<Response> {
@@ -93,63 +167,59 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context, db: &D1Database,
     let request_hash = sha256_hex(
         &json!([body.customer.key, body.customer.email.as_deref().map(str::to_lowercase), amount, currency, product_id]).to_string(),
     );
+    // A retry is answered before the customer is looked up: it may have been deleted since.
     if let Some(existing) = by_key(db, &program.id, &key).await? {
-        return replay(&existing, &request_hash);
+        if existing.request_hash == request_hash {
+            return json(200, &existing.view());
+        }
     }
     let customer = customers::find(db, &program.id, &body.customer, "customer").await?;
-    let referrer_key = customer.referred_by.clone();
-    let reward = referrer_key.as_ref().map_or(0, |_| program.rewards.referrer.for_sale(amount));
-    let friend_reward = friend_share(customer.friend_reward.as_deref(), amount);
-    let now = ids::now_ms();
-    let row = TransactionRow {
-        id: 0,
-        key: key.clone(),
-        customer_key: customer.key.clone(),
-        referrer_key,
-        amount,
-        currency,
-        product_id,
-        reward,
-        friend_reward,
-        refunded: 0,
-        request_hash: request_hash.clone(),
-        created_at: now,
-    };
-    let mut stmts = vec![sql!(
-        db,
-        "INSERT INTO transactions (program_id, key, customer_key, referrer_key, amount, currency, product_id, reward, friend_reward, request_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        &program.id,
-        &row.key,
-        &row.customer_key,
-        row.referrer_key.as_ref(),
-        amount,
-        &row.currency,
-        row.product_id.as_ref(),
-        reward,
-        friend_reward,
-        &request_hash,
-        now
-    )];
-    if let (Some(referrer), true) = (&row.referrer_key, reward != 0) {
-        stmts.extend(ledger_statements(db, &program.id, referrer, reward, "reward", Some(&key), None, now));
+    let sale = Sale { key, customer, amount, currency, product_id, request_hash };
+    match record(env, ctx, db, program, sale).await? {
+        Recorded::Created(row) => json(201, &row.view()),
+        Recorded::Replayed(row) => json(200, &row.view()),
     }
-    if friend_reward != 0 {
-        stmts.extend(ledger_statements(db, &program.id, &row.customer_key, friend_reward, "reward", Some(&key), Some("friend reward"), now));
-    }
-    let event = outbox::event(db, &program.id, "transaction.created", &row.view());
-    stmts.extend(event.statements);
-    match db::batch(db, stmts).await {
-        Ok(()) => {}
-        // A concurrent request with the same key committed first: exactly one transaction exists.
-        Err(e) if e.status == 409 => {
-            let existing = by_key(db, &program.id, &key).await?.ok_or(e)?;
-            return replay(&existing, &request_hash);
+}
+
+/// Applies a refund reported as the sale's cumulative refunded amount (as
+/// Stripe reports it): reverses the matching share of both rewards. Replays of
+/// the same total change nothing. Returns whether anything changed.
+pub async fn refund(db: &D1Database, program: &Program, key: &str, refunded_total: i64) -> ApiResult<bool> {
+    // Each attempt is a compare-and-set on the refunded amount it read (see
+    // `transaction_refunds`); a concurrent refund makes it re-read and recompute.
+    for _ in 0..3 {
+        let t = by_key(db, &program.id, key).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
+        let after = refunded_total.clamp(0, t.amount);
+        if after <= t.refunded {
+            return Ok(false);
         }
-        Err(e) => return Err(e),
+        let now = ids::now_ms();
+        let mut stmts = vec![
+            sql!(
+                db,
+                "INSERT INTO transaction_refunds (transaction_id, refunded_before, refunded_after, program_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                t.id,
+                t.refunded,
+                after,
+                &program.id,
+                now
+            ),
+            sql!(db, "UPDATE transactions SET refunded = ?3 WHERE program_id = ?1 AND id = ?2", &program.id, t.id, after),
+        ];
+        let share = |earned: i64| reversal(earned, t.amount, t.refunded, after);
+        if let (Some(referrer), true) = (&t.referrer_key, share(t.reward) != 0) {
+            stmts.extend(ledger_statements(db, &program.id, referrer, -share(t.reward), "refund", Some(key), Some("refund"), now));
+        }
+        if share(t.friend_reward) != 0 {
+            stmts.extend(ledger_statements(db, &program.id, &t.customer_key, -share(t.friend_reward), "refund", Some(key), Some("refund"), now));
+        }
+        match db::batch(db, stmts).await {
+            Ok(()) => return Ok(true),
+            Err(e) if e.status == 409 => continue,
+            Err(e) => return Err(e),
+        }
     }
-    dispatch(env, ctx, vec![event.id]);
-    json(201, &row.view())
+    Err(ApiError::conflict("the transaction is being refunded concurrently; retry"))
 }
 
 pub async fn get(db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {

@@ -13,7 +13,7 @@ use futures_util::future::{join_all, select, Either};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::time::Duration;
-use worker::{AbortController, D1Database, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
+use worker::{AbortController, D1Database, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Longer than an attempt can take, so a live sender always finishes first.
@@ -23,18 +23,22 @@ const BODY_CAP: usize = 1024;
 const BATCH: i64 = 50;
 
 #[derive(Deserialize)]
-struct Due {
-    id: String,
-    program_id: String,
-    event_id: String,
-    webhook_id: String,
-    attempts: i64,
-    payload: String,
-    url: String,
-    secret: String,
+pub struct Due {
+    pub id: String,
+    pub program_id: String,
+    pub event_id: String,
+    /// A webhook id, or `mailerlite` for the MailerLite integration.
+    pub webhook_id: String,
+    pub attempts: i64,
+    pub payload: String,
+    pub url: Option<String>,
+    pub secret: Option<String>,
+    pub integration_settings: Option<String>,
+    pub integration_secret: Option<String>,
 }
 
-const DUE_COLUMNS: &str = "d.id, d.program_id, d.event_id, d.webhook_id, d.attempts, e.payload, w.url, w.secret";
+const DUE_COLUMNS: &str = "d.id, d.program_id, d.event_id, d.webhook_id, d.attempts, e.payload, w.url, w.secret,
+                           i.settings AS integration_settings, i.secret AS integration_secret";
 
 /// Which pending deliveries to claim.
 enum Which<'a> {
@@ -44,18 +48,18 @@ enum Which<'a> {
 }
 
 /// Sends the pending deliveries of these events now (called after the change commits).
-pub async fn send_events(db: &D1Database, event_ids: &[String]) {
+pub async fn send_events(env: &Env, db: &D1Database, event_ids: &[String]) {
     for event_id in event_ids {
-        send_all(db, claim(db, Which::OfEvent(event_id)).await).await;
+        send_all(env, db, claim(db, Which::OfEvent(event_id)).await).await;
     }
 }
 
 /// Sends every delivery whose time has come (the cron trigger).
-pub async fn send_due(db: &D1Database) {
+pub async fn send_due(env: &Env, db: &D1Database) {
     loop {
         let due = claim(db, Which::AllDue).await;
         let done = (due.len() as i64) < BATCH;
-        send_all(db, due).await;
+        send_all(env, db, due).await;
         if done {
             return;
         }
@@ -63,10 +67,10 @@ pub async fn send_due(db: &D1Database) {
 }
 
 /// Sends one delivery again now, whatever its state (manual resend).
-pub async fn resend(db: &D1Database, delivery_id: &str) -> ApiResult<()> {
+pub async fn resend(env: &Env, db: &D1Database, delivery_id: &str) -> ApiResult<()> {
     let now = ids::now_ms();
     db::run(sql!(db, "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, updated_at = ?2 WHERE id = ?1", delivery_id, now)).await?;
-    send_all(db, claim(db, Which::One(delivery_id)).await).await;
+    send_all(env, db, claim(db, Which::One(delivery_id)).await).await;
     Ok(())
 }
 
@@ -107,7 +111,9 @@ async fn claim(db: &D1Database, which: Which<'_>) -> Vec<Due> {
     db::all::<Due>(sql!(
         db,
         &format!(
-            "SELECT {DUE_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+            "SELECT {DUE_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
+             LEFT JOIN webhooks w ON w.id = d.webhook_id
+             LEFT JOIN integrations i ON d.webhook_id = 'mailerlite' AND i.program_id = d.program_id AND i.name = 'mailerlite'
              WHERE d.id IN (SELECT value FROM json_each(?1))"
         ),
         &ids_json
@@ -120,24 +126,33 @@ async fn claim(db: &D1Database, which: Which<'_>) -> Vec<Due> {
 }
 
 /// All at once, so one slow endpoint delays none of the others.
-async fn send_all(db: &D1Database, due: Vec<Due>) {
-    join_all(due.iter().map(|d| send_one(db, d))).await;
+async fn send_all(env: &Env, db: &D1Database, due: Vec<Due>) {
+    join_all(due.iter().map(|d| send_one(env, db, d))).await;
 }
 
-struct Outcome {
-    code: Option<u16>,
-    body: Option<String>,
-    error: Option<String>,
+pub struct Outcome {
+    pub code: Option<u16>,
+    pub body: Option<String>,
+    pub error: Option<String>,
+    /// False when retrying cannot help (MailerLite rejected the data itself).
+    pub retryable: bool,
 }
 
-async fn send_one(db: &D1Database, d: &Due) {
+impl Outcome {
+    pub fn failed(error: String) -> Self {
+        Self { code: None, body: None, error: Some(error), retryable: true }
+    }
+}
+
+async fn send_one(env: &Env, db: &D1Database, d: &Due) {
     let started = ids::now_ms();
-    let outcome = post(d).await;
+    let is_webhook = d.webhook_id != "mailerlite";
+    let outcome = if is_webhook { post(d).await } else { crate::integrations::mailerlite::sync(env, d).await };
     let duration = ids::now_ms() - started;
     let attempts = d.attempts + 1;
     let succeeded = outcome.code.is_some_and(is_success);
     let jitter = u32::from_le_bytes(ids::random::<4>()) % 1001;
-    let retry_at = (!succeeded).then(|| retry_delay_ms(attempts as u32, jitter)).flatten().map(|ms| started + ms as i64);
+    let retry_at = (!succeeded && outcome.retryable).then(|| retry_delay_ms(attempts as u32, jitter)).flatten().map(|ms| started + ms as i64);
     let status = match (succeeded, retry_at) {
         (true, _) => "succeeded",
         (false, Some(_)) => "pending",
@@ -168,7 +183,7 @@ async fn send_one(db: &D1Database, d: &Due) {
             ids::now_ms()
         ),
     ];
-    if status == "failed" {
+    if status == "failed" && is_webhook {
         // A day of failures: switch the endpoint off and say why, as Svix and Stripe do.
         let reason = format!(
             "disabled after {MAX_ATTEMPTS} failed attempts to deliver {} (last: {})",
@@ -185,9 +200,10 @@ async fn send_one(db: &D1Database, d: &Due) {
 
 /// One signed POST with a timeout; never follows redirects.
 async fn post(d: &Due) -> Outcome {
-    let fail = |error: String| Outcome { code: None, body: None, error: Some(error) };
+    let fail = Outcome::failed;
+    let (Some(url), Some(secret)) = (&d.url, &d.secret) else { return fail("the webhook no longer exists".into()) };
     let timestamp = ids::now_ms() / 1000;
-    let signature = match sign_webhook(&d.secret, &d.event_id, timestamp, d.payload.as_bytes()) {
+    let signature = match sign_webhook(secret, &d.event_id, timestamp, d.payload.as_bytes()) {
         Ok(s) => s,
         Err(_) => return fail("the endpoint secret is not a whsec_ secret".into()),
     };
@@ -201,12 +217,16 @@ async fn post(d: &Due) -> Outcome {
     ] {
         let _ = headers.set(name, value);
     }
+    send(Method::Post, url, headers, Some(&d.payload)).await
+}
+
+/// One HTTP request with a timeout, no redirects followed, and the response
+/// body read up to a cap.
+pub async fn send(method: Method, url: &str, headers: Headers, body: Option<&str>) -> Outcome {
+    let fail = Outcome::failed;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual)
-        .with_body(Some(d.payload.as_str().into()));
-    let request = match Request::new_with_init(&d.url, &init) {
+    init.with_method(method).with_headers(headers).with_redirect(RequestRedirect::Manual).with_body(body.map(Into::into));
+    let request = match Request::new_with_init(url, &init) {
         Ok(r) => r,
         Err(e) => return fail(format!("bad endpoint URL: {e}")),
     };
@@ -224,7 +244,7 @@ async fn post(d: &Due) -> Outcome {
     };
     let code = response.status_code();
     let body = read_capped(&mut response).await;
-    Outcome { code: Some(code), body: Some(body), error: None }
+    Outcome { code: Some(code), body: Some(body), error: None, retryable: true }
 }
 
 /// The first `BODY_CAP` bytes of a response body; the rest is never read.

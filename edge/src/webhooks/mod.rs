@@ -271,7 +271,7 @@ pub async fn deliveries(req: &Request, db: &D1Database, program_id: &str, id: &s
     json(200, &json!({"data": data, "next_cursor": null}))
 }
 
-pub async fn resend(db: &D1Database, program_id: &str, id: &str, delivery_id: &str) -> ApiResult<Response> {
+pub async fn resend(env: &Env, db: &D1Database, program_id: &str, id: &str, delivery_id: &str) -> ApiResult<Response> {
     require(db, program_id, id).await?;
     #[derive(Deserialize)]
     struct Found {
@@ -281,7 +281,7 @@ pub async fn resend(db: &D1Database, program_id: &str, id: &str, delivery_id: &s
     let found: Option<Found> =
         db::first(sql!(db, "SELECT id FROM deliveries WHERE id = ?1 AND webhook_id = ?2", delivery_id, id)).await?;
     found.ok_or_else(|| ApiError::not_found("delivery"))?;
-    delivery::resend(db, delivery_id).await?;
+    delivery::resend(env, db, delivery_id).await?;
     json(202, &json!({"id": delivery_id, "resent": true}))
 }
 
@@ -327,6 +327,7 @@ pub fn dispatch(env: &Env, ctx: &Context, event_ids: Vec<String>) {
         return;
     }
     if let Ok(db) = env.d1("DB") {
-        ctx.wait_until(async move { delivery::send_events(&db, &event_ids).await });
+        let env = env.clone();
+        ctx.wait_until(async move { delivery::send_events(&env, &db, &event_ids).await });
     }
 }

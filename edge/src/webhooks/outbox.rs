@@ -39,6 +39,17 @@ pub fn event(db: &D1Database, program_id: &str, kind: &str, data: &Value) -> Out
             kind,
             now
         ),
+        // MailerLite rides the same outbox: one delivery per customer event when it is on.
+        sql!(
+            db,
+            "INSERT INTO deliveries (id, program_id, event_id, webhook_id, status, attempts, next_attempt_at, created_at, updated_at)
+             SELECT ?1 || '.mailerlite', ?2, ?1, 'mailerlite', 'pending', 0, ?4, ?4, ?4 FROM integrations
+             WHERE program_id = ?2 AND name = 'mailerlite' AND ?3 IN ('customer.created', 'customer.deleted')",
+            &id,
+            program_id,
+            kind,
+            now
+        ),
     ];
     Outgoing { id, statements }
 }
