@@ -29,15 +29,16 @@ export async function freePort() {
   });
 }
 
-/** Starts `wrangler dev` on a fresh local D1/KV; resolves once it answers. */
-export async function startWorker() {
+/** Starts `wrangler dev` on a fresh local D1/KV; resolves once it answers. `vars` adds Worker vars. */
+export async function startWorker({ vars = {} } = {}) {
   const state = await mkdtemp(join(tmpdir(), 'edgeref-state-'));
   await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: root, env });
   const port = await freePort();
   const child = spawn(
     wranglerBin,
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false', '--test-scheduled',
-      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', 'ALLOW_LOCALHOST_ORIGINS:true'],
+      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', 'ALLOW_LOCALHOST_ORIGINS:true',
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let log = '';

@@ -9,6 +9,7 @@ mod db;
 mod error;
 mod http;
 mod ids;
+mod ingest;
 mod integrations;
 mod programs;
 mod tracking;
@@ -17,7 +18,7 @@ mod webhooks;
 
 use error::{ApiError, ApiResult};
 use programs::model::Program;
-use worker::{event, Context, D1Database, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, D1Database, Env, MessageBatch, Method, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -33,6 +34,12 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
         webhooks::delivery::send_due(&env, &db).await;
     }
+}
+
+/// The visit queue's consumer (and its dead-letter queue's).
+#[event(queue)]
+async fn queue(batch: MessageBatch<ingest::VisitMsg>, env: Env, _ctx: Context) -> Result<()> {
+    ingest::consume(batch, &env).await
 }
 
 /// Development mode (`ALLOW_LOCALHOST_ORIGINS=true`, set by `make dev`):
@@ -91,6 +98,10 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
                         (Delete, [key_id]) => api_keys::revoke(&db, id, key_id).await,
                         _ => Err(no_route(&segs)),
                     }
+                }
+                (Get, [id, "ingest"]) => {
+                    programs::store::get(&db, id).await?;
+                    ingest::report(&db, id).await
                 }
                 (_, [id, "integrations", tail @ ..]) => {
                     let program = programs::store::get(&db, id).await?;
