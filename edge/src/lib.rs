@@ -22,10 +22,15 @@ use worker::{event, Context, D1Database, Env, MessageBatch, Method, Request, Res
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    match route(req, &env, &ctx).await {
-        Ok(response) => Ok(response),
-        Err(e) => e.into_response(),
+    db::take_query_count();
+    let mut response = match route(req, &env, &ctx).await {
+        Ok(response) => response,
+        Err(e) => e.into_response()?,
+    };
+    if env.var("BENCH").is_ok_and(|v| v.to_string() == "on") {
+        response.headers_mut().set("x-d1-queries", &db::take_query_count().to_string())?;
     }
+    Ok(response)
 }
 
 /// The cron trigger: retries webhook deliveries whose time has come.
