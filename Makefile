@@ -17,9 +17,9 @@ EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
-.PHONY: dev test bench build snippet tools tools-test test-rust test-e2e clean
+.PHONY: dev test bench build snippet tools tools-test tools-bench test-rust test-e2e clean
 
-dev: tools build
+dev: build
 	@token=$$(scripts/dev-vars.sh); \
 	wrangler d1 migrations apply DB --local >/dev/null; \
 	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  Admin token: %s\n\n' "$$token"; \
@@ -28,8 +28,7 @@ dev: tools build
 test: tools-test build test-rust test-e2e
 
 # Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
-bench: build
-	@scripts/tools.sh bench
+bench: tools-bench build
 	node bench/run.mjs
 
 tools:
@@ -38,7 +37,10 @@ tools:
 tools-test:
 	@scripts/tools.sh test
 
-build: edge/build/index.js
+tools-bench:
+	@scripts/tools.sh bench
+
+build: tools edge/build/index.js
 
 snippet: $(SNIPPET_OUT)
 
