@@ -17,7 +17,7 @@ EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
-.PHONY: dev test bench build snippet tools tools-test tools-bench test-rust test-e2e clean
+.PHONY: dev test bench soak build snippet tools tools-test tools-bench test-rust test-e2e clean
 
 dev: build
 	@token=$$(scripts/dev-vars.sh); \
@@ -30,6 +30,10 @@ test: tools-test build test-rust test-e2e
 # Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
 bench: tools-bench build
 	node bench/run.mjs
+
+# A longer mixed workload with invariant checks (not in CI): SOAK_SECONDS=300 by default.
+soak: tools-test build
+	node tests/soak.mjs
 
 tools:
 	@scripts/tools.sh build
