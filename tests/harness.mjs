@@ -118,14 +118,20 @@ export function merchantPage(snippetTag, body = '', head = '') {
 ${snippetTag}</head><body>${body}</body></html>`;
 }
 
-/** Headless Debian Chromium through playwright-core (no browser download). */
+/** What a person's Chrome sends; headless Chromium's own UA says "HeadlessChrome", which Edgeref counts as a bot. */
+export const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+
+/** Headless Debian Chromium through playwright-core (no browser download); contexts browse as a person's Chrome. */
 export async function launchBrowser() {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = (options = {}) => newContext({ userAgent: DESKTOP_UA, ...options });
+  return browser;
 }
 
 /** Creates a program (site = merchant origin), an API key and a referring customer. */
