@@ -50,11 +50,13 @@ pub async fn remember(env: &Env, program_id: &str, code: &str, customer_key: &st
 }
 
 pub async fn forget(env: &Env, program_id: &str, code: &str) -> ApiResult<()> {
+    OWNERS.with(|o| o.borrow_mut().remove(&kv_key(program_id, code)));
     kv(env)?.delete(&kv_key(program_id, code)).await.map_err(|e| ApiError::unavailable("kv delete", e))
 }
 
 /// Deletes every code of a program from KV (after the program is deleted).
 pub async fn forget_program(env: &Env, program_id: &str) -> ApiResult<()> {
+    OWNERS.with(|o| o.borrow_mut().clear());
     let store = kv(env)?;
     let prefix = format!("code:{program_id}:");
     let mut cursor: Option<String> = None;
@@ -74,10 +76,35 @@ pub async fn forget_program(env: &Env, program_id: &str) -> ApiResult<()> {
     }
 }
 
-/// The referring customer's key for a code: KV first, D1 on a miss.
+thread_local! {
+    /// Codes this isolate has seen recently: a busy referral link costs no KV read.
+    static OWNERS: std::cell::RefCell<std::collections::HashMap<String, (i64, String)>> = Default::default();
+}
+/// How long an isolate trusts a code it has seen (a deleted customer's code may
+/// still count visits elsewhere for this long; visits carry no money).
+const OWNER_TTL_MS: i64 = 60_000;
+const OWNER_CACHE_MAX: usize = 10_000;
+
+/// The referring customer's key for a code: isolate, then KV, then D1 on a miss.
 pub async fn owner_of(env: &Env, db: &D1Database, program_id: &str, code: &ReferralCode) -> ApiResult<Option<String>> {
+    let cache_key = kv_key(program_id, code.as_str());
+    let now = ids::now_ms();
+    let cached = OWNERS.with(|o| o.borrow().get(&cache_key).filter(|(at, _)| now - at < OWNER_TTL_MS).map(|(_, k)| k.clone()));
+    if cached.is_some() {
+        return Ok(cached);
+    }
+    let remember_here = |key: &str| {
+        OWNERS.with(|o| {
+            let mut o = o.borrow_mut();
+            if o.len() >= OWNER_CACHE_MAX {
+                o.clear(); // crude but bounded: a full cache starts over
+            }
+            o.insert(cache_key.clone(), (now, key.to_owned()));
+        })
+    };
     let store = kv(env)?;
-    if let Some(key) = store.get(&kv_key(program_id, code.as_str())).text().await.map_err(|e| ApiError::unavailable("kv get", e))? {
+    if let Some(key) = store.get(&cache_key).text().await.map_err(|e| ApiError::unavailable("kv get", e))? {
+        remember_here(&key);
         return Ok(Some(key));
     }
     #[derive(Deserialize)]
@@ -88,6 +115,7 @@ pub async fn owner_of(env: &Env, db: &D1Database, program_id: &str, code: &Refer
         db::first(sql!(db, "SELECT key FROM customers WHERE program_id = ?1 AND referral_code = ?2", program_id, code.as_str())).await?;
     if let Some(r) = &row {
         remember(env, program_id, code.as_str(), &r.key).await?;
+        remember_here(&r.key);
     }
     Ok(row.map(|r| r.key))
 }
