@@ -51,10 +51,12 @@ async function signIn(page) {
   await page.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
 }
 
-async function screenshot(page, name) {
+/** Saves the page (or one part of it) without focus rings or a passing status message. */
+async function screenshot(page, name, part) {
   if (!shots) return;
-  await page.evaluate(() => document.activeElement?.blur());
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  await page.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; });
+  const path = join(shots, `${name}.png`);
+  await (part ? part.screenshot({ path }) : page.screenshot({ path, fullPage: true }));
 }
 
 /** Clicks `button` and waits for the API answer to `method path`. */
@@ -164,7 +166,7 @@ test('an expired session sends the owner back to sign-in, saying why', async () 
 test('the owner walks through every screen: create, settings, integration, customers, results, delete', async () => {
   const { context, page, problems } = await openDashboard();
   await signIn(page);
-  await screenshot(page, '02-programs-empty');
+  await page.getByText('No programs yet').waitFor();
 
   // Programs → Create program → Refer-a-Friend, name and website URL → Create.
   await page.getByRole('link', { name: 'Create program' }).click();
@@ -275,7 +277,9 @@ test('the owner walks through every screen: create, settings, integration, custo
   await receiver.waitUntil((rs) => rs.some((r) => JSON.parse(r.body).type === 'webhook.test'));
   await edited.getByRole('cell', { name: 'succeeded' }).waitFor();
   await edited.getByRole('cell', { name: 'webhook.test' }).waitFor();
-  await screenshot(page, '05-integration');
+  await screenshot(page, '05-snippet', page.locator('#snippet'));
+  await screenshot(page, '06-api-keys', keys);
+  await screenshot(page, '07-webhooks', hooks);
 
   // Integration → Third-party: connect Stripe with its signing secret.
   const stripe = page.locator('#integration-stripe');
@@ -286,13 +290,15 @@ test('the owner walks through every screen: create, settings, integration, custo
   assert.equal((await owner('GET', `/v1/programs/${program.id}/integrations`)).body.stripe.enabled, true);
   await page.locator('#integration-zapier').getByText('No Zaps subscribed yet.').waitFor();
   await page.locator('#integration-mailerlite').getByRole('button', { name: 'Connect MailerLite' }).waitFor();
-  await screenshot(page, '06-integrations');
+  await screenshot(page, '08-third-party', page.locator('#third-party'));
 
   // Customers and results, after some referred activity through the API.
   const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com', name: 'Alice' })).body;
   assert.equal(alice.referral_link, `https://acme.example/a/${alice.referral_code}`);
-  const visit = await client(worker.url)('POST', '/t/visit', JSON.stringify({ program: program.public_id, code: alice.referral_code, url: alice.referral_link, referrer: '' }), { 'content-type': 'text/plain' });
-  assert.equal(visit.status, 202);
+  for (let i = 0; i < 3; i++) {
+    const visit = await client(worker.url)('POST', '/t/visit', JSON.stringify({ program: program.public_id, code: alice.referral_code, url: alice.referral_link, referrer: '' }), { 'content-type': 'text/plain' });
+    assert.equal(visit.status, 202);
+  }
   assert.equal((await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com', name: 'Bob', referring_customer: { key: 'alice' } })).status, 201);
   assert.equal((await api('POST', '/v1/transactions', { key: 'order-1', customer: { key: 'bob' }, amount: 12_000, currency: 'EUR' })).status, 201);
 
@@ -304,28 +310,33 @@ test('the owner walks through every screen: create, settings, integration, custo
   await page.getByRole('listitem').filter({ hasText: 'bob@example.com (bob)' }).waitFor();
   const bobRow = page.getByRole('row').filter({ hasText: 'bob@example.com · bob' });
   assert.equal(await bobRow.getByRole('cell').nth(2).textContent(), 'alice');
-  await screenshot(page, '07-customers');
+  await screenshot(page, '09-customers');
 
   await page.getByRole('link', { name: 'Results' }).click();
   const totals = page.locator('.totals');
   await totals.waitFor();
   const total = async (label) => (await totals.locator('div').filter({ has: page.getByText(label, { exact: true }) }).locator('dd').textContent());
-  assert.equal(await total('Visits'), '1');
+  assert.equal(await total('Visits'), '3');
   assert.equal(await total('Signups'), '1');
   assert.equal(await total('Conversions'), '1');
   assert.equal(await total('Revenue'), '120.00');
   assert.equal(await total('Rewards'), '5.00');
-  assert.equal(await page.locator('svg.chart polyline').count(), 3);
-  assert.match(await page.locator('svg.chart desc').textContent(), /^30 days from .*: 1 visits, 1 signups, 1 conversions\.$/);
+  assert.equal(await page.locator('svg.chart rect').count(), 30, 'a visits bar per day');
+  assert.equal(await page.locator('svg.chart polyline').count(), 2, 'signups and conversions lines');
+  assert.match(await page.locator('svg.chart desc').textContent(), /^30 days from .*: 3 visits, 1 signups, 1 conversions\.$/);
   await page.getByLabel('Period').selectOption('7');
   await page.locator('svg.chart desc').filter({ hasText: /^7 days/ }).waitFor({ state: 'attached' });
-  await screenshot(page, '08-results');
+  await screenshot(page, '10-results');
 
-  // Settings → Delete program, confirmed by typing its name.
-  await page.getByRole('link', { name: 'Settings' }).click();
+  // Programs lists it; Settings → Delete program, confirmed by typing its name.
+  await page.getByRole('link', { name: '← Programs' }).click();
+  await page.getByRole('cell', { name: 'https://acme.example/' }).waitFor();
+  await screenshot(page, '02-programs');
+  await page.getByRole('link', { name: 'Acme store' }).click();
   const del = page.locator('#delete');
   const button = del.getByRole('button', { name: 'Delete program' });
   assert.equal(await button.isDisabled(), true);
+  await del.getByLabel('Type the program name, “Acme store”, to confirm').waitFor();
   await del.getByLabel(/Type the program name/).fill('Acme');
   assert.equal(await button.isDisabled(), true, 'only the exact name enables it');
   await del.getByLabel(/Type the program name/).fill('Acme store');

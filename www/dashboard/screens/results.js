@@ -29,7 +29,7 @@ export async function render(container, program) {
 function chart(daily) {
   const [W, H, L, B, T] = [640, 220, 36, 22, 10];
   const top = niceMax(Math.max(1, ...daily.flatMap((d) => SERIES.map(([k]) => d[k]))));
-  const x = (i) => L + (daily.length === 1 ? (W - L) / 2 : (i * (W - L - 8)) / (daily.length - 1));
+  const x = (i) => L + 14 + (daily.length === 1 ? (W - L - 28) / 2 : (i * (W - L - 28)) / (daily.length - 1));
   const y = (v) => T + (H - T - B) * (1 - v / top);
   const grid = [0, top / 2, top].map((v) => [
     svg('line', { class: 'grid', x1: L, x2: W, y1: y(v), y2: y(v) }),
@@ -37,11 +37,17 @@ function chart(daily) {
   ]);
   const labels = [0, Math.floor((daily.length - 1) / 2), daily.length - 1].filter((i, n, all) => all.indexOf(i) === n)
     .map((i) => svg('text', { x: x(i), y: H - 4, 'text-anchor': i === 0 ? 'start' : i === daily.length - 1 ? 'end' : 'middle' }, daily[i].date));
-  const lines = SERIES.map(([key, , cls]) => svg('polyline', { class: cls, points: daily.map((d, i) => `${x(i).toFixed(1)},${y(d[key]).toFixed(1)}`).join(' ') }));
+  // Visits as bars behind; signups and conversions as lines with a dot on each day that has some.
+  const bar = Math.max(2, Math.min(24, (W - L) / daily.length - 4));
+  const bars = daily.map((d, i) => svg('rect', { x: (x(i) - bar / 2).toFixed(1), y: y(d.visits).toFixed(1), width: bar.toFixed(1), height: (y(0) - y(d.visits)).toFixed(1) }));
+  const lines = SERIES.slice(1).map(([key, , cls]) => [
+    svg('polyline', { class: cls, points: daily.map((d, i) => `${x(i).toFixed(1)},${y(d[key]).toFixed(1)}`).join(' ') }),
+    daily.map((d, i) => (d[key] ? svg('circle', { class: cls, cx: x(i).toFixed(1), cy: y(d[key]).toFixed(1), r: 3.5 }) : null)),
+  ]);
   const sum = (k) => daily.reduce((s, d) => s + d[k], 0);
   const summary = `${daily.length} days from ${daily[0].date} to ${daily.at(-1).date}: ${SERIES.map(([k, label]) => `${sum(k)} ${label.toLowerCase()}`).join(', ')}.`;
   return svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'chart-title chart-desc' },
-    svg('title', { id: 'chart-title' }, 'Referred activity per day'), svg('desc', { id: 'chart-desc' }, summary), grid, labels, lines);
+    svg('title', { id: 'chart-title' }, 'Referred activity per day'), svg('desc', { id: 'chart-desc' }, summary), grid, labels, bars, lines);
 }
 
 function niceMax(v) {

@@ -4,21 +4,25 @@ import { h, field, choice, onSubmit, announce } from '../dom.js';
 import { go } from '../app.js';
 
 export function render(container, program) {
-  const save = async (patch) => {
+  // After a save, everything showing the name or website follows.
+  async function save(patch) {
     Object.assign(program, await api('PATCH', programPath(program.id), patch));
     document.getElementById('program-name').textContent = program.name;
     document.getElementById('program-website').textContent = program.website_url;
+    tracking.refresh();
+    removal.refresh();
     announce('Saved.');
-  };
-  const section = (id, title, ...content) => h('section', { class: 'card', id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...content);
+  }
   const tracking = trackingForm(program, save);
+  const removal = deleteForm(program);
+  const section = (id, title, ...content) => h('section', { class: 'card', id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...content);
   container.replaceChildren(
     h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
       [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
-    section('program', 'Program', programForm(program, async (patch) => { await save(patch); tracking.refresh(); })),
+    section('program', 'Program', programForm(program, save)),
     section('tracking', 'Tracking', h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
     section('rewards', 'Rewards', rewardsForm(program, save)),
-    section('delete', 'Delete program', deleteForm(program)),
+    section('delete', 'Delete program', removal),
   );
 }
 
@@ -135,12 +139,19 @@ function rewardsForm(program, save) {
 function deleteForm(program) {
   const confirmInput = h('input', { type: 'text', name: 'confirm', autocomplete: 'off', spellcheck: 'false' });
   const button = h('button', { type: 'submit', class: 'danger', disabled: true }, 'Delete program');
-  confirmInput.addEventListener('input', () => { button.disabled = confirmInput.value !== program.name; });
-  return onSubmit(h('form', {},
+  const confirmField = field('', confirmInput);
+  const form = h('form', {},
     h('p', {}, 'Deletes this program permanently, with its customers, referrals, transactions, rewards, API keys, webhooks and integrations. This cannot be undone.'),
-    field(`Type the program name, “${program.name}”, to confirm`, confirmInput),
+    confirmField,
     button,
-  ), async (v) => {
+  );
+  form.refresh = () => {
+    confirmField.querySelector('label').textContent = `Type the program name, “${program.name}”, to confirm`;
+    button.disabled = confirmInput.value !== program.name;
+  };
+  confirmInput.addEventListener('input', form.refresh);
+  form.refresh();
+  return onSubmit(form, async (v) => {
     if (v.get('confirm') !== program.name) return;
     await api('DELETE', programPath(program.id));
     announce(`Program “${program.name}” deleted.`);
