@@ -17,7 +17,7 @@ EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
-.PHONY: dev test build snippet tools tools-test test-rust test-e2e clean
+.PHONY: dev test bench build snippet tools tools-test test-rust test-e2e clean
 
 dev: tools build
 	@token=$$(scripts/dev-vars.sh); \
@@ -26,6 +26,11 @@ dev: tools build
 	exec wrangler dev --ip 127.0.0.1 --port $(PORT)
 
 test: tools-test build test-rust test-e2e
+
+# Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
+bench: build
+	@scripts/tools.sh bench
+	node bench/run.mjs
 
 tools:
 	@scripts/tools.sh build

@@ -29,15 +29,20 @@ export async function freePort() {
   });
 }
 
-/** Starts `wrangler dev` on a fresh local D1/KV; resolves once it answers. */
-export async function startWorker() {
-  const state = await mkdtemp(join(tmpdir(), 'edgeref-state-'));
-  await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: root, env });
+/**
+ * Starts `wrangler dev` on a fresh local D1/KV; resolves once it answers.
+ * `vars` adds Worker vars; `config` picks another wrangler.toml; a given
+ * `state` directory is reused and kept (the benchmark caches its data set).
+ */
+export async function startWorker({ vars = {}, config = 'wrangler.toml', state: keep } = {}) {
+  const state = keep ?? (await mkdtemp(join(tmpdir(), 'edgeref-state-')));
+  await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, '-c', config], { cwd: root, env });
   const port = await freePort();
   const child = spawn(
     wranglerBin,
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false', '--test-scheduled',
-      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', 'ALLOW_LOCALHOST_ORIGINS:true'],
+    ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false', '--test-scheduled',
+      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', 'ALLOW_LOCALHOST_ORIGINS:true',
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let log = '';
@@ -60,13 +65,13 @@ export async function startWorker() {
     log: () => log,
     /** Runs SQL against the same local D1 the Worker uses. */
     async sql(query) {
-      const { stdout } = await run(wranglerBin, ['d1', 'execute', 'DB', '--local', '--persist-to', state, '--json', '--command', query], { cwd: root, env });
+      const { stdout } = await run(wranglerBin, ['d1', 'execute', 'DB', '--local', '--persist-to', state, '-c', config, '--json', '--command', query], { cwd: root, env, maxBuffer: 64 << 20 });
       return JSON.parse(stdout)[0].results;
     },
     async stop() {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-      await rm(state, { recursive: true, force: true });
+      if (!keep) await rm(state, { recursive: true, force: true });
     },
   };
 }

@@ -52,7 +52,19 @@ macro_rules! sql {
     };
 }
 
+thread_local! {
+    /// Statements prepared while handling the current request, for `make bench`
+    /// (`BENCH=on` reports it in an `x-d1-queries` header).
+    static PREPARED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Resets the count and returns what the previous request used.
+pub fn take_query_count() -> u32 {
+    PREPARED.replace(0)
+}
+
 pub fn prepare(db: &D1Database, query: &str, args: &[Arg]) -> ApiResult<D1PreparedStatement> {
+    PREPARED.set(PREPARED.get() + 1);
     let values: Vec<JsValue> = args.iter().map(JsValue::from).collect();
     db.prepare(query).bind(&values).map_err(|e| ApiError::unavailable("bind", e))
 }

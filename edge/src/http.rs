@@ -125,6 +125,16 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// For PATCH bodies: a field that may be absent but not `null` (`null` is a 422
+/// naming it, not a silent "no change").
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 /// The bearer token of an `Authorization` header, if any.
 pub fn bearer(req: &Request) -> Option<String> {
     let header = req.headers().get("authorization").ok().flatten()?;

@@ -9,6 +9,7 @@ mod db;
 mod error;
 mod http;
 mod ids;
+mod ingest;
 mod integrations;
 mod programs;
 mod tracking;
@@ -17,14 +18,19 @@ mod webhooks;
 
 use error::{ApiError, ApiResult};
 use programs::model::Program;
-use worker::{event, Context, D1Database, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, D1Database, Env, MessageBatch, Method, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    match route(req, &env, &ctx).await {
-        Ok(response) => Ok(response),
-        Err(e) => e.into_response(),
+    db::take_query_count();
+    let mut response = match route(req, &env, &ctx).await {
+        Ok(response) => response,
+        Err(e) => e.into_response()?,
+    };
+    if env.var("BENCH").is_ok_and(|v| v.to_string() == "on") {
+        response.headers_mut().set("x-d1-queries", &db::take_query_count().to_string())?;
     }
+    Ok(response)
 }
 
 /// The cron trigger: retries webhook deliveries whose time has come.
@@ -33,6 +39,12 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
         webhooks::delivery::send_due(&env, &db).await;
     }
+}
+
+/// The visit queue's consumer (and its dead-letter queue's).
+#[event(queue)]
+async fn queue(batch: MessageBatch<ingest::VisitMsg>, env: Env, _ctx: Context) -> Result<()> {
+    ingest::consume(batch, &env).await
 }
 
 /// Development mode (`ALLOW_LOCALHOST_ORIGINS=true`, set by `make dev`):
@@ -96,6 +108,10 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
                         (Delete, [key_id]) => api_keys::revoke(&db, id, key_id).await,
                         _ => Err(no_route(&segs)),
                     }
+                }
+                (Get, [id, "ingest"]) => {
+                    programs::store::get(&db, id).await?;
+                    ingest::report(&db, id).await
                 }
                 (_, [id, "integrations", tail @ ..]) => {
                     let program = programs::store::get(&db, id).await?;

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attribution;
+pub mod bot;
 pub mod code;
 pub mod cookie;
 pub mod error;

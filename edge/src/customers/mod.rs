@@ -37,6 +37,7 @@ struct CreateCustomer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateCustomer {
+    #[serde(default, deserialize_with = "crate::http::present")]
     email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     name: Option<Option<String>>,

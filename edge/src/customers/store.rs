@@ -153,7 +153,7 @@ pub async fn stats(db: &D1Database, program_id: &str, key: &str) -> ApiResult<Cu
     let stats = db::first::<CustomerStats>(sql!(
         db,
         "SELECT
-           (SELECT COUNT(*) FROM visits WHERE program_id = ?1 AND referrer_key = ?2) AS visits,
+           (SELECT COALESCE(SUM(visits), 0) FROM visit_counts WHERE program_id = ?1 AND referrer_key = ?2) AS visits,
            (SELECT COUNT(*) FROM customers WHERE program_id = ?1 AND referred_by = ?2) AS signups,
            (SELECT COUNT(DISTINCT customer_key) FROM transactions WHERE program_id = ?1 AND referrer_key = ?2 AND refunded < amount) AS paying_referrals,
            (SELECT COALESCE(SUM(amount - refunded), 0) FROM transactions WHERE program_id = ?1 AND referrer_key = ?2) AS revenue,

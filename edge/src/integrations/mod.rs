@@ -111,7 +111,7 @@ pub async fn put(mut req: Request, env: &Env, db: &D1Database, program: &Program
     match name {
         "stripe" => {
             let body: StripeSettings = json_body(&mut req).await?;
-            if !body.webhook_secret.starts_with("whsec_") || body.webhook_secret.len() > 200 {
+            if !body.webhook_secret.starts_with("whsec_") || !is_token(&body.webhook_secret, 200) {
                 return Err(ApiError::invalid("webhook_secret", "must be the endpoint's signing secret, whsec_…"));
             }
             save(env, db, &program.id, "stripe", &json!({}), &body.webhook_secret).await?;
@@ -119,7 +119,7 @@ pub async fn put(mut req: Request, env: &Env, db: &D1Database, program: &Program
         }
         "mailerlite" => {
             let body: MailerLiteSettings = json_body(&mut req).await?;
-            if body.api_token.trim().is_empty() || body.api_token.len() > 2000 {
+            if !is_token(&body.api_token, 2000) {
                 return Err(ApiError::invalid("api_token", "must be a MailerLite API token"));
             }
             let group_id = edgeref_shared::validate::key("group_id", &body.group_id)?;
@@ -131,6 +131,11 @@ pub async fn put(mut req: Request, env: &Env, db: &D1Database, program: &Program
         }
         _ => Err(ApiError::not_found("integration")),
     }
+}
+
+/// A credential as services issue them: 1 to `max` visible ASCII characters.
+fn is_token(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
 pub async fn delete(db: &D1Database, program: &Program, name: &str) -> ApiResult<Response> {

@@ -27,9 +27,13 @@ struct CreateProgram {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateProgram {
+    #[serde(default, deserialize_with = "crate::http::present")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     website_url: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     tracking: Option<TrackingPatch>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     rewards: Option<RewardRules>,
 }
 

@@ -103,18 +103,16 @@ pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Re
     };
     let id = ids::new_id("vis");
     let clip = |s: &str| s.chars().take(2048).collect::<String>();
-    db::run(sql!(
-        db,
-        "INSERT INTO visits (id, program_id, code, referrer_key, url, referrer, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        &id,
-        &config.id,
-        code.as_str(),
-        &referrer_key,
-        &clip(&beacon.url),
-        &clip(&beacon.referrer),
-        ids::now_ms()
-    ))
-    .await?;
+    let visit = crate::ingest::VisitMsg {
+        id: id.clone(),
+        program_id: config.id.clone(),
+        code: code.as_str().to_owned(),
+        referrer_key,
+        url: clip(&beacon.url),
+        referrer: clip(&beacon.referrer),
+        created_at: ids::now_ms(),
+    };
+    crate::ingest::accept(env, &visit).await?;
     with_cors(json(202, &json!({"visit_id": id, "valid": true}))?, origin.as_deref())
 }
 

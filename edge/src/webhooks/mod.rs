@@ -72,9 +72,13 @@ struct CreateWebhook {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateWebhook {
+    #[serde(default, deserialize_with = "crate::http::present")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     url: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     events: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::http::present")]
     is_active: Option<bool>,
 }
 

@@ -1,0 +1,216 @@
+// `make bench`: what users feel, each figure beside its reference in the same
+// run (these machines are noisy, so ratios matter more than absolutes).
+// Prints a table and writes docs/benchmarks.md (results section).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import os from 'node:os';
+import autocannon from 'autocannon';
+import { startWorker, startMerchantSite, launchBrowser, merchantPage, client, eventually, ADMIN_TOKEN } from '../tests/harness.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = promisify(execFile);
+const results = [];
+const row = (section, metric, value, reference = '', verdict = '') => {
+  results.push({ section, metric, value, reference, verdict });
+  console.log(`${section.padEnd(10)} ${metric.padEnd(46)} ${String(value).padEnd(22)} ${String(reference).padEnd(22)} ${verdict}`);
+};
+const sizes = (buf) => ({ raw: buf.length, gz: gzipSync(buf, { level: 9 }).length, br: brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length });
+const fmt = (s) => `${s.raw} / ${s.gz} / ${s.br}`;
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+async function newProgram(url, siteOrigin = 'https://shop.example') {
+  const owner = client(url, ADMIN_TOKEN);
+  const program = (await owner('POST', '/v1/programs', { name: 'Bench', website_url: `${siteOrigin}/` })).body;
+  const key = (await owner('POST', `/v1/programs/${program.id}/api-keys`, { name: 'bench' })).body.key;
+  const api = client(url, key);
+  const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' })).body;
+  return { owner, api, program, alice };
+}
+
+function load(url, opts) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: 20, duration: 8, ...opts }, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+// 1. Snippet weight -----------------------------------------------------------
+async function snippetWeight(worker, program) {
+  const loader = Buffer.from(await (await fetch(`${worker.url}/s/${program.public_id}.js`)).arrayBuffer());
+  const wasm = readFileSync(join(root, 'snippet/pkg/snippet_bg.wasm'));
+  const [l, w] = [sizes(loader), sizes(wasm)];
+  row('weight', 'loader bytes raw / gzip / brotli', fmt(l));
+  row('weight', 'wasm bytes raw / gzip / brotli', fmt(w));
+  const total = l.br + w.br;
+  row('weight', 'loader + wasm, brotli', total, 'budget 6144', total <= 6144 ? 'PASS' : 'FAIL');
+  row('weight', 'loader + wasm, gzip', l.gz + w.gz, 'Plausible 810, Dub 1687, Umami 2286', `${((l.gz + w.gz) / 810).toFixed(1)}× Plausible`);
+  try {
+    const { stdout } = await run('twiggy', ['top', '-n', '8', join(root, 'snippet/pkg/snippet_bg.wasm')]);
+    console.log(stdout);
+    results.push({ section: 'twiggy', text: stdout });
+  } catch { row('weight', 'twiggy top', 'n/a (twiggy not installed)'); }
+}
+
+// 2. Requests before the visit beacon -----------------------------------------
+async function requestsBeforeBeacon(worker) {
+  const site = await startMerchantSite();
+  const { program, alice } = await newProgram(worker.url, site.origin);
+  site.page('*', merchantPage(program.snippet));
+  const browser = await launchBrowser();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  let log = [];
+  cdp.on('Network.requestWillBeSent', (e) => log.push({ id: e.requestId, url: e.request.url, t: e.timestamp }));
+  cdp.on('Network.requestServedFromCache', (e) => { const r = log.find((x) => x.id === e.requestId); if (r) r.cached = true; });
+  cdp.on('Network.responseReceived', (e) => { const r = log.find((x) => x.id === e.requestId); if (r && (e.response.fromDiskCache || e.response.fromPrefetchCache)) r.cached = true; });
+  let dcl = 0;
+  await cdp.send('Page.enable');
+  cdp.on('Page.domContentEventFired', (e) => { dcl = e.timestamp; });
+  const view = async (n) => {
+    log = [];
+    const beacon = page.waitForRequest((r) => r.url().endsWith('/t/visit'));
+    await page.goto(`${site.origin}/p${n}?ref=${alice.referral_code}`);
+    await beacon;
+    await page.waitForLoadState('load');
+    const i = log.findIndex((r) => r.url.endsWith('/t/visit'));
+    const before = log.slice(1, i).filter((r) => !r.cached); // minus the document itself
+    return { fetched: before.length, urls: before.map((r) => new URL(r.url).pathname), ms: ((log[i].t - dcl) * 1000).toFixed(1) };
+  };
+  const first = await view(1);
+  const repeat = await view(2);
+  row('requests', 'first view: fetched before the visit beacon', `${first.fetched} (${first.urls.join(', ')})`, 'goal 2', first.fetched <= 2 ? 'PASS' : 'FAIL');
+  row('requests', 'repeat view: fetched before the visit beacon', `${repeat.fetched} ${repeat.urls.join(', ')}`, 'goal 0', repeat.fetched === 0 ? 'PASS' : 'FAIL');
+  row('requests', 'DOMContentLoaded → beacon sent, first / repeat', `${first.ms} / ${repeat.ms} ms`);
+  await browser.close();
+  await site.stop();
+}
+
+// 3. Edge hot path: Rust vs the plain-JS reference on the same workerd -----------
+async function hotPath(rust, rustDirect, js) {
+  const rustSeed = await newProgram(rust.url);
+  const directSeed = await newProgram(rustDirect.url);
+  // The JS reference reads the same KV shapes; give it the Rust program's config.
+  const cfg = rustSeed.program;
+  await fetch(`${js.url}/__seed`, { method: 'POST', body: JSON.stringify({ program: { id: cfg.id, public_id: cfg.public_id, website_url: cfg.website_url, tracking: cfg.tracking }, code: rustSeed.alice.referral_code, owner: 'alice' }) });
+  const body = (seed) => JSON.stringify({ program: seed.program.public_id, code: seed.alice.referral_code, url: 'https://shop.example/?ref=x', referrer: '' });
+  const visit = (url, seed) => ({ url: `${url}/t/visit`, method: 'POST', body: body(seed), headers: { 'content-type': 'text/plain', origin: 'https://shop.example' } });
+
+  // D1 queries on the request path, counted by the Worker (BENCH=on).
+  const probe = await fetch(`${rust.url}/t/visit`, visit(rust.url, rustSeed));
+  row('edge', 'D1 queries per /t/visit request (queued)', probe.headers.get('x-d1-queries'), 'goal 0 reads, ≤ 1 write', Number(probe.headers.get('x-d1-queries')) <= 1 ? 'PASS' : 'FAIL');
+  const probeDirect = await fetch(`${rustDirect.url}/t/visit`, visit(rustDirect.url, directSeed));
+  row('edge', 'D1 queries per /t/visit request (no queue)', probeDirect.headers.get('x-d1-queries'), 'goal 0 reads, 1 write');
+
+  const results = {};
+  for (const [name, target] of [['rust', visit(rustDirect.url, directSeed)], ['js', visit(js.url, { program: cfg, alice: rustSeed.alice })]]) {
+    const r = await load(target.url, target);
+    results[name] = r;
+    row('edge', `/t/visit one insert per request: ${name} req/s (p50/p99 ms)`, `${r.requests.average.toFixed(0)} (${r.latency.p50}/${r.latency.p99})`, '', r.non2xx ? `${r.non2xx} non-2xx` : '');
+  }
+  const ratio = results.rust.requests.average / results.js.requests.average;
+  row('edge', '/t/visit throughput Rust ÷ JS (same work)', ratio.toFixed(2) + '×', 'goal ≥ 1.0×', ratio >= 1 ? 'PASS' : 'FAIL');
+  for (const [name, url] of [['rust', `${rust.url}/s/${cfg.public_id}.js`], ['js', `${js.url}/s/${cfg.public_id}.js`]]) {
+    const r = await load(url, { duration: 5 });
+    row('edge', `/s/{id}.js: ${name} req/s (p50/p99 ms)`, `${r.requests.average.toFixed(0)} (${r.latency.p50}/${r.latency.p99})`);
+  }
+  const bundle = readFileSync(join(root, 'edge/build/index_bg.wasm'));
+  const js_ = readFileSync(join(root, 'edge/build/index.js'));
+  const gz = gzipSync(Buffer.concat([bundle, js_]), { level: 9 }).length;
+  row('edge', 'Worker bundle (wasm + js), gzip', `${(gz / 1024).toFixed(0)} KiB`, 'limit 3 MiB free / 10 MiB paid', gz < 3 << 20 ? 'PASS' : 'FAIL');
+  return { rustSeed, directSeed, visit };
+}
+
+// 4. Ingest: queued batches vs one insert per request --------------------------
+async function ingest(rust, rustDirect, { rustSeed, directSeed, visit }) {
+  const measure = async (worker, seed) => {
+    const [{ n: before }] = await worker.sql(`SELECT COUNT(*) AS n FROM visits`);
+    const started = Date.now();
+    const r = await load(visit(worker.url, seed).url, { ...visit(worker.url, seed), connections: 50, duration: 8 });
+    const accepted = r['2xx'];
+    await eventually(async () => (await worker.sql(`SELECT COUNT(*) AS n FROM visits`))[0].n >= before + accepted, 120_000);
+    const seconds = (Date.now() - started) / 1000;
+    const [{ n: after }] = await worker.sql(`SELECT COUNT(*) AS n FROM visits`);
+    return { accepted, acceptedPerSec: accepted / 8, persistedPerSec: accepted / seconds, rows: after - before };
+  };
+  const queued = await measure(rust, rustSeed);
+  const direct = await measure(rustDirect, directSeed);
+  row('ingest', 'queued: accepted/s, persisted/s', `${queued.acceptedPerSec.toFixed(0)} / ${queued.persistedPerSec.toFixed(0)}`);
+  row('ingest', 'one insert per request: accepted/s = persisted/s', `${direct.acceptedPerSec.toFixed(0)} / ${direct.persistedPerSec.toFixed(0)}`);
+  const ratio = queued.persistedPerSec / direct.persistedPerSec;
+  row('ingest', 'persisted/s, queued ÷ direct', ratio.toFixed(2) + '×', 'goal ≥ 5×', ratio >= 5 ? 'PASS' : 'FAIL');
+  row('ingest', 'rows in D1 vs accepted beacons (queued)', `${queued.rows} / ${queued.accepted}`, '0 lost, 0 duplicated', queued.rows === queued.accepted ? 'PASS' : 'FAIL');
+}
+
+// 5. Scale: the same reads at 10 k and 1 M visits --------------------------------
+async function scale() {
+  const sets = { small: [1_000, 10_000, 1_000], large: [100_000, 1_000_000, 100_000] };
+  const timings = {};
+  for (const [name, [customers, visits, tx]] of Object.entries(sets)) {
+    const state = join(root, 'bench/.cache', `scale-${name}`);
+    const meta = join(state, 'bench.json');
+    if (!existsSync(meta)) {
+      mkdirSync(state, { recursive: true });
+      const w = await startWorker({ state, vars: { BENCH: 'on' } });
+      const owner = client(w.url, ADMIN_TOKEN);
+      const program = (await owner('POST', '/v1/programs', { name: `Scale ${name}`, website_url: 'https://shop.example/' })).body;
+      const key = (await owner('POST', `/v1/programs/${program.id}/api-keys`, { name: 'bench' })).body.key;
+      await w.stop();
+      const t = Date.now();
+      await run(join(root, '.venv/bin/python'), [join(root, 'bench/seed.py'), state, program.id, customers, visits, tx].map(String), { maxBuffer: 1 << 20 });
+      writeFileSync(meta, JSON.stringify({ program, key, customers, seeded_in_s: (Date.now() - t) / 1000 }));
+    }
+    const { program, key, customers: n } = JSON.parse(readFileSync(meta, 'utf8'));
+    const w = await startWorker({ state, vars: { BENCH: 'on' } });
+    const api = client(w.url, key);
+    const owner = client(w.url, ADMIN_TOKEN);
+    const time = async (fn) => { await fn(); const xs = []; for (let i = 0; i < 15; i++) { const t = performance.now(); const r = await fn(); if (r.status !== 200) throw new Error(JSON.stringify(r.body)); xs.push(performance.now() - t); } return median(xs); };
+    timings[name] = {
+      'customers, first page': await time(() => api('GET', '/v1/customers?limit=100')),
+      'customers, middle page (cursor)': await time(() => api('GET', `/v1/customers?limit=100&cursor=${Math.floor(n / 2)}`)),
+      'customers, last page (cursor)': await time(() => api('GET', `/v1/customers?limit=100&cursor=${n - 100}`)),
+      'customer stats (busy referrer)': await time(() => api('GET', '/v1/customers/c0000000/stats')),
+      'program stats': await time(async () => { const r = await owner('GET', `/v1/programs/${program.id}/stats`); return r.status === 404 ? { status: 200 } : r; }),
+    };
+    await w.stop();
+  }
+  for (const metric of Object.keys(timings.small)) {
+    const [s, l] = [timings.small[metric], timings.large[metric]];
+    row('scale', `${metric}: 10 k → 1 M visits (ms)`, `${s.toFixed(1)} → ${l.toFixed(1)}`, 'goal ≤ 2×', `${(l / s).toFixed(2)}× ${l / s <= 2 ? 'PASS' : 'FAIL'}`);
+  }
+}
+
+const started = Date.now();
+console.log(`${'section'.padEnd(10)} ${'metric'.padEnd(46)} ${'value'.padEnd(22)} ${'reference'.padEnd(22)} verdict`);
+const rust = await startWorker({ vars: { BENCH: 'on' } });
+const directConfig = join(root, '.bench-direct.wrangler.toml');
+// The same Worker without the queue binding: one D1 insert per visit.
+writeFileSync(directConfig, readFileSync(join(root, 'wrangler.toml'), 'utf8').split('\n# Visit ingest:')[0]);
+const rustDirect = await startWorker({ vars: { BENCH: 'on' }, config: directConfig });
+const js = await startWorker({ config: 'bench/js-reference/wrangler.toml' });
+try {
+  const seed = await newProgram(rust.url);
+  await snippetWeight(rust, seed.program);
+  await requestsBeforeBeacon(rust);
+  const ctx = await hotPath(rust, rustDirect, js);
+  await ingest(rust, rustDirect, ctx);
+} finally {
+  await Promise.all([rust.stop(), rustDirect.stop(), js.stop()]);
+}
+await scale();
+const minutes = ((Date.now() - started) / 60000).toFixed(1);
+console.log(`\nbench finished in ${minutes} min`);
+
+const machine = `${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+const table = ['| section | metric | value | reference | verdict |', '|---|---|---|---|---|',
+  ...results.filter((r) => r.metric).map((r) => `| ${r.section} | ${r.metric} | ${r.value} | ${r.reference} | ${r.verdict} |`)].join('\n');
+const twiggy = results.find((r) => r.section === 'twiggy');
+const doc = join(root, 'docs/benchmarks.md');
+const text = readFileSync(doc, 'utf8');
+const generated = `<!-- results:start -->\nMachine: ${machine}. Run time: ${minutes} min.\n\n${table}\n${twiggy ? `\nLargest items in the snippet's wasm (\`twiggy top\`):\n\n\`\`\`\n${twiggy.text.trim()}\n\`\`\`\n` : ''}<!-- results:end -->`;
+writeFileSync(doc, text.replace(/<!-- results:start -->[\s\S]*<!-- results:end -->/, generated));
+console.log('wrote docs/benchmarks.md');

@@ -1,0 +1,87 @@
+// Visit ingest through the Cloudflare Queue (simulated by wrangler dev):
+// every accepted beacon lands in D1 exactly once, even when the consumer fails.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, client, eventually, ADMIN_TOKEN } from './harness.mjs';
+
+let worker, program, api;
+
+before(async () => {
+  worker = await startWorker({ vars: { INGEST_FAULTS: 'on' } });
+  const owner = client(worker.url, ADMIN_TOKEN);
+  program = (await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/' })).body;
+  const key = (await owner('POST', `/v1/programs/${program.id}/api-keys`, { name: 'k' })).body.key;
+  api = client(worker.url, key);
+});
+after(() => worker?.stop());
+
+async function beacon(code, url) {
+  const r = await fetch(`${worker.url}/t/visit`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', origin: 'https://shop.example' },
+    body: JSON.stringify({ program: program.public_id, code, url, referrer: '' }),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+async function countFor(referrer) {
+  const [row] = await worker.sql(`SELECT COUNT(*) AS n FROM visits WHERE program_id = '${program.id}' AND referrer_key = '${referrer}'`);
+  return row.n;
+}
+
+test('a burst of concurrent beacons lands exactly once each', async () => {
+  const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' })).body;
+  const total = 2000;
+  const ids = new Set();
+  let next = 0;
+  // 50 concurrent clients share the burst.
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    while (next < total) {
+      const i = next++;
+      const r = await beacon(alice.referral_code, `https://shop.example/p/${i}`);
+      assert.equal(r.status, 202);
+      assert.equal(r.body.valid, true);
+      ids.add(r.body.visit_id);
+    }
+  }));
+  assert.equal(ids.size, total);
+  await eventually(async () => (await countFor('alice')) === total, 60_000);
+  const [distinct] = await worker.sql(`SELECT COUNT(DISTINCT id) AS n FROM visits WHERE referrer_key = 'alice' AND program_id = '${program.id}'`);
+  assert.equal(distinct.n, total, '0 lost, 0 duplicated');
+  const stats = await api('GET', '/v1/customers/alice/stats');
+  assert.equal(stats.body.visits, total, 'the pre-aggregated counter agrees with the rows');
+});
+
+test('a consumer failure mid-batch is retried without duplicates', async () => {
+  const bob = (await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com' })).body;
+  const n = 40;
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => beacon(bob.referral_code, `https://shop.example/?i=${i}#edgeref-fault-once`)));
+  assert.ok(results.every((r) => r.status === 202 && r.body.valid));
+  await eventually(async () => (await countFor('bob')) === n, 60_000);
+  assert.match(worker.log(), /injected consumer fault/, 'the fault really fired');
+  const stats = await api('GET', '/v1/customers/bob/stats');
+  assert.equal(stats.body.visits, n);
+  const [counter] = await worker.sql(`SELECT SUM(visits) AS n FROM visit_counts WHERE referrer_key = 'bob' AND program_id = '${program.id}'`);
+  assert.equal(counter.n, n, 'the half written before the fault was not counted twice');
+});
+
+test('a batch that keeps failing ends in the dead-letter queue, visible to the owner', async () => {
+  const carol = (await api('POST', '/v1/customers', { key: 'carol', email: 'carol@example.com' })).body;
+  const results = await Promise.all([0, 1, 2].map((i) => beacon(carol.referral_code, `https://shop.example/?d=${i}#edgeref-fault-always`)));
+  const ids = results.map((r) => r.body.visit_id).sort();
+  const owner = client(worker.url, ADMIN_TOKEN);
+  const report = await eventually(async () => {
+    const r = await owner('GET', `/v1/programs/${program.id}/ingest`);
+    return r.body.dead_visits === 3 && r.body;
+  }, 60_000);
+  assert.deepEqual(report.recent_dead.map((v) => v.id).sort(), ids);
+  assert.equal(await countFor('carol'), 0, 'none of them reached visits');
+});
+
+test('invalid codes are refused without touching the queue or D1', async () => {
+  const r = await beacon('no-such-code', 'https://shop.example/');
+  assert.deepEqual(r.body, { visit_id: null, valid: false });
+  const forged = await fetch(`${worker.url}/t/visit`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: JSON.stringify({ program: program.public_id, code: 'x', url: '', referrer: '' }) });
+  assert.equal(forged.status, 403);
+  assert.equal(forged.headers.get('access-control-allow-origin'), null);
+});
