@@ -7,7 +7,7 @@ import { createHmac, createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchBrowser, startReceiver, client, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, launchBrowser, startReceiver, client, eventually, ADMIN_TOKEN } from './harness.mjs';
 
 const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots') : null;
 const XSS_NAME = '<img src=x onerror=alert(1)>';
@@ -301,6 +301,18 @@ test('the owner walks through every screen: create, settings, integration, custo
   }
   assert.equal((await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com', name: 'Bob', referring_customer: { key: 'alice' } })).status, 201);
   assert.equal((await api('POST', '/v1/transactions', { key: 'order-1', customer: { key: 'bob' }, amount: 12_000, currency: 'EUR' })).status, 201);
+  // Visits reach D1 through the ingest queue, a moment after the beacon is answered.
+  const stats = await eventually(async () => {
+    const r = await owner('GET', `/v1/programs/${program.id}/stats`);
+    return r.body.totals.visits === 3 && r.body;
+  });
+  assert.deepEqual(stats.totals, { visits: 3, signups: 1, conversions: 1, revenue: 12_000, rewards: 500 });
+  assert.equal(stats.daily.length, 30, 'every day of the window, today last');
+  const [first, last] = [stats.daily[0], stats.daily.at(-1)];
+  assert.ok(Math.abs(Date.parse(last.date) - Date.now()) < 2 * 86_400_000, last.date);
+  assert.equal(Date.parse(last.date) - Date.parse(first.date), 29 * 86_400_000);
+  assert.deepEqual(last, { date: last.date, visits: 3, signups: 1, conversions: 1, revenue: 12_000 });
+  assert.deepEqual(first, { date: first.date, visits: 0, signups: 0, conversions: 0, revenue: 0 });
 
   await page.getByRole('link', { name: 'Customers' }).click();
   const aliceRow = page.getByRole('row').filter({ hasText: 'alice@example.com' }).first();
@@ -348,6 +360,22 @@ test('the owner walks through every screen: create, settings, integration, custo
 
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test('program stats: validated window, 404 for an unknown program, owner only', async () => {
+  assert.equal((await owner('GET', '/v1/programs/prg_nope/stats')).status, 404);
+  const made = await owner('POST', '/v1/programs', { name: 'Stats', website_url: 'https://stats.example/' });
+  for (const bad of ['0', '366', 'x', '1.5']) {
+    const r = await owner('GET', `/v1/programs/${made.body.id}/stats?days=${bad}`);
+    assert.equal(r.status, 422, bad);
+    assert.equal(r.body.error.field, 'days');
+  }
+  const week = await owner('GET', `/v1/programs/${made.body.id}/stats?days=7`);
+  assert.equal(week.status, 200);
+  assert.equal(week.body.daily.length, 7);
+  assert.deepEqual(week.body.totals, { visits: 0, signups: 0, conversions: 0, revenue: 0, rewards: 0 });
+  assert.equal((await client(worker.url)('GET', `/v1/programs/${made.body.id}/stats`)).status, 401);
+  await owner('DELETE', `/v1/programs/${made.body.id}`);
 });
 
 test('names are shown as text, never run as HTML', async () => {

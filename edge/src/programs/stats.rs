@@ -13,9 +13,6 @@ const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Day {
-    #[serde(skip_serializing)]
-    day: i64,
-    #[serde(default)]
     date: String,
     visits: i64,
     signups: i64,
@@ -35,22 +32,25 @@ pub async fn get(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<
     let days = days_param(req)?;
     let first_day = ids::now_ms().div_euclid(DAY_MS) - days + 1;
     let since = first_day * DAY_MS;
-    // Visits with a valid code, referred signups, and sales credited to a
-    // referrer (conversions: not fully refunded; revenue: net of refunds).
+    let date = |day: i64| time::rfc3339(day * DAY_MS)[..10].to_owned();
+    // Visits from the trigger-kept daily counters (the queue writes visits a
+    // moment after the beacon); referred signups; sales credited to a referrer
+    // (conversions: not fully refunded; revenue: net of refunds).
     let rows: Vec<Day> = db::all(sql!(
         db,
-        "SELECT day, SUM(v) AS visits, SUM(s) AS signups, SUM(c) AS conversions, SUM(r) AS revenue FROM (
-           SELECT created_at / 86400000 AS day, COUNT(*) AS v, 0 AS s, 0 AS c, 0 AS r
-             FROM visits WHERE program_id = ?1 AND created_at >= ?2 GROUP BY day
+        "SELECT date, SUM(v) AS visits, SUM(s) AS signups, SUM(c) AS conversions, SUM(r) AS revenue FROM (
+           SELECT day AS date, SUM(visits) AS v, 0 AS s, 0 AS c, 0 AS r
+             FROM visit_counts WHERE program_id = ?1 AND day >= ?3 GROUP BY day
            UNION ALL
-           SELECT created_at / 86400000, 0, COUNT(*), 0, 0
+           SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), 0, COUNT(*), 0, 0
              FROM customers WHERE program_id = ?1 AND created_at >= ?2 AND referred_by IS NOT NULL GROUP BY 1
            UNION ALL
-           SELECT created_at / 86400000, 0, 0, SUM(refunded < amount), SUM(amount - refunded)
+           SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), 0, 0, SUM(refunded < amount), SUM(amount - refunded)
              FROM transactions WHERE program_id = ?1 AND created_at >= ?2 AND referrer_key IS NOT NULL GROUP BY 1
-         ) GROUP BY day",
+         ) GROUP BY date",
         program_id,
-        since
+        since,
+        &date(first_day)
     ))
     .await?;
     #[derive(Deserialize)]
@@ -69,8 +69,8 @@ pub async fn get(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<
 
     let daily: Vec<Day> = (first_day..first_day + days)
         .map(|day| {
-            let found = rows.iter().find(|r| r.day == day).cloned().unwrap_or_default();
-            Day { day, date: time::rfc3339(day * DAY_MS)[..10].to_owned(), ..found }
+            let date = date(day);
+            rows.iter().find(|r| r.date == date).cloned().unwrap_or(Day { date, ..Day::default() })
         })
         .collect();
     let total = |f: fn(&Day) -> i64| daily.iter().map(f).sum::<i64>();
