@@ -17,7 +17,7 @@ EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
-.PHONY: dev test bench build snippet tools tools-test test-rust test-e2e clean
+.PHONY: dev test bench screenshots build snippet tools tools-test test-rust test-e2e clean
 
 dev: tools build
 	@token=$$(scripts/dev-vars.sh); \
@@ -31,6 +31,10 @@ test: tools-test build test-rust test-e2e
 bench: build
 	@scripts/tools.sh bench
 	node bench/run.mjs
+
+# The dashboard's screenshots in docs/ (docs/dashboard.md), retaken by its end-to-end test.
+screenshots: tools-test build
+	SCREENSHOTS=1 node --test tests/dashboard.test.mjs
 
 tools:
 	@scripts/tools.sh build

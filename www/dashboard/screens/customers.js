@@ -25,9 +25,10 @@ export async function render(container, program) {
     const toggle = c.referrals_count > 0
       ? h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-label': `Show the ${c.referrals_count} referrals of ${c.email}` }, String(c.referrals_count))
       : '0';
+    const name = [c.name, c.surname].filter(Boolean).join(' ');
     const tr = h('tr', {},
-      h('td', {}, h('div', {}, [c.name, c.surname].filter(Boolean).join(' ') || c.email), h('div', { class: 'muted' }, c.email, ' · ', c.key)),
-      h('td', {}, linkText, ' ', copyButton('Copy', () => c.referral_link, linkText)),
+      h('td', {}, h('div', {}, name || c.email), h('div', { class: 'muted' }, name ? `${c.email} · ${c.key}` : c.key)),
+      h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText)),
       h('td', {}, c.referred_by ?? '—'),
       h('td', { class: 'num' }, toggle),
       h('td', { class: 'num' }, money(c.balance)),
