@@ -17,9 +17,9 @@ EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
-.PHONY: dev test bench screenshots build snippet tools tools-test test-rust test-e2e clean
+.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench test-rust test-e2e clean
 
-dev: tools build
+dev: build
 	@token=$$(scripts/dev-vars.sh); \
 	wrangler d1 migrations apply DB --local >/dev/null; \
 	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  Admin token: %s\n\n' "$$token"; \
@@ -28,9 +28,12 @@ dev: tools build
 test: tools-test build test-rust test-e2e
 
 # Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
-bench: build
-	@scripts/tools.sh bench
+bench: tools-bench build
 	node bench/run.mjs
+
+# A longer mixed workload with invariant checks (not in CI): SOAK_SECONDS=300 by default.
+soak: tools-test build
+	node tests/soak.mjs
 
 # The dashboard's screenshots in docs/ (docs/dashboard.md), retaken by its end-to-end test.
 screenshots: tools-test build
@@ -42,7 +45,10 @@ tools:
 tools-test:
 	@scripts/tools.sh test
 
-build: edge/build/index.js
+tools-bench:
+	@scripts/tools.sh bench
+
+build: tools edge/build/index.js
 
 snippet: $(SNIPPET_OUT)
 

@@ -38,9 +38,11 @@ export async function startWorker({ vars = {}, config = 'wrangler.toml', state: 
   const state = keep ?? (await mkdtemp(join(tmpdir(), 'edgeref-state-')));
   await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, '-c', config], { cwd: root, env });
   const port = await freePort();
+  // Several Workers may run at once (tests, the benchmark): each needs its own inspector port.
+  const inspector = await freePort();
   const child = spawn(
     wranglerBin,
-    ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false', '--test-scheduled',
+    ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', state, '--show-interactive-dev-session=false', '--test-scheduled',
       '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', 'ALLOW_LOCALHOST_ORIGINS:true',
       ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
@@ -116,14 +118,20 @@ export function merchantPage(snippetTag, body = '', head = '') {
 ${snippetTag}</head><body>${body}</body></html>`;
 }
 
-/** Headless Debian Chromium through playwright-core (no browser download). */
+/** What a person's Chrome sends; headless Chromium's own UA says "HeadlessChrome", which Edgeref counts as a bot. */
+export const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+
+/** Headless Debian Chromium through playwright-core (no browser download); contexts browse as a person's Chrome. */
 export async function launchBrowser() {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = (options = {}) => newContext({ userAgent: DESKTOP_UA, ...options });
+  return browser;
 }
 
 /** Creates a program (site = merchant origin), an API key and a referring customer. */
@@ -154,9 +162,9 @@ export async function startReceiver(port) {
       const entry = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       requests.push(entry);
       const answer = await respond(entry, requests.length);
-      if (answer.hang) return; // never answers: the sender's timeout must fire
-      res.writeHead(answer.status, answer.headers ?? { 'content-type': 'text/plain' }).end(answer.body ?? '');
-      for (const w of [...waiters]) if (w.check()) waiters.splice(waiters.indexOf(w), 1);
+      const settle = () => { for (const w of [...waiters]) if (w.check()) waiters.splice(waiters.indexOf(w), 1); };
+      if (answer.hang) return settle(); // never answers: the sender's timeout must fire
+      res.writeHead(answer.status, answer.headers ?? { 'content-type': 'text/plain' }).end(answer.body ?? '', settle);
     });
   });
   port = port ?? (await freePort());

@@ -15,10 +15,11 @@ before(async () => {
 });
 after(() => worker?.stop());
 
-async function beacon(code, url) {
+async function beacon(code, url, { ip = '10.0.0.1', ua = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36' } = {}) {
   const r = await fetch(`${worker.url}/t/visit`, {
     method: 'POST',
-    headers: { 'content-type': 'text/plain', origin: 'https://shop.example' },
+    // wrangler dev passes CF-Connecting-IP through, so each test client can be its own visitor.
+    headers: { 'content-type': 'text/plain', origin: 'https://shop.example', 'cf-connecting-ip': ip, 'user-agent': ua },
     body: JSON.stringify({ program: program.public_id, code, url, referrer: '' }),
   });
   return { status: r.status, body: await r.json() };
@@ -34,11 +35,11 @@ test('a burst of concurrent beacons lands exactly once each', async () => {
   const total = 2000;
   const ids = new Set();
   let next = 0;
-  // 50 concurrent clients share the burst.
-  await Promise.all(Array.from({ length: 50 }, async () => {
+  // 50 concurrent visitors share the burst, each below the per-visitor rate limit.
+  await Promise.all(Array.from({ length: 50 }, async (_, client) => {
     while (next < total) {
       const i = next++;
-      const r = await beacon(alice.referral_code, `https://shop.example/p/${i}`);
+      const r = await beacon(alice.referral_code, `https://shop.example/p/${i}`, { ip: `10.1.0.${client}` });
       assert.equal(r.status, 202);
       assert.equal(r.body.valid, true);
       ids.add(r.body.visit_id);
@@ -55,7 +56,7 @@ test('a burst of concurrent beacons lands exactly once each', async () => {
 test('a consumer failure mid-batch is retried without duplicates', async () => {
   const bob = (await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com' })).body;
   const n = 40;
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => beacon(bob.referral_code, `https://shop.example/?i=${i}#edgeref-fault-once`)));
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => beacon(bob.referral_code, `https://shop.example/?i=${i}#edgeref-fault-once`, { ip: '10.2.0.1' })));
   assert.ok(results.every((r) => r.status === 202 && r.body.valid));
   await eventually(async () => (await countFor('bob')) === n, 60_000);
   assert.match(worker.log(), /injected consumer fault/, 'the fault really fired');
@@ -67,7 +68,7 @@ test('a consumer failure mid-batch is retried without duplicates', async () => {
 
 test('a batch that keeps failing ends in the dead-letter queue, visible to the owner', async () => {
   const carol = (await api('POST', '/v1/customers', { key: 'carol', email: 'carol@example.com' })).body;
-  const results = await Promise.all([0, 1, 2].map((i) => beacon(carol.referral_code, `https://shop.example/?d=${i}#edgeref-fault-always`)));
+  const results = await Promise.all([0, 1, 2].map((i) => beacon(carol.referral_code, `https://shop.example/?d=${i}#edgeref-fault-always`, { ip: '10.3.0.1' })));
   const ids = results.map((r) => r.body.visit_id).sort();
   const owner = client(worker.url, ADMIN_TOKEN);
   const report = await eventually(async () => {
@@ -84,4 +85,29 @@ test('invalid codes are refused without touching the queue or D1', async () => {
   const forged = await fetch(`${worker.url}/t/visit`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: JSON.stringify({ program: program.public_id, code: 'x', url: '', referrer: '' }) });
   assert.equal(forged.status, 403);
   assert.equal(forged.headers.get('access-control-allow-origin'), null);
+});
+
+test('a burst from one visitor is rate limited with a clear 429; others are not', async () => {
+  const dave = (await api('POST', '/v1/customers', { key: 'dave', email: 'dave@example.com' })).body;
+  const statuses = [];
+  for (let i = 0; i < 70; i++) statuses.push((await beacon(dave.referral_code, 'https://shop.example/', { ip: '10.9.9.9' })).status);
+  assert.equal(statuses.filter((s) => s === 202).length, 60);
+  assert.equal(statuses.filter((s) => s === 429).length, 10);
+  const limited = await fetch(`${worker.url}/t/visit`, { method: 'POST', headers: { 'cf-connecting-ip': '10.9.9.9' }, body: JSON.stringify({ program: program.public_id, code: dave.referral_code, url: '', referrer: '' }) });
+  assert.equal(limited.status, 429);
+  assert.equal((await limited.json()).error.code, 'rate_limited');
+  assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  assert.equal((await beacon(dave.referral_code, 'https://shop.example/', { ip: '10.9.9.10' })).status, 202, 'another visitor is unaffected');
+});
+
+test('bot visits are stored, flagged and excluded from stats', async () => {
+  const erin = (await api('POST', '/v1/customers', { key: 'erin', email: 'erin@example.com' })).body;
+  await beacon(erin.referral_code, 'https://shop.example/human', { ip: '10.4.0.1' });
+  for (const ua of ['Mozilla/5.0 (compatible; Googlebot/2.1)', 'facebookexternalhit/1.1', 'curl/8.5.0']) {
+    assert.equal((await beacon(erin.referral_code, 'https://shop.example/bot', { ip: '10.4.0.2', ua })).status, 202);
+  }
+  await eventually(async () => (await countFor('erin')) === 4, 30_000);
+  const [flagged] = await worker.sql(`SELECT COUNT(*) AS n FROM visits WHERE referrer_key = 'erin' AND bot = 1`);
+  assert.equal(flagged.n, 3);
+  assert.equal((await api('GET', '/v1/customers/erin/stats')).body.visits, 1, 'only the person counts');
 });

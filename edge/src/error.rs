@@ -50,8 +50,8 @@ impl ApiError {
             error["field"] = field.into();
         }
         let mut response = Response::from_json(&json!({ "error": error }))?.with_status(self.status);
-        if self.status == 503 {
-            response.headers_mut().set("Retry-After", "5")?;
+        if self.status == 503 || self.status == 429 {
+            response.headers_mut().set("Retry-After", if self.status == 429 { "10" } else { "5" })?;
         }
         Ok(response)
     }

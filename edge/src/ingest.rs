@@ -19,6 +19,9 @@ pub struct VisitMsg {
     pub url: String,
     pub referrer: String,
     pub created_at: i64,
+    /// From a crawler or link previewer: stored, flagged, never counted.
+    #[serde(default)]
+    pub bot: bool,
 }
 
 /// Queues an accepted visit. Without a `VISITS` binding (a deployment that has
@@ -36,14 +39,15 @@ pub async fn accept(env: &Env, visit: &VisitMsg) -> ApiResult<()> {
 fn insert(db: &worker::D1Database, v: &VisitMsg) -> ApiResult<worker::D1PreparedStatement> {
     sql!(
         db,
-        "INSERT OR IGNORE INTO visits (id, program_id, code, referrer_key, url, referrer, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR IGNORE INTO visits (id, program_id, code, referrer_key, url, referrer, created_at, bot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &v.id,
         &v.program_id,
         &v.code,
         &v.referrer_key,
         &v.url,
         &v.referrer,
-        v.created_at
+        v.created_at,
+        v.bot as i64
     )
 }
 

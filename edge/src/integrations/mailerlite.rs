@@ -2,7 +2,7 @@
 //! custom field, so the merchant can mail everyone their own link. Sent through
 //! the webhook outbox, so it is retried the same way (on 429 and 5xx).
 
-use crate::webhooks::delivery::{send, Due, Outcome};
+use crate::webhooks::delivery::{send, timeout, Due, Outcome};
 use serde_json::{json, Value};
 use worker::{Env, Headers, Method};
 
@@ -35,19 +35,19 @@ pub async fn sync(env: &Env, d: &Due) -> Outcome {
                 },
                 "groups": [group],
             });
-            send(Method::Post, &format!("{base}/api/subscribers"), headers(&token), Some(&body.to_string())).await
+            send(Method::Post, &format!("{base}/api/subscribers"), headers(&token), Some(&body.to_string()), timeout(env)).await
         }
         // The subscriber stays (they may have other reasons to be on the list); they leave the group.
         Some("customer.deleted") => {
             // Group membership is changed by subscriber id, which MailerLite looks up by email.
             let email = percent_encoding::utf8_percent_encode(email, percent_encoding::NON_ALPHANUMERIC);
-            let found = send(Method::Get, &format!("{base}/api/subscribers/{email}"), headers(&token), None).await;
+            let found = send(Method::Get, &format!("{base}/api/subscribers/{email}"), headers(&token), None, timeout(env)).await;
             let id = found.body.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()).and_then(|v| v["data"]["id"].as_str().map(str::to_owned));
             match (found.code, id) {
                 // Not a subscriber (any more): nothing to undo.
                 (Some(404), _) => Outcome { code: Some(204), ..found },
                 (Some(200), Some(id)) => {
-                    let out = send(Method::Delete, &format!("{base}/api/subscribers/{id}/groups/{group}"), headers(&token), None).await;
+                    let out = send(Method::Delete, &format!("{base}/api/subscribers/{id}/groups/{group}"), headers(&token), None, timeout(env)).await;
                     if out.code == Some(404) { Outcome { code: Some(204), ..out } } else { out }
                 }
                 _ => found,

@@ -89,11 +89,24 @@ async fn config_for(env: &Env, public_id: &str) -> ApiResult<TrackingConfig> {
     programs::tracking_config(env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))
 }
 
-/// `POST /t/visit`: config from the isolate/KV, code from KV, one D1 write.
+/// Beacons per visitor (IP) and program in the limiter's window: far above what
+/// a person clicking around makes, far below a script hammering one code.
+async fn rate_limit(req: &Request, env: &Env, program_id: &str) -> ApiResult<()> {
+    let Ok(limiter) = env.rate_limiter("BEACONS") else { return Ok(()) };
+    let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
+    match limiter.limit(format!("{program_id}:{ip}")).await {
+        Ok(outcome) if !outcome.success => Err(ApiError::new(429, "rate_limited", "too many beacons from this visitor; slow down")),
+        _ => Ok(()),
+    }
+}
+
+/// `POST /t/visit`: config from the isolate/KV, code from KV, no D1 query: the
+/// visit goes to the ingest queue.
 pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Response> {
     let beacon: VisitBeacon = read_beacon(&mut req).await?;
     let config = config_for(env, &beacon.program).await?;
     let origin = check_origin(&req, env, &config)?;
+    rate_limit(&req, env, &config.id).await?;
     let owner = match ReferralCode::parse(&beacon.code) {
         Ok(code) => codes::owner_of(env, db, &config.id, &code).await?.map(|key| (code, key)),
         Err(_) => None,
@@ -111,6 +124,7 @@ pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Re
         url: clip(&beacon.url),
         referrer: clip(&beacon.referrer),
         created_at: ids::now_ms(),
+        bot: edgeref_shared::bot::is_bot(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()),
     };
     crate::ingest::accept(env, &visit).await?;
     with_cors(json(202, &json!({"visit_id": id, "valid": true}))?, origin.as_deref())
@@ -128,6 +142,7 @@ pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database)
     let beacon: SignupBeacon = read_beacon(&mut req).await?;
     let config = config_for(env, &beacon.program).await?;
     let origin = check_origin(&req, env, &config)?;
+    rate_limit(&req, env, &config.id).await?;
     let c = &beacon.customer;
     let input = NewCustomerInput::validated(&c.key, &c.email, c.name.as_deref(), None)?;
     let program = programs::get(db, &config.id).await?;

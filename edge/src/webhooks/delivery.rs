@@ -15,7 +15,13 @@ use serde::Deserialize;
 use std::time::Duration;
 use worker::{AbortController, D1Database, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+/// Per-attempt timeout; `WEBHOOK_TIMEOUT_MS` overrides it (tests use a short one).
+const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+pub fn timeout(env: &Env) -> Duration {
+    let ms = env.var("WEBHOOK_TIMEOUT_MS").ok().and_then(|v| v.to_string().parse().ok()).unwrap_or(DEFAULT_TIMEOUT_MS);
+    Duration::from_millis(ms)
+}
 /// Longer than an attempt can take, so a live sender always finishes first.
 const LEASE_MS: i64 = 60_000;
 const BODY_CAP: usize = 1024;
@@ -147,7 +153,7 @@ impl Outcome {
 async fn send_one(env: &Env, db: &D1Database, d: &Due) {
     let started = ids::now_ms();
     let is_webhook = d.webhook_id != "mailerlite";
-    let outcome = if is_webhook { post(d).await } else { crate::integrations::mailerlite::sync(env, d).await };
+    let outcome = if is_webhook { post(d, timeout(env)).await } else { crate::integrations::mailerlite::sync(env, d).await };
     let duration = ids::now_ms() - started;
     let attempts = d.attempts + 1;
     let succeeded = outcome.code.is_some_and(is_success);
@@ -199,7 +205,7 @@ async fn send_one(env: &Env, db: &D1Database, d: &Due) {
 }
 
 /// One signed POST with a timeout; never follows redirects.
-async fn post(d: &Due) -> Outcome {
+async fn post(d: &Due, limit: Duration) -> Outcome {
     let fail = Outcome::failed;
     let (Some(url), Some(secret)) = (&d.url, &d.secret) else { return fail("the webhook no longer exists".into()) };
     let timestamp = ids::now_ms() / 1000;
@@ -217,12 +223,12 @@ async fn post(d: &Due) -> Outcome {
     ] {
         let _ = headers.set(name, value);
     }
-    send(Method::Post, url, headers, Some(&d.payload)).await
+    send(Method::Post, url, headers, Some(&d.payload), limit).await
 }
 
 /// One HTTP request with a timeout, no redirects followed, and the response
 /// body read up to a cap.
-pub async fn send(method: Method, url: &str, headers: Headers, body: Option<&str>) -> Outcome {
+pub async fn send(method: Method, url: &str, headers: Headers, body: Option<&str>, limit: Duration) -> Outcome {
     let fail = Outcome::failed;
     let mut init = RequestInit::new();
     init.with_method(method).with_headers(headers).with_redirect(RequestRedirect::Manual).with_body(body.map(Into::into));
@@ -234,12 +240,12 @@ pub async fn send(method: Method, url: &str, headers: Headers, body: Option<&str
     let signal = controller.signal();
     let fetch = Fetch::Request(request);
     let sent = Box::pin(fetch.send_with_signal(&signal));
-    let mut response = match select(sent, Box::pin(Delay::from(TIMEOUT))).await {
+    let mut response = match select(sent, Box::pin(Delay::from(limit))).await {
         Either::Left((Ok(r), _)) => r,
         Either::Left((Err(e), _)) => return fail(format!("request failed: {e}")),
         Either::Right(_) => {
             controller.abort();
-            return fail(format!("timed out after {} s", TIMEOUT.as_secs()));
+            return fail(format!("timed out after {} ms", limit.as_millis()));
         }
     };
     let code = response.status_code();
