@@ -7,7 +7,7 @@ import { createHmac, createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchBrowser, startReceiver, client, eventually, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, launchBrowser, startReceiver, client, eventually, ADMIN_TOKEN, DESKTOP_UA } from './harness.mjs';
 
 const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots') : null;
 const XSS_NAME = '<img src=x onerror=alert(1)>';
@@ -296,7 +296,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com', name: 'Alice' })).body;
   assert.equal(alice.referral_link, `https://acme.example/a/${alice.referral_code}`);
   for (let i = 0; i < 3; i++) {
-    const visit = await client(worker.url)('POST', '/t/visit', JSON.stringify({ program: program.public_id, code: alice.referral_code, url: alice.referral_link, referrer: '' }), { 'content-type': 'text/plain' });
+    const visit = await client(worker.url)('POST', '/t/visit', JSON.stringify({ program: program.public_id, code: alice.referral_code, url: alice.referral_link, referrer: '' }), { 'content-type': 'text/plain', 'user-agent': DESKTOP_UA });
     assert.equal(visit.status, 202);
   }
   assert.equal((await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com', name: 'Bob', referring_customer: { key: 'alice' } })).status, 201);
