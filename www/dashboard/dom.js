@@ -23,6 +23,11 @@ function build(el, props, children) {
   return el;
 }
 
+/** A titled card: `<section>` labelled by its `<h2>`. */
+export function section(id, title, ...content) {
+  return h('section', { class: 'card', id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...content);
+}
+
 let ids = 0;
 /** A labelled form control: `field('Name', {name: 'name', required: true}, 'hint')`. */
 export function field(label, input, hint) {
@@ -97,9 +102,28 @@ export function copyButton(label, text, fallback) {
   }, label);
 }
 
-/** Runs `action` after the browser's own confirmation dialog. */
+/** A click handler running `action`; an API error is announced instead of thrown. */
+export function attempt(action) {
+  return async () => {
+    try {
+      await action();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      announce(e.message, { error: true });
+    }
+  };
+}
+
+/** The same, after the browser's own confirmation dialog. */
 export function confirmed(question, action) {
-  return () => { if (confirm(question)) action(); };
+  const run = attempt(action);
+  return () => (confirm(question) ? run() : undefined);
+}
+
+/** A secret the API shows only once (an API key, a signing secret), with a copy button. */
+export function shownOnce(id, heading, explanation, secret, copyLabel) {
+  const value = h('code', { id }, secret);
+  return h('div', { class: 'secret' }, h('p', {}, h('strong', {}, heading, ' '), explanation), h('p', {}, value), copyButton(copyLabel, () => secret, value));
 }
 
 /** Minor units as a decimal amount: 1999 → "19.99" (the currency is the merchant's). */

@@ -1,6 +1,6 @@
 // Customers: each with their referral link, who referred them, their referrals and balance.
 import { api, programPath } from '../api.js';
-import { h, copyButton, money, date, failure } from '../dom.js';
+import { h, section, copyButton, money, date, failure } from '../dom.js';
 
 const PAGE = 50;
 
@@ -56,8 +56,7 @@ export async function render(container, program) {
   const table = h('div', { class: 'scroll' }, h('table', {},
     h('thead', {}, h('tr', {}, ['Customer', 'Referral link', 'Referred by', 'Referrals', 'Balance', 'Joined'].map((t, i) => h('th', { scope: 'col', class: i === 3 || i === 4 ? 'num' : null }, t)))),
     body));
-  container.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'customers-title' },
-    h('h2', { id: 'customers-title' }, 'Customers'),
+  container.replaceChildren(section('customers', 'Customers',
     h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups and your backend’s API calls. Balances are in minor units of your currency shown as decimals.'),
     table, more));
   if (await load() === 0) table.replaceWith(h('p', {}, 'No customers yet. Install the snippet or create customers with the API (Integration tab).'));

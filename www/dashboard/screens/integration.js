@@ -1,11 +1,10 @@
 // Integration: the universal snippet, API keys, webhooks, third-party integrations.
 import { api, programPath } from '../api.js';
-import { h, field, onSubmit, announce, copyButton, confirmed, date, failure } from '../dom.js';
+import { h, section, field, onSubmit, announce, copyButton, confirmed, shownOnce, date, failure } from '../dom.js';
 import * as webhooks from './webhooks.js';
 import * as thirdParty from './thirdparty.js';
 
 export async function render(container, program) {
-  const section = (id, title, ...content) => h('section', { class: 'card', id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...content);
   const keys = h('div');
   const hooks = h('div');
   const others = h('div');
@@ -46,10 +45,7 @@ async function apiKeys(container, program) {
   ), async (v) => {
     const key = await api('POST', path, { name: v.get('name') });
     form.reset();
-    const value = h('code', { id: 'new-api-key' }, key.key);
-    reveal.replaceChildren(h('div', { class: 'secret' },
-      h('p', {}, h('strong', {}, `API key “${key.name}”: copy it now. `), 'It is shown only this once; Edgeref keeps only its hash.'),
-      h('p', {}, value), copyButton('Copy API key', () => key.key, value)));
+    reveal.replaceChildren(shownOnce('new-api-key', `API key “${key.name}”: copy it now.`, 'It is shown only this once; Edgeref keeps only its hash.', key.key, 'Copy API key'));
     await refresh();
   });
   const refresh = async () => {
@@ -62,11 +58,9 @@ async function apiKeys(container, program) {
           h('td', {}, h('button', {
             type: 'button', class: 'secondary', 'aria-label': `Revoke API key ${k.name}`,
             onclick: confirmed(`Revoke the API key “${k.name}”? Anything using it stops working at once.`, async () => {
-              try {
-                await api('DELETE', `${path}/${encodeURIComponent(k.id)}`);
-                announce(`API key “${k.name}” revoked.`);
-                await refresh();
-              } catch (e) { announce(e.message, { error: true }); }
+              await api('DELETE', `${path}/${encodeURIComponent(k.id)}`);
+              announce(`API key “${k.name}” revoked.`);
+              await refresh();
             }),
           }, 'Revoke')))))))
       : h('p', { class: 'muted' }, 'No API keys yet.'));

@@ -1,6 +1,6 @@
 // Results: the program's totals and a chart of referred activity per day.
 import { api, programPath } from '../api.js';
-import { h, svg, money } from '../dom.js';
+import { h, svg, money, failure } from '../dom.js';
 
 const SERIES = [['visits', 'Visits', 's1'], ['signups', 'Signups', 's2'], ['conversions', 'Conversions', 's3']];
 
@@ -17,7 +17,7 @@ export async function render(container, program) {
       h('ul', { class: 'legend' }, SERIES.map(([, label, cls]) => h('li', { class: cls }, label))),
       h('details', {}, h('summary', {}, 'Show as a table'), dataTable(stats.daily)));
   };
-  range.addEventListener('change', () => show().catch((e) => out.replaceChildren(h('p', { role: 'alert' }, e.message))));
+  range.addEventListener('change', () => show().catch((e) => out.replaceChildren(failure(e))));
   container.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'results-title' },
     h('div', { class: 'head' }, h('h2', { id: 'results-title' }, 'Results'), h('label', { class: 'inline' }, 'Period ', range)),
     h('p', { class: 'muted' }, 'Referred visits, signups and sales (conversions), revenue from referred customers net of refunds, and rewards earned. Days are UTC.'),

@@ -1,6 +1,6 @@
 // Program settings: Program, Tracking, Rewards, Delete program.
 import { api, programPath } from '../api.js';
-import { h, field, choice, onSubmit, announce } from '../dom.js';
+import { h, section, field, choice, onSubmit, announce } from '../dom.js';
 import { go } from '../app.js';
 
 export function render(container, program) {
@@ -15,7 +15,6 @@ export function render(container, program) {
   }
   const tracking = trackingForm(program, save);
   const removal = deleteForm(program);
-  const section = (id, title, ...content) => h('section', { class: 'card', id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...content);
   container.replaceChildren(
     h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
       [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),

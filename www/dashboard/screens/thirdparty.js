@@ -17,11 +17,9 @@ export async function render(container, program) {
   const disconnect = (name, label) => h('button', {
     type: 'button', class: 'secondary',
     onclick: confirmed(`Disconnect ${label}? Edgeref forgets its secret.`, async () => {
-      try {
-        await api('DELETE', `${base}/${name}`);
-        announce(`${label} disconnected.`);
-        await refresh();
-      } catch (e) { announce(e.message, { error: true }); }
+      await api('DELETE', `${base}/${name}`);
+      announce(`${label} disconnected.`);
+      await refresh();
     }),
   }, `Disconnect ${label}`);
   const connect = (name, label, body) => async (v) => {

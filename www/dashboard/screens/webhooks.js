@@ -1,6 +1,6 @@
 // Webhooks: create (name, endpoint URL, events), list, edit, delete, delivery log, test event.
 import { api, programPath } from '../api.js';
-import { h, field, choice, onSubmit, announce, copyButton, confirmed, dateTime, failure } from '../dom.js';
+import { h, field, choice, onSubmit, announce, attempt, confirmed, shownOnce, dateTime, failure } from '../dom.js';
 
 export const EVENTS = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.credited', 'transaction.created', 'transaction.deleted'];
 
@@ -23,10 +23,8 @@ export async function render(container, program) {
     const form = webhookForm(null, 'Create', async (body) => {
       const hook = await api('POST', base, body);
       closeCreate();
-      const secret = h('code', { id: 'new-webhook-secret' }, hook.secret);
-      reveal.replaceChildren(h('div', { class: 'secret' },
-        h('p', {}, h('strong', {}, `Webhook “${hook.name}” created. `), 'Its signing secret is shown only now: use it to verify the webhook-signature header (Standard Webhooks).'),
-        h('p', {}, secret), copyButton('Copy signing secret', () => hook.secret, secret)));
+      reveal.replaceChildren(shownOnce('new-webhook-secret', `Webhook “${hook.name}” created.`,
+        'Its signing secret is shown only now: use it to verify the webhook-signature header (Standard Webhooks).', hook.secret, 'Copy signing secret'));
       announce(`Webhook “${hook.name}” created.`);
       await refresh();
       createButton.focus();
@@ -38,9 +36,8 @@ export async function render(container, program) {
   /** One webhook with its actions; edit and the delivery log open below it. */
   function card(hook) {
     const slot = h('div');
-    const title = `${hook.name}`;
-    const el = h('article', { class: 'card', 'aria-label': `Webhook ${title}` },
-      h('h3', {}, title, ' ', h('span', { class: `badge ${hook.is_active ? 'on' : 'off'}` }, hook.is_active ? 'active' : 'off')),
+    return h('article', { class: 'card', 'aria-label': `Webhook ${hook.name}` },
+      h('h3', {}, hook.name, ' ', h('span', { class: `badge ${hook.is_active ? 'on' : 'off'}` }, hook.is_active ? 'active' : 'off')),
       h('p', { class: 'mono' }, hook.url),
       hook.disabled_reason ? h('p', { class: 'form-error' }, `Switched off: ${hook.disabled_reason}`) : null,
       h('p', {}, 'Events: ', hook.events.join(', ')),
@@ -53,24 +50,19 @@ export async function render(container, program) {
           }, () => slot.replaceChildren()));
           slot.querySelector('input').focus();
         } }, 'Edit'),
-        h('button', { type: 'button', class: 'secondary', onclick: async () => {
-          try {
-            const { event_id: eventId } = await api('POST', `${base}/${encodeURIComponent(hook.id)}/test`);
-            announce('Test event sent.');
-            await showLog(hook, slot, eventId);
-          } catch (e) { announce(e.message, { error: true }); }
-        } }, 'Send test event'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => showLog(hook, slot).catch((e) => slot.replaceChildren(failure(e))) }, 'Delivery log'),
+        h('button', { type: 'button', class: 'secondary', onclick: attempt(async () => {
+          const { event_id: eventId } = await api('POST', `${base}/${encodeURIComponent(hook.id)}/test`);
+          announce('Test event sent.');
+          await showLog(hook, slot, eventId);
+        }) }, 'Send test event'),
+        h('button', { type: 'button', class: 'secondary', onclick: attempt(() => showLog(hook, slot)) }, 'Delivery log'),
         h('button', { type: 'button', class: 'secondary', onclick: confirmed(`Delete the webhook “${hook.name}”? Its delivery log goes with it.`, async () => {
-          try {
-            await api('DELETE', `${base}/${encodeURIComponent(hook.id)}`);
-            announce(`Webhook “${hook.name}” deleted.`);
-            await refresh();
-            createButton.focus();
-          } catch (e) { announce(e.message, { error: true }); }
+          await api('DELETE', `${base}/${encodeURIComponent(hook.id)}`);
+          announce(`Webhook “${hook.name}” deleted.`);
+          await refresh();
+          createButton.focus();
         }) }, 'Delete')),
       slot);
-    return el;
   }
 
   /** The delivery log; after a test event, re-reads it until that delivery has an outcome. */
@@ -83,7 +75,7 @@ export async function render(container, program) {
       return data;
     };
     slot.replaceChildren(h('h4', {}, 'Delivery log'), table, h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'secondary', onclick: () => reload().catch((e) => announce(e.message, { error: true })) }, 'Refresh log'),
+      h('button', { type: 'button', class: 'secondary', onclick: attempt(reload) }, 'Refresh log'),
       h('button', { type: 'button', class: 'link', onclick: () => slot.replaceChildren() }, 'Close log')));
     for (let tries = 0; tries < 30; tries++) {
       const data = await reload();
