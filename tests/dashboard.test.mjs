@@ -247,6 +247,16 @@ test('the owner walks through every screen: create, settings, integration, custo
   await keys.getByRole('cell', { name: `${secret.slice(0, 12)}…` }).waitFor();
   const api = client(worker.url, secret);
   assert.equal((await api('GET', '/v1/me')).status, 200, 'the shown key is the real key');
+  // A second key, revoked from its row.
+  await keys.getByLabel('Key name').fill('temporary');
+  await clickFor(page, keys.getByRole('button', { name: 'Create API key' }), 'POST', '/api-keys');
+  const temporary = client(worker.url, (await keys.locator('#new-api-key').textContent()).trim());
+  assert.equal((await temporary('GET', '/v1/me')).status, 200);
+  assert.equal((await clickFor(page, keys.getByRole('button', { name: 'Revoke API key temporary' }), 'DELETE', '/api-keys/')).status(), 200);
+  await keys.getByRole('button', { name: 'Revoke API key temporary' }).waitFor({ state: 'detached' });
+  assert.equal(await keys.locator('#new-api-key').count(), 0, 'a revoked key is no longer shown');
+  assert.equal((await temporary('GET', '/v1/me')).status, 401);
+  assert.deepEqual((await owner('GET', `/v1/programs/${program.id}/api-keys`)).body.data.map((k) => k.name), ['backend']);
 
   // Integration → Webhooks: two events, the signing secret once, a test event in the delivery log.
   const hooks = page.locator('#webhooks');
@@ -280,6 +290,9 @@ test('the owner walks through every screen: create, settings, integration, custo
   await screenshot(page, '05-snippet', page.locator('#snippet'));
   await screenshot(page, '06-api-keys', keys);
   await screenshot(page, '07-webhooks', hooks);
+  assert.equal((await clickFor(page, edited.getByRole('button', { name: 'Delete' }), 'DELETE', '/webhooks/')).status(), 200);
+  await hooks.getByText('No webhooks yet.').waitFor();
+  assert.deepEqual((await owner('GET', `/v1/programs/${program.id}/webhooks`)).body.data, []);
 
   // Integration → Third-party: connect Stripe with its signing secret.
   const stripe = page.locator('#integration-stripe');
@@ -394,8 +407,16 @@ test('names are shown as text, never run as HTML', async () => {
   await owner('DELETE', `/v1/programs/${made.body.id}`);
 });
 
-test('sign out ends the session in this browser', async () => {
+test('sign in and out with the keyboard; sign-out ends the session in this browser', async () => {
   const { context, page } = await openDashboard();
+  await page.getByLabel('Admin token').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'token', 'the token field has focus');
+  await page.keyboard.type(ADMIN_TOKEN);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await signIn(page);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();

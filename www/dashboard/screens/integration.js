@@ -45,6 +45,7 @@ async function apiKeys(container, program) {
   ), async (v) => {
     const key = await api('POST', path, { name: v.get('name') });
     form.reset();
+    reveal.dataset.keyId = key.id;
     reveal.replaceChildren(shownOnce('new-api-key', `API key “${key.name}”: copy it now.`, 'It is shown only this once; Edgeref keeps only its hash.', key.key, 'Copy API key'));
     await refresh();
   });
@@ -59,6 +60,7 @@ async function apiKeys(container, program) {
             type: 'button', class: 'secondary', 'aria-label': `Revoke API key ${k.name}`,
             onclick: confirmed(`Revoke the API key “${k.name}”? Anything using it stops working at once.`, async () => {
               await api('DELETE', `${path}/${encodeURIComponent(k.id)}`);
+              if (reveal.dataset.keyId === k.id) reveal.replaceChildren();
               announce(`API key “${k.name}” revoked.`);
               await refresh();
             }),
