@@ -245,6 +245,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   const secret = (await keys.locator('#new-api-key').textContent()).trim();
   assert.match(secret, /^erk_/);
   await keys.getByRole('cell', { name: `${secret.slice(0, 12)}…` }).waitFor();
+  await screenshot(page, '06-api-keys', keys);
   const api = client(worker.url, secret);
   assert.equal((await api('GET', '/v1/me')).status, 200, 'the shown key is the real key');
   // A second key, revoked from its row.
@@ -288,10 +289,10 @@ test('the owner walks through every screen: create, settings, integration, custo
   await edited.getByRole('cell', { name: 'succeeded' }).waitFor();
   await edited.getByRole('cell', { name: 'webhook.test' }).waitFor();
   await screenshot(page, '05-snippet', page.locator('#snippet'));
-  await screenshot(page, '06-api-keys', keys);
   await screenshot(page, '07-webhooks', hooks);
   assert.equal((await clickFor(page, edited.getByRole('button', { name: 'Delete' }), 'DELETE', '/webhooks/')).status(), 200);
   await hooks.getByText('No webhooks yet.').waitFor();
+  assert.equal(await hooks.locator('#new-webhook-secret').count(), 0);
   assert.deepEqual((await owner('GET', `/v1/programs/${program.id}/webhooks`)).body.data, []);
 
   // Integration → Third-party: connect Stripe with its signing secret.

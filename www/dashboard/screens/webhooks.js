@@ -23,6 +23,7 @@ export async function render(container, program) {
     const form = webhookForm(null, 'Create', async (body) => {
       const hook = await api('POST', base, body);
       closeCreate();
+      reveal.dataset.hookId = hook.id;
       reveal.replaceChildren(shownOnce('new-webhook-secret', `Webhook “${hook.name}” created.`,
         'Its signing secret is shown only now: use it to verify the webhook-signature header (Standard Webhooks).', hook.secret, 'Copy signing secret'));
       announce(`Webhook “${hook.name}” created.`);
@@ -58,6 +59,7 @@ export async function render(container, program) {
         h('button', { type: 'button', class: 'secondary', onclick: attempt(() => showLog(hook, slot)) }, 'Delivery log'),
         h('button', { type: 'button', class: 'secondary', onclick: confirmed(`Delete the webhook “${hook.name}”? Its delivery log goes with it.`, async () => {
           await api('DELETE', `${base}/${encodeURIComponent(hook.id)}`);
+          if (reveal.dataset.hookId === hook.id) reveal.replaceChildren();
           announce(`Webhook “${hook.name}” deleted.`);
           await refresh();
           createButton.focus();
