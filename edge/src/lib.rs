@@ -89,8 +89,8 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         (Post, ["auth", "logout"]) => auth::logout(&req),
         (Get, ["auth", "session"]) => auth::current(&req, env),
 
-        // Owner API: admin token or dashboard session. The owner also reaches every program-API
-        // path of a program under /v1/programs/{id}/ (the dashboard uses this).
+        // Owner API: admin token or dashboard session. The owner also reaches
+        // every program-API path of a program under /v1/programs/{id}/ (the dashboard uses this).
         (_, ["v1", "programs", rest @ ..]) => {
             auth::require_owner(&req, env)?;
             let db = db()?;
