@@ -67,24 +67,26 @@ async function requestsBeforeBeacon(worker) {
   const browser = await launchBrowser();
   const context = await browser.newContext();
   const page = await context.newPage();
+  // Playwright sees every request in order (the beacon included); CDP says
+  // which ones the cache answered without touching the network.
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
+  const cachedUrls = new Set();
+  cdp.on('Network.requestServedFromCache', (e) => cachedUrls.add(e.requestId));
+  cdp.on('Network.responseReceived', (e) => { if (e.response.fromDiskCache || e.response.fromPrefetchCache) cachedUrls.add(e.response.url); });
   let log = [];
-  cdp.on('Network.requestWillBeSent', (e) => log.push({ id: e.requestId, url: e.request.url, t: e.timestamp }));
-  cdp.on('Network.requestServedFromCache', (e) => { const r = log.find((x) => x.id === e.requestId); if (r) r.cached = true; });
-  cdp.on('Network.responseReceived', (e) => { const r = log.find((x) => x.id === e.requestId); if (r && (e.response.fromDiskCache || e.response.fromPrefetchCache)) r.cached = true; });
-  let dcl = 0;
-  await cdp.send('Page.enable');
-  cdp.on('Page.domContentEventFired', (e) => { dcl = e.timestamp; });
+  page.on('request', (r) => log.push(r));
   const view = async (n) => {
     log = [];
+    cachedUrls.clear();
     const beacon = page.waitForRequest((r) => r.url().endsWith('/t/visit'));
     await page.goto(`${site.origin}/p${n}?ref=${alice.referral_code}`);
-    await beacon;
+    const sent = await beacon;
     await page.waitForLoadState('load');
-    const i = log.findIndex((r) => r.url.endsWith('/t/visit'));
-    const before = log.slice(1, i).filter((r) => !r.cached); // minus the document itself
-    return { fetched: before.length, urls: before.map((r) => new URL(r.url).pathname), ms: ((log[i].t - dcl) * 1000).toFixed(1) };
+    const i = log.indexOf(sent);
+    const before = log.slice(1, i).filter((r) => !cachedUrls.has(r.url())); // minus the document itself
+    const dcl = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].domContentLoadedEventStart);
+    return { fetched: before.length, urls: before.map((r) => new URL(r.url()).pathname), ms: (sent.timing().startTime - dcl).toFixed(1) };
   };
   const first = await view(1);
   const repeat = await view(2);

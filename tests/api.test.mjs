@@ -1,7 +1,7 @@
 // The REST API against the real Worker on `wrangler dev` with local D1 and KV.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, client, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, ADMIN_TOKEN } from './harness.mjs';
 
 let worker, owner;
 
@@ -12,13 +12,7 @@ before(async () => {
 after(() => worker?.stop());
 
 /** A program with an API key and a program-API client. */
-async function newProgram(extra = {}) {
-  const p = await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/', ...extra });
-  assert.equal(p.status, 201, JSON.stringify(p.body));
-  const k = await owner('POST', `/v1/programs/${p.body.id}/api-keys`, { name: 'backend' });
-  assert.equal(k.status, 201);
-  return { program: p.body, key: k.body, api: client(worker.url, k.body.key) };
-}
+const newProgram = (fields) => createProgram(worker, fields);
 
 test('programs: create, list, get, update, delete', async () => {
   const { program } = await newProgram();

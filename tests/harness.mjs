@@ -134,6 +134,16 @@ export async function launchBrowser() {
   return browser;
 }
 
+/** Creates a program (with `fields` over the defaults) and an API key: {program, key, api}. */
+export async function createProgram(worker, fields = {}) {
+  const owner = client(worker.url, ADMIN_TOKEN);
+  const program = await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/', ...fields });
+  if (program.status !== 201) throw new Error(`program: ${JSON.stringify(program.body)}`);
+  const key = await owner('POST', `/v1/programs/${program.body.id}/api-keys`, { name: 'backend' });
+  if (key.status !== 201) throw new Error(`api key: ${JSON.stringify(key.body)}`);
+  return { program: program.body, key: key.body, api: client(worker.url, key.body.key) };
+}
+
 /** Creates a program (site = merchant origin), an API key and a referring customer. */
 export async function seedProgram(worker, siteOrigin, tracking) {
   const owner = client(worker.url, ADMIN_TOKEN);

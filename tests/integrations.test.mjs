@@ -4,18 +4,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startWorker, client, runCron, eventually, freePort, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, runCron, eventually, freePort, ADMIN_TOKEN } from './harness.mjs';
 import * as stripe from './fixtures/stripe.mjs';
 
 let worker, owner;
 before(async () => { worker = await startWorker(); owner = client(worker.url, ADMIN_TOKEN); });
 after(() => worker?.stop());
 
-async function newProgram() {
-  const p = await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/' });
-  const k = await owner('POST', `/v1/programs/${p.body.id}/api-keys`, { name: 'backend' });
-  return { program: p.body, api: client(worker.url, k.body.key) };
-}
+const newProgram = (fields) => createProgram(worker, fields);
 
 async function postStripe(url, secret, evt, { signature } = {}) {
   const body = JSON.stringify(evt);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWorker, startReceiver, client, runCron, eventually, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, startReceiver, client, runCron, eventually, ADMIN_TOKEN } from './harness.mjs';
 
 const vars = { WEBHOOK_TIMEOUT_MS: '1500' };
 let state, worker;
@@ -19,12 +19,7 @@ after(async () => {
   await rm(state, { recursive: true, force: true });
 });
 
-async function newProgram() {
-  const owner = client(worker.url, ADMIN_TOKEN);
-  const p = (await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/' })).body;
-  const k = (await owner('POST', `/v1/programs/${p.id}/api-keys`, { name: 'k' })).body;
-  return { program: p, key: k.key, api: client(worker.url, k.key) };
-}
+const newProgram = (fields) => createProgram(worker, fields);
 
 test('a hanging endpoint times out without delaying a healthy one; garbage and redirects are handled', async () => {
   const slow = await startReceiver();
@@ -62,7 +57,7 @@ test('a hanging endpoint times out without delaying a healthy one; garbage and r
 test('a Worker restart in the middle of a delivery loses no event', async () => {
   const receiver = await startReceiver();
   receiver.setResponder(() => ({ hang: true }));
-  const { api, key } = await newProgram();
+  const { api, key: { key } } = await newProgram();
   const hook = (await api('POST', '/v1/webhooks', { name: 'r', url: receiver.url, events: ['customer.created'] })).body;
   await api('POST', '/v1/customers', { key: 'during-restart', email: 'r@example.com' });
   await receiver.waitUntil((r) => r.length === 1);

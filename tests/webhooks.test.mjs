@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, startReceiver, client, runCron, eventually, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, startReceiver, client, runCron, eventually, ADMIN_TOKEN } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let worker, owner;
@@ -15,11 +15,7 @@ let worker, owner;
 before(async () => { worker = await startWorker(); owner = client(worker.url, ADMIN_TOKEN); });
 after(() => worker?.stop());
 
-async function newProgram() {
-  const p = await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/' });
-  const k = await owner('POST', `/v1/programs/${p.body.id}/api-keys`, { name: 'backend' });
-  return { program: p.body, api: client(worker.url, k.body.key) };
-}
+const newProgram = (fields) => createProgram(worker, fields);
 
 /** Verifies requests with the PyPI `standardwebhooks` package. */
 function verifyWithLibrary(secret, requests) {

@@ -6,6 +6,7 @@ const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
+    if (url.pathname === '/health') return Response.json({ ok: true });
     if (request.method === 'POST' && url.pathname === '/t/visit') {
       let beacon;
       try {

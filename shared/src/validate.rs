@@ -77,6 +77,26 @@ pub fn http_url(field: &'static str, input: &str) -> Result<url::Url, Validation
     Ok(u)
 }
 
+/// A webhook endpoint: https, or plain http to localhost when `allow_local_http`
+/// (development), so events are never sent in clear over the internet.
+///
+/// ```
+/// use edgeref_shared::validate::endpoint_url;
+/// assert!(endpoint_url("url", "https://hooks.example/x", false).is_ok());
+/// assert!(endpoint_url("url", "http://127.0.0.1:9000/", true).is_ok());
+/// assert!(endpoint_url("url", "http://127.0.0.1:9000/", false).is_err());
+/// ```
+#[cfg(feature = "server")]
+pub fn endpoint_url(field: &'static str, input: &str, allow_local_http: bool) -> Result<url::Url, ValidationError> {
+    let url = http_url(field, input)?;
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    if url.scheme() == "https" || (local && allow_local_http) {
+        Ok(url)
+    } else {
+        Err(ValidationError::new(field, "must use https"))
+    }
+}
+
 /// The origin (`scheme://host[:port]`) of a URL: what CORS compares.
 #[cfg(feature = "server")]
 pub fn origin_of(u: &url::Url) -> String {
@@ -127,6 +147,13 @@ mod tests {
         for bad in ["", "shop.example", "ftp://a.b", "javascript:alert(1)", "https://user:pw@a.b", "http://", &format!("https://a.b/{}", "x".repeat(2048))] {
             assert_eq!(http_url("website_url", bad).unwrap_err().field, "website_url", "{bad}");
         }
+    }
+
+    #[test]
+    fn endpoint_urls() {
+        assert!(endpoint_url("url", "http://hooks.example/", true).is_err(), "http only to localhost");
+        assert!(endpoint_url("url", "http://localhost/", true).is_ok());
+        assert!(endpoint_url("url", "ftp://localhost/", true).is_err());
     }
 
     proptest! {

@@ -82,15 +82,8 @@ struct UpdateWebhook {
     is_active: Option<bool>,
 }
 
-/// Endpoints must be https; plain http only to localhost in development.
 fn endpoint_url(env: &Env, input: &str) -> ApiResult<String> {
-    let url = validate::http_url("url", input)?;
-    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    if url.scheme() == "https" || (local && crate::dev_mode(env)) {
-        Ok(url.to_string())
-    } else {
-        Err(ApiError::invalid("url", "webhook endpoints must use https"))
-    }
+    Ok(validate::endpoint_url("url", input, crate::dev_mode(env))?.to_string())
 }
 
 fn event_list(events: &[String]) -> ApiResult<String> {
