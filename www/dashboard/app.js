@@ -1,5 +1,5 @@
 // The dashboard shell: sign-in gate, hash routes, and the program header.
-// Each screen is a module exporting `render(main, params)`.
+// Each screen is a module exporting `render(container, program?)`.
 
 import { api, programPath } from './api.js';
 import { h, announce } from './dom.js';
@@ -52,9 +52,8 @@ let current = 0;
 /** Shows the screen for the current hash; only the latest navigation wins. */
 export async function route() {
   const mine = ++current;
-  const show = resolve(location.hash);
   try {
-    await show();
+    await resolve(location.hash)();
   } catch (e) {
     if (mine !== current) return;
     main.replaceChildren(h('h1', {}, 'Something went wrong'), h('p', { role: 'alert' }, e.message), h('p', {}, h('a', { href: '#/' }, 'Back to programs')));
