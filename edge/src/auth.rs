@@ -57,7 +57,10 @@ fn cross_origin() -> ApiError {
 
 /// `Set-Cookie` for the session; `Secure` whenever the dashboard is on https.
 fn session_cookie(req: &Request, value: &str, max_age: i64) -> String {
-    let secure = req.url().map(|u| u.scheme() == "https").unwrap_or(true);
+    set_cookie(req.url().map(|u| u.scheme() == "https").unwrap_or(true), value, max_age)
+}
+
+fn set_cookie(secure: bool, value: &str, max_age: i64) -> String {
     format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
 }
 
@@ -127,4 +130,13 @@ pub async fn require_program_key(req: &Request, db: &D1Database, ctx: &Context) 
         });
     }
     Ok(row.program_id)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_session_cookie_is_http_only_strict_and_secure_on_https() {
+        assert_eq!(super::set_cookie(true, "v", 43200), "edgeref_session=v; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure");
+        assert_eq!(super::set_cookie(false, "", 0), "edgeref_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    }
 }
