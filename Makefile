@@ -17,7 +17,7 @@ EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
-.PHONY: dev test bench soak build snippet tools tools-test tools-bench test-rust test-e2e clean
+.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench test-rust test-e2e clean
 
 dev: build
 	@token=$$(scripts/dev-vars.sh); \
@@ -34,6 +34,10 @@ bench: tools-bench build
 # A longer mixed workload with invariant checks (not in CI): SOAK_SECONDS=300 by default.
 soak: tools-test build
 	node tests/soak.mjs
+
+# The dashboard's screenshots in docs/ (docs/dashboard.md), retaken by its end-to-end test.
+screenshots: tools-test build
+	SCREENSHOTS=1 node --test tests/dashboard.test.mjs
 
 tools:
 	@scripts/tools.sh build

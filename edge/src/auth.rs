@@ -1,17 +1,102 @@
-//! Who is calling: the owner (admin token) or a merchant backend (program API key).
+//! Who is calling: the owner (admin token or dashboard session) or a merchant
+//! backend (program API key). Also the dashboard's sign-in: `/auth/*`.
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::bearer;
+use crate::http::{bearer, json, json_body, self_origin};
 use crate::{db, ids, sql};
-use edgeref_shared::apikey;
+use edgeref_shared::{apikey, session, time};
 use serde::Deserialize;
-use worker::{Context, D1Database, Env, Request};
+use serde_json::json;
+use worker::{Context, D1Database, Env, Method, Request, Response};
 
-/// Checks the owner's admin token (`ADMIN_TOKEN` secret) in constant time.
+/// The dashboard's session cookie (HttpOnly, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "edgeref_session";
+
+fn admin_token(env: &Env) -> String {
+    env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default()
+}
+
+/// Lets the owner in: `Authorization: Bearer <ADMIN_TOKEN>` (checked in
+/// constant time), or else a dashboard session cookie. Cookies are sent by
+/// the browser on its own, so a cookie-authenticated write must also come
+/// from this Worker's own pages (`Origin` check against CSRF).
 pub fn require_owner(req: &Request, env: &Env) -> ApiResult<()> {
-    let expected = env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default();
-    let presented = bearer(req).ok_or_else(ApiError::unauthorized)?;
-    apikey::token_matches(&presented, &expected).then_some(()).ok_or_else(ApiError::unauthorized)
+    if let Some(presented) = bearer(req) {
+        return apikey::token_matches(&presented, &admin_token(env)).then_some(()).ok_or_else(ApiError::unauthorized);
+    }
+    session_expiry(req, env).ok_or_else(ApiError::unauthorized)?;
+    let safe = matches!(req.method(), Method::Get | Method::Head | Method::Options);
+    if !safe && origin(req).as_deref() != Some(self_origin(req).as_str()) {
+        return Err(cross_origin());
+    }
+    Ok(())
+}
+
+/// The expiry (Unix seconds) of the request's session cookie, if it is genuine and current.
+fn session_expiry(req: &Request, env: &Env) -> Option<i64> {
+    let token = admin_token(env);
+    if token.is_empty() {
+        return None;
+    }
+    let value = cookie(req, SESSION_COOKIE)?;
+    session::verify(&session::key_from_admin_token(&token), &value, ids::now_ms() / 1000)
+}
+
+fn cookie(req: &Request, name: &str) -> Option<String> {
+    let header = req.headers().get("cookie").ok().flatten()?;
+    header.split(';').filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+}
+
+fn origin(req: &Request) -> Option<String> {
+    req.headers().get("origin").ok().flatten()
+}
+
+fn cross_origin() -> ApiError {
+    ApiError::new(403, "forbidden", "cross-origin request refused: Origin must be this Edgeref's own")
+}
+
+/// `Set-Cookie` for the session; `Secure` whenever the dashboard is on https.
+fn session_cookie(req: &Request, value: &str, max_age: i64) -> String {
+    set_cookie(req.url().map(|u| u.scheme() == "https").unwrap_or(true), value, max_age)
+}
+
+fn set_cookie(secure: bool, value: &str, max_age: i64) -> String {
+    format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
+}
+
+/// `POST /auth/login {"token"}`: exchanges the admin token for a session cookie.
+pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Login {
+        token: String,
+    }
+    // Browsers always send Origin on POST; a foreign one is a login-CSRF attempt.
+    if origin(&req).is_some_and(|o| o != self_origin(&req)) {
+        return Err(cross_origin());
+    }
+    let body: Login = json_body(&mut req).await?;
+    if !apikey::token_matches(&body.token, &admin_token(env)) {
+        return Err(ApiError::new(401, "unauthorized", "that is not the admin token").with_field("token"));
+    }
+    let expires_at = ids::now_ms() / 1000 + session::LIFETIME_SECS;
+    let value = session::issue(&session::key_from_admin_token(&admin_token(env)), expires_at);
+    let mut response = json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000)}))?;
+    response.headers_mut().set("set-cookie", &session_cookie(&req, &value, session::LIFETIME_SECS))?;
+    Ok(response)
+}
+
+/// `POST /auth/logout`: removes the session cookie from the browser.
+pub fn logout(req: &Request) -> ApiResult<Response> {
+    let mut response = json(200, &json!({"signed_out": true}))?;
+    response.headers_mut().set("set-cookie", &session_cookie(req, "", 0))?;
+    Ok(response)
+}
+
+/// `GET /auth/session`: whether the browser is signed in, and until when.
+pub fn current(req: &Request, env: &Env) -> ApiResult<Response> {
+    let expires_at = session_expiry(req, env).ok_or_else(ApiError::unauthorized)?;
+    json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000)}))
 }
 
 #[derive(Deserialize)]
@@ -45,4 +130,13 @@ pub async fn require_program_key(req: &Request, db: &D1Database, ctx: &Context) 
         });
     }
     Ok(row.program_id)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_session_cookie_is_http_only_strict_and_secure_on_https() {
+        assert_eq!(super::set_cookie(true, "v", 43200), "edgeref_session=v; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure");
+        assert_eq!(super::set_cookie(false, "", 0), "edgeref_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    }
 }

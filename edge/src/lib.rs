@@ -84,8 +84,13 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         (Post, ["t", "visit"]) => tracking::visit(req, env, &db()?).await,
         (Post, ["t", "signup"]) => tracking::signup(req, env, ctx, &db()?).await,
 
-        // Owner API: admin token. The owner also reaches every program-API
-        // path of a program under /v1/programs/{id}/ (the dashboard uses this).
+        // Dashboard sign-in: the admin token for a session cookie.
+        (Post, ["auth", "login"]) => auth::login(req, env).await,
+        (Post, ["auth", "logout"]) => auth::logout(&req),
+        (Get, ["auth", "session"]) => auth::current(&req, env),
+
+        // Owner API: admin token or dashboard session. The owner also reaches
+        // every program-API path of a program under /v1/programs/{id}/ (the dashboard uses this).
         (_, ["v1", "programs", rest @ ..]) => {
             auth::require_owner(&req, env)?;
             let db = db()?;
@@ -116,6 +121,10 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
                         (Delete, [name]) => integrations::delete(&db, &program, name).await,
                         _ => Err(no_route(&segs)),
                     }
+                }
+                (Get, [id, "stats"]) => {
+                    programs::store::get(&db, id).await?;
+                    programs::stats::get(&req, &db, id).await
                 }
                 (_, [id, tail @ ..]) => {
                     let program = programs::store::get(&db, id).await?;

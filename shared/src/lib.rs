@@ -32,6 +32,8 @@ pub mod apikey;
 #[cfg(feature = "server")]
 pub mod seal;
 #[cfg(feature = "server")]
+pub mod session;
+#[cfg(feature = "server")]
 pub mod signature;
 
 pub use code::ReferralCode;

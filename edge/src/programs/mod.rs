@@ -1,6 +1,7 @@
 //! Owner API for programs: `/v1/programs`.
 
 pub mod model;
+pub mod stats;
 pub mod store;
 
 use crate::error::{ApiError, ApiResult};

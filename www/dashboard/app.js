@@ -1,0 +1,91 @@
+// The dashboard shell: sign-in gate, hash routes, and the program header.
+// Each screen is a module exporting `render(container, program?)`.
+
+import { api, programPath } from './api.js';
+import { h, announce } from './dom.js';
+import * as signin from './screens/signin.js';
+import * as programs from './screens/programs.js';
+import * as create from './screens/create.js';
+import * as settings from './screens/settings.js';
+import * as integration from './screens/integration.js';
+import * as customers from './screens/customers.js';
+import * as results from './screens/results.js';
+
+const main = document.getElementById('main');
+const signOut = document.getElementById('sign-out');
+
+/** Program screens, in the order an owner meets them. */
+export const PROGRAM_TABS = [
+  ['settings', 'Settings', settings],
+  ['integration', 'Integration', integration],
+  ['customers', 'Customers', customers],
+  ['results', 'Results', results],
+];
+
+/** `#/`, `#/new`, `#/p/{id}/{tab}` → the screen to show. */
+function resolve(hash) {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'new') return () => create.render(main);
+  if (parts[0] === 'p' && parts[1]) {
+    const tab = PROGRAM_TABS.find(([slug]) => slug === (parts[2] ?? 'settings'));
+    if (tab) return () => showProgram(parts[1], tab);
+  }
+  return () => programs.render(main);
+}
+
+async function showProgram(id, [slug, , screen]) {
+  const program = await api('GET', programPath(id));
+  const tabs = h('ul', { class: 'tabs' }, PROGRAM_TABS.map(([s, label]) =>
+    h('li', {}, h('a', { href: `#/p/${encodeURIComponent(id)}/${s}`, 'aria-current': s === slug ? 'page' : null }, label))));
+  main.replaceChildren(
+    h('p', {}, h('a', { href: '#/' }, '← Programs')),
+    h('h1', { id: 'program-name' }, program.name),
+    h('p', { class: 'muted', id: 'program-website' }, program.website_url),
+    h('nav', { 'aria-label': 'Program' }, tabs),
+  );
+  const body = h('div');
+  main.append(body);
+  await screen.render(body, program);
+}
+
+let current = 0;
+/** Shows the screen for the current hash; only the latest navigation wins. */
+export async function route() {
+  const mine = ++current;
+  try {
+    await resolve(location.hash)();
+  } catch (e) {
+    if (mine !== current) return;
+    main.replaceChildren(h('h1', {}, 'Something went wrong'), h('p', { role: 'alert' }, e.message), h('p', {}, h('a', { href: '#/' }, 'Back to programs')));
+  }
+  // Screens that focus a field keep it; otherwise focus the new content.
+  if (mine === current && !main.contains(document.activeElement)) main.focus();
+}
+
+/** `location.hash = …`, re-rendering even when the hash does not change. */
+export function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function showSignIn(reason) {
+  current++; // whatever was loading is moot now
+  signOut.hidden = true;
+  signin.render(main, reason, start);
+}
+
+async function start() {
+  signOut.hidden = false;
+  await route();
+}
+
+// Routes are "#/…"; other fragments are ordinary in-page links.
+window.addEventListener('hashchange', () => { if (location.hash === '' || location.hash.startsWith('#/')) route(); });
+window.addEventListener('edgeref:session-ended', () => showSignIn('expired'));
+signOut.addEventListener('click', async () => {
+  await api('POST', '/auth/logout').catch(() => {});
+  showSignIn('signed-out');
+  announce('Signed out.');
+});
+
+api('GET', '/auth/session').then(start, () => showSignIn());

@@ -1,0 +1,63 @@
+// Customers: each with their referral link, who referred them, their referrals and balance.
+import { api, programPath } from '../api.js';
+import { h, section, copyButton, money, date, failure } from '../dom.js';
+
+const PAGE = 50;
+
+export async function render(container, program) {
+  const base = programPath(program.id, '/customers');
+  const body = h('tbody');
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more customers');
+  let cursor = null;
+
+  const load = async () => {
+    const query = new URLSearchParams({ limit: PAGE, ...(cursor ? { cursor } : {}) });
+    const page = await api('GET', `${base}?${query}`);
+    body.append(...page.data.map(row));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    return page.data.length;
+  };
+  more.addEventListener('click', () => load().catch((e) => more.replaceWith(failure(e))));
+
+  function row(c) {
+    const linkText = h('span', { class: 'mono' }, c.referral_link);
+    const toggle = c.referrals_count > 0
+      ? h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-label': `Show the ${c.referrals_count} referrals of ${c.email}` }, String(c.referrals_count))
+      : '0';
+    const name = [c.name, c.surname].filter(Boolean).join(' ');
+    const tr = h('tr', {},
+      h('td', {}, h('div', {}, name || c.email), h('div', { class: 'muted' }, name ? `${c.email} · ${c.key}` : c.key)),
+      h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText)),
+      h('td', {}, c.referred_by ?? '—'),
+      h('td', { class: 'num' }, toggle),
+      h('td', { class: 'num' }, money(c.balance)),
+      h('td', {}, date(c.created_at)));
+    if (toggle instanceof Node) toggle.addEventListener('click', () => referrals(c, tr, toggle));
+    return tr;
+  }
+
+  /** Opens (or closes) a row under the customer listing the customers they referred. */
+  async function referrals(c, tr, toggle) {
+    if (tr.nextSibling?.dataset?.referralsOf === c.key) {
+      tr.nextSibling.remove();
+      toggle.setAttribute('aria-expanded', 'false');
+      return;
+    }
+    const cell = h('td', { colspan: 6 }, 'Loading…');
+    tr.after(h('tr', { 'data-referrals-of': c.key }, cell));
+    toggle.setAttribute('aria-expanded', 'true');
+    try {
+      const { data } = await api('GET', `${base}/${encodeURIComponent(c.key)}/referrals?limit=250`);
+      cell.replaceChildren(h('p', {}, `Referred by ${c.email}:`), h('ul', {}, data.map((r) => h('li', {}, `${r.email} (${r.key}), joined ${date(r.created_at)}, balance ${money(r.balance)}`))));
+    } catch (e) { cell.replaceChildren(failure(e)); }
+  }
+
+  const table = h('div', { class: 'scroll' }, h('table', {},
+    h('thead', {}, h('tr', {}, ['Customer', 'Referral link', 'Referred by', 'Referrals', 'Balance', 'Joined'].map((t, i) => h('th', { scope: 'col', class: i === 3 || i === 4 ? 'num' : null }, t)))),
+    body));
+  container.replaceChildren(section('customers', 'Customers',
+    h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups and your backend’s API calls. Balances are in minor units of your currency shown as decimals.'),
+    table, more));
+  if (await load() === 0) table.replaceWith(h('p', {}, 'No customers yet. Install the snippet or create customers with the API (Integration tab).'));
+}

@@ -1,0 +1,74 @@
+// Integration: the universal snippet, API keys, webhooks, third-party integrations.
+import { api, programPath } from '../api.js';
+import { h, section, field, onSubmit, announce, copyButton, confirmed, shownOnce, date, failure } from '../dom.js';
+import * as webhooks from './webhooks.js';
+import * as thirdParty from './thirdparty.js';
+
+export async function render(container, program) {
+  const keys = h('div');
+  const hooks = h('div');
+  const others = h('div');
+  container.replaceChildren(
+    section('snippet', 'Universal tracking snippet', snippet(program)),
+    section('api-keys', 'API integration', keys),
+    section('webhooks', 'Webhooks', hooks),
+    section('third-party', 'Third-party integrations', others),
+  );
+  await Promise.all([
+    apiKeys(keys, program),
+    webhooks.render(hooks, program),
+    thirdParty.render(others, program),
+  ].map((p) => p.catch((e) => { if (e.status === 401) throw e; })));
+}
+
+function snippet(program) {
+  const code = h('code', { id: 'snippet-code' }, program.snippet);
+  return [
+    h('p', {}, 'It tracks referred visits and signups on your site and credits them to the right customer.'),
+    h('ol', {},
+      h('li', {}, 'Copy the snippet.'),
+      h('li', {}, 'Paste it into your website’s HTML just before the closing ', h('code', {}, '</head>'), ' tag, on every page.'),
+      h('li', {}, 'When a visitor signs up, call ', h('code', {}, "edgeref('signup', {key, email, name})"), ', or create the customer from your backend with the API.')),
+    h('pre', {}, code),
+    copyButton('Copy snippet', () => program.snippet, code),
+  ];
+}
+
+async function apiKeys(container, program) {
+  const path = programPath(program.id, '/api-keys');
+  const list = h('div');
+  const reveal = h('div', { 'aria-live': 'polite' });
+  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 100, autocomplete: 'off' });
+  const form = onSubmit(h('form', { class: 'inline' },
+    field('Key name', name, 'e.g. “backend”: what will use it.'),
+    h('button', { type: 'submit' }, 'Create API key'),
+  ), async (v) => {
+    const key = await api('POST', path, { name: v.get('name') });
+    form.reset();
+    reveal.dataset.keyId = key.id;
+    reveal.replaceChildren(shownOnce('new-api-key', `API key “${key.name}”: copy it now.`, 'It is shown only this once; Edgeref keeps only its hash.', key.key, 'Copy API key'));
+    await refresh();
+  });
+  const refresh = async () => {
+    const { data } = await api('GET', path);
+    list.replaceChildren(data.length
+      ? h('div', { class: 'scroll' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Name', 'Key', 'Created', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, data.map((k) => h('tr', {},
+          h('td', {}, k.name), h('td', { class: 'mono' }, `${k.prefix}…`), h('td', {}, date(k.created_at)), h('td', {}, date(k.last_used_at)),
+          h('td', {}, h('button', {
+            type: 'button', class: 'secondary', 'aria-label': `Revoke API key ${k.name}`,
+            onclick: confirmed(`Revoke the API key “${k.name}”? Anything using it stops working at once.`, async () => {
+              await api('DELETE', `${path}/${encodeURIComponent(k.id)}`);
+              if (reveal.dataset.keyId === k.id) reveal.replaceChildren();
+              announce(`API key “${k.name}” revoked.`);
+              await refresh();
+            }),
+          }, 'Revoke')))))))
+      : h('p', { class: 'muted' }, 'No API keys yet.'));
+  };
+  container.replaceChildren(
+    h('p', {}, 'Your backend uses an API key to create referring and referred customers, read customer data to show in your app, and record transactions. See docs/api.md for the REST API with examples.'),
+    form, reveal, list);
+  await refresh().catch((e) => { list.replaceChildren(failure(e)); throw e; });
+}

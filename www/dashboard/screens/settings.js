@@ -1,0 +1,159 @@
+// Program settings: Program, Tracking, Rewards, Delete program.
+import { api, programPath } from '../api.js';
+import { h, section, field, choice, onSubmit, announce } from '../dom.js';
+import { go } from '../app.js';
+
+export function render(container, program) {
+  // After a save, everything showing the name or website follows.
+  async function save(patch) {
+    Object.assign(program, await api('PATCH', programPath(program.id), patch));
+    document.getElementById('program-name').textContent = program.name;
+    document.getElementById('program-website').textContent = program.website_url;
+    tracking.refresh();
+    removal.refresh();
+    announce('Saved.');
+  }
+  const tracking = trackingForm(program, save);
+  const removal = deleteForm(program);
+  container.replaceChildren(
+    h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
+      [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
+    section('program', 'Program', programForm(program, save)),
+    section('tracking', 'Tracking', h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
+    section('rewards', 'Rewards', rewardsForm(program, save)),
+    section('delete', 'Delete program', removal),
+  );
+}
+
+function programForm(program, save) {
+  return onSubmit(h('form', {},
+    field('Program name', { name: 'name', required: true, maxlength: 200, value: program.name }),
+    field('Website URL', { type: 'url', name: 'website_url', required: true, value: program.website_url }),
+    h('button', { type: 'submit' }, 'Save program'),
+  ), (v) => save({ name: v.get('name'), website_url: v.get('website_url') }));
+}
+
+/** A referral link as the Worker builds it (shared/src/link.rs), for the preview. */
+export function referralLink(websiteUrl, format, param, code) {
+  const [rest, fragment] = splitOnce(websiteUrl, '#');
+  const [base, query] = splitOnce(rest, '?');
+  let link;
+  if (format === 'path') {
+    link = `${base.replace(/\/+$/, '')}/${param}/${code}${query !== undefined ? `?${query}` : ''}`;
+  } else {
+    const kept = (query ?? '').split('&').filter((p) => p && decodeURIComponent(p.split('=')[0]) !== param);
+    link = `${base}?${[...kept, `${param}=${code}`].join('&')}`;
+  }
+  return fragment !== undefined ? `${link}#${fragment}` : link;
+}
+
+function splitOnce(s, sep) {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
+}
+
+function trackingForm(program, save) {
+  const t = program.tracking;
+  const lifetime = t.cookie_days === null;
+  const days = h('input', { type: 'number', name: 'cookie_days', min: 1, max: 3650, value: t.cookie_days ?? 30, 'aria-label': 'Cookie duration in days', disabled: lifetime });
+  const preview = h('output', { id: 'link-preview', class: 'preview' });
+  const form = h('form', {},
+    h('fieldset', {}, h('legend', {}, 'Referral link format'),
+      choice('radio', 'link_format', 'query', 'Query: yourdomain.com?ref=xxxyyy', t.link_format === 'query'),
+      choice('radio', 'link_format', 'path', 'Link: yourdomain.com/ref/xxxyyy', t.link_format === 'path')),
+    field('Parameter name', { name: 'param', required: true, maxlength: 32, pattern: '[A-Za-z0-9_\\-]{1,32}', value: t.param, autocomplete: 'off', spellcheck: 'false' },
+      'Letters, digits, “-” and “_”: e.g. change ref to a for yourdomain.com/a/xxxyyy.'),
+    h('div', { class: 'field' }, h('span', { id: 'preview-label' }, 'Your referral links will look like'), ' ', preview),
+    h('fieldset', {}, h('legend', {}, 'Cookie duration'),
+      h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'cookie', value: 'days', checked: !lifetime }), ' For ', days, ' days'),
+      choice('radio', 'cookie', 'lifetime', 'Lifetime (renewed on every visit; browsers keep cookies up to 400 days)', lifetime),
+      h('p', { class: 'hint' }, 'A referred visitor has to sign up within this time to be credited to the customer who referred them.')),
+    h('fieldset', {}, h('legend', {}, 'When a visitor followed several referral links'),
+      choice('radio', 'attribution', 'last_click', 'Last click wins', t.attribution === 'last_click'),
+      choice('radio', 'attribution', 'first_click', 'First click wins', t.attribution === 'first_click')),
+    h('button', { type: 'submit' }, 'Save tracking'),
+  );
+  preview.setAttribute('aria-labelledby', 'preview-label');
+  const refresh = () => {
+    const v = new FormData(form);
+    preview.textContent = referralLink(program.website_url, v.get('link_format'), v.get('param') || 'ref', 'xxxyyy');
+    days.disabled = v.get('cookie') === 'lifetime';
+  };
+  form.addEventListener('input', refresh);
+  form.refresh = refresh;
+  refresh();
+  return onSubmit(form, (v) => save({
+    tracking: {
+      link_format: v.get('link_format'),
+      param: v.get('param'),
+      cookie_days: v.get('cookie') === 'lifetime' ? null : Number(v.get('cookie_days')),
+      attribution: v.get('attribution'),
+    },
+  }));
+}
+
+const REWARD_TYPES = { percent: 'Percent of each sale', fixed: 'Fixed amount', coupon: 'Coupon code', none: 'No reward' };
+
+/** The inputs for one reward rule; `read(values)` turns them back into the API's rule. */
+function rewardFields(who, rule, types) {
+  const type = rule?.type ?? 'none';
+  const select = h('select', { name: `${who}_type` }, types.map((t) => h('option', { value: t, selected: t === type }, REWARD_TYPES[t])));
+  const group = (t, ...fields) => h('div', { 'data-type': t }, ...fields);
+  const groups = [
+    group('percent', field('Percent', { type: 'number', name: `${who}_percent`, min: 0, max: 100, required: true, value: rule?.percent ?? 10 }, '0 to 100 % of each sale amount.')),
+    group('fixed',
+      field('Amount in minor units', { type: 'number', name: `${who}_amount`, min: 0, required: true, value: rule?.amount ?? 500 }, 'Cents and the like: 500 is 5.00 in your currency.'),
+      field('Earned', h('select', { name: `${who}_on` }, h('option', { value: 'sale', selected: rule?.on !== 'signup' }, 'for each sale'), h('option', { value: 'signup', selected: rule?.on === 'signup' }, 'once, at a referred signup')))),
+    group('coupon',
+      field('Coupon code', { name: `${who}_code`, required: true, maxlength: 64, value: rule?.code ?? '' }, 'A code your shop honours, e.g. a Stripe promotion code.'),
+      field('Description', { name: `${who}_description`, maxlength: 500, value: rule?.description ?? '' }, 'Shown to the friend, e.g. “10 % off your first order”.')),
+  ].filter((g) => types.includes(g.dataset.type));
+  const sync = () => groups.forEach((g) => {
+    g.hidden = g.dataset.type !== select.value;
+    g.querySelectorAll('input, select').forEach((el) => { el.disabled = g.hidden; });
+  });
+  select.addEventListener('change', sync);
+  sync();
+  const read = (v) => {
+    switch (v.get(`${who}_type`)) {
+      case 'percent': return { type: 'percent', percent: Number(v.get(`${who}_percent`)) };
+      case 'fixed': return { type: 'fixed', amount: Number(v.get(`${who}_amount`)), on: v.get(`${who}_on`) };
+      case 'coupon': return { type: 'coupon', code: v.get(`${who}_code`), description: v.get(`${who}_description`) };
+      default: return null;
+    }
+  };
+  return { fields: [field('Type', select), ...groups], read };
+}
+
+function rewardsForm(program, save) {
+  const referrer = rewardFields('referrer', program.rewards.referrer, ['percent', 'fixed']);
+  const friend = rewardFields('friend', program.rewards.friend, ['none', 'percent', 'fixed', 'coupon']);
+  return onSubmit(h('form', {},
+    h('fieldset', {}, h('legend', {}, 'Referrer reward: what a customer earns for bringing a friend'), referrer.fields),
+    h('fieldset', {}, h('legend', {}, 'Friend reward: what the referred friend gets (optional)'), friend.fields),
+    h('button', { type: 'submit' }, 'Save rewards'),
+  ), (v) => save({ rewards: { referrer: referrer.read(v), friend: friend.read(v) } }));
+}
+
+function deleteForm(program) {
+  const confirmInput = h('input', { type: 'text', name: 'confirm', autocomplete: 'off', spellcheck: 'false' });
+  const button = h('button', { type: 'submit', class: 'danger', disabled: true }, 'Delete program');
+  const confirmField = field('', confirmInput);
+  const form = h('form', {},
+    h('p', {}, 'Deletes this program permanently, with its customers, referrals, transactions, rewards, API keys, webhooks and integrations. This cannot be undone.'),
+    confirmField,
+    button,
+  );
+  form.refresh = () => {
+    confirmField.querySelector('label').textContent = `Type the program name, “${program.name}”, to confirm`;
+    button.disabled = confirmInput.value !== program.name;
+  };
+  confirmInput.addEventListener('input', form.refresh);
+  form.refresh();
+  return onSubmit(form, async (v) => {
+    if (v.get('confirm') !== program.name) return;
+    await api('DELETE', programPath(program.id));
+    announce(`Program “${program.name}” deleted.`);
+    go('#/');
+  });
+}

@@ -1,0 +1,68 @@
+// Third-party integrations: Stripe, Zapier and MailerLite, each with its status and set-up.
+import { api, programPath } from '../api.js';
+import { h, field, onSubmit, announce, copyButton, confirmed, failure } from '../dom.js';
+
+export async function render(container, program) {
+  const base = programPath(program.id, '/integrations');
+  const refresh = async () => {
+    const state = await api('GET', base);
+    container.replaceChildren(
+      h('p', {}, 'Ready-made connections: sales from Stripe, automations in Zapier, subscribers in MailerLite.'),
+      stripe(state.stripe), zapier(state.zapier), mailerlite(state.mailerlite));
+  };
+
+  const status = (on, text) => h('span', { class: `badge ${on ? 'on' : ''}` }, text ?? (on ? 'connected' : 'not connected'));
+  const article = (id, name, on, ...content) => h('article', { class: 'card', id: `integration-${id}`, 'aria-labelledby': `integration-${id}-title` },
+    h('h3', { id: `integration-${id}-title` }, name, ' ', status(on)), ...content);
+  const disconnect = (name, label) => h('button', {
+    type: 'button', class: 'secondary',
+    onclick: confirmed(`Disconnect ${label}? Edgeref forgets its secret.`, async () => {
+      await api('DELETE', `${base}/${name}`);
+      announce(`${label} disconnected.`);
+      await refresh();
+    }),
+  }, `Disconnect ${label}`);
+  const connect = (name, label, body) => async (v) => {
+    await api('PUT', `${base}/${name}`, body(v));
+    announce(`${label} connected.`);
+    await refresh();
+  };
+
+  function stripe(s) {
+    const endpoint = h('code', {}, s.endpoint_url);
+    return article('stripe', 'Stripe', s.enabled,
+      h('p', {}, 'Paid invoices and completed checkouts of referred customers become transactions (and rewards); refunds reverse them.'),
+      h('ol', {},
+        h('li', {}, 'In Stripe, open Developers → Webhooks and add an endpoint with this URL: ', endpoint, ' ', copyButton('Copy URL', () => s.endpoint_url, endpoint)),
+        h('li', {}, 'Select the events checkout.session.completed, checkout.session.async_payment_succeeded, invoice.paid and charge.refunded.'),
+        h('li', {}, 'Paste the endpoint’s signing secret below.')),
+      onSubmit(h('form', {},
+        field('Signing secret', { type: 'password', name: 'webhook_secret', required: true, placeholder: 'whsec_…', autocomplete: 'off' }, s.enabled ? 'Saved. Paste a new one to replace it.' : null),
+        h('div', { class: 'actions' }, h('button', { type: 'submit' }, s.enabled ? 'Replace secret' : 'Connect Stripe'), s.enabled ? disconnect('stripe', 'Stripe') : null),
+      ), connect('stripe', 'Stripe', (v) => ({ webhook_secret: v.get('webhook_secret') }))));
+  }
+
+  function zapier(z) {
+    return article('zapier', 'Zapier', z.enabled,
+      h('p', {}, z.enabled ? `${z.subscriptions} Zap${z.subscriptions === 1 ? '' : 's'} subscribed.` : 'No Zaps subscribed yet.'),
+      h('ol', {},
+        h('li', {}, 'Create an API key above for Zapier.'),
+        h('li', {}, 'In Zapier, choose an Edgeref trigger (customer or transaction events) and connect with that API key.'),
+        h('li', {}, 'Zapier subscribes itself through the webhooks API; its subscriptions appear here and under Webhooks.')));
+  }
+
+  function mailerlite(m) {
+    return article('mailerlite', 'MailerLite', m.enabled,
+      h('p', {}, 'Each new referring customer is added to a MailerLite group with their referral link in a field, so your emails can include it.'),
+      m.enabled ? h('p', {}, `Group ${m.group_id}. Pending syncs: ${m.pending_syncs}, failed: ${m.failed_syncs}.`) : null,
+      onSubmit(h('form', {},
+        field('API token', { type: 'password', name: 'api_token', required: true, autocomplete: 'off' }, 'MailerLite → Integrations → API.'),
+        field('Group ID', { name: 'group_id', required: true, value: m.group_id ?? '', autocomplete: 'off' }),
+        h('details', {}, h('summary', {}, 'Advanced'),
+          field('API base URL', { type: 'url', name: 'api_base', value: m.api_base ?? '', placeholder: 'https://connect.mailerlite.com' }, 'Leave empty for MailerLite’s own API.')),
+        h('div', { class: 'actions' }, h('button', { type: 'submit' }, m.enabled ? 'Save MailerLite' : 'Connect MailerLite'), m.enabled ? disconnect('mailerlite', 'MailerLite') : null),
+      ), connect('mailerlite', 'MailerLite', (v) => ({ api_token: v.get('api_token'), group_id: v.get('group_id'), ...(v.get('api_base') ? { api_base: v.get('api_base') } : {}) }))));
+  }
+
+  await refresh().catch((e) => { container.replaceChildren(failure(e)); throw e; });
+}
