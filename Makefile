@@ -13,7 +13,7 @@ export WASM_BINDGEN_BIN := $(HOME)/.cargo/bin/wasm-bindgen
 
 SHARED_SRC := $(shell find shared/src -name '*.rs') shared/Cargo.toml Cargo.lock
 SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml
-EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs
+EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs edge/api/openapi.json
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
@@ -60,7 +60,11 @@ $(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext -o snippet/pkg/snippet_bg.wasm snippet/pkg/snippet_bg.wasm
 	esbuild snippet/pkg/snippet.js --minify --log-level=warning --allow-overwrite --outfile=snippet/pkg/snippet.js
 
-# The Worker (it embeds the snippet).
+# The OpenAPI document is generated from its one source.
+edge/api/openapi.json: edge/api/openapi.py
+	python3 edge/api/openapi.py
+
+# The Worker (it embeds the snippet and the OpenAPI document).
 edge/build/index.js: $(SNIPPET_OUT) $(SHARED_SRC) $(EDGE_SRC)
 	cd edge && worker-build --release
 	touch $@

@@ -10,6 +10,7 @@ mod error;
 mod http;
 mod ids;
 mod ingest;
+mod openapi;
 mod integrations;
 mod programs;
 mod tracking;
@@ -71,6 +72,7 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
 
     match (method.clone(), segs.as_slice()) {
         (Get, ["health"]) => http::json(200, &serde_json::json!({"ok": true})),
+        (Get, ["openapi.json"]) => openapi::document(),
 
         // Tracking: public, validated against the program.
         (Get, ["s", "snippet_bg.wasm"]) => tracking::snippet::wasm(),
