@@ -178,6 +178,8 @@ async fn program_api(
         (Get, ["customers", key, "stats"]) => customers::stats(db, program, key).await,
         (Post, ["customers", key, "credit"]) => customers::credit(req, env, ctx, db, program, key).await,
 
+        (Post, ["signups"]) => tracking::server_signup(req, env, ctx, db, program).await,
+
         (Post, ["transactions"]) => transactions::create(req, env, ctx, db, program).await,
         (Get, ["transactions"]) => transactions::list(&req, db, program).await,
         (Get, ["transactions", key]) => transactions::get(db, program, key).await,

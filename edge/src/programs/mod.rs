@@ -20,7 +20,8 @@ use worker::{D1Database, Env, Request, Response};
 struct CreateProgram {
     name: String,
     website_url: String,
-    tracking: Option<TrackingSettings>,
+    /// Any of the settings; the rest keep their defaults.
+    tracking: Option<TrackingPatch>,
     rewards: Option<RewardRules>,
 }
 
@@ -46,7 +47,10 @@ pub async fn create(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<R
         public_id: codes::public_id(),
         name: validate::name("name", &body.name, 200)?,
         website_url: validate::http_url("website_url", &body.website_url)?.to_string(),
-        tracking: body.tracking.unwrap_or_default(),
+        tracking: match &body.tracking {
+            Some(patch) => TrackingSettings::default().patched(patch).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?,
+            None => TrackingSettings::default(),
+        },
         rewards,
         created_at: ids::now_ms(),
     };

@@ -37,6 +37,7 @@ struct SignupBeacon {
     customer: SignupCustomer,
 }
 
+/// What the page passes to `edgeref('signup', …)`; other fields it may add are ignored.
 #[derive(Deserialize)]
 struct SignupCustomer {
     key: String,
@@ -89,6 +90,34 @@ async fn config_for(env: &Env, public_id: &str) -> ApiResult<TrackingConfig> {
     programs::tracking_config(env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))
 }
 
+/// How long a repeat of the same visit is folded into the first (per isolate:
+/// a repeat that reaches another data centre counts again, which is rare and harmless).
+const DEDUPE_MS: i64 = 10 * 60_000;
+const DEDUPE_MAX: usize = 20_000;
+
+thread_local! {
+    static RECENT_VISITS: std::cell::RefCell<std::collections::HashMap<String, (i64, String)>> = Default::default();
+}
+
+fn recent_visit(fingerprint: &str) -> Option<String> {
+    let now = ids::now_ms();
+    RECENT_VISITS.with(|r| r.borrow().get(fingerprint).filter(|(at, _)| now - at < DEDUPE_MS).map(|(_, id)| id.clone()))
+}
+
+fn remember_visit(fingerprint: String, id: &str) {
+    RECENT_VISITS.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() >= DEDUPE_MAX {
+            let now = ids::now_ms();
+            r.retain(|_, (at, _)| now - *at < DEDUPE_MS);
+            if r.len() >= DEDUPE_MAX {
+                r.clear();
+            }
+        }
+        r.insert(fingerprint, (ids::now_ms(), id.to_owned()));
+    });
+}
+
 /// Beacons per visitor (IP) and program in the limiter's window: far above what
 /// a person clicking around makes, far below a script hammering one code.
 async fn rate_limit(req: &Request, env: &Env, program_id: &str) -> ApiResult<()> {
@@ -114,8 +143,15 @@ pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Re
     let Some((code, referrer_key)) = owner else {
         return with_cors(json(202, &json!({"visit_id": null, "valid": false}))?, origin.as_deref());
     };
-    let id = ids::new_id("vis");
+    let header = |name: &str| req.headers().get(name).ok().flatten().unwrap_or_default();
     let clip = |s: &str| s.chars().take(2048).collect::<String>();
+    // The same visitor landing on the same link again soon (a reload, a back
+    // button, a double fire) is the same visit.
+    let fingerprint = [config.id.as_str(), code.as_str(), &header("cf-connecting-ip"), &header("user-agent"), &beacon.url].join("\u{1f}");
+    if let Some(id) = recent_visit(&fingerprint) {
+        return with_cors(json(202, &json!({"visit_id": id, "valid": true}))?, origin.as_deref());
+    }
+    let id = ids::new_id("vis");
     let visit = crate::ingest::VisitMsg {
         id: id.clone(),
         program_id: config.id.clone(),
@@ -124,9 +160,10 @@ pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Re
         url: clip(&beacon.url),
         referrer: clip(&beacon.referrer),
         created_at: ids::now_ms(),
-        bot: edgeref_shared::bot::is_bot(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()),
+        bot: edgeref_shared::bot::is_bot(&header("user-agent")),
     };
     crate::ingest::accept(env, &visit).await?;
+    remember_visit(fingerprint, &id);
     with_cors(json(202, &json!({"visit_id": id, "valid": true}))?, origin.as_deref())
 }
 
@@ -143,10 +180,39 @@ pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database)
     let config = config_for(env, &beacon.program).await?;
     let origin = check_origin(&req, env, &config)?;
     rate_limit(&req, env, &config.id).await?;
-    let c = &beacon.customer;
-    let input = NewCustomerInput::validated(&c.key, &c.email, c.name.as_deref(), None)?;
     let program = programs::get(db, &config.id).await?;
+    let body = attribute_signup(env, ctx, db, &program, &beacon.code, beacon.visit_id.as_deref(), &beacon.customer).await?;
+    with_cors(json(200, &body)?, origin.as_deref())
+}
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSignup {
+    code: String,
+    visit_id: Option<String>,
+    customer: SignupCustomer,
+}
+
+/// `POST /v1/signups` (API key): the same attribution, called by the merchant's
+/// backend with the code it captured, for flows where the browser cannot
+/// (OAuth redirects, Safari capping script-written cookies, native apps).
+pub async fn server_signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program) -> ApiResult<Response> {
+    let body: ServerSignup = crate::http::json_body(&mut req).await?;
+    json(200, &attribute_signup(env, ctx, db, program, &body.code, body.visit_id.as_deref(), &body.customer).await?)
+}
+
+/// Attributes a signup to the code's referrer, or records why not. Idempotent
+/// per customer key: a repeat answers with the first result.
+async fn attribute_signup(
+    env: &Env,
+    ctx: &Context,
+    db: &D1Database,
+    program: &Program,
+    raw_code: &str,
+    visit_id: Option<&str>,
+    c: &SignupCustomer,
+) -> ApiResult<serde_json::Value> {
+    let input = NewCustomerInput::validated(&c.key, &c.email, c.name.as_deref(), None)?;
     let past: Option<PastSignup> = db::first(sql!(
         db,
         "SELECT attributed, reason FROM signups WHERE program_id = ?1 AND customer_key = ?2 ORDER BY id LIMIT 1",
@@ -156,10 +222,10 @@ pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database)
     .await?;
     if let Some(past) = past {
         let customer = customers::store::by_key(db, &program.id, &input.key).await?;
-        return answer(origin, past.attributed == 1, past.reason.as_deref(), customer.as_ref(), &program);
+        return Ok(answer(past.attributed == 1, past.reason.as_deref(), customer.as_ref(), program));
     }
 
-    let code = ReferralCode::parse(&beacon.code).ok();
+    let code = ReferralCode::parse(raw_code).ok();
     let referrer_key = match &code {
         Some(code) => codes::owner_of(env, db, &program.id, code).await?,
         None => None,
@@ -168,7 +234,7 @@ pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database)
         Some(key) => customers::store::by_key(db, &program.id, key).await?,
         None => None,
     };
-    let visit_at = match &beacon.visit_id {
+    let visit_at = match visit_id {
         Some(id) => visit_time(db, &program.id, id).await?,
         None => None,
     };
@@ -183,7 +249,7 @@ pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database)
         already_referred: existing.is_some(),
     };
     let verdict = attribute(&facts);
-    let code_text = code.as_ref().map_or(beacon.code.chars().take(64).collect(), |c| c.as_str().to_owned());
+    let code_text = code.as_ref().map_or(raw_code.chars().take(64).collect(), |c| c.as_str().to_owned());
     let customer_key = input.key.clone();
     let record = |attributed: bool, reason: Option<&str>| {
         sql!(
@@ -192,7 +258,7 @@ pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database)
             &program.id,
             &customer_key,
             &code_text,
-            beacon.visit_id.as_deref(),
+            visit_id,
             referrer.as_ref().map(|r| r.key.as_str()),
             attributed as i64,
             reason,
@@ -202,25 +268,21 @@ pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database)
     match verdict {
         Ok(()) => {
             let input = NewCustomerInput { referrer: referrer.clone(), ..input };
-            let created = customers::create_customer(env, ctx, db, &program, &input, &|| vec![record(true, None)]).await;
-            let customer = match created {
-                Ok(c) => c,
+            match customers::create_customer(env, ctx, db, program, &input, &|| vec![record(true, None)]).await {
+                Ok(customer) => Ok(answer(true, None, Some(&customer), program)),
                 // A concurrent signup for the same key won the race: answer with its result.
-                Err(e) if e.status == 409 => return signup_replay(origin, db, &program, &customer_key).await,
-                Err(e) => return Err(e),
-            };
-            answer(origin, true, None, Some(&customer), &program)
+                Err(e) if e.status == 409 => {
+                    let customer = customers::store::require(db, &program.id, &customer_key).await?;
+                    Ok(answer(customer.referred_by.is_some(), None, Some(&customer), program))
+                }
+                Err(e) => Err(e),
+            }
         }
         Err(refusal) => {
             db::run(record(false, Some(refusal.as_str()))).await?;
-            answer(origin, false, Some(refusal.as_str()), existing.as_ref(), &program)
+            Ok(answer(false, Some(refusal.as_str()), existing.as_ref(), program))
         }
     }
-}
-
-async fn signup_replay(origin: Option<String>, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
-    let customer = customers::store::require(db, &program.id, key).await?;
-    answer(origin, customer.referred_by.is_some(), None, Some(&customer), program)
 }
 
 async fn visit_time(db: &D1Database, program_id: &str, visit_id: &str) -> ApiResult<Option<i64>> {
@@ -232,17 +294,16 @@ async fn visit_time(db: &D1Database, program_id: &str, visit_id: &str) -> ApiRes
     Ok(row.map(|r| r.created_at))
 }
 
-/// The browser sees only what the visitor may know: whether the signup was
+/// The answer shows only what the visitor may know: whether the signup was
 /// credited (or why not), their own referral link, and their friend reward.
 /// Never emails, balances or who referred them.
-fn answer(origin: Option<String>, attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>, program: &Program) -> ApiResult<Response> {
+fn answer(attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>, program: &Program) -> serde_json::Value {
     let view = customer.map(|c| c.view(&program.website_url, &program.tracking));
-    let body = json!({
+    json!({
         "attributed": attributed,
         "reason": reason,
         "referral_code": view.as_ref().map(|v| v.referral_code),
         "referral_link": view.as_ref().map(|v| v.referral_link.as_str()),
         "friend_reward": view.as_ref().and_then(|v| v.friend_reward.as_ref()),
-    });
-    with_cors(json(200, &body)?, origin.as_deref())
+    })
 }

@@ -1,0 +1,162 @@
+// Tracking in a real browser: the Rust snippet on a merchant page of another
+// origin, the real Worker behind it. Formats, cookies, click rules, SPAs,
+// signups and refusals, a strict CSP.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, startMerchantSite, launchBrowser, createProgram, merchantPage, client, eventually, ADMIN_TOKEN } from './harness.mjs';
+
+let worker, browser;
+before(async () => { worker = await startWorker(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await worker?.stop(); });
+
+/** A program on its own merchant site, with a referrer (alice) and a second one (bob). */
+async function shop(tracking, { body = '', head = '', headers } = {}) {
+  const site = await startMerchantSite();
+  const { program, api } = await createProgram(worker, { website_url: `${site.origin}/`, ...(tracking ? { tracking } : {}) });
+  const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' })).body;
+  const bob = (await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com' })).body;
+  site.page('*', merchantPage(program.snippet, body, head), headers);
+  return { site, program, api, alice, bob };
+}
+
+async function open(context, url) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const beacon = page.waitForResponse((r) => r.url().endsWith('/t/visit'), { timeout: 10_000 }).catch(() => null);
+  await page.goto(url);
+  const response = await beacon;
+  return { page, errors, answer: response && (await response.json()) };
+}
+
+const cookie = async (context, name = 'edgeref_ref') => (await context.cookies()).find((c) => c.name === name);
+const visitsOf = async (api, key) => (await api('GET', `/v1/customers/${key}/stats`)).body.visits;
+
+test('path links with a custom parameter and a lifetime cookie', async () => {
+  const { site, api, alice } = await shop({ link_format: 'path', param: 'a', cookie_days: null });
+  assert.equal(alice.referral_link, `${site.origin}/a/${alice.referral_code}`);
+  const context = await browser.newContext();
+  const t0 = Date.now() / 1000;
+  const { answer, errors } = await open(context, `${alice.referral_link}/pricing`);
+  assert.equal(answer.valid, true);
+  const c = await cookie(context);
+  assert.equal(c.value, alice.referral_code);
+  assert.ok(Math.abs(c.expires - t0 - 400 * 86400) < 120, 'lifetime = 400 days, the browsers’ cap');
+  assert.deepEqual(errors, []);
+  // A later visit without a code renews the lifetime cookie.
+  await context.clearCookies();
+  await context.addCookies([{ name: 'edgeref_ref', value: alice.referral_code, url: site.origin, expires: t0 + 86400 }]);
+  const page = await context.newPage();
+  await page.goto(`${site.origin}/later`);
+  await page.waitForFunction(() => window.edgeref && !window.edgeref.q);
+  await eventually(async () => (await cookie(context)).expires - t0 > 300 * 86400);
+  await eventually(async () => (await visitsOf(api, 'alice')) === 1);
+  await context.close();
+  await site.stop();
+});
+
+test('last click replaces the cookie; first click keeps it', async () => {
+  for (const attribution of ['last_click', 'first_click']) {
+    const { site, alice, bob } = await shop({ attribution, cookie_days: 7 });
+    const context = await browser.newContext();
+    await open(context, `${site.origin}/?ref=${alice.referral_code}`);
+    const first = await cookie(context);
+    assert.ok(Math.abs(first.expires - Date.now() / 1000 - 7 * 86400) < 120, '7-day cookie');
+    await open(context, `${site.origin}/?ref=${bob.referral_code}`);
+    const expected = attribution === 'last_click' ? bob.referral_code : alice.referral_code;
+    assert.equal((await cookie(context)).value, expected, attribution);
+    await context.close();
+    await site.stop();
+  }
+});
+
+test('SPA navigations are tracked once each, never twice', async () => {
+  const { site, api, alice } = await shop(undefined);
+  const context = await browser.newContext();
+  const { page } = await open(context, `${site.origin}/?ref=${alice.referral_code}`);
+  const beacons = [];
+  page.on('request', (r) => { if (r.url().endsWith('/t/visit')) beacons.push(r); });
+  await page.evaluate((code) => {
+    history.pushState({}, '', `/product?ref=${code}`);
+    history.pushState({}, '', `/product?ref=${code}`); // the same URL again: not a new view
+    history.replaceState({}, '', `/checkout?ref=${code}`);
+    history.pushState({}, '', '/no-code');
+  }, alice.referral_code);
+  await page.goBack(); // popstate back to /checkout?ref=…
+  await eventually(async () => beacons.length >= 3);
+  const paths = beacons.map((r) => new URL(JSON.parse(r.postData()).url).pathname);
+  assert.deepEqual(paths, ['/product', '/checkout', '/checkout']);
+  // Stored: the landing view, /product and /checkout. Coming back to /checkout
+  // minutes later is the same visit for the Worker (same visitor, same link).
+  await eventually(async () => (await visitsOf(api, 'alice')) === 3, 20_000);
+  const [{ n }] = await worker.sql(`SELECT COUNT(*) AS n FROM visits WHERE referrer_key = 'alice' AND url LIKE '%/checkout%'`);
+  assert.equal(n, 1);
+  await context.close();
+  await site.stop();
+});
+
+test('a signup through the snippet creates the referred customer; refusals carry their reason', async () => {
+  const { site, api, alice } = await shop(undefined, { body: '<p id="out"></p>' });
+  const context = await browser.newContext();
+  const { page } = await open(context, `${site.origin}/?ref=${alice.referral_code}`);
+  await page.waitForFunction(() => window.edgeref && !window.edgeref.q);
+  const code = await page.evaluate(() => edgeref('referral'));
+  assert.equal(code, alice.referral_code);
+  const result = await page.evaluate(() => edgeref('signup', { key: 'carol', email: 'carol@example.com', name: 'Carol' }));
+  assert.equal(result.attributed, true);
+  assert.match(result.referral_link, /\?ref=/);
+  assert.equal(result.email, undefined, 'the browser learns nothing private');
+  const carol = await api('GET', '/v1/customers/carol');
+  assert.equal(carol.body.referred_by, 'alice');
+  const again = await page.evaluate(() => edgeref('signup', { key: 'carol', email: 'carol@example.com' }));
+  assert.deepEqual(again, result, 'idempotent per customer key');
+  const self = await page.evaluate(() => edgeref('signup', { key: 'alice-2', email: 'Alice+shop@example.com' }));
+  assert.deepEqual([self.attributed, self.reason], [false, 'self_referral']);
+  const [refusal] = await worker.sql(`SELECT reason FROM signups WHERE customer_key = 'alice-2'`);
+  assert.equal(refusal.reason, 'self_referral', 'every refusal is recorded with its reason');
+  await context.close();
+
+  // Unknown code and an expired visit, reported by the same endpoint.
+  const anon = client(worker.url);
+  const program = (await client(worker.url, ADMIN_TOKEN)('GET', '/v1/programs')).body.data.find((p) => p.website_url.startsWith(site.origin));
+  const unknown = await anon('POST', '/t/signup', JSON.stringify({ program: program.public_id, code: 'nope', customer: { key: 'dan', email: 'dan@example.com' } }), { 'content-type': 'text/plain' });
+  assert.deepEqual([unknown.body.attributed, unknown.body.reason], [false, 'unknown_code']);
+  const old = Date.now() - 40 * 86_400_000;
+  await worker.sql(`INSERT INTO visits (id, program_id, code, referrer_key, url, referrer, created_at) VALUES ('vis_old', '${program.id}', '${alice.referral_code}', 'alice', '', '', ${old})`);
+  const expired = await anon('POST', '/t/signup', JSON.stringify({ program: program.public_id, code: alice.referral_code, visit_id: 'vis_old', customer: { key: 'eve', email: 'eve@example.com' } }), { 'content-type': 'text/plain' });
+  assert.deepEqual([expired.body.attributed, expired.body.reason], [false, 'expired']);
+  // The merchant's backend can attribute with the code it captured (OAuth, ITP).
+  const server = await api('POST', '/v1/signups', { code: alice.referral_code, customer: { key: 'frank', email: 'frank@example.com' } });
+  assert.equal(server.body.attributed, true);
+  assert.equal((await api('GET', '/v1/customers/frank')).body.referred_by, 'alice');
+  await site.stop();
+});
+
+test('calls queued before the snippet loads are replayed in order', async () => {
+  const body = `<script>
+    window.log = [];
+    edgeref('referral', function (c) { log.push('referral:' + c); });
+    edgeref('reward', function (r) { log.push(r); });
+  </script>`;
+  const { site, alice, program } = await shop(undefined, { body });
+  await client(worker.url, ADMIN_TOKEN)('PATCH', `/v1/programs/${program.id}`, { rewards: { referrer: { type: 'percent', percent: 10 }, friend: { type: 'coupon', code: 'FRIEND10', description: '10% off' } } });
+  const context = await browser.newContext();
+  const { page } = await open(context, `${site.origin}/?ref=${alice.referral_code}`);
+  await page.waitForFunction(() => window.log.length === 2);
+  assert.deepEqual(await page.evaluate(() => window.log), [`referral:${alice.referral_code}`, { type: 'coupon', code: 'FRIEND10', description: '10% off' }]);
+  await context.close();
+  await site.stop();
+});
+
+test('a page with a strict CSP keeps working; the loader stays silent', async () => {
+  const csp = "default-src 'self'; script-src 'self' 'unsafe-inline'";
+  const { site, alice } = await shop(undefined, { body: '<p id="ok">page works</p>', headers: { 'content-security-policy': csp } });
+  const context = await browser.newContext();
+  const { page, errors } = await open(context, `${site.origin}/?ref=${alice.referral_code}`);
+  assert.equal(await page.textContent('#ok'), 'page works');
+  const pageErrors = errors.filter((e) => !/Content Security Policy/.test(e));
+  assert.deepEqual(pageErrors, [], 'nothing thrown into the page (the browser reports the CSP block itself)');
+  await context.close();
+  await site.stop();
+});
