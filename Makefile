@@ -17,7 +17,7 @@ EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs ed
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
-.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench test-rust test-e2e clean
+.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench test-rust test-e2e test-zapier clean
 
 dev: build
 	@token=$$(scripts/dev-vars.sh); \
@@ -25,7 +25,7 @@ dev: build
 	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  Admin token: %s\n\n' "$$token"; \
 	exec wrangler dev --ip 127.0.0.1 --port $(PORT)
 
-test: tools-test build test-rust test-e2e
+test: tools-test build test-rust test-e2e test-zapier
 
 # Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
 bench: tools-bench build
@@ -74,6 +74,10 @@ test-rust:
 
 test-e2e:
 	node --test --test-concurrency=1 tests/
+
+# The Zapier app, tested with zapier-platform-core's app tester against wrangler dev.
+test-zapier:
+	npm test --prefix integrations/zapier
 
 clean:
 	rm -rf target edge/build snippet/pkg .wrangler

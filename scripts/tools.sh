@@ -49,6 +49,13 @@ if [ "$want" = test ] || [ "$want" = bench ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v brotli >/dev/null || missing+=(brotli)
+  # The Zapier app's own dependencies (zapier-platform-core), pinned in its lock file.
+  zap=integrations/zapier
+  if [ ! -f $zap/node_modules/.edgeref-installed ] || [ $zap/package-lock.json -nt $zap/node_modules/.edgeref-installed ]; then
+    say "npm ci (integrations/zapier)"
+    npm ci --prefix $zap --no-audit --no-fund
+    touch $zap/node_modules/.edgeref-installed
+  fi
   if [ "$want" = bench ]; then cargo_tool twiggy 0.8.0; fi
   if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"
