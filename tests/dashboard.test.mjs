@@ -251,6 +251,8 @@ test('the owner walks through every screen: create, settings, integration, custo
   // A second key, revoked from its row.
   await keys.getByLabel('Key name').fill('temporary');
   await clickFor(page, keys.getByRole('button', { name: 'Create API key' }), 'POST', '/api-keys');
+  // The response is in; wait until the page shows the new key, not the previous one.
+  await page.waitForFunction((old) => document.querySelector('#new-api-key')?.textContent.trim() !== old, secret);
   const temporary = client(worker.url, (await keys.locator('#new-api-key').textContent()).trim());
   assert.equal((await temporary('GET', '/v1/me')).status, 200);
   assert.equal((await clickFor(page, keys.getByRole('button', { name: 'Revoke API key temporary' }), 'DELETE', '/api-keys/')).status(), 200);

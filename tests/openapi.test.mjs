@@ -58,7 +58,9 @@ function schemathesis(args) {
 }
 
 const common = ['--checks', 'not_a_server_error', '--max-examples', '8', '--workers', '2', '--max-time', '60', '--request-timeout', '10',
-  '--phases', 'examples,coverage,fuzzing', '--generation-deterministic', '--no-shrink'];
+  // The coverage phase trips an internal hypothesis error on Python 3.11 (AST
+  // recursion mismatch); examples and fuzzing (positive and negative) are what we rely on.
+  '--phases', 'examples,fuzzing', '--mode', 'all', '--no-shrink'];
 
 test('schemathesis finds no server error in the program API', async () => {
   const r = await schemathesis([...common, '-H', `Authorization: Bearer ${seed.key.key}`, '--include-path-regex', '^/(v1/(me|customers|transactions|webhooks|events)|t/)']);
