@@ -312,8 +312,8 @@ test('the owner walks through every screen: create, settings, integration, custo
   const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com', name: 'Alice' })).body;
   assert.equal(alice.referral_link, `https://acme.example/a/${alice.referral_code}`);
   for (let i = 0; i < 3; i++) {
-    const visit = await client(worker.url)('POST', '/t/visit', JSON.stringify({ program: program.public_id, code: alice.referral_code, url: alice.referral_link, referrer: '' }), { 'content-type': 'text/plain', 'user-agent': DESKTOP_UA });
-    assert.equal(visit.status, 202);
+    const visit = await client(worker.url)('POST', '/t/visit', JSON.stringify({ program: program.public_id, code: alice.referral_code, url: alice.referral_link, referrer: '' }), { 'content-type': 'text/plain', 'user-agent': DESKTOP_UA, 'cf-connecting-ip': `10.5.0.${i}` });
+    assert.equal(visit.status, 202); // three visitors: one visitor's repeats count once
   }
   assert.equal((await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com', name: 'Bob', referring_customer: { key: 'alice' } })).status, 201);
   assert.equal((await api('POST', '/v1/transactions', { key: 'order-1', customer: { key: 'bob' }, amount: 12_000, currency: 'EUR' })).status, 201);
