@@ -17,7 +17,7 @@ EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs ed
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 WASM_TARGET := target/wasm32-unknown-unknown/release
 
-.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench test-rust test-e2e test-zapier clean
+.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench test-rust test-wasm test-e2e test-zapier clean
 
 dev: build
 	@token=$$(scripts/dev-vars.sh); \
@@ -25,7 +25,7 @@ dev: build
 	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  Admin token: %s\n\n' "$$token"; \
 	exec wrangler dev --ip 127.0.0.1 --port $(PORT)
 
-test: tools-test build test-rust test-e2e test-zapier
+test: tools-test build test-rust test-wasm test-e2e test-zapier
 
 # Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
 bench: tools-bench build
@@ -71,6 +71,11 @@ edge/build/index.js: $(SNIPPET_OUT) $(SHARED_SRC) $(EDGE_SRC)
 
 test-rust:
 	cargo test --workspace
+
+# The snippet's own tests, in headless Chromium (wasm-bindgen-test; browser flags in snippet/webdriver.json).
+test-wasm:
+	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  cargo test -p edgeref-snippet --target wasm32-unknown-unknown
 
 test-e2e:
 	node --test --test-concurrency=1 tests/
