@@ -100,6 +100,10 @@ test('amounts and keys at the edges', async () => {
     const r = await api('POST', '/v1/transactions', { key: `edge-${String(amount)}`, customer: { key: 'alice' }, amount, currency: 'EUR' });
     expectError(r, `amount ${amount}`);
   }
+  for (const amount of ['-9223372036854775808', '9223372036854775807', '-1000000000000001']) {
+    const r = await api('POST', '/v1/customers/alice/credit', `{"amount": ${amount}}`);
+    expectError(r, `credit ${amount}`);
+  }
   const max = await api('POST', '/v1/transactions', { key: 'max', customer: { key: 'alice' }, amount: 1e15, currency: 'EUR' });
   assert.equal(max.status, 201);
   for (const key of ['a b', 'a/b', '../etc', 'x'.repeat(129), '<k>']) {

@@ -234,7 +234,8 @@ pub async fn stats(db: &D1Database, program: &Program, key: &str) -> ApiResult<R
 /// A manual ledger entry (positive credits, negative debits such as payouts).
 pub async fn credit(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
     let body: Credit = json_body(&mut req).await?;
-    if body.amount == 0 || body.amount.abs() > MAX_AMOUNT {
+    // unsigned_abs: i64::MIN has no positive twin and must not wrap past the check.
+    if body.amount == 0 || body.amount.unsigned_abs() > MAX_AMOUNT as u64 {
         return Err(ApiError::invalid("amount", "must be a non-zero integer in minor units (at most 10^15 either way)"));
     }
     let note = body.note.as_deref().map(|n| validate::name("note", n, 500)).transpose()?;
