@@ -112,3 +112,15 @@ test('concurrent credits and transaction deletes keep balance == sum of the ledg
   assert.equal(balance, ledger.sum);
   assert.equal(balance, 20 * 7, 'every reward was reversed exactly once, every credit kept');
 });
+
+test('concurrent signups for the same customer key make one customer', async () => {
+  const { program, api } = await newProgram();
+  const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' })).body;
+  const body = JSON.stringify({ program: program.public_id, code: alice.referral_code, customer: { key: 'newbie', email: 'newbie@example.com' } });
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+    client(worker.url)('POST', '/t/signup', body, { 'content-type': 'text/plain', 'cf-connecting-ip': `10.7.0.${i}` })));
+  assert.ok(results.every((r) => r.status === 200 && r.body.attributed === true), JSON.stringify(results.map((r) => [r.status, r.body?.reason ?? r.body?.error?.code])));
+  const [row] = await worker.sql(`SELECT COUNT(*) AS n FROM customers WHERE program_id = '${program.id}' AND key = 'newbie'`);
+  assert.equal(row.n, 1);
+  assert.equal((await api('GET', '/v1/customers/alice')).body.referrals_count, 1, 'the referral counted once');
+});
