@@ -89,7 +89,8 @@ test('SPA navigations are tracked once each, never twice', async () => {
   assert.deepEqual(paths, ['/product', '/checkout', '/checkout']);
   // Stored: the landing view, /product and /checkout. Coming back to /checkout
   // minutes later is the same visit for the Worker (same visitor, same link).
-  await eventually(async () => (await visitsOf(api, 'alice')) === 3, 20_000);
+  await eventually(async () => (await visitsOf(api, 'alice')) >= 3, 20_000).catch(() => {});
+  assert.equal(await visitsOf(api, 'alice'), 3);
   const [{ n }] = await worker.sql(`SELECT COUNT(*) AS n FROM visits WHERE referrer_key = 'alice' AND url LIKE '%/checkout%'`);
   assert.equal(n, 1);
   await context.close();

@@ -162,8 +162,12 @@ pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Re
         created_at: ids::now_ms(),
         bot: edgeref_shared::bot::is_bot(&header("user-agent")),
     };
-    crate::ingest::accept(env, &visit).await?;
-    remember_visit(fingerprint, &id);
+    // Remembered before the queue send, so a repeat arriving meanwhile folds in too.
+    remember_visit(fingerprint.clone(), &id);
+    if let Err(e) = crate::ingest::accept(env, &visit).await {
+        RECENT_VISITS.with(|r| r.borrow_mut().remove(&fingerprint));
+        return Err(e);
+    }
     with_cors(json(202, &json!({"visit_id": id, "valid": true}))?, origin.as_deref())
 }
 
