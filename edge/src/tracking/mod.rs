@@ -49,8 +49,7 @@ struct SignupCustomer {
 /// on another site sent it. No `Origin` (server-side callers) is allowed.
 fn check_origin(req: &Request, env: &Env, config: &TrackingConfig) -> ApiResult<Option<String>> {
     let Some(origin) = req.headers().get("origin").ok().flatten() else { return Ok(None) };
-    let dev = env.var("ALLOW_LOCALHOST_ORIGINS").map(|v| v.to_string() == "true").unwrap_or(false);
-    if origin::allowed(&config.website_url, &origin, dev) {
+    if origin::allowed(&config.website_url, &origin, crate::dev_mode(env)) {
         Ok(Some(origin))
     } else {
         Err(ApiError::new(403, "origin_not_allowed", "this origin may not track for this program"))
