@@ -38,7 +38,8 @@ const asVisitor = (req) => ({ ...req, headers: { ...req.headers, 'cf-connecting-
 
 function load(url, opts) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections: 20, duration: 8, ...opts, requests: [{ setupRequest: asVisitor }] }, (err, res) => (err ? reject(err) : resolve(res)));
+    const options = Object.fromEntries(Object.entries({ url, connections: 20, duration: 8, ...opts }).filter(([, v]) => v !== undefined));
+    autocannon({ ...options, requests: [{ setupRequest: asVisitor }] }, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
 
@@ -87,8 +88,12 @@ async function requestsBeforeBeacon(worker) {
     await page.waitForLoadState('load');
     const i = log.indexOf(sent);
     const before = log.slice(1, i).filter((r) => !cachedUrls.has(r.url())); // minus the document itself
-    const dcl = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].domContentLoadedEventStart);
-    return { fetched: before.length, urls: before.map((r) => new URL(r.url()).pathname), ms: (sent.timing().startTime - dcl).toFixed(1) };
+    // Both from the page's own performance timeline (the beacon is a resource entry).
+    const ms = await page.waitForFunction(() => {
+      const beacon = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/t/visit'));
+      return beacon && beacon.startTime - performance.getEntriesByType('navigation')[0].domContentLoadedEventStart;
+    }).then((h) => h.jsonValue());
+    return { fetched: before.length, urls: before.map((r) => new URL(r.url()).pathname), ms: ms.toFixed(1) };
   };
   const first = await view(1);
   const repeat = await view(2);
