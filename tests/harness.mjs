@@ -73,9 +73,16 @@ export async function startWorker({ vars = {}, config = 'wrangler.toml', state: 
     async stop() {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      // wrangler exits before its workerd: wait until the whole group is gone, so a
+      // Worker restarted on the same state never shares the SQLite files with the old one.
+      for (let i = 0; i < 100 && groupAlive(child.pid); i++) await new Promise((r) => setTimeout(r, 50));
       if (!keep) await rm(state, { recursive: true, force: true });
     },
   };
+}
+
+function groupAlive(pid) {
+  try { process.kill(-pid, 0); return true; } catch { return false; }
 }
 
 /** JSON over HTTP with a bearer token; returns {status, body, headers}. */
