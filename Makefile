@@ -55,7 +55,7 @@ snippet: $(SNIPPET_OUT)
 # The browser snippet: Rust → wasm (size-optimised), wasm-bindgen's
 # no-modules glue (the Worker inlines it into the loader), minified.
 $(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
-	cargo build -p edgeref-snippet --release --target wasm32-unknown-unknown
+	cargo build -p edgeref-snippet --release --target wasm32-unknown-unknown --features standalone
 	wasm-bindgen --target no-modules --no-typescript --out-dir snippet/pkg --out-name snippet $(WASM_TARGET)/edgeref_snippet.wasm
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext -o snippet/pkg/snippet_bg.wasm snippet/pkg/snippet_bg.wasm
 	esbuild snippet/pkg/snippet.js --minify --log-level=warning --allow-overwrite --outfile=snippet/pkg/snippet.js

@@ -5,6 +5,7 @@
 //! (no `0 o 1 i l`) so they survive being read aloud or typed from a screenshot.
 
 use crate::ValidationError;
+use alloc::string::String;
 
 /// Longest code accepted, merchant-chosen or generated.
 pub const MAX_LEN: usize = 64;
@@ -41,6 +42,12 @@ impl ReferralCode {
             ));
         }
         Ok(Self(input.to_ascii_lowercase()))
+    }
+
+    /// `parse` for bytes already percent-decoded from a URL; `None` unless valid.
+    pub fn parse_bytes(input: &[u8]) -> Option<Self> {
+        let valid = (1..=MAX_LEN).contains(&input.len()) && input.iter().copied().all(is_code_byte);
+        valid.then(|| Self(input.iter().map(|b| b.to_ascii_lowercase() as char).collect()))
     }
 
     /// Builds a code from random bytes (one byte per character; callers pass
@@ -137,6 +144,16 @@ mod tests {
         fn parse_accepts_exactly_the_code_charset(s in "\\PC{0,70}") {
             let ok = !s.is_empty() && s.len() <= MAX_LEN && s.bytes().all(is_code_byte);
             prop_assert_eq!(ReferralCode::parse(&s).is_ok(), ok);
+        }
+
+        #[test]
+        fn parse_bytes_agrees_with_parse(bytes in proptest::collection::vec(any::<u8>(), 0..70), s in "[A-Za-z0-9_+ -]{0,70}") {
+            prop_assert_eq!(ReferralCode::parse_bytes(s.as_bytes()), ReferralCode::parse(&s).ok());
+            if let Ok(text) = core::str::from_utf8(&bytes) {
+                prop_assert_eq!(ReferralCode::parse_bytes(&bytes), ReferralCode::parse(text).ok());
+            } else {
+                prop_assert_eq!(ReferralCode::parse_bytes(&bytes), None);
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::tracking::{Attribution, CookieLifetime, TrackingSettings};
 use crate::ReferralCode;
+use alloc::string::String;
 
 pub const NAME: &str = "edgeref_ref";
 /// Companion cookie holding the id of the visit that set `edgeref_ref`, so a
@@ -92,7 +93,7 @@ pub fn delete_string(name: &str, domain: Option<&str>) -> String {
 
 /// Reads our cookie out of a `document.cookie` / `Cookie` header string.
 pub fn read(cookie_header: &str) -> Option<ReferralCode> {
-    read_named(cookie_header, NAME).and_then(|v| ReferralCode::parse(v).ok())
+    read_named(cookie_header, NAME).and_then(|v| ReferralCode::parse_bytes(v.as_bytes()))
 }
 
 /// The raw value of one cookie in a `document.cookie` / `Cookie` header string.
@@ -105,7 +106,7 @@ pub fn read_named<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
 /// Hosts under a multi-part public suffix (`example.co.uk`) need the program's
 /// explicit cookie domain instead; IPs and single-label hosts get none.
 pub fn registrable_domain(host: &str) -> Option<&str> {
-    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+    if host.parse::<core::net::IpAddr>().is_ok() || host.starts_with('[') {
         return None;
     }
     let mut dots = host.rmatch_indices('.');

@@ -13,20 +13,34 @@
 //! assert_eq!(link::extract(&url, &settings), Some(code));
 //! ```
 #![forbid(unsafe_code)]
+// The snippet's build is `no_std` (with `alloc`): std's panic and formatting
+// machinery would cost the browser more than all of our rules together.
+#![cfg_attr(not(any(feature = "server", test)), no_std)]
 
-pub mod attribution;
-pub mod bot;
+extern crate alloc;
+
+// What the browser snippet needs: codes, links, the cookie.
 pub mod code;
 pub mod cookie;
 pub mod error;
 pub mod link;
-pub mod origin;
-pub mod reward;
-pub mod time;
 pub mod tracking;
-pub mod validate;
-pub mod webhook;
 
+// The rest only runs in the Worker.
+#[cfg(feature = "server")]
+pub mod attribution;
+#[cfg(feature = "server")]
+pub mod bot;
+#[cfg(feature = "server")]
+pub mod origin;
+#[cfg(feature = "server")]
+pub mod reward;
+#[cfg(feature = "server")]
+pub mod time;
+#[cfg(feature = "server")]
+pub mod validate;
+#[cfg(feature = "server")]
+pub mod webhook;
 #[cfg(feature = "server")]
 pub mod apikey;
 #[cfg(feature = "server")]

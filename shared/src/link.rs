@@ -3,6 +3,7 @@
 
 use crate::tracking::{LinkFormat, TrackingSettings};
 use crate::ReferralCode;
+use alloc::{string::String, vec::Vec};
 use percent_encoding::percent_decode_str;
 
 /// The link a referrer shares, exactly as DESIGN.md says: `website_url?{param}={code}`
@@ -27,7 +28,7 @@ pub fn build(website_url: &str, settings: &TrackingSettings, code: &ReferralCode
             out.push_str(base);
             out.push('?');
             for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-                if decoded_key(pair) != param {
+                if decoded_key(pair) != param.as_bytes() {
                     out.push_str(pair);
                     out.push('&');
                 }
@@ -71,27 +72,29 @@ pub fn extract_parts(path: &str, query: &str, settings: &TrackingSettings) -> Op
             .trim_start_matches('?')
             .split('&')
             .filter_map(|pair| pair.split_once('='))
-            .filter(|(k, _)| decode(k).as_deref() == Some(param))
-            .find_map(|(_, v)| ReferralCode::parse(&decode(v)?).ok()),
+            .filter(|(k, _)| decode(k) == param.as_bytes())
+            .find_map(|(_, v)| ReferralCode::parse_bytes(&decode(v))),
         LinkFormat::Path => {
             let segments: Vec<&str> = path.split('/').collect();
             segments
                 .windows(2)
                 .rev()
-                .filter(|w| decode(w[0]).as_deref() == Some(param))
-                .find_map(|w| ReferralCode::parse(&decode(w[1])?).ok())
+                .filter(|w| decode(w[0]) == param.as_bytes())
+                .find_map(|w| ReferralCode::parse_bytes(&decode(w[1])))
         }
     }
 }
 
-/// Percent-decodes a URL component (`+` is a space in queries); `None` if not UTF-8.
-fn decode(component: &str) -> Option<String> {
-    let plus_as_space = component.replace('+', " ");
-    percent_decode_str(&plus_as_space).decode_utf8().ok().map(|c| c.into_owned())
+/// Percent-decodes a URL component to bytes. Parameter names and codes are
+/// ASCII `[A-Za-z0-9_-]`, so anything else a component decodes to (a `+` or
+/// space, non-UTF-8, other characters) can never match: no need to decode
+/// `+` or check UTF-8, which keeps the snippet small.
+fn decode(component: &str) -> Vec<u8> {
+    percent_decode_str(component).collect()
 }
 
-fn decoded_key(pair: &str) -> String {
-    decode(split_once_or_all(pair, '=').0).unwrap_or_default()
+fn decoded_key(pair: &str) -> Vec<u8> {
+    decode(split_once_or_all(pair, '=').0)
 }
 
 fn split_once_or_all(s: &str, sep: char) -> (&str, Option<&str>) {

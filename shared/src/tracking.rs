@@ -2,6 +2,7 @@
 
 use crate::code::is_code_byte;
 use crate::ValidationError;
+use alloc::{borrow::ToOwned, string::String};
 
 /// Where the code sits in a referral link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

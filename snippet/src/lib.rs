@@ -1,173 +1,156 @@
-//! Edgeref's browser snippet. The loader (`/s/{public_id}.js`) calls `start`
-//! with the program's tracking settings, then `page` on every navigation and
-//! `cmd` for the page's own `edgeref(...)` calls.
+//! Edgeref's browser snippet. The loader (`/s/{public_id}.js`) makes one
+//! `Tracker` with the program's tracking settings, calls `page` on every
+//! navigation, and does the network I/O: it posts the bodies `page` and
+//! `signup` build and hands the Worker's answers back to `answered`.
 //!
 //! Every rule (finding the code, the cookie's lifetime, first vs last click)
 //! comes from `edgeref-shared`; this crate only touches the browser. It never
 //! throws into the host page: every fallible call is swallowed, because a
 //! referral tracker must not break a merchant's site.
+//!
+//! The shipped module (feature `standalone`, set by `make snippet`) is `no_std`:
+//! std's panic and formatting machinery and its allocator would be most of the
+//! download (see docs/benchmarks.md). Tests build it with std.
+#![cfg_attr(feature = "standalone", no_std)]
 
+extern crate alloc;
+
+use alloc::string::String;
 use edgeref_shared::cookie::{self, CookieAction};
 use edgeref_shared::{Attribution, CookieLifetime, LinkFormat, ParamName, ReferralCode, TrackingSettings};
-use js_sys::{Object, Promise, Reflect, JSON};
-use std::cell::RefCell;
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use web_sys::{HtmlDocument, RequestInit, Response};
+use web_sys::{HtmlDocument, Location};
 
-struct Config {
-    endpoint: String,
+#[cfg(feature = "standalone")]
+#[global_allocator]
+// SAFETY: wasm32-unknown-unknown without the atomics feature has exactly one thread.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// Nothing here panics on purpose; if something does, trap (the loader's
+/// promise chain swallows it) rather than ship a panic message formatter.
+#[cfg(feature = "standalone")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// One program's tracking on this page.
+#[wasm_bindgen]
+pub struct Tracker {
+    // Handed in by the loader: no global lookups (and their glue) in here.
+    location: Location,
+    document: HtmlDocument,
     program: String,
     settings: TrackingSettings,
     cookie_domain: Option<String>,
-    friend_reward: JsValue,
+    /// The URL last tracked, so SPA hooks that fire twice count once.
     last_href: String,
 }
 
-thread_local! {
-    static CONFIG: RefCell<Option<Config>> = const { RefCell::new(None) };
-}
-
-/// Called once by the loader. `cookie_days` 0 means lifetime.
-#[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn start(
-    endpoint: String,
-    program: String,
-    path_format: bool,
-    param: &str,
-    cookie_days: u16,
-    first_click: bool,
-    cookie_domain: Option<String>,
-    friend_reward: JsValue,
-) {
-    let settings = TrackingSettings {
-        link_format: if path_format { LinkFormat::Path } else { LinkFormat::Query },
-        param: ParamName::parse(param).unwrap_or_default(),
-        cookie: if cookie_days == 0 { CookieLifetime::Lifetime } else { CookieLifetime::Days(cookie_days) },
-        attribution: if first_click { Attribution::FirstClick } else { Attribution::LastClick },
-    };
-    // Only share the cookie on a domain this page is actually on (not on localhost previews).
-    let host = web_sys::window().and_then(|w| w.location().hostname().ok()).unwrap_or_default();
-    let cookie_domain = cookie_domain.filter(|d| host == *d || host.strip_suffix(d.as_str()).is_some_and(|s| s.ends_with('.')));
-    let config = Config { endpoint, program, settings, cookie_domain, friend_reward, last_href: String::new() };
-    CONFIG.with(|c| *c.borrow_mut() = Some(config));
-    page();
-}
+impl Tracker {
+    /// `cookie_days` 0 means lifetime. `cookie_domain` shares the cookie across
+    /// subdomains, and is only used when this page is on that domain.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        location: Location,
+        document: HtmlDocument,
+        program: String,
+        path_format: bool,
+        param: &str,
+        cookie_days: u16,
+        first_click: bool,
+        cookie_domain: Option<String>,
+    ) -> Tracker {
+        let settings = TrackingSettings {
+            link_format: if path_format { LinkFormat::Path } else { LinkFormat::Query },
+            param: ParamName::parse(param).unwrap_or_default(),
+            cookie: if cookie_days == 0 { CookieLifetime::Lifetime } else { CookieLifetime::Days(cookie_days) },
+            attribution: if first_click { Attribution::FirstClick } else { Attribution::LastClick },
+        };
+        // Not on localhost previews or another site: a foreign Domain= would drop the cookie.
+        let host = location.hostname().unwrap_or_default();
+        let cookie_domain = cookie_domain.filter(|d| host == *d || host.strip_suffix(d.as_str()).is_some_and(|s| s.ends_with('.')));
+        Tracker { location, document, program, settings, cookie_domain, last_href: String::new() }
+    }
 
-/// Tracks the current URL once: reads the code, updates the cookie, sends the
-/// visit beacon. Repeated calls for the same URL (SPA hooks firing twice) do nothing.
-#[wasm_bindgen]
-pub fn page() {
-    let Some(window) = web_sys::window() else { return };
-    let location = window.location();
-    let (Ok(href), Ok(path), Ok(search)) = (location.href(), location.pathname(), location.search()) else { return };
-    let Some(doc) = html_document() else { return };
-    let beacon = CONFIG.with(|c| {
-        let mut guard = c.borrow_mut();
-        let config = guard.as_mut()?;
-        if config.last_href == href {
+    /// Tracks the current URL once: reads the code, updates the cookie, and
+    /// returns the `/t/visit` body when the URL carries a code (else `undefined`).
+    pub fn page(&mut self) -> Option<Object> {
+        let location = &self.location;
+        let (href, path, search) = (location.href().ok()?, location.pathname().ok()?, location.search().ok()?);
+        if self.last_href == href {
             return None;
         }
-        config.last_href = href.clone();
-        let from_url = edgeref_shared::link::extract_parts(&path, &search, &config.settings);
+        self.last_href = href;
+        let doc = &self.document;
+        let from_url = edgeref_shared::link::extract_parts(&path, &search, &self.settings);
         let existing = cookie::read(&doc.cookie().unwrap_or_default());
-        if let CookieAction::Set(code) = cookie::decide(existing.as_ref(), from_url.as_ref(), &config.settings) {
-            let secure = secure_of(&location);
-            let _ = doc.set_cookie(&cookie::set_string(&code, config.settings.cookie, secure, config.cookie_domain.as_deref()));
+        if let CookieAction::Set(code) = cookie::decide(existing.as_ref(), from_url.as_ref(), &self.settings) {
+            let _ = doc.set_cookie(&cookie::set_string(&code, self.settings.cookie, self.is_https(), self.cookie_domain.as_deref()));
         }
-        let code = from_url?;
-        let body = Object::new();
-        set(&body, "program", &config.program);
-        set(&body, "code", code.as_str());
-        set(&body, "url", &href);
+        let body = self.body(&from_url?);
+        set(&body, "url", &self.last_href);
         set(&body, "referrer", &doc.referrer());
-        Some((config.endpoint.clone(), body, code, config.settings.cookie, secure_of(&location), config.cookie_domain.clone()))
-    });
-    if let Some((endpoint, body, code, lifetime, secure, domain)) = beacon {
-        let _ = future_to_promise(async move {
-            let answer = post(&endpoint, "/t/visit", &body).await?;
-            let doc = html_document().ok_or(JsValue::NULL)?;
-            if Reflect::get(&answer, &"valid".into())? == JsValue::FALSE {
-                // Only forget the code this answer is about; a first-click cookie may hold another.
-                if cookie::read(&doc.cookie()?).as_ref() == Some(&code) {
-                    doc.set_cookie(&cookie::delete_string(cookie::NAME, domain.as_deref()))?;
-                }
-            } else if let Some(id) = Reflect::get(&answer, &"visit_id".into())?.as_string() {
-                if cookie::read(&doc.cookie()?).as_ref() == Some(&code) {
-                    let max_age = cookie::max_age_secs(lifetime);
-                    doc.set_cookie(&cookie::named_string(cookie::VISIT_NAME, &id, max_age, secure, domain.as_deref()))?;
-                }
-            }
-            Ok(JsValue::UNDEFINED)
-        });
+        Some(body)
     }
-}
 
-/// The page's `edgeref(name, arg)` calls. Returns a Promise for the commands
-/// that answer something, `undefined` otherwise.
-#[wasm_bindgen]
-pub fn cmd(name: &str, arg: JsValue) -> JsValue {
-    match name {
-        "referral" => Promise::resolve(&current_code().map_or(JsValue::NULL, |c| c.as_str().into())).into(),
-        "reward" => {
-            let reward = current_code().and_then(|_| CONFIG.with(|c| c.borrow().as_ref().map(|c| c.friend_reward.clone())));
-            Promise::resolve(&reward.unwrap_or(JsValue::NULL)).into()
+    /// Applies the Worker's answer to a visit beacon: an invalid code loses its
+    /// cookie; a valid one gets the visit id a later signup names.
+    pub fn answered(&self, beacon: &Object, answer: &JsValue) {
+        let (doc, Ok(code)) = (&self.document, Reflect::get(beacon, &"code".into())) else { return };
+        // Only touch the cookie if it still holds this code (a first-click cookie may hold another).
+        if cookie::read(&doc.cookie().unwrap_or_default()).map(ReferralCode::into_string) != code.as_string() {
+            return;
         }
-        "signup" => signup(arg).into(),
-        "page" => {
-            page();
-            JsValue::UNDEFINED
+        let domain = self.cookie_domain.as_deref();
+        if Reflect::get(answer, &"valid".into()).ok() == Some(JsValue::FALSE) {
+            let _ = doc.set_cookie(&cookie::delete_string(cookie::NAME, domain));
+        } else if let Some(id) = Reflect::get(answer, &"visit_id".into()).ok().and_then(|v| v.as_string()) {
+            let max_age = cookie::max_age_secs(self.settings.cookie);
+            let _ = doc.set_cookie(&cookie::named_string(cookie::VISIT_NAME, &id, max_age, self.is_https(), domain));
         }
-        _ => JsValue::UNDEFINED,
     }
-}
 
-/// Sends `POST /t/signup` with the stored code; resolves to the Worker's
-/// attribution result, or `null` when this visitor was not referred.
-fn signup(customer: JsValue) -> Promise {
-    let Some(code) = current_code() else { return Promise::resolve(&JsValue::NULL) };
-    let Some((endpoint, program)) = CONFIG.with(|c| c.borrow().as_ref().map(|c| (c.endpoint.clone(), c.program.clone()))) else {
-        return Promise::resolve(&JsValue::NULL);
-    };
-    let body = Object::new();
-    set(&body, "program", &program);
-    set(&body, "code", code.as_str());
-    let cookies = html_document().and_then(|d| d.cookie().ok()).unwrap_or_default();
-    if let Some(visit) = cookie::read_named(&cookies, cookie::VISIT_NAME) {
-        set(&body, "visit_id", visit);
+    /// The referral code this visitor carries (`edgeref('referral')`).
+    pub fn referral(&self) -> Option<String> {
+        self.current_code().map(ReferralCode::into_string)
     }
-    let _ = Reflect::set(&body, &"customer".into(), &customer);
-    future_to_promise(async move { post(&endpoint, "/t/signup", &body).await })
-}
 
-fn current_code() -> Option<ReferralCode> {
-    cookie::read(&html_document()?.cookie().ok()?)
-}
+    /// The `/t/signup` body for `edgeref('signup', customer)`, or `undefined`
+    /// when this visitor was not referred (then there is nothing to send).
+    pub fn signup(&self, customer: JsValue) -> Option<Object> {
+        let body = self.body(&self.current_code()?);
+        let cookies = self.document.cookie().unwrap_or_default();
+        if let Some(visit) = cookie::read_named(&cookies, cookie::VISIT_NAME) {
+            set(&body, "visit_id", visit);
+        }
+        let _ = Reflect::set(&body, &"customer".into(), &customer);
+        Some(body)
+    }
 
-/// A `text/plain` POST (a "simple" request: no CORS preflight) that survives
-/// page unload (`keepalive`), answered with the parsed JSON body.
-async fn post(endpoint: &str, path: &str, body: &Object) -> Result<JsValue, JsValue> {
-    // A plain object: web-sys has no setter for `keepalive`.
-    let init = Object::new();
-    set(&init, "method", "POST");
-    Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
-    Reflect::set(&init, &"body".into(), &JSON::stringify(body)?.into())?;
-    let window = web_sys::window().ok_or(JsValue::NULL)?;
-    let url = [endpoint, path].concat();
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, init.unchecked_ref::<RequestInit>())).await?.dyn_into()?;
-    JsFuture::from(response.json()?).await
-}
+    fn body(&self, code: &ReferralCode) -> Object {
+        let body = Object::new();
+        set(&body, "program", &self.program);
+        set(&body, "code", code.as_str());
+        body
+    }
 
-fn html_document() -> Option<HtmlDocument> {
-    web_sys::window()?.document()?.dyn_into().ok()
-}
+    fn current_code(&self) -> Option<ReferralCode> {
+        cookie::read(&self.document.cookie().ok()?)
+    }
 
-fn secure_of(location: &web_sys::Location) -> bool {
-    location.protocol().is_ok_and(|p| p == "https:")
+    fn is_https(&self) -> bool {
+        self.location.protocol().is_ok_and(|p| p == "https:")
+    }
 }
 
 fn set(obj: &Object, key: &str, value: &str) {
     let _ = Reflect::set(obj, &key.into(), &value.into());
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;

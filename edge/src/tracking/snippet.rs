@@ -13,17 +13,28 @@ static WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/snippet_bg.wasm")
 const WASM_HASH: &str = env!("SNIPPET_WASM_HASH");
 
 /// Starts the module, replays calls queued before it loaded, and tracks SPA
-/// navigations. Failures stay silent unless the page asks for debug output.
+/// navigations. The module decides (code, cookie, bodies); this does the I/O:
+/// `text/plain` POSTs (no CORS preflight) with `keepalive` (they survive page
+/// unload), answers handed back to the module. Nothing here ever throws into
+/// the host page; failures are silent unless the page asks for debug output.
 const BOOT: &str = r#"var s=document.currentScript,dbg=(s&&s.hasAttribute("data-debug"))||/[?&]edgeref_debug=1/.test(location.search);
 function log(m){if(dbg)console.info("edgeref: "+m)}
 if(typeof WebAssembly!="object"){log("WebAssembly is unavailable");return}
 var q=(window.edgeref&&window.edgeref.q)||[];
+function post(p,b){return b?fetch(c.e+p,{method:"POST",keepalive:true,body:JSON.stringify(b)}).then(function(r){return r.json()}).catch(function(x){log(p+" failed: "+x);return null}):Promise.resolve(null)}
 wasm_bindgen({module_or_path:c.w}).then(function(){
-wasm_bindgen.start(c.e,c.p,c.f,c.n,c.d,c.a,c.o,c.r);
-var e=window.edgeref=function(n,a,cb){var r=wasm_bindgen.cmd(n,a);cb=typeof a=="function"?a:cb;if(cb&&r)r.then(cb);return r};
+var t=new wasm_bindgen.Tracker(location,document,c.p,c.f,c.n,c.d,c.a,c.o);
+function page(){var b=t.page();if(b)post("/t/visit",b).then(function(a){if(a)t.answered(b,a)})}
+var cmds={page:page,
+referral:function(){return Promise.resolve(t.referral()||null)},
+reward:function(){return Promise.resolve(t.referral()?c.r:null)},
+signup:function(a){return post("/t/signup",t.signup(a))}};
+function run(n,a){try{return cmds.hasOwnProperty(n)?cmds[n](a):undefined}catch(x){log(n+" failed: "+x)}}
+var e=window.edgeref=function(n,a,cb){var r=run(n,a);cb=typeof a=="function"?a:cb;if(cb&&r)r.then(cb);return r};
+run("page");
 q.forEach(function(x){e.apply(null,x)});
-["pushState","replaceState"].forEach(function(f){var o=history[f];history[f]=function(){var r=o.apply(this,arguments);wasm_bindgen.page();return r}});
-addEventListener("popstate",function(){wasm_bindgen.page()});
+["pushState","replaceState"].forEach(function(f){var o=history[f];history[f]=function(){var r=o.apply(this,arguments);run("page");return r}});
+addEventListener("popstate",function(){run("page")});
 log("tracking "+c.p)}).catch(function(x){log("could not start: "+x)})"#;
 
 pub fn loader(edge_origin: &str, config: &TrackingConfig) -> ApiResult<Response> {
