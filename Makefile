@@ -57,7 +57,7 @@ snippet: $(SNIPPET_OUT)
 $(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
 	cargo build -p edgeref-snippet --release --target wasm32-unknown-unknown --features standalone
 	wasm-bindgen --target no-modules --no-typescript --out-dir snippet/pkg --out-name snippet $(WASM_TARGET)/edgeref_snippet.wasm
-	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext -o snippet/pkg/snippet_bg.wasm snippet/pkg/snippet_bg.wasm
+	wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext -o snippet/pkg/snippet_bg.wasm snippet/pkg/snippet_bg.wasm
 	esbuild snippet/pkg/snippet.js --minify --log-level=warning --allow-overwrite --outfile=snippet/pkg/snippet.js
 
 # The OpenAPI document is generated from its one source.

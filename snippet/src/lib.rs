@@ -18,8 +18,7 @@ extern crate alloc;
 use alloc::string::String;
 use edgeref_shared::cookie::{self, CookieAction};
 use edgeref_shared::{Attribution, CookieLifetime, LinkFormat, ParamName, ReferralCode, TrackingSettings};
-use js_sys::{Object, Reflect};
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::prelude::wasm_bindgen;
 use web_sys::{HtmlDocument, Location};
 
 #[cfg(feature = "standalone")]
@@ -42,7 +41,6 @@ pub struct Tracker {
     // Handed in by the loader: no global lookups (and their glue) in here.
     location: Location,
     document: HtmlDocument,
-    program: String,
     settings: TrackingSettings,
     cookie_domain: Option<String>,
     /// The URL last tracked, so SPA hooks that fire twice count once.
@@ -51,20 +49,10 @@ pub struct Tracker {
 
 #[wasm_bindgen]
 impl Tracker {
-    /// `cookie_days` 0 means lifetime. `cookie_domain` shares the cookie across
-    /// subdomains, and is only used when this page is on that domain.
+    /// `cookie_days` 0 means lifetime. `cookie_domain` ("" for none) shares the
+    /// cookie across subdomains, and is only used when this page is on that domain.
     #[wasm_bindgen(constructor)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        location: Location,
-        document: HtmlDocument,
-        program: String,
-        path_format: bool,
-        param: &str,
-        cookie_days: u16,
-        first_click: bool,
-        cookie_domain: Option<String>,
-    ) -> Tracker {
+    pub fn new(location: Location, document: HtmlDocument, path_format: bool, param: &str, cookie_days: u16, first_click: bool, cookie_domain: String) -> Tracker {
         let settings = TrackingSettings {
             link_format: if path_format { LinkFormat::Path } else { LinkFormat::Query },
             param: ParamName::parse(param).unwrap_or_default(),
@@ -73,83 +61,69 @@ impl Tracker {
         };
         // Not on localhost previews or another site: a foreign Domain= would drop the cookie.
         let host = location.hostname().unwrap_or_default();
-        let cookie_domain = cookie_domain.filter(|d| host == *d || host.strip_suffix(d.as_str()).is_some_and(|s| s.ends_with('.')));
-        Tracker { location, document, program, settings, cookie_domain, last_href: String::new() }
+        let on_domain = !cookie_domain.is_empty() && (host == cookie_domain || host.strip_suffix(cookie_domain.as_str()).is_some_and(|s| s.ends_with('.')));
+        Tracker { location, document, settings, cookie_domain: on_domain.then_some(cookie_domain), last_href: String::new() }
     }
 
     /// Tracks the current URL once: reads the code, updates the cookie, and
-    /// returns the `/t/visit` body when the URL carries a code (else `undefined`).
-    pub fn page(&mut self) -> Option<Object> {
-        let location = &self.location;
-        let (href, path, search) = (location.href().ok()?, location.pathname().ok()?, location.search().ok()?);
+    /// returns the code to report in a visit beacon when the URL carries one.
+    pub fn page(&mut self) -> Option<String> {
+        let href = self.location.href().ok()?;
         if self.last_href == href {
             return None;
         }
         self.last_href = href;
-        let doc = &self.document;
+        let (path, search) = (self.location.pathname().ok()?, self.location.search().ok()?);
         let from_url = edgeref_shared::link::extract_parts(&path, &search, &self.settings);
-        let existing = cookie::read(&doc.cookie().unwrap_or_default());
+        let existing = self.current_code();
         if let CookieAction::Set(code) = cookie::decide(existing.as_ref(), from_url.as_ref(), &self.settings) {
-            let _ = doc.set_cookie(&cookie::set_string(&code, self.settings.cookie, self.is_https(), self.cookie_domain.as_deref()));
+            self.set_cookie(&cookie::set_string(&code, self.settings.cookie, self.is_https(), self.cookie_domain.as_deref()));
         }
-        let body = self.body(&from_url?);
-        set(&body, "url", &self.last_href);
-        set(&body, "referrer", &doc.referrer());
-        Some(body)
+        from_url.map(ReferralCode::into_string)
     }
 
-    /// Applies the Worker's answer to a visit beacon: an invalid code loses its
-    /// cookie; a valid one gets the visit id a later signup names.
-    pub fn answered(&self, beacon: &Object, answer: &JsValue) {
-        let (doc, Ok(code)) = (&self.document, Reflect::get(beacon, &"code".into())) else { return };
-        // Only touch the cookie if it still holds this code (a first-click cookie may hold another).
-        if cookie::read(&doc.cookie().unwrap_or_default()).map(ReferralCode::into_string) != code.as_string() {
+    /// Applies the Worker's answer about `code`: an invalid code loses its
+    /// cookie; a valid one stores the visit id ("" for none) a later signup names.
+    pub fn answered(&self, code: &str, valid: bool, visit_id: &str) {
+        // Only if the cookie still holds this code (a first-click cookie may hold another).
+        if self.referral().as_deref() != Some(code) {
             return;
         }
         let domain = self.cookie_domain.as_deref();
-        if Reflect::get(answer, &"valid".into()).ok() == Some(JsValue::FALSE) {
-            let _ = doc.set_cookie(&cookie::delete_string(cookie::NAME, domain));
-        } else if let Some(id) = Reflect::get(answer, &"visit_id".into()).ok().and_then(|v| v.as_string()) {
+        if !valid {
+            self.set_cookie(&cookie::delete_string(cookie::NAME, domain));
+        } else if !visit_id.is_empty() {
             let max_age = cookie::max_age_secs(self.settings.cookie);
-            let _ = doc.set_cookie(&cookie::named_string(cookie::VISIT_NAME, &id, max_age, self.is_https(), domain));
+            self.set_cookie(&cookie::named_string(cookie::VISIT_NAME, visit_id, max_age, self.is_https(), domain));
         }
     }
 
-    /// The referral code this visitor carries (`edgeref('referral')`).
+    /// The referral code this visitor carries (`edgeref('referral')`, signups).
     pub fn referral(&self) -> Option<String> {
         self.current_code().map(ReferralCode::into_string)
     }
 
-    /// The `/t/signup` body for `edgeref('signup', customer)`, or `undefined`
-    /// when this visitor was not referred (then there is nothing to send).
-    pub fn signup(&self, customer: JsValue) -> Option<Object> {
-        let body = self.body(&self.current_code()?);
-        let cookies = self.document.cookie().unwrap_or_default();
-        if let Some(visit) = cookie::read_named(&cookies, cookie::VISIT_NAME) {
-            set(&body, "visit_id", visit);
-        }
-        let _ = Reflect::set(&body, &"customer".into(), &customer);
-        Some(body)
-    }
-
-    fn body(&self, code: &ReferralCode) -> Object {
-        let body = Object::new();
-        set(&body, "program", &self.program);
-        set(&body, "code", code.as_str());
-        body
+    /// The id of the visit that set the code, for the signup beacon.
+    pub fn visit(&self) -> Option<String> {
+        cookie::read_named(&self.cookies(), cookie::VISIT_NAME).map(String::from)
     }
 
     fn current_code(&self) -> Option<ReferralCode> {
-        cookie::read(&self.document.cookie().ok()?)
+        cookie::read(&self.cookies())
+    }
+
+    /// `document.cookie`, or nothing where it is blocked (sandboxed frames).
+    fn cookies(&self) -> String {
+        self.document.cookie().unwrap_or_default()
+    }
+
+    fn set_cookie(&self, value: &str) {
+        let _ = self.document.set_cookie(value);
     }
 
     fn is_https(&self) -> bool {
         self.location.protocol().is_ok_and(|p| p == "https:")
     }
-}
-
-fn set(obj: &Object, key: &str, value: &str) {
-    let _ = Reflect::set(obj, &key.into(), &value.into());
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -13,7 +13,7 @@ static WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/snippet_bg.wasm")
 const WASM_HASH: &str = env!("SNIPPET_WASM_HASH");
 
 /// Starts the module, replays calls queued before it loaded, and tracks SPA
-/// navigations. The module decides (code, cookie, bodies); this does the I/O:
+/// navigations. The module decides (the code, the cookie); this does the I/O:
 /// `text/plain` POSTs (no CORS preflight) with `keepalive` (they survive page
 /// unload), answers handed back to the module. Nothing here ever throws into
 /// the host page; failures are silent unless the page asks for debug output.
@@ -23,12 +23,12 @@ if(typeof WebAssembly!="object"){log("WebAssembly is unavailable");return}
 var q=(window.edgeref&&window.edgeref.q)||[];
 function post(p,b){return b?fetch(c.e+p,{method:"POST",keepalive:true,body:JSON.stringify(b)}).then(function(r){return r.json()}).catch(function(x){log(p+" failed: "+x);return null}):Promise.resolve(null)}
 wasm_bindgen({module_or_path:c.w}).then(function(){
-var t=new wasm_bindgen.Tracker(location,document,c.p,c.f,c.n,c.d,c.a,c.o);
-function page(){var b=t.page();if(b)post("/t/visit",b).then(function(a){if(a)t.answered(b,a)})}
+var t=new wasm_bindgen.Tracker(location,document,c.f,c.n,c.d,c.a,c.o||"");
+function page(){var k=t.page();if(k)post("/t/visit",{program:c.p,code:k,url:location.href,referrer:document.referrer}).then(function(a){if(a)t.answered(k,a.valid!==false,a.visit_id||"")})}
 var cmds={page:page,
 referral:function(){return Promise.resolve(t.referral()||null)},
 reward:function(){return Promise.resolve(t.referral()?c.r:null)},
-signup:function(a){return post("/t/signup",t.signup(a))}};
+signup:function(a){var k=t.referral();return post("/t/signup",k&&{program:c.p,code:k,visit_id:t.visit(),customer:a})}};
 function run(n,a){try{return cmds.hasOwnProperty(n)?cmds[n](a):undefined}catch(x){log(n+" failed: "+x)}}
 var e=window.edgeref=function(n,a,cb){var r=run(n,a);cb=typeof a=="function"?a:cb;if(cb&&r)r.then(cb);return r};
 run("page");
