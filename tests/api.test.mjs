@@ -1,7 +1,7 @@
 // The REST API against the real Worker on `wrangler dev` with local D1 and KV.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, createProgram, client, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, recountStats, ADMIN_TOKEN } from './harness.mjs';
 
 let worker, owner;
 
@@ -208,15 +208,21 @@ test('deleting a customer or a program removes everything under it', async () =>
   await api('POST', '/v1/customers', { key: 'r', email: 'r@example.com' });
   await api('POST', '/v1/customers', { key: 'f', email: 'f@example.com', referring_customer: { key: 'r' } });
   await api('POST', '/v1/transactions', { key: 't', customer: { key: 'f' }, amount: 1000, currency: 'EUR' });
+  const totals = async () => (await owner('GET', `/v1/programs/${program.id}/stats`)).body.totals;
+  assert.deepEqual(await totals(), { visits: 0, signups: 1, conversions: 1, revenue: 1000, rewards: 100 });
   const del = await api('DELETE', '/v1/customers/r');
   assert.equal(del.status, 200);
+  assert.deepEqual(await totals(), await recountStats(worker, program.id), 'the counters follow the unlinking');
+  // The unlinked friend no longer counts as a referred signup and the referrer's rewards are gone
+  // with its ledger; the sale it caused stays a referred sale.
+  assert.deepEqual(await totals(), { visits: 0, signups: 0, conversions: 1, revenue: 1000, rewards: 0 });
   assert.equal((await api('GET', '/v1/customers/r')).status, 404);
   assert.equal((await api('GET', '/v1/customers/f')).body.referred_by, null, 'its referral stays, unlinked');
   assert.equal((await worker.sql(`SELECT COUNT(*) AS n FROM ledger WHERE customer_key = 'r' AND program_id = '${program.id}'`))[0].n, 0);
 
   const gone = await owner('DELETE', `/v1/programs/${program.id}`);
   assert.equal(gone.status, 200);
-  for (const table of ['customers', 'transactions', 'ledger', 'api_keys', 'visits', 'signups', 'events', 'webhooks']) {
+  for (const table of ['customers', 'transactions', 'ledger', 'api_keys', 'visits', 'signups', 'events', 'webhooks', 'visit_counts', 'program_days']) {
     const [row] = await worker.sql(`SELECT COUNT(*) AS n FROM ${table} WHERE program_id = '${program.id}'`);
     assert.equal(row.n, 0, table);
   }

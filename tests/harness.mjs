@@ -85,6 +85,23 @@ function groupAlive(pid) {
   try { process.kill(-pid, 0); return true; } catch { return false; }
 }
 
+/**
+ * A program's 30-day stats totals recounted from the raw rows, the way the
+ * pre-aggregated counters (`program_days`) must agree with them.
+ */
+export async function recountStats(worker, programId) {
+  const since = (Math.floor(Date.now() / 86_400_000) - 29) * 86_400_000;
+  const where = `program_id = '${programId}' AND created_at >= ${since}`;
+  const sales = `FROM transactions WHERE ${where} AND referrer_key IS NOT NULL`;
+  const [row] = await worker.sql(`SELECT
+    (SELECT COUNT(*) FROM visits WHERE ${where} AND bot = 0) AS visits,
+    (SELECT COUNT(*) FROM customers WHERE ${where} AND referred_by IS NOT NULL) AS signups,
+    (SELECT COALESCE(SUM(refunded < amount), 0) ${sales}) AS conversions,
+    (SELECT COALESCE(SUM(amount - refunded), 0) ${sales}) AS revenue,
+    (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE ${where} AND kind IN ('reward', 'reversal', 'refund')) AS rewards`);
+  return row;
+}
+
 /** JSON over HTTP with a bearer token; returns {status, body, headers}. */
 export function client(base, token) {
   return async (method, path, body, extraHeaders = {}) => {

@@ -2,7 +2,7 @@
 // every accepted beacon lands in D1 exactly once, even when the consumer fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, client, eventually, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, client, eventually, recountStats, ADMIN_TOKEN } from './harness.mjs';
 
 let worker, program, api;
 
@@ -64,6 +64,8 @@ test('a consumer failure mid-batch is retried without duplicates', async () => {
   assert.equal(stats.body.visits, n);
   const [counter] = await worker.sql(`SELECT SUM(visits) AS n FROM visit_counts WHERE referrer_key = 'bob' AND program_id = '${program.id}'`);
   assert.equal(counter.n, n, 'the half written before the fault was not counted twice');
+  const programStats = await client(worker.url, ADMIN_TOKEN)('GET', `/v1/programs/${program.id}/stats`);
+  assert.deepEqual(programStats.body.totals, await recountStats(worker, program.id), 'program stats agree with the rows');
 });
 
 test('a batch that keeps failing ends in the dead-letter queue, visible to the owner', async () => {

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startWorker, createProgram, client, runCron, eventually, freePort, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, runCron, eventually, freePort, recountStats, ADMIN_TOKEN } from './harness.mjs';
 import * as stripe from './fixtures/stripe.mjs';
 
 let worker, owner;
@@ -69,6 +69,9 @@ test('Stripe: paid checkouts and invoices become transactions once; refunds reve
   assert.equal((await api('GET', '/v1/customers/alice')).body.balance, 300);
   const [ledger] = await worker.sql(`SELECT SUM(amount) AS sum FROM ledger WHERE program_id = '${program.id}' AND customer_key = 'alice'`);
   assert.equal(ledger.sum, 300, 'balance == sum of the ledger');
+  const stats = await owner('GET', `/v1/programs/${program.id}/stats`);
+  assert.deepEqual(stats.body.totals, await recountStats(worker, program.id), 'program stats follow refunds');
+  assert.equal(stats.body.totals.revenue, 1000 + 2000, 'the fully refunded sale is out');
 
   // Strangers without a code, other event types, and bad signatures.
   assert.equal((await postStripe(url, secret, stripe.checkoutCompleted({ email: 'nobody@example.com', amount: 100 }))).body.ignored !== undefined, true);

@@ -18,6 +18,8 @@ struct Day {
     signups: i64,
     conversions: i64,
     revenue: i64,
+    #[serde(skip_serializing)]
+    rewards: i64,
 }
 
 /// `?days=`: 1 to 365, 30 when absent. The window ends today (UTC) and includes it.
@@ -31,41 +33,17 @@ fn days_param(req: &Request) -> ApiResult<i64> {
 pub async fn get(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<Response> {
     let days = days_param(req)?;
     let first_day = ids::now_ms().div_euclid(DAY_MS) - days + 1;
-    let since = first_day * DAY_MS;
     let date = |day: i64| time::rfc3339(day * DAY_MS)[..10].to_owned();
-    // Visits from the trigger-kept daily counters (the queue writes visits a
-    // moment after the beacon); referred signups; sales credited to a referrer
-    // (conversions: not fully refunded; revenue: net of refunds).
+    // One row per day from the trigger-kept counters (edge/migrations/0006):
+    // referred activity only; conversions are sales not fully refunded, revenue
+    // is net of refunds, rewards include what refunds and deletions took back.
     let rows: Vec<Day> = db::all(sql!(
         db,
-        "SELECT date, SUM(v) AS visits, SUM(s) AS signups, SUM(c) AS conversions, SUM(r) AS revenue FROM (
-           SELECT day AS date, SUM(visits) AS v, 0 AS s, 0 AS c, 0 AS r
-             FROM visit_counts WHERE program_id = ?1 AND day >= ?3 GROUP BY day
-           UNION ALL
-           SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), 0, COUNT(*), 0, 0
-             FROM customers WHERE program_id = ?1 AND created_at >= ?2 AND referred_by IS NOT NULL GROUP BY 1
-           UNION ALL
-           SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), 0, 0, SUM(refunded < amount), SUM(amount - refunded)
-             FROM transactions WHERE program_id = ?1 AND created_at >= ?2 AND referrer_key IS NOT NULL GROUP BY 1
-         ) GROUP BY date",
+        "SELECT day AS date, visits, signups, conversions, revenue, rewards FROM program_days WHERE program_id = ?1 AND day >= ?2",
         program_id,
-        since,
         &date(first_day)
     ))
     .await?;
-    #[derive(Deserialize)]
-    struct Rewards {
-        rewards: i64,
-    }
-    // Rewards earned in the window (referrer and friend), less what refunds and deletions took back.
-    let rewards = db::first::<Rewards>(sql!(
-        db,
-        "SELECT COALESCE(SUM(amount), 0) AS rewards FROM ledger WHERE program_id = ?1 AND created_at >= ?2 AND kind IN ('reward', 'reversal', 'refund')",
-        program_id,
-        since
-    ))
-    .await?
-    .map_or(0, |r| r.rewards);
 
     let daily: Vec<Day> = (first_day..first_day + days)
         .map(|day| {
@@ -82,7 +60,7 @@ pub async fn get(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<
                 "signups": total(|d| d.signups),
                 "conversions": total(|d| d.conversions),
                 "revenue": total(|d| d.revenue),
-                "rewards": rewards,
+                "rewards": total(|d| d.rewards),
             },
             "daily": daily,
         }),

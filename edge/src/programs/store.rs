@@ -52,7 +52,7 @@ pub async fn list(db: &D1Database) -> ApiResult<Vec<Program>> {
 pub async fn delete(db: &D1Database, id: &str) -> ApiResult<()> {
     let tables = [
         "visits", "signups", "ledger", "transactions", "transaction_deletions", "transaction_refunds", "customers", "api_keys",
-        "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "dead_visits",
+        "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits",
     ];
     let mut stmts: Vec<_> = tables.iter().map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id)).collect();
     stmts.push(sql!(db, "DELETE FROM programs WHERE id = ?1", id));
