@@ -48,8 +48,13 @@ export async function startWorker({ vars = {}, config = 'wrangler.toml', state: 
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
+  const record = (d) => {
+    log += d;
+    // A reload of the local runtime fails requests in flight: say so where CI shows it.
+    if (/Reloading local server|Connection status updated|restarted/.test(d)) process.stderr.write(`[wrangler dev :${port} ${new Date().toISOString()}] ${d}`);
+  };
+  child.stdout.on('data', record);
+  child.stderr.on('data', record);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
