@@ -13,7 +13,8 @@ import net from 'node:net';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wranglerBin = join(root, 'node_modules', '.bin', 'wrangler');
 const run = promisify(execFile);
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
+// Tests never edit the config while a Worker runs: no watcher that could reload it mid-test.
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', WRANGLER_CI_DISABLE_CONFIG_WATCHING: 'true' };
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
