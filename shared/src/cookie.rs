@@ -98,7 +98,7 @@ pub fn read(cookie_header: &str) -> Option<ReferralCode> {
 
 /// The raw value of one cookie in a `document.cookie` / `Cookie` header string.
 pub fn read_named<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
-    cookie_header.split(';').filter_map(|kv| kv.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
+    cookie_header.split(';').find_map(|kv| kv.trim_ascii().strip_prefix(name)?.strip_prefix('='))
 }
 
 /// The domain to share the cookie on when the site is `www.` or another

@@ -4,7 +4,7 @@
 use crate::tracking::{LinkFormat, TrackingSettings};
 use crate::ReferralCode;
 use alloc::{string::String, vec::Vec};
-use percent_encoding::percent_decode_str;
+use percent_encoding::percent_decode;
 
 /// The link a referrer shares, exactly as DESIGN.md says: `website_url?{param}={code}`
 /// (an existing query is kept, an old value of the same parameter dropped) or
@@ -66,20 +66,24 @@ pub fn extract(url: &str, settings: &TrackingSettings) -> Option<ReferralCode> {
 /// Path format: the segment after the last `/{param}/`, so `/ref/CODE/more/path`
 /// and a site that itself lives under a path both work. Invalid codes are `None`.
 pub fn extract_parts(path: &str, query: &str, settings: &TrackingSettings) -> Option<ReferralCode> {
-    let param = settings.param.as_str();
+    // Scanned as bytes: every separator is ASCII, and the snippet is smaller without `str` searching.
+    let param = settings.param.as_str().as_bytes();
     match settings.link_format {
-        LinkFormat::Query => query
-            .trim_start_matches('?')
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .filter(|(k, _)| decode(k) == param.as_bytes())
-            .find_map(|(_, v)| ReferralCode::parse_bytes(&decode(v))),
+        LinkFormat::Query => {
+            let query = query.as_bytes();
+            let query = &query[query.iter().take_while(|b| **b == b'?').count()..];
+            query
+                .split(|b| *b == b'&')
+                .filter_map(|pair| split_at(pair, b'='))
+                .filter(|(k, _)| decode(k) == param)
+                .find_map(|(_, v)| ReferralCode::parse_bytes(&decode(v)))
+        }
         LinkFormat::Path => {
-            let segments: Vec<&str> = path.split('/').collect();
+            let segments: Vec<&[u8]> = path.as_bytes().split(|b| *b == b'/').collect();
             segments
                 .windows(2)
                 .rev()
-                .filter(|w| decode(w[0]) == param.as_bytes())
+                .filter(|w| decode(w[0]) == param)
                 .find_map(|w| ReferralCode::parse_bytes(&decode(w[1])))
         }
     }
@@ -89,12 +93,17 @@ pub fn extract_parts(path: &str, query: &str, settings: &TrackingSettings) -> Op
 /// ASCII `[A-Za-z0-9_-]`, so anything else a component decodes to (a `+` or
 /// space, non-UTF-8, other characters) can never match: no need to decode
 /// `+` or check UTF-8, which keeps the snippet small.
-fn decode(component: &str) -> Vec<u8> {
-    percent_decode_str(component).collect()
+fn decode(component: &[u8]) -> Vec<u8> {
+    percent_decode(component).collect()
+}
+
+fn split_at(s: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
+    let i = s.iter().position(|b| *b == separator)?;
+    Some((&s[..i], &s[i + 1..]))
 }
 
 fn decoded_key(pair: &str) -> Vec<u8> {
-    decode(split_once_or_all(pair, '=').0)
+    decode(split_once_or_all(pair, '=').0.as_bytes())
 }
 
 fn split_once_or_all(s: &str, sep: char) -> (&str, Option<&str>) {
