@@ -1,7 +1,9 @@
 //! Edgeref's browser snippet. The loader (`/s/{public_id}.js`) makes one
-//! `Tracker` with the program's tracking settings, calls `page` on every
-//! navigation, and does the network I/O: it posts the bodies `page` and
-//! `signup` build and hands the Worker's answers back to `answered`.
+//! `Tracker` with the program's tracking settings and calls `page` on every
+//! navigation; the module reads the code and keeps the cookie. The loader does
+//! the network I/O: it posts the visit for the code `page` returns (and the
+//! signup for `referral` and `visit`) and hands the Worker's verdict back to
+//! `answered`.
 //!
 //! Every rule (finding the code, the cookie's lifetime, first vs last click)
 //! comes from `edgeref-shared`; this crate only touches the browser. It never
