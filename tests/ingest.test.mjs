@@ -22,36 +22,18 @@ async function beacon(code, url, { ip = '10.0.0.1', ua = 'Mozilla/5.0 (X11; Linu
     headers: { 'content-type': 'text/plain', origin: 'https://shop.example', 'cf-connecting-ip': ip, 'user-agent': ua },
     body: JSON.stringify({ program: program.public_id, code, url, referrer: '' }),
   });
-  return { status: r.status, body: await r.json() };
+  const text = await r.text();
+  try {
+    return { status: r.status, body: JSON.parse(text) };
+  } catch {
+    throw new Error(`${r.status} ${text}\n--- wrangler dev log ---\n${worker.log().slice(-4000)}`);
+  }
 }
 
 async function countFor(referrer) {
   const [row] = await worker.sql(`SELECT COUNT(*) AS n FROM visits WHERE program_id = '${program.id}' AND referrer_key = '${referrer}'`);
   return row.n;
 }
-
-test('a burst of concurrent beacons lands exactly once each', async () => {
-  const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' })).body;
-  const total = 2000;
-  const ids = new Set();
-  let next = 0;
-  // 50 concurrent visitors share the burst, each below the per-visitor rate limit.
-  await Promise.all(Array.from({ length: 50 }, async (_, client) => {
-    while (next < total) {
-      const i = next++;
-      const r = await beacon(alice.referral_code, `https://shop.example/p/${i}`, { ip: `10.1.0.${client}` });
-      assert.equal(r.status, 202);
-      assert.equal(r.body.valid, true);
-      ids.add(r.body.visit_id);
-    }
-  }));
-  assert.equal(ids.size, total);
-  await eventually(async () => (await countFor('alice')) === total, 60_000);
-  const [distinct] = await worker.sql(`SELECT COUNT(DISTINCT id) AS n FROM visits WHERE referrer_key = 'alice' AND program_id = '${program.id}'`);
-  assert.equal(distinct.n, total, '0 lost, 0 duplicated');
-  const stats = await api('GET', '/v1/customers/alice/stats');
-  assert.equal(stats.body.visits, total, 'the pre-aggregated counter agrees with the rows');
-});
 
 test('a consumer failure mid-batch is retried without duplicates', async () => {
   const bob = (await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com' })).body;
@@ -112,4 +94,27 @@ test('bot visits are stored, flagged and excluded from stats', async () => {
   const [flagged] = await worker.sql(`SELECT COUNT(*) AS n FROM visits WHERE referrer_key = 'erin' AND bot = 1`);
   assert.equal(flagged.n, 3);
   assert.equal((await api('GET', '/v1/customers/erin/stats')).body.visits, 1, 'only the person counts');
+});
+
+test('a burst of concurrent beacons lands exactly once each', async () => {
+  const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' })).body;
+  const total = 2000;
+  const ids = new Set();
+  let next = 0;
+  // 50 concurrent visitors share the burst, each below the per-visitor rate limit.
+  await Promise.all(Array.from({ length: 50 }, async (_, client) => {
+    while (next < total) {
+      const i = next++;
+      const r = await beacon(alice.referral_code, `https://shop.example/p/${i}`, { ip: `10.1.0.${client}` });
+      assert.equal(r.status, 202);
+      assert.equal(r.body.valid, true);
+      ids.add(r.body.visit_id);
+    }
+  }));
+  assert.equal(ids.size, total);
+  await eventually(async () => (await countFor('alice')) === total, 60_000);
+  const [distinct] = await worker.sql(`SELECT COUNT(DISTINCT id) AS n FROM visits WHERE referrer_key = 'alice' AND program_id = '${program.id}'`);
+  assert.equal(distinct.n, total, '0 lost, 0 duplicated');
+  const stats = await api('GET', '/v1/customers/alice/stats');
+  assert.equal(stats.body.visits, total, 'the pre-aggregated counter agrees with the rows');
 });
