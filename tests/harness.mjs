@@ -73,8 +73,17 @@ export async function startWorker({ vars = {}, config = 'wrangler.toml', state: 
     log: () => log,
     /** Runs SQL against the same local D1 the Worker uses. */
     async sql(query) {
-      const { stdout } = await run(wranglerBin, ['d1', 'execute', 'DB', '--local', '--persist-to', state, '-c', config, '--json', '--command', query], { cwd: root, env, maxBuffer: 64 << 20 });
-      return JSON.parse(stdout)[0].results;
+      // A second process on the Worker's SQLite file: while the Worker writes, the file can be
+      // locked (SQLITE_BUSY). That is transient, so try again a few times; anything else fails.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { stdout } = await run(wranglerBin, ['d1', 'execute', 'DB', '--local', '--persist-to', state, '-c', config, '--json', '--command', query], { cwd: root, env, maxBuffer: 64 << 20 });
+          return JSON.parse(stdout)[0].results;
+        } catch (e) {
+          if (attempt >= 10 || !/SQLITE_BUSY|database is locked/.test(String(e.message))) throw e;
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+        }
+      }
     },
     async stop() {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
