@@ -31,7 +31,7 @@ pub async fn accept(env: &Env, visit: &VisitMsg) -> ApiResult<()> {
         Ok(queue) => queue.send(visit).await.map_err(|e| ApiError::unavailable("queue send", e)),
         Err(_) => {
             let db = env.d1("DB").map_err(|e| ApiError::unavailable("d1 binding", e))?;
-            db::run(insert(&db, visit)).await
+            meter::timed(1, db::run(insert(&db, visit))).await
         }
     }
 }
@@ -115,7 +115,7 @@ pub async fn consume(batch: MessageBatch<VisitMsg>, env: &Env) -> worker::Result
         db::batch(&db, stmts).await
     } else {
         match injected_fault(env, &visits).await {
-            Fault::None => db::batch(&db, visits.iter().map(|v| insert(&db, v)).collect()).await,
+            Fault::None => meter::timed(visits.len(), db::batch(&db, visits.iter().map(|v| insert(&db, v)).collect())).await,
             fault => {
                 if fault == Fault::MidBatch {
                     let _ = db::batch(&db, visits[..visits.len() / 2].iter().map(|v| insert(&db, v)).collect()).await;
@@ -133,6 +133,41 @@ pub async fn consume(batch: MessageBatch<VisitMsg>, env: &Env) -> worker::Result
         }
     }
     Ok(())
+}
+
+/// How hard D1 works for visits, for `make bench` (`GET /__bench/ingest` with
+/// `BENCH=on`): rows written and the time D1 was busy with at least one visit
+/// write (overlapping writes count once), the same measure for both paths.
+pub mod meter {
+    use std::cell::Cell;
+    use std::future::Future;
+
+    thread_local! {
+        static ROWS: Cell<u64> = const { Cell::new(0) };
+        static BUSY_MS: Cell<f64> = const { Cell::new(0.0) };
+        static IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
+        static SINCE: Cell<f64> = const { Cell::new(0.0) };
+    }
+
+    pub async fn timed<T, E>(rows: usize, write: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+        // Time only advances across I/O in a Worker, which is exactly what a D1 write is.
+        if IN_FLIGHT.replace(IN_FLIGHT.get() + 1) == 0 {
+            SINCE.set(worker::Date::now().as_millis() as f64);
+        }
+        let result = write.await;
+        if IN_FLIGHT.replace(IN_FLIGHT.get() - 1) == 1 {
+            BUSY_MS.set(BUSY_MS.get() + worker::Date::now().as_millis() as f64 - SINCE.get());
+        }
+        if result.is_ok() {
+            ROWS.set(ROWS.get() + rows as u64);
+        }
+        result
+    }
+
+    /// `{"rows", "busy_ms"}` since the isolate started.
+    pub fn snapshot() -> serde_json::Value {
+        serde_json::json!({ "rows": ROWS.get(), "busy_ms": BUSY_MS.get() })
+    }
 }
 
 /// `GET /v1/programs/{id}/ingest`: what the queue gave up on, for the owner.

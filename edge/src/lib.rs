@@ -28,7 +28,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Ok(response) => response,
         Err(e) => e.into_response()?,
     };
-    if env.var("BENCH").is_ok_and(|v| v.to_string() == "on") {
+    if bench_mode(&env) {
         response.headers_mut().set("x-d1-queries", &db::take_query_count().to_string())?;
     }
     Ok(response)
@@ -46,6 +46,11 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 #[event(queue)]
 async fn queue(batch: MessageBatch<ingest::VisitMsg>, env: Env, _ctx: Context) -> Result<()> {
     ingest::consume(batch, &env).await
+}
+
+/// `make bench` (`BENCH=on`): D1 counts in a header, the ingest meter at `/__bench/ingest`.
+fn bench_mode(env: &Env) -> bool {
+    env.var("BENCH").is_ok_and(|v| v.to_string() == "on")
 }
 
 /// Development mode (`ALLOW_LOCALHOST_ORIGINS=true`, set by `make dev`):
@@ -73,6 +78,7 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     match (method.clone(), segs.as_slice()) {
         (Get, ["health"]) => http::json(200, &serde_json::json!({"ok": true})),
         (Get, ["openapi.json"]) => openapi::document(),
+        (Get, ["__bench", "ingest"]) if bench_mode(env) => http::json(200, &ingest::meter::snapshot()),
 
         // Tracking: public, validated against the program.
         (Get, ["s", "snippet_bg.wasm"]) => tracking::snippet::wasm(),
