@@ -63,11 +63,16 @@ async function snippetWeight(worker, program) {
 /** `twiggy top` of the shipped module rebuilt with its function names kept, so each item names its crate. */
 async function namedTwiggyTop() {
   const dir = join(root, 'target/bench-names');
-  const env = { ...process.env, CARGO_TARGET_DIR: dir, CARGO_PROFILE_RELEASE_STRIP: 'false' };
+  // As `make snippet` builds it (opt-level 3, no reference types), with names.
+  const env = { ...process.env, CARGO_TARGET_DIR: dir, CARGO_PROFILE_RELEASE_STRIP: 'false', CARGO_PROFILE_RELEASE_OPT_LEVEL: '3', RUSTFLAGS: '-C target-feature=-reference-types' };
   await run('cargo', ['build', '-q', '-p', 'edgeref-snippet', '--release', '--target', 'wasm32-unknown-unknown', '--features', 'standalone'], { cwd: root, env });
-  await run('wasm-bindgen', ['--target', 'no-modules', '--no-typescript', '--keep-debug', '--out-dir', dir, join(dir, 'wasm32-unknown-unknown/release/edgeref_snippet.wasm')]);
+  const features = ['--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-multivalue'];
+  // The unstripped module says "reference-types" in its target features (from the precompiled `core`), which wasm-bindgen would act on.
+  const input = join(dir, 'input.wasm');
+  await run('wasm-opt', ['-g', '--strip-dwarf', '--strip-target-features', ...features, '-o', input, join(dir, 'wasm32-unknown-unknown/release/edgeref_snippet.wasm')]);
+  await run('wasm-bindgen', ['--target', 'bundler', '--no-typescript', '--keep-debug', '--out-dir', dir, '--out-name', 'named', input]);
   const named = join(dir, 'named.wasm');
-  await run('wasm-opt', ['-Oz', '--converge', '-g', '--strip-dwarf', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '-o', named, join(dir, 'edgeref_snippet_bg.wasm')]);
+  await run('wasm-opt', ['-Oz', '--converge', '--low-memory-unused', '--zero-filled-memory', '-g', '--strip-dwarf', ...features, '-o', named, join(dir, 'named_bg.wasm')]);
   const { stdout } = await run('twiggy', ['top', '-n', '16', named]);
   // Without the names section (not shipped) and the symbol hashes.
   return stdout.split('\n').filter((l) => !l.includes('"function names"')).map((l) => l.replace(/::h[0-9a-f]{16}|\[[0-9a-f]{16}\]/g, '')).join('\n');
@@ -123,9 +128,8 @@ async function hotPath(rust, rustDirect, js) {
   const directSeed = await newProgram(rustDirect.url);
   // The JS reference reads the same KV shapes; give it the Rust program's config.
   const cfg = rustSeed.program;
-  // …and the same glue to serve in its loader: `(function(){var c={…};\n<glue>})();`.
-  const loader = await (await fetch(`${rust.url}/s/${cfg.public_id}.js`)).text();
-  const glue = loader.slice(loader.indexOf('\n') + 1, loader.lastIndexOf('})();'));
+  // …and the same loader to serve, with the config filled in the same way.
+  const glue = readFileSync(join(root, 'snippet/pkg/snippet.js'), 'utf8');
   await fetch(`${js.url}/__seed`, { method: 'POST', body: JSON.stringify({ program: { id: cfg.id, public_id: cfg.public_id, website_url: cfg.website_url, tracking: cfg.tracking }, code: rustSeed.alice.referral_code, owner: 'alice', glue }) });
   const body = (seed) => JSON.stringify({ program: seed.program.public_id, code: seed.alice.referral_code, url: 'https://shop.example/?ref=x', referrer: '' });
   const visit = (url, seed) => ({ url: `${url}/t/visit`, method: 'POST', body: body(seed), headers: { 'content-type': 'text/plain', origin: 'https://shop.example' } });

@@ -28,6 +28,8 @@ pub mod tracking;
 
 // The rest only runs in the Worker.
 #[cfg(feature = "server")]
+pub mod apikey;
+#[cfg(feature = "server")]
 pub mod attribution;
 #[cfg(feature = "server")]
 pub mod bot;
@@ -36,19 +38,17 @@ pub mod origin;
 #[cfg(feature = "server")]
 pub mod reward;
 #[cfg(feature = "server")]
-pub mod time;
-#[cfg(feature = "server")]
-pub mod validate;
-#[cfg(feature = "server")]
-pub mod webhook;
-#[cfg(feature = "server")]
-pub mod apikey;
-#[cfg(feature = "server")]
 pub mod seal;
 #[cfg(feature = "server")]
 pub mod session;
 #[cfg(feature = "server")]
 pub mod signature;
+#[cfg(feature = "server")]
+pub mod time;
+#[cfg(feature = "server")]
+pub mod validate;
+#[cfg(feature = "server")]
+pub mod webhook;
 
 pub use code::ReferralCode;
 pub use error::ValidationError;

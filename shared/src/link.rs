@@ -36,7 +36,10 @@ pub fn build(website_url: &str, settings: &TrackingSettings, code: &ReferralCode
             push_all(&mut out, &[param, "=", code.as_str()]);
         }
         LinkFormat::Path => {
-            push_all(&mut out, &[base.trim_end_matches('/'), "/", param, "/", code.as_str()]);
+            push_all(
+                &mut out,
+                &[base.trim_end_matches('/'), "/", param, "/", code.as_str()],
+            );
             if let Some(q) = query {
                 push_all(&mut out, &["?", q]);
             }
@@ -50,60 +53,79 @@ pub fn build(website_url: &str, settings: &TrackingSettings, code: &ReferralCode
 
 /// Finds the referral code in a full URL (scheme and host are skipped).
 pub fn extract(url: &str, settings: &TrackingSettings) -> Option<ReferralCode> {
-    let (rest, _fragment) = split_once_or_all(url, '#');
-    let (before_query, query) = split_once_or_all(rest, '?');
-    let path = match before_query.find("://") {
-        Some(i) => before_query[i + 3..].find('/').map_or("", |j| &before_query[i + 3 + j..]),
+    // Scanned as bytes, with no indexing that could panic: every separator is
+    // ASCII, and the snippet is smaller without `str` searching or panic paths.
+    let url = url.as_bytes();
+    let (rest, _fragment) = split_at(url, b'#').unwrap_or((url, b""));
+    let (before_query, query) = split_at(rest, b'?').unwrap_or((rest, b""));
+    let path = match before_query.windows(3).position(|w| w == b"://") {
+        Some(i) => {
+            let host_and_path = before_query.get(i + 3..).unwrap_or_default();
+            host_and_path
+                .iter()
+                .position(|b| *b == b'/')
+                .and_then(|j| host_and_path.get(j..))
+                .unwrap_or_default()
+        }
         None => before_query,
     };
-    extract_parts(path, query.unwrap_or(""), settings)
+    extract_bytes(path, query, settings)
 }
 
 /// Finds the referral code given a URL's path and query (`location.pathname`,
-/// `location.search` with or without its `?`), as the snippet has them.
+/// `location.search` with or without its `?`).
 ///
 /// Query format: the first value of the parameter that is a valid code.
 /// Path format: the segment after the last `/{param}/`, so `/ref/CODE/more/path`
 /// and a site that itself lives under a path both work. Invalid codes are `None`.
 pub fn extract_parts(path: &str, query: &str, settings: &TrackingSettings) -> Option<ReferralCode> {
-    // Scanned as bytes: every separator is ASCII, and the snippet is smaller without `str` searching.
-    let param = settings.param.as_str().as_bytes();
+    extract_bytes(path.as_bytes(), query.as_bytes(), settings)
+}
+
+fn extract_bytes(path: &[u8], query: &[u8], settings: &TrackingSettings) -> Option<ReferralCode> {
+    let is_param = |key: &[u8]| percent_decode(key).eq(settings.param.as_str().bytes());
+    let code =
+        |value: &[u8]| ReferralCode::parse_bytes(&percent_decode(value).collect::<Vec<u8>>());
     match settings.link_format {
         LinkFormat::Query => {
-            let query = query.as_bytes();
-            let query = &query[query.iter().take_while(|b| **b == b'?').count()..];
+            let start = query.iter().position(|b| *b != b'?').unwrap_or(query.len());
             query
+                .get(start..)
+                .unwrap_or_default()
                 .split(|b| *b == b'&')
                 .filter_map(|pair| split_at(pair, b'='))
-                .filter(|(k, _)| decode(k) == param)
-                .find_map(|(_, v)| ReferralCode::parse_bytes(&decode(v)))
+                .filter(|(k, _)| is_param(k))
+                .find_map(|(_, v)| code(v))
         }
         LinkFormat::Path => {
-            let segments: Vec<&[u8]> = path.as_bytes().split(|b| *b == b'/').collect();
-            segments
-                .windows(2)
-                .rev()
-                .filter(|w| decode(w[0]) == param)
-                .find_map(|w| ReferralCode::parse_bytes(&decode(w[1])))
+            // From the end: each segment with the one after it.
+            let mut after: Option<&[u8]> = None;
+            path.rsplit(|b| *b == b'/').find_map(|segment| {
+                let found = if is_param(segment) {
+                    after.and_then(code)
+                } else {
+                    None
+                };
+                after = Some(segment);
+                found
+            })
         }
     }
 }
 
-/// Percent-decodes a URL component to bytes. Parameter names and codes are
-/// ASCII `[A-Za-z0-9_-]`, so anything else a component decodes to (a `+` or
-/// space, non-UTF-8, other characters) can never match: no need to decode
-/// `+` or check UTF-8, which keeps the snippet small.
-fn decode(component: &[u8]) -> Vec<u8> {
-    percent_decode(component).collect()
-}
+// Components are percent-decoded as bytes. Parameter names and codes are ASCII
+// `[A-Za-z0-9_-]`, so anything else a component decodes to (a `+` or space,
+// non-UTF-8, other characters) can never match: no need to decode `+` or check
+// UTF-8, which keeps the snippet small.
 
+/// `s` split around its first `separator`, if it has one.
 fn split_at(s: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
     let i = s.iter().position(|b| *b == separator)?;
-    Some((&s[..i], &s[i + 1..]))
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 fn decoded_key(pair: &str) -> Vec<u8> {
-    decode(split_once_or_all(pair, '=').0.as_bytes())
+    percent_decode(split_once_or_all(pair, '=').0.as_bytes()).collect()
 }
 
 fn split_once_or_all(s: &str, sep: char) -> (&str, Option<&str>) {
@@ -126,7 +148,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn settings(format: LinkFormat, param: &str) -> TrackingSettings {
-        TrackingSettings { link_format: format, param: ParamName::parse(param).unwrap(), ..Default::default() }
+        TrackingSettings {
+            link_format: format,
+            param: ParamName::parse(param).unwrap(),
+            ..Default::default()
+        }
     }
     fn code(s: &str) -> ReferralCode {
         ReferralCode::parse(s).unwrap()
@@ -143,13 +169,34 @@ mod tests {
         let c = code("abc123");
         let query = settings(LinkFormat::Query, "ref");
         let path = settings(LinkFormat::Path, "ref");
-        assert_eq!(build("https://a.com", &query, &c), "https://a.com?ref=abc123");
-        assert_eq!(build("https://a.com/", &query, &c), "https://a.com/?ref=abc123");
-        assert_eq!(build("https://a.com/?x=1&ref=old", &query, &c), "https://a.com/?x=1&ref=abc123");
-        assert_eq!(build("https://a.com/p#top", &query, &c), "https://a.com/p?ref=abc123#top");
-        assert_eq!(build("https://a.com", &path, &c), "https://a.com/ref/abc123");
-        assert_eq!(build("https://a.com/shop/", &path, &c), "https://a.com/shop/ref/abc123");
-        assert_eq!(build("https://a.com:8443/?x=1#f", &path, &c), "https://a.com:8443/ref/abc123?x=1#f");
+        assert_eq!(
+            build("https://a.com", &query, &c),
+            "https://a.com?ref=abc123"
+        );
+        assert_eq!(
+            build("https://a.com/", &query, &c),
+            "https://a.com/?ref=abc123"
+        );
+        assert_eq!(
+            build("https://a.com/?x=1&ref=old", &query, &c),
+            "https://a.com/?x=1&ref=abc123"
+        );
+        assert_eq!(
+            build("https://a.com/p#top", &query, &c),
+            "https://a.com/p?ref=abc123#top"
+        );
+        assert_eq!(
+            build("https://a.com", &path, &c),
+            "https://a.com/ref/abc123"
+        );
+        assert_eq!(
+            build("https://a.com/shop/", &path, &c),
+            "https://a.com/shop/ref/abc123"
+        );
+        assert_eq!(
+            build("https://a.com:8443/?x=1#f", &path, &c),
+            "https://a.com:8443/ref/abc123?x=1#f"
+        );
     }
 
     #[test]
@@ -159,15 +206,25 @@ mod tests {
         assert_eq!(q("https://a.com/?ref=ab%2Dc"), Some("ab-c".into()));
         assert_eq!(q("https://a.com/?r%65f=abc"), Some("abc".into()));
         assert_eq!(q("https://a.com/?ref=bad!&ref=good"), Some("good".into()));
-        assert_eq!(q("https://a.com/?ref=first&ref=second"), Some("first".into()));
+        assert_eq!(
+            q("https://a.com/?ref=first&ref=second"),
+            Some("first".into())
+        );
         assert_eq!(q("https://a.com/#?ref=abc"), None);
         assert_eq!(q("https://a.com/?ref=abc#frag"), Some("abc".into()));
         assert_eq!(q("https://a.com/?ref="), None);
         assert_eq!(q("https://a.com/?ref=a+b"), None);
-        assert_eq!(q("https://a.com/?REF=abc"), None, "parameter names are case-sensitive");
+        assert_eq!(
+            q("https://a.com/?REF=abc"),
+            None,
+            "parameter names are case-sensitive"
+        );
         assert_eq!(q("https://a.com/?ref=%FF"), None);
         assert_eq!(q("https://a.com/?ref"), None);
-        assert_eq!(q(&format!("https://a.com/?ref={}", "a".repeat(100_000))), None);
+        assert_eq!(
+            q(&format!("https://a.com/?ref={}", "a".repeat(100_000))),
+            None
+        );
         assert_eq!(q("https://a.com/ref/abc"), None);
     }
 
@@ -183,7 +240,10 @@ mod tests {
         assert_eq!(p("https://a.com/ref/a%20b"), None);
         assert_eq!(p("https://a.com/reference/abc"), None);
         assert_eq!(p("/ref/abc"), Some("abc".into()));
-        assert_eq!(extract_parts("/a/xyz", "", &settings(LinkFormat::Path, "a")), Some(code("xyz")));
+        assert_eq!(
+            extract_parts("/a/xyz", "", &settings(LinkFormat::Path, "a")),
+            Some(code("xyz"))
+        );
     }
 
     fn site_url() -> impl Strategy<Value = String> {
