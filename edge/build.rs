@@ -16,8 +16,7 @@ fn main() {
         });
         if name.ends_with(".wasm") {
             for b in &bytes {
-                wasm_hash = (wasm_hash ^ *b as u64).wrapping_mul(0x100_0000_01b3);
-                // FNV-1a
+                wasm_hash = (wasm_hash ^ *b as u64).wrapping_mul(0x100_0000_01b3); // FNV-1a
             }
         }
         fs::write(Path::new(&out).join(name), bytes).unwrap();

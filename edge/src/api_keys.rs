@@ -35,13 +35,7 @@ struct KeyView {
 
 impl From<KeyRow> for KeyView {
     fn from(r: KeyRow) -> Self {
-        Self {
-            id: r.id,
-            name: r.name,
-            prefix: r.prefix,
-            created_at: time::rfc3339(r.created_at),
-            last_used_at: r.last_used_at.map(time::rfc3339),
-        }
+        Self { id: r.id, name: r.name, prefix: r.prefix, created_at: time::rfc3339(r.created_at), last_used_at: r.last_used_at.map(time::rfc3339) }
     }
 }
 
@@ -63,10 +57,7 @@ pub async fn create(mut req: Request, db: &D1Database, program_id: &str) -> ApiR
         now
     ))
     .await?;
-    json(
-        201,
-        &json!({"id": id, "name": name, "prefix": key.prefix, "key": key.secret, "created_at": time::rfc3339(now)}),
-    )
+    json(201, &json!({"id": id, "name": name, "prefix": key.prefix, "key": key.secret, "created_at": time::rfc3339(now)}))
 }
 
 pub async fn list(db: &D1Database, program_id: &str) -> ApiResult<Response> {

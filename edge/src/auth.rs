@@ -13,9 +13,7 @@ use worker::{Context, D1Database, Env, Method, Request, Response};
 pub const SESSION_COOKIE: &str = "edgeref_session";
 
 fn admin_token(env: &Env) -> String {
-    env.secret("ADMIN_TOKEN")
-        .map(|s| s.to_string())
-        .unwrap_or_default()
+    env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default()
 }
 
 /// Lets the owner in: `Authorization: Bearer <ADMIN_TOKEN>` (checked in
@@ -24,9 +22,7 @@ fn admin_token(env: &Env) -> String {
 /// from this Worker's own pages (`Origin` check against CSRF).
 pub fn require_owner(req: &Request, env: &Env) -> ApiResult<()> {
     if let Some(presented) = bearer(req) {
-        return apikey::token_matches(&presented, &admin_token(env))
-            .then_some(())
-            .ok_or_else(ApiError::unauthorized);
+        return apikey::token_matches(&presented, &admin_token(env)).then_some(()).ok_or_else(ApiError::unauthorized);
     }
     session_expiry(req, env).ok_or_else(ApiError::unauthorized)?;
     let safe = matches!(req.method(), Method::Get | Method::Head | Method::Options);
@@ -43,20 +39,12 @@ fn session_expiry(req: &Request, env: &Env) -> Option<i64> {
         return None;
     }
     let value = cookie(req, SESSION_COOKIE)?;
-    session::verify(
-        &session::key_from_admin_token(&token),
-        &value,
-        ids::now_ms() / 1000,
-    )
+    session::verify(&session::key_from_admin_token(&token), &value, ids::now_ms() / 1000)
 }
 
 fn cookie(req: &Request, name: &str) -> Option<String> {
     let header = req.headers().get("cookie").ok().flatten()?;
-    header
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    header.split(';').filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
 }
 
 fn origin(req: &Request) -> Option<String> {
@@ -64,27 +52,16 @@ fn origin(req: &Request) -> Option<String> {
 }
 
 fn cross_origin() -> ApiError {
-    ApiError::new(
-        403,
-        "forbidden",
-        "cross-origin request refused: Origin must be this Edgeref's own",
-    )
+    ApiError::new(403, "forbidden", "cross-origin request refused: Origin must be this Edgeref's own")
 }
 
 /// `Set-Cookie` for the session; `Secure` whenever the dashboard is on https.
 fn session_cookie(req: &Request, value: &str, max_age: i64) -> String {
-    set_cookie(
-        req.url().map(|u| u.scheme() == "https").unwrap_or(true),
-        value,
-        max_age,
-    )
+    set_cookie(req.url().map(|u| u.scheme() == "https").unwrap_or(true), value, max_age)
 }
 
 fn set_cookie(secure: bool, value: &str, max_age: i64) -> String {
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    )
+    format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
 }
 
 /// `POST /auth/login {"token"}`: exchanges the admin token for a session cookie.
@@ -100,42 +77,26 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     }
     let body: Login = json_body(&mut req).await?;
     if !apikey::token_matches(&body.token, &admin_token(env)) {
-        return Err(
-            ApiError::new(401, "unauthorized", "that is not the admin token").with_field("token"),
-        );
+        return Err(ApiError::new(401, "unauthorized", "that is not the admin token").with_field("token"));
     }
     let expires_at = ids::now_ms() / 1000 + session::LIFETIME_SECS;
-    let value = session::issue(
-        &session::key_from_admin_token(&admin_token(env)),
-        expires_at,
-    );
-    let mut response = json(
-        200,
-        &json!({"expires_at": time::rfc3339(expires_at * 1000)}),
-    )?;
-    response.headers_mut().set(
-        "set-cookie",
-        &session_cookie(&req, &value, session::LIFETIME_SECS),
-    )?;
+    let value = session::issue(&session::key_from_admin_token(&admin_token(env)), expires_at);
+    let mut response = json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000)}))?;
+    response.headers_mut().set("set-cookie", &session_cookie(&req, &value, session::LIFETIME_SECS))?;
     Ok(response)
 }
 
 /// `POST /auth/logout`: removes the session cookie from the browser.
 pub fn logout(req: &Request) -> ApiResult<Response> {
     let mut response = json(200, &json!({"signed_out": true}))?;
-    response
-        .headers_mut()
-        .set("set-cookie", &session_cookie(req, "", 0))?;
+    response.headers_mut().set("set-cookie", &session_cookie(req, "", 0))?;
     Ok(response)
 }
 
 /// `GET /auth/session`: whether the browser is signed in, and until when.
 pub fn current(req: &Request, env: &Env) -> ApiResult<Response> {
     let expires_at = session_expiry(req, env).ok_or_else(ApiError::unauthorized)?;
-    json(
-        200,
-        &json!({"expires_at": time::rfc3339(expires_at * 1000)}),
-    )
+    json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000)}))
 }
 
 #[derive(Deserialize)]
@@ -149,11 +110,7 @@ struct KeyRow {
 /// Resolves a program API key to its program id. Unknown and revoked keys are
 /// both plain 401s. `last_used_at` is refreshed at most once a minute, after
 /// the response, so key checks add no write to the request.
-pub async fn require_program_key(
-    req: &Request,
-    db: &D1Database,
-    ctx: &Context,
-) -> ApiResult<String> {
+pub async fn require_program_key(req: &Request, db: &D1Database, ctx: &Context) -> ApiResult<String> {
     let presented = bearer(req).ok_or_else(ApiError::unauthorized)?;
     if !presented.starts_with(apikey::KEY_PREFIX) {
         return Err(ApiError::unauthorized());
@@ -167,12 +124,7 @@ pub async fn require_program_key(
     }
     let now = ids::now_ms();
     if row.last_used_at.is_none_or(|t| now - t > 60_000) {
-        let stmt = sql!(
-            db,
-            "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2",
-            now,
-            &row.id
-        );
+        let stmt = sql!(db, "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2", now, &row.id);
         ctx.wait_until(async move {
             let _ = db::run(stmt).await;
         });
@@ -184,13 +136,7 @@ pub async fn require_program_key(
 mod tests {
     #[test]
     fn the_session_cookie_is_http_only_strict_and_secure_on_https() {
-        assert_eq!(
-            super::set_cookie(true, "v", 43200),
-            "edgeref_session=v; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure"
-        );
-        assert_eq!(
-            super::set_cookie(false, "", 0),
-            "edgeref_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
-        );
+        assert_eq!(super::set_cookie(true, "v", 43200), "edgeref_session=v; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure");
+        assert_eq!(super::set_cookie(false, "", 0), "edgeref_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
     }
 }

@@ -38,35 +38,20 @@ where
             other => return other,
         }
     }
-    Err(ApiError::unavailable(
-        "referral code",
-        "no unique code after retries",
-    ))
+    Err(ApiError::unavailable("referral code", "no unique code after retries"))
 }
 
 fn kv_key(program_id: &str, code: &str) -> String {
     format!("code:{program_id}:{code}")
 }
 
-pub async fn remember(
-    env: &Env,
-    program_id: &str,
-    code: &str,
-    customer_key: &str,
-) -> ApiResult<()> {
-    kv(env)?
-        .put(&kv_key(program_id, code), customer_key)?
-        .execute()
-        .await
-        .map_err(|e| ApiError::unavailable("kv put", e))
+pub async fn remember(env: &Env, program_id: &str, code: &str, customer_key: &str) -> ApiResult<()> {
+    kv(env)?.put(&kv_key(program_id, code), customer_key)?.execute().await.map_err(|e| ApiError::unavailable("kv put", e))
 }
 
 pub async fn forget(env: &Env, program_id: &str, code: &str) -> ApiResult<()> {
     OWNERS.with(|o| o.borrow_mut().remove(&kv_key(program_id, code)));
-    kv(env)?
-        .delete(&kv_key(program_id, code))
-        .await
-        .map_err(|e| ApiError::unavailable("kv delete", e))
+    kv(env)?.delete(&kv_key(program_id, code)).await.map_err(|e| ApiError::unavailable("kv delete", e))
 }
 
 /// Deletes every code of a program from KV (after the program is deleted).
@@ -80,15 +65,9 @@ pub async fn forget_program(env: &Env, program_id: &str) -> ApiResult<()> {
         if let Some(c) = cursor.take() {
             list = list.cursor(c);
         }
-        let page = list
-            .execute()
-            .await
-            .map_err(|e| ApiError::unavailable("kv list", e))?;
+        let page = list.execute().await.map_err(|e| ApiError::unavailable("kv list", e))?;
         for key in &page.keys {
-            store
-                .delete(&key.name)
-                .await
-                .map_err(|e| ApiError::unavailable("kv delete", e))?;
+            store.delete(&key.name).await.map_err(|e| ApiError::unavailable("kv delete", e))?;
         }
         match page.cursor.filter(|_| !page.list_complete) {
             Some(c) => cursor = Some(c),
@@ -107,20 +86,10 @@ const OWNER_TTL_MS: i64 = 60_000;
 const OWNER_CACHE_MAX: usize = 10_000;
 
 /// The referring customer's key for a code: isolate, then KV, then D1 on a miss.
-pub async fn owner_of(
-    env: &Env,
-    db: &D1Database,
-    program_id: &str,
-    code: &ReferralCode,
-) -> ApiResult<Option<String>> {
+pub async fn owner_of(env: &Env, db: &D1Database, program_id: &str, code: &ReferralCode) -> ApiResult<Option<String>> {
     let cache_key = kv_key(program_id, code.as_str());
     let now = ids::now_ms();
-    let cached = OWNERS.with(|o| {
-        o.borrow()
-            .get(&cache_key)
-            .filter(|(at, _)| now - at < OWNER_TTL_MS)
-            .map(|(_, k)| k.clone())
-    });
+    let cached = OWNERS.with(|o| o.borrow().get(&cache_key).filter(|(at, _)| now - at < OWNER_TTL_MS).map(|(_, k)| k.clone()));
     if cached.is_some() {
         return Ok(cached);
     }
@@ -134,12 +103,7 @@ pub async fn owner_of(
         })
     };
     let store = kv(env)?;
-    if let Some(key) = store
-        .get(&cache_key)
-        .text()
-        .await
-        .map_err(|e| ApiError::unavailable("kv get", e))?
-    {
+    if let Some(key) = store.get(&cache_key).text().await.map_err(|e| ApiError::unavailable("kv get", e))? {
         remember_here(&key);
         return Ok(Some(key));
     }
@@ -147,13 +111,8 @@ pub async fn owner_of(
     struct Row {
         key: String,
     }
-    let row: Option<Row> = db::first(sql!(
-        db,
-        "SELECT key FROM customers WHERE program_id = ?1 AND referral_code = ?2",
-        program_id,
-        code.as_str()
-    ))
-    .await?;
+    let row: Option<Row> =
+        db::first(sql!(db, "SELECT key FROM customers WHERE program_id = ?1 AND referral_code = ?2", program_id, code.as_str())).await?;
     if let Some(r) = &row {
         remember(env, program_id, code.as_str(), &r.key).await?;
         remember_here(&r.key);

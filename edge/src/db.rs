@@ -66,55 +66,33 @@ pub fn take_query_count() -> u32 {
 pub fn prepare(db: &D1Database, query: &str, args: &[Arg]) -> ApiResult<D1PreparedStatement> {
     PREPARED.set(PREPARED.get() + 1);
     let values: Vec<JsValue> = args.iter().map(JsValue::from).collect();
-    db.prepare(query)
-        .bind(&values)
-        .map_err(|e| ApiError::unavailable("bind", e))
+    db.prepare(query).bind(&values).map_err(|e| ApiError::unavailable("bind", e))
 }
 
-pub async fn first<T: DeserializeOwned>(
-    stmt: ApiResult<D1PreparedStatement>,
-) -> ApiResult<Option<T>> {
-    stmt?
-        .first::<T>(None)
-        .await
-        .map_err(|e| ApiError::unavailable("d1 first", e))
+pub async fn first<T: DeserializeOwned>(stmt: ApiResult<D1PreparedStatement>) -> ApiResult<Option<T>> {
+    stmt?.first::<T>(None).await.map_err(|e| ApiError::unavailable("d1 first", e))
 }
 
 pub async fn all<T: DeserializeOwned>(stmt: ApiResult<D1PreparedStatement>) -> ApiResult<Vec<T>> {
-    let result = stmt?
-        .all()
-        .await
-        .map_err(|e| ApiError::unavailable("d1 all", e))?;
-    result
-        .results::<T>()
-        .map_err(|e| ApiError::unavailable("d1 decode", e))
+    let result = stmt?.all().await.map_err(|e| ApiError::unavailable("d1 all", e))?;
+    result.results::<T>().map_err(|e| ApiError::unavailable("d1 decode", e))
 }
 
 pub async fn run(stmt: ApiResult<D1PreparedStatement>) -> ApiResult<()> {
-    stmt?
-        .run()
-        .await
-        .map(|_| ())
-        .map_err(|e| classify("d1 run", e))
+    stmt?.run().await.map(|_| ()).map_err(|e| classify("d1 run", e))
 }
 
 /// Runs statements as one transaction: all of them or none.
 pub async fn batch(db: &D1Database, stmts: Vec<ApiResult<D1PreparedStatement>>) -> ApiResult<()> {
     let stmts = stmts.into_iter().collect::<ApiResult<Vec<_>>>()?;
-    db.batch(stmts)
-        .await
-        .map(|_| ())
-        .map_err(|e| classify("d1 batch", e))
+    db.batch(stmts).await.map(|_| ()).map_err(|e| classify("d1 batch", e))
 }
 
 /// A unique-constraint failure is the caller's conflict (409); anything else is ours (503).
 fn classify(context: &str, e: worker::Error) -> ApiError {
     let text = e.to_string();
     match text.find("UNIQUE constraint failed: ") {
-        Some(i) => ApiError::conflict(format!(
-            "already exists ({})",
-            text[i + 26..].trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_')
-        )),
+        Some(i) => ApiError::conflict(format!("already exists ({})", text[i + 26..].trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_'))),
         None => ApiError::unavailable(context, text),
     }
 }

@@ -17,12 +17,7 @@ pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
+        Self { status, code, message: message.into(), field: None }
     }
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
@@ -35,11 +30,7 @@ impl ApiError {
         Self::new(422, "validation_failed", message).with_field(field)
     }
     pub fn unauthorized() -> Self {
-        Self::new(
-            401,
-            "unauthorized",
-            "missing or invalid credentials: send Authorization: Bearer <token>",
-        )
+        Self::new(401, "unauthorized", "missing or invalid credentials: send Authorization: Bearer <token>")
     }
     pub fn not_found(what: &str) -> Self {
         Self::new(404, "not_found", format!("{what} not found"))
@@ -58,12 +49,9 @@ impl ApiError {
         if let Some(field) = self.field {
             error["field"] = field.into();
         }
-        let mut response =
-            Response::from_json(&json!({ "error": error }))?.with_status(self.status);
+        let mut response = Response::from_json(&json!({ "error": error }))?.with_status(self.status);
         if self.status == 503 || self.status == 429 {
-            response
-                .headers_mut()
-                .set("Retry-After", if self.status == 429 { "10" } else { "5" })?;
+            response.headers_mut().set("Retry-After", if self.status == 429 { "10" } else { "5" })?;
         }
         Ok(response)
     }

@@ -11,24 +11,10 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// Reads a JSON body sent with `Content-Type: application/json`.
 pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
-    let content_type = req
-        .headers()
-        .get("content-type")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if media != "application/json" {
-        return Err(ApiError::new(
-            415,
-            "unsupported_media_type",
-            "send the body as Content-Type: application/json",
-        ));
+        return Err(ApiError::new(415, "unsupported_media_type", "send the body as Content-Type: application/json"));
     }
     parse_json(&capped_body(req).await?)
 }
@@ -36,19 +22,11 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
 /// Reads a body of at most `MAX_BODY` bytes, checking the declared length first
 /// so an oversized upload is refused before it is buffered.
 pub async fn capped_body(req: &mut Request) -> ApiResult<Vec<u8>> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|l| l.parse::<usize>().ok());
+    let declared = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
     if declared.is_some_and(|l| l > MAX_BODY) {
         return Err(too_large());
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::malformed("could not read the request body"))?;
+    let bytes = req.bytes().await.map_err(|_| ApiError::malformed("could not read the request body"))?;
     if bytes.len() > MAX_BODY {
         return Err(too_large());
     }
@@ -56,11 +34,7 @@ pub async fn capped_body(req: &mut Request) -> ApiResult<Vec<u8>> {
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(
-        413,
-        "payload_too_large",
-        "request bodies are limited to 64 KiB",
-    )
+    ApiError::new(413, "payload_too_large", "request bodies are limited to 64 KiB")
 }
 
 /// Parses JSON, telling malformed syntax (400) from well-formed JSON with a
@@ -74,8 +48,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         let inner = e.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let field = missing_field(&inner.to_string())
-                    .map_or(path.clone(), |f| join_path(&path, &f));
+                let field = missing_field(&inner.to_string()).map_or(path.clone(), |f| join_path(&path, &f));
                 let field = if field == "." { String::new() } else { field };
                 ApiError::invalid(field, strip_position(&inner.to_string()))
             }
@@ -87,10 +60,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 }
 
 fn malformed(e: &serde_json::Error) -> ApiError {
-    ApiError::malformed(format!(
-        "malformed JSON: {}",
-        strip_position(&e.to_string())
-    ))
+    ApiError::malformed(format!("malformed JSON: {}", strip_position(&e.to_string())))
 }
 
 /// serde reports a missing field against its parent; name the field itself.
@@ -100,19 +70,11 @@ fn missing_field(message: &str) -> Option<String> {
 }
 
 fn join_path(parent: &str, field: &str) -> String {
-    if parent == "." || parent.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{parent}.{field}")
-    }
+    if parent == "." || parent.is_empty() { field.to_owned() } else { format!("{parent}.{field}") }
 }
 
 fn strip_position(message: &str) -> String {
-    message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_owned()
+    message.split(" at line ").next().unwrap_or(message).to_owned()
 }
 
 pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
@@ -121,11 +83,7 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
 
 /// A query parameter's value, percent-decoded.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.url()
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    req.url().ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// `?limit=`: 1 to 250, `default` when absent.
@@ -144,11 +102,7 @@ pub fn limit_param(req: &Request, default: i64) -> ApiResult<i64> {
 pub fn cursor_param(req: &Request) -> ApiResult<i64> {
     match query_param(req, "cursor") {
         None => Ok(0),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this API")),
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this API")),
     }
 }
 
@@ -157,11 +111,7 @@ pub fn cursor_param(req: &Request) -> ApiResult<i64> {
 pub fn page<T: Serialize>(mut rows: Vec<(i64, T)>, limit: i64) -> serde_json::Value {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|(id, _)| id.to_string())
-    } else {
-        None
-    };
+    let next = if more { rows.last().map(|(id, _)| id.to_string()) } else { None };
     let data: Vec<T> = rows.into_iter().map(|(_, v)| v).collect();
     serde_json::json!({ "data": data, "next_cursor": next })
 }
@@ -189,16 +139,12 @@ where
 pub fn bearer(req: &Request) -> Option<String> {
     let header = req.headers().get("authorization").ok().flatten()?;
     let (scheme, token) = header.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
 /// The public origin this Worker is reached at, for links it hands out.
 pub fn self_origin(req: &Request) -> String {
-    req.url()
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default()
+    req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -232,10 +178,7 @@ mod tests {
         let e = parse_json::<Body>(br#"{"email": "a"} trailing"#).unwrap_err();
         assert_eq!(e.status, 400);
         let e = parse_json::<Body>(br#"{"email": 1"#).unwrap_err();
-        assert_eq!(
-            e.status, 400,
-            "truncated JSON is malformed whatever it holds"
-        );
+        assert_eq!(e.status, 400, "truncated JSON is malformed whatever it holds");
         let e = parse_json::<Body>(br#"[]"#).unwrap_err();
         assert_eq!(e.status, 422);
         let deep = "[".repeat(10_000);

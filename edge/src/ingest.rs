@@ -28,14 +28,9 @@ pub struct VisitMsg {
 /// not created the queue) it writes straight to D1 instead, one row per request.
 pub async fn accept(env: &Env, visit: &VisitMsg) -> ApiResult<()> {
     match env.queue("VISITS") {
-        Ok(queue) => queue
-            .send(visit)
-            .await
-            .map_err(|e| ApiError::unavailable("queue send", e)),
+        Ok(queue) => queue.send(visit).await.map_err(|e| ApiError::unavailable("queue send", e)),
         Err(_) => {
-            let db = env
-                .d1("DB")
-                .map_err(|e| ApiError::unavailable("d1 binding", e))?;
+            let db = env.d1("DB").map_err(|e| ApiError::unavailable("d1 binding", e))?;
             meter::timed(1, db::run(insert(&db, visit))).await
         }
     }
@@ -74,10 +69,7 @@ enum Fault {
 }
 
 async fn injected_fault(env: &Env, visits: &[VisitMsg]) -> Fault {
-    let enabled = env
-        .var("INGEST_FAULTS")
-        .map(|v| v.to_string() == "on")
-        .unwrap_or(false);
+    let enabled = env.var("INGEST_FAULTS").map(|v| v.to_string() == "on").unwrap_or(false);
     if !enabled {
         return Fault::None;
     }
@@ -87,22 +79,11 @@ async fn injected_fault(env: &Env, visits: &[VisitMsg]) -> Fault {
     if !visits.iter().any(|v| v.url.contains(FAULT_ONCE)) {
         return Fault::None;
     }
-    let Ok(kv) = env.kv("CONFIG") else {
-        return Fault::None;
-    };
-    if kv
-        .get(FAULT_FIRED_KEY)
-        .text()
-        .await
-        .ok()
-        .flatten()
-        .is_some()
-    {
+    let Ok(kv) = env.kv("CONFIG") else { return Fault::None };
+    if kv.get(FAULT_FIRED_KEY).text().await.ok().flatten().is_some() {
         return Fault::None;
     }
-    let Ok(put) = kv.put(FAULT_FIRED_KEY, "1") else {
-        return Fault::None;
-    };
+    let Ok(put) = kv.put(FAULT_FIRED_KEY, "1") else { return Fault::None };
     if put.execute().await.is_ok() {
         Fault::MidBatch
     } else {
@@ -134,23 +115,10 @@ pub async fn consume(batch: MessageBatch<VisitMsg>, env: &Env) -> worker::Result
         db::batch(&db, stmts).await
     } else {
         match injected_fault(env, &visits).await {
-            Fault::None => {
-                meter::timed(
-                    visits.len(),
-                    db::batch(&db, visits.iter().map(|v| insert(&db, v)).collect()),
-                )
-                .await
-            }
+            Fault::None => meter::timed(visits.len(), db::batch(&db, visits.iter().map(|v| insert(&db, v)).collect())).await,
             fault => {
                 if fault == Fault::MidBatch {
-                    let _ = db::batch(
-                        &db,
-                        visits[..visits.len() / 2]
-                            .iter()
-                            .map(|v| insert(&db, v))
-                            .collect(),
-                    )
-                    .await;
+                    let _ = db::batch(&db, visits[..visits.len() / 2].iter().map(|v| insert(&db, v)).collect()).await;
                 }
                 worker::console_error!("injected consumer fault in a batch of {}", visits.len());
                 Err(ApiError::unavailable("ingest", "injected fault"))
@@ -160,11 +128,7 @@ pub async fn consume(batch: MessageBatch<VisitMsg>, env: &Env) -> worker::Result
     match written {
         Ok(()) => batch.ack_all(),
         Err(e) => {
-            worker::console_error!(
-                "visit batch of {} not written, retrying: {}",
-                visits.len(),
-                e.message
-            );
+            worker::console_error!("visit batch of {} not written, retrying: {}", visits.len(), e.message);
             batch.retry_all();
         }
     }
@@ -185,10 +149,7 @@ pub mod meter {
         static SINCE: Cell<f64> = const { Cell::new(0.0) };
     }
 
-    pub async fn timed<T, E>(
-        rows: usize,
-        write: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E> {
+    pub async fn timed<T, E>(rows: usize, write: impl Future<Output = Result<T, E>>) -> Result<T, E> {
         // Time only advances across I/O in a Worker, which is exactly what a D1 write is.
         if IN_FLIGHT.replace(IN_FLIGHT.get() + 1) == 0 {
             SINCE.set(worker::Date::now().as_millis() as f64);
@@ -219,24 +180,9 @@ pub async fn report(db: &worker::D1Database, program_id: &str) -> ApiResult<work
     struct Dead {
         body: String,
     }
-    let count: Option<Count> = db::first(sql!(
-        db,
-        "SELECT COUNT(*) AS n FROM dead_visits WHERE program_id = ?1",
-        program_id
-    ))
-    .await?;
-    let recent: Vec<Dead> = db::all(sql!(
-        db,
-        "SELECT body FROM dead_visits WHERE program_id = ?1 ORDER BY created_at DESC LIMIT 20",
-        program_id
-    ))
-    .await?;
-    let recent: Vec<serde_json::Value> = recent
-        .iter()
-        .filter_map(|d| serde_json::from_str(&d.body).ok())
-        .collect();
-    crate::http::json(
-        200,
-        &serde_json::json!({"dead_visits": count.map_or(0, |c| c.n), "recent_dead": recent}),
-    )
+    let count: Option<Count> = db::first(sql!(db, "SELECT COUNT(*) AS n FROM dead_visits WHERE program_id = ?1", program_id)).await?;
+    let recent: Vec<Dead> =
+        db::all(sql!(db, "SELECT body FROM dead_visits WHERE program_id = ?1 ORDER BY created_at DESC LIMIT 20", program_id)).await?;
+    let recent: Vec<serde_json::Value> = recent.iter().filter_map(|d| serde_json::from_str(&d.body).ok()).collect();
+    crate::http::json(200, &serde_json::json!({"dead_visits": count.map_or(0, |c| c.n), "recent_dead": recent}))
 }

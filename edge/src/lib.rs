@@ -10,8 +10,8 @@ mod error;
 mod http;
 mod ids;
 mod ingest;
-mod integrations;
 mod openapi;
+mod integrations;
 mod programs;
 mod tracking;
 mod transactions;
@@ -19,10 +19,7 @@ mod webhooks;
 
 use error::{ApiError, ApiResult};
 use programs::model::Program;
-use worker::{
-    event, Context, D1Database, Env, MessageBatch, Method, Request, Response, Result,
-    ScheduleContext, ScheduledEvent,
-};
+use worker::{event, Context, D1Database, Env, MessageBatch, Method, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -32,9 +29,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Err(e) => e.into_response()?,
     };
     if bench_mode(&env) {
-        response
-            .headers_mut()
-            .set("x-d1-queries", &db::take_query_count().to_string())?;
+        response.headers_mut().set("x-d1-queries", &db::take_query_count().to_string())?;
     }
     Ok(response)
 }
@@ -61,9 +56,7 @@ fn bench_mode(env: &Env) -> bool {
 /// Development mode (`ALLOW_LOCALHOST_ORIGINS=true`, set by `make dev`):
 /// localhost may call `/t/*` and receive webhooks over plain http.
 pub fn dev_mode(env: &Env) -> bool {
-    env.var("ALLOW_LOCALHOST_ORIGINS")
-        .map(|v| v.to_string() == "true")
-        .unwrap_or(false)
+    env.var("ALLOW_LOCALHOST_ORIGINS").map(|v| v.to_string() == "true").unwrap_or(false)
 }
 
 async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
@@ -72,11 +65,7 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let segments: Vec<String> = path
         .trim_matches('/')
         .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     // HEAD is GET without a body (the runtime drops it).
@@ -84,31 +73,22 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
         Head => Get,
         m => m,
     };
-    let db = || {
-        env.d1("DB")
-            .map_err(|e| ApiError::unavailable("d1 binding", e))
-    };
+    let db = || env.d1("DB").map_err(|e| ApiError::unavailable("d1 binding", e));
 
     match (method.clone(), segs.as_slice()) {
         (Get, ["health"]) => http::json(200, &serde_json::json!({"ok": true})),
         (Get, ["openapi.json"]) => openapi::document(),
-        (Get, ["__bench", "ingest"]) if bench_mode(env) => {
-            http::json(200, &ingest::meter::snapshot())
-        }
+        (Get, ["__bench", "ingest"]) if bench_mode(env) => http::json(200, &ingest::meter::snapshot()),
 
         // Tracking: public, validated against the program.
         (Get, ["s", "snippet_bg.wasm"]) => tracking::snippet::wasm(),
         (Get, ["s", file]) if file.ends_with(".js") => {
             let public_id = &file[..file.len() - 3];
-            let config = programs::store::tracking_config(env, public_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("program"))?;
+            let config = programs::store::tracking_config(env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
             tracking::snippet::loader(&http::self_origin(&req), &config)
         }
         (Options, ["t", _]) => tracking::preflight(&req),
-        (Post, ["integrations", "stripe", public_id]) => {
-            integrations::stripe::receive(req, env, ctx, &db()?, public_id).await
-        }
+        (Post, ["integrations", "stripe", public_id]) => integrations::stripe::receive(req, env, ctx, &db()?, public_id).await,
         (Post, ["t", "visit"]) => tracking::visit(req, env, &db()?).await,
         (Post, ["t", "signup"]) => tracking::signup(req, env, ctx, &db()?).await,
 
@@ -193,23 +173,16 @@ async fn program_api(
     use Method::*;
     let pid = program.id.as_str();
     match (method, rest) {
-        (Get, ["me"]) => http::json(
-            200,
-            &serde_json::json!({"program": {"id": program.id, "name": program.name, "website_url": program.website_url}}),
-        ),
+        (Get, ["me"]) => http::json(200, &serde_json::json!({"program": {"id": program.id, "name": program.name, "website_url": program.website_url}})),
 
         (Post, ["customers"]) => customers::create(req, env, ctx, db, program).await,
         (Get, ["customers"]) => customers::list(&req, db, program, None).await,
         (Get, ["customers", key]) => customers::get(db, program, key).await,
         (Patch, ["customers", key]) => customers::update(req, env, ctx, db, program, key).await,
         (Delete, ["customers", key]) => customers::delete(env, ctx, db, program, key).await,
-        (Get, ["customers", key, "referrals"]) => {
-            customers::list(&req, db, program, Some(key)).await
-        }
+        (Get, ["customers", key, "referrals"]) => customers::list(&req, db, program, Some(key)).await,
         (Get, ["customers", key, "stats"]) => customers::stats(db, program, key).await,
-        (Post, ["customers", key, "credit"]) => {
-            customers::credit(req, env, ctx, db, program, key).await
-        }
+        (Post, ["customers", key, "credit"]) => customers::credit(req, env, ctx, db, program, key).await,
 
         (Post, ["signups"]) => tracking::server_signup(req, env, ctx, db, program).await,
 
@@ -226,9 +199,7 @@ async fn program_api(
         (Patch, ["webhooks", id]) => webhooks::update(req, env, db, pid, id).await,
         (Delete, ["webhooks", id]) => webhooks::delete(db, pid, id).await,
         (Get, ["webhooks", id, "deliveries"]) => webhooks::deliveries(&req, db, pid, id).await,
-        (Post, ["webhooks", id, "deliveries", delivery, "resend"]) => {
-            webhooks::resend(env, db, pid, id, delivery).await
-        }
+        (Post, ["webhooks", id, "deliveries", delivery, "resend"]) => webhooks::resend(env, db, pid, id, delivery).await,
         (Post, ["webhooks", id, "test"]) => webhooks::send_test(env, ctx, db, pid, id).await,
         (Post, ["webhooks", id, "rotate-secret"]) => webhooks::rotate_secret(db, pid, id).await,
 

@@ -26,26 +26,16 @@ mod tests {
         let mut found = Vec::new();
         for (i, _) in source.match_indices("(") {
             let rest = &source[i + 1..];
-            let Some((method, after)) = rest.split_once(", [") else {
-                continue;
-            };
+            let Some((method, after)) = rest.split_once(", [") else { continue };
             if !matches!(method, "Get" | "Post" | "Put" | "Patch" | "Delete") {
                 continue;
             }
-            let Some((inside, _)) = after.split_once("])") else {
-                continue;
-            };
+            let Some((inside, _)) = after.split_once("])") else { continue };
             let shape = inside
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty() && !s.ends_with("@ .."))
-                .map(|s| {
-                    if s.starts_with('"') {
-                        s.trim_matches('"').to_owned()
-                    } else {
-                        "*".to_owned()
-                    }
-                })
+                .map(|s| if s.starts_with('"') { s.trim_matches('"').to_owned() } else { "*".to_owned() })
                 .collect();
             found.push((method.to_lowercase(), shape));
         }
@@ -57,25 +47,15 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(DOCUMENT).expect("openapi.json is JSON");
         let paths = doc["paths"].as_object().expect("paths");
         let arms = arms(include_str!("lib.rs"));
-        assert!(
-            arms.len() > 30,
-            "found {} arms: the parser lost track of lib.rs",
-            arms.len()
-        );
+        assert!(arms.len() > 30, "found {} arms: the parser lost track of lib.rs", arms.len());
         for (method, shape) in arms {
             let documented = paths.iter().any(|(path, ops)| {
                 let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
                 ops.get(&method).is_some()
                     && segs.len() >= shape.len()
-                    && segs[segs.len() - shape.len()..]
-                        .iter()
-                        .zip(&shape)
-                        .all(|(d, s)| d.starts_with('{') || d == s)
+                    && segs[segs.len() - shape.len()..].iter().zip(&shape).all(|(d, s)| d.starts_with('{') || d == s)
             });
-            assert!(
-                documented,
-                "{method} {shape:?} is routed but not in openapi.json"
-            );
+            assert!(documented, "{method} {shape:?} is routed but not in openapi.json");
         }
     }
 

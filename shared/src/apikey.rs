@@ -28,11 +28,7 @@ pub struct NewKey {
 /// ```
 pub fn generate(random: &[u8; 32]) -> NewKey {
     let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
-    NewKey {
-        prefix: secret[..DISPLAY_PREFIX_LEN].to_owned(),
-        hash: hash(&secret),
-        secret,
-    }
+    NewKey { prefix: secret[..DISPLAY_PREFIX_LEN].to_owned(), hash: hash(&secret), secret }
 }
 
 /// Lowercase hex SHA-256: what is stored and looked up.
@@ -60,22 +56,12 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// neither content nor length leaks through timing.
 pub fn token_matches(presented: &str, expected: &str) -> bool {
     !expected.is_empty()
-        && bool::from(
-            Sha256::digest(presented.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())),
-        )
+        && bool::from(Sha256::digest(presented.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| {
-            [
-                DIGITS[(b >> 4) as usize] as char,
-                DIGITS[(b & 15) as usize] as char,
-            ]
-        })
-        .collect()
+    bytes.iter().flat_map(|b| [DIGITS[(b >> 4) as usize] as char, DIGITS[(b & 15) as usize] as char]).collect()
 }
 
 #[cfg(test)]
@@ -86,10 +72,7 @@ mod tests {
     #[test]
     fn sha256_of_known_input() {
         // FIPS 180-2 example "abc".
-        assert_eq!(
-            hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

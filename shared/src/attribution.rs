@@ -66,9 +66,7 @@ const DAY_MS: i64 = 86_400_000;
 /// ```
 pub fn attribute(f: &SignupFacts) -> Result<(), Refusal> {
     let referrer = f.referrer.ok_or(Refusal::UnknownCode)?;
-    if referrer.key == f.signup_key
-        || normalize_email(referrer.email) == normalize_email(f.signup_email)
-    {
+    if referrer.key == f.signup_key || normalize_email(referrer.email) == normalize_email(f.signup_email) {
         return Err(Refusal::SelfReferral);
     }
     if f.already_referred {
@@ -118,10 +116,7 @@ mod tests {
             already_referred: false,
         }
     }
-    const ALICE: Referrer = Referrer {
-        key: "alice",
-        email: "alice@gmail.com",
-    };
+    const ALICE: Referrer = Referrer { key: "alice", email: "alice@gmail.com" };
 
     #[test]
     fn attributes_a_fresh_signup() {
@@ -130,31 +125,13 @@ mod tests {
 
     #[test]
     fn refusals_in_order() {
-        assert_eq!(
-            attribute(&facts(None, "bob@example.com")),
-            Err(Refusal::UnknownCode)
-        );
-        for variant in [
-            "alice@gmail.com",
-            "ALICE@gmail.com",
-            "a.l.i.c.e@gmail.com",
-            "alice+x@googlemail.com",
-        ] {
-            assert_eq!(
-                attribute(&facts(Some(ALICE), variant)),
-                Err(Refusal::SelfReferral),
-                "{variant}"
-            );
+        assert_eq!(attribute(&facts(None, "bob@example.com")), Err(Refusal::UnknownCode));
+        for variant in ["alice@gmail.com", "ALICE@gmail.com", "a.l.i.c.e@gmail.com", "alice+x@googlemail.com"] {
+            assert_eq!(attribute(&facts(Some(ALICE), variant)), Err(Refusal::SelfReferral), "{variant}");
         }
-        let same_key = SignupFacts {
-            signup_key: "alice",
-            ..facts(Some(ALICE), "other@example.com")
-        };
+        let same_key = SignupFacts { signup_key: "alice", ..facts(Some(ALICE), "other@example.com") };
         assert_eq!(attribute(&same_key), Err(Refusal::SelfReferral));
-        let again = SignupFacts {
-            already_referred: true,
-            ..facts(Some(ALICE), "bob@example.com")
-        };
+        let again = SignupFacts { already_referred: true, ..facts(Some(ALICE), "bob@example.com") };
         assert_eq!(attribute(&again), Err(Refusal::AlreadyReferred));
     }
 
@@ -165,36 +142,17 @@ mod tests {
             window,
             ..facts(Some(ALICE), "bob@example.com")
         };
-        assert_eq!(
-            attribute(&at(30 * DAY_MS, CookieLifetime::Days(30))),
-            Ok(())
-        );
-        assert_eq!(
-            attribute(&at(30 * DAY_MS + 1, CookieLifetime::Days(30))),
-            Err(Refusal::Expired)
-        );
-        assert_eq!(
-            attribute(&at(10_000 * DAY_MS, CookieLifetime::Lifetime)),
-            Ok(())
-        );
-        let no_visit = SignupFacts {
-            visit_at_ms: None,
-            ..at(i64::MAX, CookieLifetime::Days(1))
-        };
+        assert_eq!(attribute(&at(30 * DAY_MS, CookieLifetime::Days(30))), Ok(()));
+        assert_eq!(attribute(&at(30 * DAY_MS + 1, CookieLifetime::Days(30))), Err(Refusal::Expired));
+        assert_eq!(attribute(&at(10_000 * DAY_MS, CookieLifetime::Lifetime)), Ok(()));
+        let no_visit = SignupFacts { visit_at_ms: None, ..at(i64::MAX, CookieLifetime::Days(1)) };
         assert_eq!(attribute(&no_visit), Ok(()));
-        assert_eq!(
-            attribute(&at(i64::MIN, CookieLifetime::Days(1))),
-            Ok(()),
-            "clock skew is not expiry"
-        );
+        assert_eq!(attribute(&at(i64::MIN, CookieLifetime::Days(1))), Ok(()), "clock skew is not expiry");
     }
 
     #[test]
     fn dots_only_fold_for_gmail() {
-        assert_ne!(
-            normalize_email("a.b@example.com"),
-            normalize_email("ab@example.com")
-        );
+        assert_ne!(normalize_email("a.b@example.com"), normalize_email("ab@example.com"));
         assert_eq!(normalize_email("not-an-email"), "not-an-email");
     }
 

@@ -3,27 +3,9 @@
 
 /// Lowercase fragments of user agents that are not a person browsing.
 const BOT_MARKERS: &[&str] = &[
-    "bot",
-    "crawl",
-    "spider",
-    "slurp",
-    "facebookexternalhit",
-    "embedly",
-    "preview",
-    "monitor",
-    "lighthouse",
-    "pingdom",
-    "headlesschrome",
-    "phantomjs",
-    "curl/",
-    "wget/",
-    "python-requests",
-    "go-http-client",
-    "okhttp",
-    "java/",
-    "libwww",
-    "httpclient",
-    "scrapy",
+    "bot", "crawl", "spider", "slurp", "facebookexternalhit", "embedly", "preview", "monitor",
+    "lighthouse", "pingdom", "headlesschrome", "phantomjs", "curl/", "wget/", "python-requests",
+    "go-http-client", "okhttp", "java/", "libwww", "httpclient", "scrapy",
 ];
 
 /// Whether a `User-Agent` belongs to a bot. An empty one does: browsers always send one.

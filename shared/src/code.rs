@@ -33,10 +33,7 @@ impl ReferralCode {
             return Err(ValidationError::new("referral_code", "must not be empty"));
         }
         if input.len() > MAX_LEN {
-            return Err(ValidationError::new(
-                "referral_code",
-                "must be at most 64 characters",
-            ));
+            return Err(ValidationError::new("referral_code", "must be at most 64 characters"));
         }
         if !input.bytes().all(is_code_byte) {
             return Err(ValidationError::new(
@@ -51,14 +48,7 @@ impl ReferralCode {
     pub fn parse_bytes(input: &[u8]) -> Option<Self> {
         let valid = (1..=MAX_LEN).contains(&input.len()) && input.iter().copied().all(is_code_byte);
         // Every byte is ASCII by now; the mask tells the compiler so (one byte per char, no UTF-8 encoder in the snippet).
-        valid.then(|| {
-            Self(
-                input
-                    .iter()
-                    .map(|b| (b.to_ascii_lowercase() & 0x7f) as char)
-                    .collect(),
-            )
-        })
+        valid.then(|| Self(input.iter().map(|b| (b.to_ascii_lowercase() & 0x7f) as char).collect()))
     }
 
     /// Builds a code from random bytes (one byte per character; callers pass
@@ -118,10 +108,7 @@ mod tests {
         assert!(ReferralCode::parse("a/b").is_err());
         assert!(ReferralCode::parse("é").is_err());
         assert!(ReferralCode::parse(&"a".repeat(64)).is_ok());
-        assert_eq!(
-            ReferralCode::parse(&"a".repeat(65)).unwrap_err().field,
-            "referral_code"
-        );
+        assert_eq!(ReferralCode::parse(&"a".repeat(65)).unwrap_err().field, "referral_code");
     }
 
     #[test]
@@ -131,12 +118,7 @@ mod tests {
         let code = ReferralCode::generate(&[248, 249, 0, 1, 2, 3, 4, 5, 6, 7]).unwrap();
         assert_eq!(code.as_str(), "23456789");
         // 30 and 61 both map to the last letter: the alphabet wraps exactly.
-        assert_eq!(
-            ReferralCode::generate(&[30, 61, 92, 123, 154, 185, 216, 247])
-                .unwrap()
-                .as_str(),
-            "zzzzzzzz"
-        );
+        assert_eq!(ReferralCode::generate(&[30, 61, 92, 123, 154, 185, 216, 247]).unwrap().as_str(), "zzzzzzzz");
     }
 
     #[test]

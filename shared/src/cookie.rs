@@ -45,11 +45,7 @@ pub enum CookieAction {
 /// * first click: the stored code stays until it expires (the same code again
 ///   renews it);
 /// * lifetime cookies are renewed on every visit, with or without a code in the URL.
-pub fn decide(
-    existing: Option<&ReferralCode>,
-    from_url: Option<&ReferralCode>,
-    settings: &TrackingSettings,
-) -> CookieAction {
+pub fn decide(existing: Option<&ReferralCode>, from_url: Option<&ReferralCode>, settings: &TrackingSettings) -> CookieAction {
     let winner = match (existing, from_url, settings.attribution) {
         (_, Some(new), Attribution::LastClick) | (None, Some(new), _) => Some(new),
         (Some(old), Some(new), Attribution::FirstClick) if old == new => Some(new),
@@ -68,23 +64,12 @@ pub fn decide(
 /// assert_eq!(cookie::set_string(&c, CookieLifetime::Days(1), true, None),
 ///            "edgeref_ref=abc; Max-Age=86400; Path=/; SameSite=Lax; Secure");
 /// ```
-pub fn set_string(
-    code: &ReferralCode,
-    lifetime: CookieLifetime,
-    secure: bool,
-    domain: Option<&str>,
-) -> String {
+pub fn set_string(code: &ReferralCode, lifetime: CookieLifetime, secure: bool, domain: Option<&str>) -> String {
     named_string(NAME, code.as_str(), max_age_secs(lifetime), secure, domain)
 }
 
 /// Any of our cookies with the flags `set_string` documents; Max-Age 0 deletes it.
-pub fn named_string(
-    name: &str,
-    value: &str,
-    max_age: u32,
-    secure: bool,
-    domain: Option<&str>,
-) -> String {
+pub fn named_string(name: &str, value: &str, max_age: u32, secure: bool, domain: Option<&str>) -> String {
     let mut s = String::with_capacity(96);
     for part in [name, "=", value, "; Max-Age="] {
         s.push_str(part);
@@ -115,14 +100,7 @@ pub fn read(cookie_header: &str) -> Option<ReferralCode> {
 pub fn read_named<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
     // Scanned as bytes (the snippet is smaller without `str` searching); the
     // value found is then taken from the header by its offset.
-    let value = cookie_header
-        .as_bytes()
-        .split(|b| *b == b';')
-        .find_map(|pair| {
-            pair.trim_ascii()
-                .strip_prefix(name.as_bytes())?
-                .strip_prefix(b"=")
-        })?;
+    let value = cookie_header.as_bytes().split(|b| *b == b';').find_map(|pair| pair.trim_ascii().strip_prefix(name.as_bytes())?.strip_prefix(b"="))?;
     let start = value.as_ptr() as usize - cookie_header.as_ptr() as usize;
     cookie_header.get(start..start + value.len())
 }
@@ -162,11 +140,7 @@ mod tests {
         ReferralCode::parse(s).unwrap()
     }
     fn settings(attribution: Attribution, cookie: CookieLifetime) -> TrackingSettings {
-        TrackingSettings {
-            attribution,
-            cookie,
-            ..Default::default()
-        }
+        TrackingSettings { attribution, cookie, ..Default::default() }
     }
 
     #[test]
@@ -183,16 +157,10 @@ mod tests {
         let last = settings(LastClick, Days(30));
         let first = settings(FirstClick, Days(30));
         assert_eq!(decide(None, Some(&a), &last), CookieAction::Set(a.clone()));
-        assert_eq!(
-            decide(Some(&a), Some(&b), &last),
-            CookieAction::Set(b.clone())
-        );
+        assert_eq!(decide(Some(&a), Some(&b), &last), CookieAction::Set(b.clone()));
         assert_eq!(decide(None, Some(&b), &first), CookieAction::Set(b.clone()));
         assert_eq!(decide(Some(&a), Some(&b), &first), CookieAction::Keep);
-        assert_eq!(
-            decide(Some(&a), Some(&a), &first),
-            CookieAction::Set(a.clone())
-        );
+        assert_eq!(decide(Some(&a), Some(&a), &first), CookieAction::Set(a.clone()));
         assert_eq!(decide(Some(&a), None, &last), CookieAction::Keep);
         assert_eq!(decide(None, None, &last), CookieAction::Keep);
     }
@@ -201,35 +169,20 @@ mod tests {
     fn lifetime_cookies_renew_on_every_visit() {
         let a = c("a");
         for attribution in [LastClick, FirstClick] {
-            assert_eq!(
-                decide(Some(&a), None, &settings(attribution, Lifetime)),
-                CookieAction::Set(a.clone())
-            );
+            assert_eq!(decide(Some(&a), None, &settings(attribution, Lifetime)), CookieAction::Set(a.clone()));
         }
-        assert_eq!(
-            decide(Some(&a), Some(&c("b")), &settings(FirstClick, Lifetime)),
-            CookieAction::Set(a.clone())
-        );
+        assert_eq!(decide(Some(&a), Some(&c("b")), &settings(FirstClick, Lifetime)), CookieAction::Set(a.clone()));
     }
 
     #[test]
     fn cookie_strings() {
-        assert_eq!(
-            set_string(&c("abc"), Days(30), false, None),
-            "edgeref_ref=abc; Max-Age=2592000; Path=/; SameSite=Lax"
-        );
+        assert_eq!(set_string(&c("abc"), Days(30), false, None), "edgeref_ref=abc; Max-Age=2592000; Path=/; SameSite=Lax");
         assert_eq!(
             set_string(&c("abc"), Lifetime, true, Some("example.com")),
             "edgeref_ref=abc; Max-Age=34560000; Path=/; SameSite=Lax; Domain=example.com; Secure"
         );
-        assert_eq!(
-            delete_string(NAME, None),
-            "edgeref_ref=; Max-Age=0; Path=/; SameSite=Lax"
-        );
-        assert_eq!(
-            read_named("edgeref_vid=v_1; edgeref_ref=a", VISIT_NAME),
-            Some("v_1")
-        );
+        assert_eq!(delete_string(NAME, None), "edgeref_ref=; Max-Age=0; Path=/; SameSite=Lax");
+        assert_eq!(read_named("edgeref_vid=v_1; edgeref_ref=a", VISIT_NAME), Some("v_1"));
         assert_eq!(read("a=1; edgeref_ref=XyZ; b=2"), Some(c("xyz")));
         assert_eq!(read("edgeref_ref="), None);
         assert_eq!(read("xedgeref_ref=abc"), None);

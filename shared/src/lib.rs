@@ -28,8 +28,6 @@ pub mod tracking;
 
 // The rest only runs in the Worker.
 #[cfg(feature = "server")]
-pub mod apikey;
-#[cfg(feature = "server")]
 pub mod attribution;
 #[cfg(feature = "server")]
 pub mod bot;
@@ -38,17 +36,19 @@ pub mod origin;
 #[cfg(feature = "server")]
 pub mod reward;
 #[cfg(feature = "server")]
-pub mod seal;
-#[cfg(feature = "server")]
-pub mod session;
-#[cfg(feature = "server")]
-pub mod signature;
-#[cfg(feature = "server")]
 pub mod time;
 #[cfg(feature = "server")]
 pub mod validate;
 #[cfg(feature = "server")]
 pub mod webhook;
+#[cfg(feature = "server")]
+pub mod apikey;
+#[cfg(feature = "server")]
+pub mod seal;
+#[cfg(feature = "server")]
+pub mod session;
+#[cfg(feature = "server")]
+pub mod signature;
 
 pub use code::ReferralCode;
 pub use error::ValidationError;

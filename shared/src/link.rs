@@ -36,10 +36,7 @@ pub fn build(website_url: &str, settings: &TrackingSettings, code: &ReferralCode
             push_all(&mut out, &[param, "=", code.as_str()]);
         }
         LinkFormat::Path => {
-            push_all(
-                &mut out,
-                &[base.trim_end_matches('/'), "/", param, "/", code.as_str()],
-            );
+            push_all(&mut out, &[base.trim_end_matches('/'), "/", param, "/", code.as_str()]);
             if let Some(q) = query {
                 push_all(&mut out, &["?", q]);
             }
@@ -61,11 +58,7 @@ pub fn extract(url: &str, settings: &TrackingSettings) -> Option<ReferralCode> {
     let path = match before_query.windows(3).position(|w| w == b"://") {
         Some(i) => {
             let host_and_path = before_query.get(i + 3..).unwrap_or_default();
-            host_and_path
-                .iter()
-                .position(|b| *b == b'/')
-                .and_then(|j| host_and_path.get(j..))
-                .unwrap_or_default()
+            host_and_path.iter().position(|b| *b == b'/').and_then(|j| host_and_path.get(j..)).unwrap_or_default()
         }
         None => before_query,
     };
@@ -82,10 +75,13 @@ pub fn extract_parts(path: &str, query: &str, settings: &TrackingSettings) -> Op
     extract_bytes(path.as_bytes(), query.as_bytes(), settings)
 }
 
+/// Components are percent-decoded as bytes. Parameter names and codes are ASCII
+/// `[A-Za-z0-9_-]`, so anything else a component decodes to (a `+` or space,
+/// non-UTF-8, other characters) can never match: no need to decode `+` or check
+/// UTF-8, which keeps the snippet small.
 fn extract_bytes(path: &[u8], query: &[u8], settings: &TrackingSettings) -> Option<ReferralCode> {
     let is_param = |key: &[u8]| percent_decode(key).eq(settings.param.as_str().bytes());
-    let code =
-        |value: &[u8]| ReferralCode::parse_bytes(&percent_decode(value).collect::<Vec<u8>>());
+    let code = |value: &[u8]| ReferralCode::parse_bytes(&percent_decode(value).collect::<Vec<u8>>());
     match settings.link_format {
         LinkFormat::Query => {
             let start = query.iter().position(|b| *b != b'?').unwrap_or(query.len());
@@ -101,11 +97,7 @@ fn extract_bytes(path: &[u8], query: &[u8], settings: &TrackingSettings) -> Opti
             // From the end: each segment with the one after it.
             let mut after: Option<&[u8]> = None;
             path.rsplit(|b| *b == b'/').find_map(|segment| {
-                let found = if is_param(segment) {
-                    after.and_then(code)
-                } else {
-                    None
-                };
+                let found = if is_param(segment) { after.and_then(code) } else { None };
                 after = Some(segment);
                 found
             })
@@ -113,10 +105,6 @@ fn extract_bytes(path: &[u8], query: &[u8], settings: &TrackingSettings) -> Opti
     }
 }
 
-// Components are percent-decoded as bytes. Parameter names and codes are ASCII
-// `[A-Za-z0-9_-]`, so anything else a component decodes to (a `+` or space,
-// non-UTF-8, other characters) can never match: no need to decode `+` or check
-// UTF-8, which keeps the snippet small.
 
 /// `s` split around its first `separator`, if it has one.
 fn split_at(s: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
@@ -148,11 +136,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn settings(format: LinkFormat, param: &str) -> TrackingSettings {
-        TrackingSettings {
-            link_format: format,
-            param: ParamName::parse(param).unwrap(),
-            ..Default::default()
-        }
+        TrackingSettings { link_format: format, param: ParamName::parse(param).unwrap(), ..Default::default() }
     }
     fn code(s: &str) -> ReferralCode {
         ReferralCode::parse(s).unwrap()
@@ -169,34 +153,13 @@ mod tests {
         let c = code("abc123");
         let query = settings(LinkFormat::Query, "ref");
         let path = settings(LinkFormat::Path, "ref");
-        assert_eq!(
-            build("https://a.com", &query, &c),
-            "https://a.com?ref=abc123"
-        );
-        assert_eq!(
-            build("https://a.com/", &query, &c),
-            "https://a.com/?ref=abc123"
-        );
-        assert_eq!(
-            build("https://a.com/?x=1&ref=old", &query, &c),
-            "https://a.com/?x=1&ref=abc123"
-        );
-        assert_eq!(
-            build("https://a.com/p#top", &query, &c),
-            "https://a.com/p?ref=abc123#top"
-        );
-        assert_eq!(
-            build("https://a.com", &path, &c),
-            "https://a.com/ref/abc123"
-        );
-        assert_eq!(
-            build("https://a.com/shop/", &path, &c),
-            "https://a.com/shop/ref/abc123"
-        );
-        assert_eq!(
-            build("https://a.com:8443/?x=1#f", &path, &c),
-            "https://a.com:8443/ref/abc123?x=1#f"
-        );
+        assert_eq!(build("https://a.com", &query, &c), "https://a.com?ref=abc123");
+        assert_eq!(build("https://a.com/", &query, &c), "https://a.com/?ref=abc123");
+        assert_eq!(build("https://a.com/?x=1&ref=old", &query, &c), "https://a.com/?x=1&ref=abc123");
+        assert_eq!(build("https://a.com/p#top", &query, &c), "https://a.com/p?ref=abc123#top");
+        assert_eq!(build("https://a.com", &path, &c), "https://a.com/ref/abc123");
+        assert_eq!(build("https://a.com/shop/", &path, &c), "https://a.com/shop/ref/abc123");
+        assert_eq!(build("https://a.com:8443/?x=1#f", &path, &c), "https://a.com:8443/ref/abc123?x=1#f");
     }
 
     #[test]
@@ -206,25 +169,15 @@ mod tests {
         assert_eq!(q("https://a.com/?ref=ab%2Dc"), Some("ab-c".into()));
         assert_eq!(q("https://a.com/?r%65f=abc"), Some("abc".into()));
         assert_eq!(q("https://a.com/?ref=bad!&ref=good"), Some("good".into()));
-        assert_eq!(
-            q("https://a.com/?ref=first&ref=second"),
-            Some("first".into())
-        );
+        assert_eq!(q("https://a.com/?ref=first&ref=second"), Some("first".into()));
         assert_eq!(q("https://a.com/#?ref=abc"), None);
         assert_eq!(q("https://a.com/?ref=abc#frag"), Some("abc".into()));
         assert_eq!(q("https://a.com/?ref="), None);
         assert_eq!(q("https://a.com/?ref=a+b"), None);
-        assert_eq!(
-            q("https://a.com/?REF=abc"),
-            None,
-            "parameter names are case-sensitive"
-        );
+        assert_eq!(q("https://a.com/?REF=abc"), None, "parameter names are case-sensitive");
         assert_eq!(q("https://a.com/?ref=%FF"), None);
         assert_eq!(q("https://a.com/?ref"), None);
-        assert_eq!(
-            q(&format!("https://a.com/?ref={}", "a".repeat(100_000))),
-            None
-        );
+        assert_eq!(q(&format!("https://a.com/?ref={}", "a".repeat(100_000))), None);
         assert_eq!(q("https://a.com/ref/abc"), None);
     }
 
@@ -240,10 +193,7 @@ mod tests {
         assert_eq!(p("https://a.com/ref/a%20b"), None);
         assert_eq!(p("https://a.com/reference/abc"), None);
         assert_eq!(p("/ref/abc"), Some("abc".into()));
-        assert_eq!(
-            extract_parts("/a/xyz", "", &settings(LinkFormat::Path, "a")),
-            Some(code("xyz"))
-        );
+        assert_eq!(extract_parts("/a/xyz", "", &settings(LinkFormat::Path, "a")), Some(code("xyz")));
     }
 
     fn site_url() -> impl Strategy<Value = String> {

@@ -23,9 +23,7 @@ fn scheme_and_host(origin: &str) -> Option<(&str, &str)> {
 /// assert!(allowed("https://shop.example/", "http://localhost:3000", true));
 /// ```
 pub fn allowed(website_url: &str, origin: &str, allow_localhost: bool) -> bool {
-    let (Some((_, site)), Some((scheme, host))) =
-        (scheme_and_host(website_url), scheme_and_host(origin))
-    else {
+    let (Some((_, site)), Some((scheme, host))) = (scheme_and_host(website_url), scheme_and_host(origin)) else {
         return false;
     };
     if !matches!(scheme, "http" | "https") {
@@ -36,11 +34,7 @@ pub fn allowed(website_url: &str, origin: &str, allow_localhost: bool) -> bool {
         return true;
     }
     let base = crate::cookie::registrable_domain(&site).unwrap_or(&site);
-    host == site
-        || host == base
-        || host
-            .strip_suffix(base)
-            .is_some_and(|sub| sub.ends_with('.'))
+    host == site || host == base || host.strip_suffix(base).is_some_and(|sub| sub.ends_with('.'))
 }
 
 #[cfg(test)]
@@ -50,42 +44,17 @@ mod tests {
     #[test]
     fn origins() {
         let site = "https://www.shop.example/path?q=1";
-        for ok in [
-            "https://www.shop.example",
-            "https://shop.example",
-            "https://app.shop.example",
-            "http://shop.example:8080",
-            "https://WWW.SHOP.EXAMPLE",
-        ] {
+        for ok in ["https://www.shop.example", "https://shop.example", "https://app.shop.example", "http://shop.example:8080", "https://WWW.SHOP.EXAMPLE"] {
             assert!(allowed(site, ok, false), "{ok}");
         }
-        for bad in [
-            "https://evilshop.example",
-            "https://shop.example.evil.com",
-            "null",
-            "",
-            "ftp://shop.example",
-            "https://localhost",
-            "https://example",
-        ] {
+        for bad in ["https://evilshop.example", "https://shop.example.evil.com", "null", "", "ftp://shop.example", "https://localhost", "https://example"] {
             assert!(!allowed(site, bad, false), "{bad}");
         }
         assert!(allowed(site, "http://127.0.0.1:9000", true));
         assert!(allowed(site, "http://[::1]:9000", true));
         assert!(!allowed(site, "http://127.0.0.2:9000", true));
-        assert!(allowed(
-            "http://localhost:5000/",
-            "http://localhost:5000",
-            false
-        ));
-        assert!(!allowed(
-            "http://localhost:5000/",
-            "http://127.0.0.1:5000",
-            false
-        ));
-        assert!(
-            allowed("http://127.0.0.1:5000/", "http://127.0.0.1:5001", false),
-            "ports are not compared"
-        );
+        assert!(allowed("http://localhost:5000/", "http://localhost:5000", false));
+        assert!(!allowed("http://localhost:5000/", "http://127.0.0.1:5000", false));
+        assert!(allowed("http://127.0.0.1:5000/", "http://127.0.0.1:5001", false), "ports are not compared");
     }
 }

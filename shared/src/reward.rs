@@ -21,10 +21,7 @@ pub enum Trigger {
 /// A reward in money: a share of each sale, or a fixed amount per signup or sale.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "server",
-    serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)
-)]
+#[cfg_attr(feature = "server", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
 pub enum RewardRule {
     Percent { percent: u8 },
     Fixed { amount: i64, on: Trigger },
@@ -34,10 +31,7 @@ pub enum RewardRule {
 /// merchant honours (shown to the friend, not paid out by Edgeref).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "server",
-    serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)
-)]
+#[cfg_attr(feature = "server", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
 pub enum FriendReward {
     Percent { percent: u8 },
     Fixed { amount: i64, on: Trigger },
@@ -55,22 +49,17 @@ pub struct RewardRules {
 
 impl Default for RewardRules {
     fn default() -> Self {
-        Self {
-            referrer: RewardRule::Percent { percent: 10 },
-            friend: None,
-        }
+        Self { referrer: RewardRule::Percent { percent: 10 }, friend: None }
     }
 }
 
 impl RewardRule {
     pub fn validate(&self, field: &'static str) -> Result<(), ValidationError> {
         match *self {
-            Self::Percent { percent } if percent > 100 => {
-                Err(ValidationError::new(field, "percent must be 0 to 100"))
+            Self::Percent { percent } if percent > 100 => Err(ValidationError::new(field, "percent must be 0 to 100")),
+            Self::Fixed { amount, .. } if !(0..=MAX_AMOUNT).contains(&amount) => {
+                Err(ValidationError::new(field, "amount must be 0 to 10^15 minor units"))
             }
-            Self::Fixed { amount, .. } if !(0..=MAX_AMOUNT).contains(&amount) => Err(
-                ValidationError::new(field, "amount must be 0 to 10^15 minor units"),
-            ),
             _ => Ok(()),
         }
     }
@@ -85,24 +74,15 @@ impl RewardRule {
     pub fn for_sale(&self, amount: i64) -> i64 {
         match *self {
             Self::Percent { percent } => share(amount, percent as i64, 100),
-            Self::Fixed {
-                amount: fixed,
-                on: Trigger::Sale,
-            } => fixed,
-            Self::Fixed {
-                on: Trigger::Signup,
-                ..
-            } => 0,
+            Self::Fixed { amount: fixed, on: Trigger::Sale } => fixed,
+            Self::Fixed { on: Trigger::Signup, .. } => 0,
         }
     }
 
     /// The reward for a referred signup.
     pub fn for_signup(&self) -> i64 {
         match *self {
-            Self::Fixed {
-                amount,
-                on: Trigger::Signup,
-            } => amount,
+            Self::Fixed { amount, on: Trigger::Signup } => amount,
             _ => 0,
         }
     }
@@ -111,20 +91,11 @@ impl RewardRule {
 impl FriendReward {
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
-            Self::Percent { percent } => {
-                RewardRule::Percent { percent: *percent }.validate("rewards.friend")
-            }
-            Self::Fixed { amount, on } => RewardRule::Fixed {
-                amount: *amount,
-                on: *on,
-            }
-            .validate("rewards.friend"),
+            Self::Percent { percent } => RewardRule::Percent { percent: *percent }.validate("rewards.friend"),
+            Self::Fixed { amount, on } => RewardRule::Fixed { amount: *amount, on: *on }.validate("rewards.friend"),
             Self::Coupon { code, description } => {
                 if code.trim().is_empty() || code.len() > 64 || description.len() > 500 {
-                    Err(ValidationError::new(
-                        "rewards.friend",
-                        "coupon needs a code (≤ 64) and a description (≤ 500)",
-                    ))
+                    Err(ValidationError::new("rewards.friend", "coupon needs a code (≤ 64) and a description (≤ 500)"))
                 } else {
                     Ok(())
                 }
@@ -155,8 +126,7 @@ pub fn reversal(reward: i64, sale_amount: i64, refunded_before: i64, refunded_af
         return 0;
     }
     let clamp = |r: i64| r.clamp(0, sale_amount);
-    share(reward, clamp(refunded_after), sale_amount)
-        - share(reward, clamp(refunded_before), sale_amount)
+    share(reward, clamp(refunded_after), sale_amount) - share(reward, clamp(refunded_before), sale_amount)
 }
 
 /// `value * num / den`, rounded half away from zero, in `i128`.
@@ -179,24 +149,15 @@ mod tests {
         assert_eq!(ten.for_sale(1_995), 200);
         assert_eq!(ten.for_sale(5), 1);
         assert_eq!(ten.for_sale(4), 0);
-        assert_eq!(
-            RewardRule::Percent { percent: 100 }.for_sale(MAX_AMOUNT),
-            MAX_AMOUNT
-        );
+        assert_eq!(RewardRule::Percent { percent: 100 }.for_sale(MAX_AMOUNT), MAX_AMOUNT);
         assert_eq!(RewardRule::Percent { percent: 0 }.for_sale(1_000), 0);
         assert_eq!(share(-15, 1, 10), -2);
     }
 
     #[test]
     fn fixed_rewards_follow_their_trigger() {
-        let on_sale = RewardRule::Fixed {
-            amount: 500,
-            on: Trigger::Sale,
-        };
-        let on_signup = RewardRule::Fixed {
-            amount: 500,
-            on: Trigger::Signup,
-        };
+        let on_sale = RewardRule::Fixed { amount: 500, on: Trigger::Sale };
+        let on_signup = RewardRule::Fixed { amount: 500, on: Trigger::Signup };
         assert_eq!((on_sale.for_sale(1), on_sale.for_signup()), (500, 0));
         assert_eq!((on_signup.for_sale(1), on_signup.for_signup()), (0, 500));
     }
@@ -204,26 +165,10 @@ mod tests {
     #[test]
     fn validation() {
         assert!(RewardRule::Percent { percent: 101 }.validate("r").is_err());
-        assert!(RewardRule::Fixed {
-            amount: -1,
-            on: Trigger::Sale
-        }
-        .validate("r")
-        .is_err());
-        assert!(RewardRule::Fixed {
-            amount: MAX_AMOUNT + 1,
-            on: Trigger::Sale
-        }
-        .validate("r")
-        .is_err());
+        assert!(RewardRule::Fixed { amount: -1, on: Trigger::Sale }.validate("r").is_err());
+        assert!(RewardRule::Fixed { amount: MAX_AMOUNT + 1, on: Trigger::Sale }.validate("r").is_err());
         assert!(RewardRules::default().validate().is_ok());
-        let bad_coupon = RewardRules {
-            friend: Some(FriendReward::Coupon {
-                code: " ".into(),
-                description: String::new(),
-            }),
-            ..Default::default()
-        };
+        let bad_coupon = RewardRules { friend: Some(FriendReward::Coupon { code: " ".into(), description: String::new() }), ..Default::default() };
         assert_eq!(bad_coupon.validate().unwrap_err().field, "rewards.friend");
     }
 
@@ -234,30 +179,18 @@ mod tests {
             r#"{"referrer":{"type":"fixed","amount":500,"on":"signup"},"friend":{"type":"coupon","code":"FRIEND10","description":"10% off"}}"#,
         )
         .unwrap();
-        assert_eq!(
-            rules.referrer,
-            RewardRule::Fixed {
-                amount: 500,
-                on: Trigger::Signup
-            }
-        );
+        assert_eq!(rules.referrer, RewardRule::Fixed { amount: 500, on: Trigger::Signup });
         assert_eq!(
             serde_json::to_value(RewardRules::default()).unwrap(),
             serde_json::json!({"referrer": {"type": "percent", "percent": 10}, "friend": null})
         );
-        assert!(
-            serde_json::from_str::<RewardRule>(r#"{"type":"percent","percent":10,"x":1}"#).is_err()
-        );
+        assert!(serde_json::from_str::<RewardRule>(r#"{"type":"percent","percent":10,"x":1}"#).is_err());
     }
 
     #[test]
     fn full_refund_reverses_everything() {
         assert_eq!(reversal(200, 1_999, 0, 1_999), 200);
-        assert_eq!(
-            reversal(200, 1_999, 0, 5_000),
-            200,
-            "over-refunds are capped"
-        );
+        assert_eq!(reversal(200, 1_999, 0, 5_000), 200, "over-refunds are capped");
         assert_eq!(reversal(200, 0, 0, 10), 0);
     }
 

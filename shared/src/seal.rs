@@ -10,11 +10,7 @@ use sha2::{Digest, Sha256};
 /// Derives the sealing key from the Worker's secret (`SECRETS_KEY`, or the
 /// admin token when that is not set), with a label so the key is used for nothing else.
 pub fn key_from_secret(secret: &str) -> [u8; 32] {
-    Sha256::new()
-        .chain_update(b"edgeref/seal/v1\0")
-        .chain_update(secret.as_bytes())
-        .finalize()
-        .into()
+    Sha256::new().chain_update(b"edgeref/seal/v1\0").chain_update(secret.as_bytes()).finalize().into()
 }
 
 /// `v1.` + base64(nonce ‖ ciphertext ‖ tag). The nonce must be fresh random bytes.
@@ -28,9 +24,7 @@ pub fn key_from_secret(secret: &str) -> [u8; 32] {
 /// ```
 pub fn seal(key: &[u8; 32], nonce: &[u8; 12], plaintext: &str) -> String {
     let cipher = Aes256Gcm::new(key.into());
-    let ciphertext = cipher
-        .encrypt(Nonce::from_slice(nonce), plaintext.as_bytes())
-        .expect("AES-GCM encrypts any length we store");
+    let ciphertext = cipher.encrypt(Nonce::from_slice(nonce), plaintext.as_bytes()).expect("AES-GCM encrypts any length we store");
     let mut out = nonce.to_vec();
     out.extend_from_slice(&ciphertext);
     format!("v1.{}", STANDARD.encode(out))
@@ -43,9 +37,7 @@ pub fn open(key: &[u8; 32], sealed: &str) -> Option<String> {
         return None;
     }
     let (nonce, ciphertext) = bytes.split_at(12);
-    let plain = Aes256Gcm::new(key.into())
-        .decrypt(Nonce::from_slice(nonce), ciphertext)
-        .ok()?;
+    let plain = Aes256Gcm::new(key.into()).decrypt(Nonce::from_slice(nonce), ciphertext).ok()?;
     String::from_utf8(plain).ok()
 }
 

@@ -13,11 +13,7 @@ pub const LIFETIME_SECS: i64 = 12 * 60 * 60;
 
 /// The session-signing key for an admin token, labelled so it serves nothing else.
 pub fn key_from_admin_token(token: &str) -> [u8; 32] {
-    Sha256::new()
-        .chain_update(b"edgeref/session/v1\0")
-        .chain_update(token.as_bytes())
-        .finalize()
-        .into()
+    Sha256::new().chain_update(b"edgeref/session/v1\0").chain_update(token.as_bytes()).finalize().into()
 }
 
 fn signature(key: &[u8; 32], expires_at: i64) -> String {
@@ -62,28 +58,10 @@ mod tests {
         let cookie = issue(&key, 2_000);
         assert_eq!(verify(&key, &cookie, 1_999), Some(2_000));
         assert_eq!(verify(&key, &cookie, 2_000), None);
-        assert_eq!(
-            verify(&key_from_admin_token("rotated"), &cookie, 1_000),
-            None,
-            "a new admin token ends old sessions"
-        );
+        assert_eq!(verify(&key_from_admin_token("rotated"), &cookie, 1_000), None, "a new admin token ends old sessions");
         let (_, sig) = cookie.split_once('.').unwrap();
-        assert_eq!(
-            verify(&key, &format!("9999999999.{sig}"), 1_000),
-            None,
-            "the expiry is signed"
-        );
-        for bad in [
-            "",
-            ".",
-            "2000",
-            "2000.",
-            ".abc",
-            "-1.abc",
-            "+2000.abc",
-            "99999999999999999999.abc",
-            "2000.abc.def",
-        ] {
+        assert_eq!(verify(&key, &format!("9999999999.{sig}"), 1_000), None, "the expiry is signed");
+        for bad in ["", ".", "2000", "2000.", ".abc", "-1.abc", "+2000.abc", "99999999999999999999.abc", "2000.abc.def"] {
             assert_eq!(verify(&key, bad, 1_000), None, "{bad}");
         }
     }

@@ -30,9 +30,7 @@ pub fn new_secret(random: &[u8; 24]) -> String {
 }
 
 fn secret_key(secret: &str) -> Result<Vec<u8>, SignatureError> {
-    STANDARD
-        .decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret))
-        .map_err(|_| SignatureError::BadSecret)
+    STANDARD.decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret)).map_err(|_| SignatureError::BadSecret)
 }
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
@@ -50,12 +48,7 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 ///                        1614265330, br#"{"test": 2432232314}"#).unwrap();
 /// assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 /// ```
-pub fn sign_webhook(
-    secret: &str,
-    msg_id: &str,
-    timestamp: i64,
-    body: &[u8],
-) -> Result<String, SignatureError> {
+pub fn sign_webhook(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<String, SignatureError> {
     let key = secret_key(secret)?;
     let ts = timestamp.to_string();
     let mac = hmac(&key, &[msg_id.as_bytes(), b".", ts.as_bytes(), b".", body]);
@@ -72,9 +65,7 @@ pub fn verify_webhook(
     body: &[u8],
     now_secs: i64,
 ) -> Result<(), SignatureError> {
-    let ts: i64 = timestamp
-        .parse()
-        .map_err(|_| SignatureError::MalformedHeader)?;
+    let ts: i64 = timestamp.parse().map_err(|_| SignatureError::MalformedHeader)?;
     if (now_secs - ts).abs() > TOLERANCE_SECS {
         return Err(SignatureError::TimestampOutOfTolerance);
     }
@@ -89,10 +80,7 @@ pub fn verify_webhook(
 /// The `Stripe-Signature` header Stripe would send (`t=…,v1=hex`); for tests and fakes.
 pub fn sign_stripe(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let ts = timestamp.to_string();
-    format!(
-        "t={ts},v1={}",
-        hex(&hmac(secret.as_bytes(), &[ts.as_bytes(), b".", body]))
-    )
+    format!("t={ts},v1={}", hex(&hmac(secret.as_bytes(), &[ts.as_bytes(), b".", body])))
 }
 
 /// Verifies a `Stripe-Signature` header over the raw body: Stripe keys the
@@ -105,22 +93,12 @@ pub fn sign_stripe(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// assert_eq!(verify_stripe("whsec_test", &header, b"{}", 1_700_000_100), Ok(1_700_000_000));
 /// assert!(verify_stripe("whsec_other", &header, b"{}", 1_700_000_100).is_err());
 /// ```
-pub fn verify_stripe(
-    secret: &str,
-    header: &str,
-    body: &[u8],
-    now_secs: i64,
-) -> Result<i64, SignatureError> {
+pub fn verify_stripe(secret: &str, header: &str, body: &[u8], now_secs: i64) -> Result<i64, SignatureError> {
     let mut ts = None;
     let mut v1 = Vec::new();
     for item in header.split(',') {
         match item.trim().split_once('=') {
-            Some(("t", t)) => {
-                ts = Some(
-                    t.parse::<i64>()
-                        .map_err(|_| SignatureError::MalformedHeader)?,
-                )
-            }
+            Some(("t", t)) => ts = Some(t.parse::<i64>().map_err(|_| SignatureError::MalformedHeader)?),
             Some(("v1", s)) => v1.push(s),
             _ => {}
         }
@@ -132,10 +110,7 @@ pub fn verify_stripe(
     if (now_secs - ts).abs() > TOLERANCE_SECS {
         return Err(SignatureError::TimestampOutOfTolerance);
     }
-    let expected = hex(&hmac(
-        secret.as_bytes(),
-        &[ts.to_string().as_bytes(), b".", body],
-    ));
+    let expected = hex(&hmac(secret.as_bytes(), &[ts.to_string().as_bytes(), b".", body]));
     v1.iter()
         .any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes()))
         .then_some(ts)
@@ -155,71 +130,36 @@ mod tests {
     #[test]
     fn standard_webhooks_vector_verifies() {
         let sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
-        assert_eq!(
-            verify_webhook(SECRET, ID, "1614265330", sig, BODY, TS),
-            Ok(())
-        );
+        assert_eq!(verify_webhook(SECRET, ID, "1614265330", sig, BODY, TS), Ok(()));
         // Several signatures (secret rotation): any one matching is enough.
         let many = format!("v1,bm90IGl0 {sig} v2,ignored");
-        assert_eq!(
-            verify_webhook(SECRET, ID, "1614265330", &many, BODY, TS + 299),
-            Ok(())
-        );
-        assert_eq!(
-            verify_webhook(SECRET, ID, "1614265330", sig, b"{}", TS),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify_webhook(SECRET, "msg_other", "1614265330", sig, BODY, TS),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify_webhook(SECRET, ID, "1614265330", &many, BODY, TS + 299), Ok(()));
+        assert_eq!(verify_webhook(SECRET, ID, "1614265330", sig, b"{}", TS), Err(SignatureError::Mismatch));
+        assert_eq!(verify_webhook(SECRET, "msg_other", "1614265330", sig, BODY, TS), Err(SignatureError::Mismatch));
         assert_eq!(
             verify_webhook(SECRET, ID, "1614265330", sig, BODY, TS + 301),
             Err(SignatureError::TimestampOutOfTolerance)
         );
-        assert_eq!(
-            verify_webhook(SECRET, ID, "soon", sig, BODY, TS),
-            Err(SignatureError::MalformedHeader)
-        );
-        assert_eq!(
-            sign_webhook("whsec_***", ID, TS, BODY),
-            Err(SignatureError::BadSecret)
-        );
+        assert_eq!(verify_webhook(SECRET, ID, "soon", sig, BODY, TS), Err(SignatureError::MalformedHeader));
+        assert_eq!(sign_webhook("whsec_***", ID, TS, BODY), Err(SignatureError::BadSecret));
     }
 
     #[test]
     fn stripe_vector_verifies() {
         // HMAC-SHA256("whsec_test_secret", "1700000000.{...}") computed independently.
         let body = br#"{"id":"evt_1","object":"event"}"#;
-        let header =
-            "t=1700000000,v1=0c8670ed117751cc551a20e35839447075c42800ea3cf3e8a2fbda99cd1e6edd";
-        assert_eq!(
-            sign_stripe("whsec_test_secret", 1_700_000_000, body),
-            header
-        );
-        assert_eq!(
-            verify_stripe("whsec_test_secret", header, body, 1_700_000_000),
-            Ok(1_700_000_000)
-        );
+        let header = "t=1700000000,v1=0c8670ed117751cc551a20e35839447075c42800ea3cf3e8a2fbda99cd1e6edd";
+        assert_eq!(sign_stripe("whsec_test_secret", 1_700_000_000, body), header);
+        assert_eq!(verify_stripe("whsec_test_secret", header, body, 1_700_000_000), Ok(1_700_000_000));
         let rolled = format!("t=1700000000,v1=deadbeef,{},v0=abc", &header[13..]);
-        assert_eq!(
-            verify_stripe("whsec_test_secret", &rolled, body, 1_700_000_000),
-            Ok(1_700_000_000)
-        );
-        assert_eq!(
-            verify_stripe("whsec_test_secret", header, b"{}", 1_700_000_000),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify_stripe("whsec_test_secret", &rolled, body, 1_700_000_000), Ok(1_700_000_000));
+        assert_eq!(verify_stripe("whsec_test_secret", header, b"{}", 1_700_000_000), Err(SignatureError::Mismatch));
         assert_eq!(
             verify_stripe("whsec_test_secret", header, body, 1_700_000_301),
             Err(SignatureError::TimestampOutOfTolerance)
         );
         for bad in ["", "v1=abc", "t=1700000000", "t=x,v1=abc"] {
-            assert_eq!(
-                verify_stripe("whsec_test_secret", bad, body, 1_700_000_000),
-                Err(SignatureError::MalformedHeader),
-                "{bad}"
-            );
+            assert_eq!(verify_stripe("whsec_test_secret", bad, body, 1_700_000_000), Err(SignatureError::MalformedHeader), "{bad}");
         }
     }
 

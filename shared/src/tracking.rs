@@ -43,10 +43,7 @@ impl CookieLifetime {
         match days {
             None => Ok(Self::Lifetime),
             Some(d) if (1..=MAX_COOKIE_DAYS as i64).contains(&d) => Ok(Self::Days(d as u16)),
-            Some(_) => Err(ValidationError::new(
-                "cookie_days",
-                "must be 1 to 3650 days, or null for lifetime",
-            )),
+            Some(_) => Err(ValidationError::new("cookie_days", "must be 1 to 3650 days, or null for lifetime")),
         }
     }
 
@@ -66,10 +63,7 @@ impl ParamName {
     #[inline] // the snippet keeps no error text it never shows
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         if input.is_empty() || input.len() > 32 || !input.bytes().all(is_code_byte) {
-            return Err(ValidationError::new(
-                "param",
-                "must be 1 to 32 of A-Z, a-z, 0-9, '-' and '_'",
-            ));
+            return Err(ValidationError::new("param", "must be 1 to 32 of A-Z, a-z, 0-9, '-' and '_'"));
         }
         Ok(Self(input.to_owned()))
     }
@@ -140,8 +134,7 @@ mod json {
             Ok(Self {
                 link_format: w.link_format,
                 param: ParamName::parse(&w.param).map_err(serde::de::Error::custom)?,
-                cookie: CookieLifetime::from_days(w.cookie_days)
-                    .map_err(serde::de::Error::custom)?,
+                cookie: CookieLifetime::from_days(w.cookie_days).map_err(serde::de::Error::custom)?,
                 attribution: w.attribution,
             })
         }
@@ -194,23 +187,11 @@ mod tests {
 
     #[test]
     fn cookie_days_bounds() {
-        assert_eq!(
-            CookieLifetime::from_days(None),
-            Ok(CookieLifetime::Lifetime)
-        );
-        assert_eq!(
-            CookieLifetime::from_days(Some(1)),
-            Ok(CookieLifetime::Days(1))
-        );
-        assert_eq!(
-            CookieLifetime::from_days(Some(3650)),
-            Ok(CookieLifetime::Days(3650))
-        );
+        assert_eq!(CookieLifetime::from_days(None), Ok(CookieLifetime::Lifetime));
+        assert_eq!(CookieLifetime::from_days(Some(1)), Ok(CookieLifetime::Days(1)));
+        assert_eq!(CookieLifetime::from_days(Some(3650)), Ok(CookieLifetime::Days(3650)));
         for bad in [0, -1, 3651, i64::MAX, i64::MIN] {
-            assert_eq!(
-                CookieLifetime::from_days(Some(bad)).unwrap_err().field,
-                "cookie_days"
-            );
+            assert_eq!(CookieLifetime::from_days(Some(bad)).unwrap_err().field, "cookie_days");
         }
     }
 
@@ -238,10 +219,7 @@ mod tests {
         assert_eq!(back["cookie_days"], serde_json::Value::Null);
         assert_eq!(serde_json::from_value::<TrackingSettings>(back).unwrap(), s);
         let defaults = serde_json::to_value(TrackingSettings::default()).unwrap();
-        assert_eq!(
-            defaults,
-            serde_json::json!({"link_format":"query","param":"ref","cookie_days":30,"attribution":"last_click"})
-        );
+        assert_eq!(defaults, serde_json::json!({"link_format":"query","param":"ref","cookie_days":30,"attribution":"last_click"}));
         assert!(serde_json::from_str::<TrackingSettings>(
             r#"{"link_format":"query","param":"a b","cookie_days":3,"attribution":"last_click"}"#
         )
@@ -256,13 +234,9 @@ mod tests {
         let next = base.patched(&p).unwrap();
         assert_eq!(next.cookie, CookieLifetime::Lifetime);
         assert_eq!(next.param, base.param);
-        let p: TrackingPatch =
-            serde_json::from_str(r#"{"param":"a","link_format":"path"}"#).unwrap();
+        let p: TrackingPatch = serde_json::from_str(r#"{"param":"a","link_format":"path"}"#).unwrap();
         let next = base.patched(&p).unwrap();
-        assert_eq!(
-            (next.param.as_str(), next.link_format, next.cookie),
-            ("a", LinkFormat::Path, CookieLifetime::Days(30))
-        );
+        assert_eq!((next.param.as_str(), next.link_format, next.cookie), ("a", LinkFormat::Path, CookieLifetime::Days(30)));
         let p: TrackingPatch = serde_json::from_str(r#"{"cookie_days":0}"#).unwrap();
         assert_eq!(base.patched(&p).unwrap_err().field, "cookie_days");
         assert!(serde_json::from_str::<TrackingPatch>(r#"{"nope":1}"#).is_err());

@@ -22,9 +22,7 @@ pub const MAX_ATTEMPTS: u32 = 8;
 
 /// Waits before attempts 2..=8, as Standard Webhooks implementations use:
 /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — about 27.6 hours in all.
-const BACKOFF_MS: [u64; 7] = [
-    5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
-];
+const BACKOFF_MS: [u64; 7] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
 /// How long to wait after `attempts_made` failed attempts, or `None` when the
 /// delivery has had all its attempts. `jitter` in 0..=1000 spreads retries by
@@ -56,17 +54,9 @@ mod tests {
 
     #[test]
     fn schedule_spans_about_a_day_in_eight_attempts() {
-        let total: u64 = (1..MAX_ATTEMPTS)
-            .map(|a| retry_delay_ms(a, 500).unwrap())
-            .sum();
-        assert!(
-            total >= 24 * 3_600_000 && total <= 30 * 3_600_000,
-            "{total}"
-        );
-        assert_eq!(
-            (1..20).filter_map(|a| retry_delay_ms(a, 0)).count() as u32,
-            MAX_ATTEMPTS - 1
-        );
+        let total: u64 = (1..MAX_ATTEMPTS).map(|a| retry_delay_ms(a, 500).unwrap()).sum();
+        assert!(total >= 24 * 3_600_000 && total <= 30 * 3_600_000, "{total}");
+        assert_eq!((1..20).filter_map(|a| retry_delay_ms(a, 0)).count() as u32, MAX_ATTEMPTS - 1);
         assert_eq!(retry_delay_ms(0, 0), None);
     }
 

@@ -64,19 +64,12 @@ pub struct NewCustomerInput {
 }
 
 impl NewCustomerInput {
-    pub fn validated(
-        key: &str,
-        email: &str,
-        name: Option<&str>,
-        surname: Option<&str>,
-    ) -> ApiResult<Self> {
+    pub fn validated(key: &str, email: &str, name: Option<&str>, surname: Option<&str>) -> ApiResult<Self> {
         Ok(Self {
             key: validate::key("key", key)?,
             email: validate::email("email", email)?,
             name: name.map(|n| validate::name("name", n, 200)).transpose()?,
-            surname: surname
-                .map(|n| validate::name("surname", n, 200))
-                .transpose()?,
+            surname: surname.map(|n| validate::name("surname", n, 200)).transpose()?,
             referral_code: None,
             referrer: None,
         })
@@ -84,20 +77,13 @@ impl NewCustomerInput {
 }
 
 /// Finds the customer named by key or email (exactly one of them); `field` names it in errors.
-pub async fn find(
-    db: &D1Database,
-    program_id: &str,
-    r: &CustomerRef,
-    field: &str,
-) -> ApiResult<CustomerRow> {
+pub async fn find(db: &D1Database, program_id: &str, r: &CustomerRef, field: &str) -> ApiResult<CustomerRow> {
     let found = match (&r.key, &r.email) {
         (Some(key), None) => store::by_key(db, program_id, key).await?,
         (None, Some(email)) => store::by_email(db, program_id, email).await?,
         _ => return Err(ApiError::invalid(field, "give exactly one of key or email")),
     };
-    found.ok_or_else(|| {
-        ApiError::invalid(field, "no customer with that key or email in this program")
-    })
+    found.ok_or_else(|| ApiError::invalid(field, "no customer with that key or email in this program"))
 }
 
 /// The event payload for a customer: the object the REST API returns.
@@ -121,10 +107,7 @@ pub async fn create_customer(
     let referred_by = input.referrer.as_ref().map(|r| r.key.as_str());
     let friend_reward = referred_by.and(program.rewards.friend.as_ref());
     let friend_signup_credit = match friend_reward {
-        Some(FriendReward::Fixed {
-            amount,
-            on: Trigger::Signup,
-        }) => *amount,
+        Some(FriendReward::Fixed { amount, on: Trigger::Signup }) => *amount,
         _ => 0,
     };
     let write = |code: ReferralCode| async move {
@@ -135,8 +118,7 @@ pub async fn create_customer(
             surname: input.surname.clone(),
             referral_code: code.as_str().to_owned(),
             referred_by: referred_by.map(str::to_owned),
-            friend_reward: friend_reward
-                .map(|f| serde_json::to_string(f).expect("reward serializes")),
+            friend_reward: friend_reward.map(|f| serde_json::to_string(f).expect("reward serializes")),
             balance: friend_signup_credit,
             referrals_count: 0,
             created_at: now,
@@ -146,55 +128,26 @@ pub async fn create_customer(
         if let Some(referrer) = referred_by {
             let reward = program.rewards.referrer.for_signup();
             if reward > 0 {
-                stmts.extend(store::ledger_statements(
-                    db,
-                    &program.id,
-                    referrer,
-                    reward,
-                    "reward",
-                    None,
-                    Some("referred signup"),
-                    now,
-                ));
+                stmts.extend(store::ledger_statements(db, &program.id, referrer, reward, "reward", None, Some("referred signup"), now));
             }
             if friend_signup_credit > 0 {
-                stmts.push(store::ledger_entry(
-                    db,
-                    &program.id,
-                    &input.key,
-                    friend_signup_credit,
-                    "reward",
-                    None,
-                    Some("friend signup reward"),
-                    now,
-                ));
+                stmts.push(store::ledger_entry(db, &program.id, &input.key, friend_signup_credit, "reward", None, Some("friend signup reward"), now));
             }
         }
-        let event = outbox::event(
-            db,
-            &program.id,
-            "customer.created",
-            &customer_json(&row, program),
-        );
+        let event = outbox::event(db, &program.id, "customer.created", &customer_json(&row, program));
         stmts.extend(event.statements);
         stmts.extend(extra());
         db::batch(db, stmts).await.map_err(|e| match e.status {
-            409 if e.message.contains("customers.key") => {
-                ApiError::conflict("a customer with this key already exists").with_field("key")
-            }
+            409 if e.message.contains("customers.key") => ApiError::conflict("a customer with this key already exists").with_field("key"),
             _ => e,
         })?;
         Ok((row, event.id))
     };
     let (row, event_id) = match &input.referral_code {
-        Some(chosen) => write(chosen.clone())
-            .await
-            .map_err(|e: ApiError| match e.status {
-                409 if e.message.contains("referral_code") => {
-                    ApiError::conflict("this referral code is taken").with_field("referral_code")
-                }
-                _ => e,
-            })?,
+        Some(chosen) => write(chosen.clone()).await.map_err(|e: ApiError| match e.status {
+            409 if e.message.contains("referral_code") => ApiError::conflict("this referral code is taken").with_field("referral_code"),
+            _ => e,
+        })?,
         None => codes::with_unique_code(write).await?,
     };
     codes::remember(env, &program.id, &row.referral_code, &input.key).await?;
@@ -202,34 +155,14 @@ pub async fn create_customer(
     Ok(row)
 }
 
-pub async fn create(
-    mut req: Request,
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-) -> ApiResult<Response> {
+pub async fn create(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program) -> ApiResult<Response> {
     let body: CreateCustomer = json_body(&mut req).await?;
-    let mut input = NewCustomerInput::validated(
-        &body.key,
-        &body.email,
-        body.name.as_deref(),
-        body.surname.as_deref(),
-    )?;
-    input.referral_code = body
-        .referral_code
-        .as_deref()
-        .map(ReferralCode::parse)
-        .transpose()?;
+    let mut input = NewCustomerInput::validated(&body.key, &body.email, body.name.as_deref(), body.surname.as_deref())?;
+    input.referral_code = body.referral_code.as_deref().map(ReferralCode::parse).transpose()?;
     if let Some(r) = &body.referring_customer {
         let referrer = find(db, &program.id, r, "referring_customer").await?;
-        if referrer.key == input.key
-            || normalize_email(&referrer.email) == normalize_email(&input.email)
-        {
-            return Err(ApiError::invalid(
-                "referring_customer",
-                "a customer cannot refer themselves",
-            ));
+        if referrer.key == input.key || normalize_email(&referrer.email) == normalize_email(&input.email) {
+            return Err(ApiError::invalid("referring_customer", "a customer cannot refer themselves"));
         }
         input.referrer = Some(referrer);
     }
@@ -237,63 +170,34 @@ pub async fn create(
     json(201, &customer_json(&customer, program))
 }
 
-pub async fn list(
-    req: &Request,
-    db: &D1Database,
-    program: &Program,
-    referred_by: Option<&str>,
-) -> ApiResult<Response> {
+pub async fn list(req: &Request, db: &D1Database, program: &Program, referred_by: Option<&str>) -> ApiResult<Response> {
     let limit = limit_param(req, 50)?;
     if let Some(key) = referred_by {
         store::require(db, &program.id, key).await?;
     }
     let rows = store::page(db, &program.id, referred_by, cursor_param(req)?, limit).await?;
-    let rows = rows
-        .into_iter()
-        .map(|(id, c)| (id, customer_json(&c, program)))
-        .collect();
+    let rows = rows.into_iter().map(|(id, c)| (id, customer_json(&c, program))).collect();
     json(200, &page(rows, limit))
 }
 
 pub async fn get(db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
-    json(
-        200,
-        &customer_json(&store::require(db, &program.id, key).await?, program),
-    )
+    json(200, &customer_json(&store::require(db, &program.id, key).await?, program))
 }
 
-pub async fn update(
-    mut req: Request,
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-    key: &str,
-) -> ApiResult<Response> {
+pub async fn update(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
     let patch: UpdateCustomer = json_body(&mut req).await?;
     let mut c = store::require(db, &program.id, key).await?;
     if let Some(email) = &patch.email {
         c.email = validate::email("email", email)?;
     }
     if let Some(name) = &patch.name {
-        c.name = name
-            .as_deref()
-            .map(|n| validate::name("name", n, 200))
-            .transpose()?;
+        c.name = name.as_deref().map(|n| validate::name("name", n, 200)).transpose()?;
     }
     if let Some(surname) = &patch.surname {
-        c.surname = surname
-            .as_deref()
-            .map(|n| validate::name("surname", n, 200))
-            .transpose()?;
+        c.surname = surname.as_deref().map(|n| validate::name("surname", n, 200)).transpose()?;
     }
     c.updated_at = ids::now_ms();
-    let event = outbox::event(
-        db,
-        &program.id,
-        "customer.updated",
-        &customer_json(&c, program),
-    );
+    let event = outbox::event(db, &program.id, "customer.updated", &customer_json(&c, program));
     let mut stmts = vec![crate::sql!(
         db,
         "UPDATE customers SET email = ?3, email_norm = ?4, name = ?5, surname = ?6, updated_at = ?7 WHERE program_id = ?1 AND key = ?2",
@@ -311,20 +215,9 @@ pub async fn update(
     json(200, &customer_json(&c, program))
 }
 
-pub async fn delete(
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-    key: &str,
-) -> ApiResult<Response> {
+pub async fn delete(env: &Env, ctx: &Context, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
     let c = store::require(db, &program.id, key).await?;
-    let event = outbox::event(
-        db,
-        &program.id,
-        "customer.deleted",
-        &customer_json(&c, program),
-    );
+    let event = outbox::event(db, &program.id, "customer.deleted", &customer_json(&c, program));
     let mut stmts = store::delete_statements(db, &program.id, &c);
     stmts.extend(event.statements);
     db::batch(db, stmts).await?;
@@ -339,27 +232,13 @@ pub async fn stats(db: &D1Database, program: &Program, key: &str) -> ApiResult<R
 }
 
 /// A manual ledger entry (positive credits, negative debits such as payouts).
-pub async fn credit(
-    mut req: Request,
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-    key: &str,
-) -> ApiResult<Response> {
+pub async fn credit(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
     let body: Credit = json_body(&mut req).await?;
     // unsigned_abs: i64::MIN has no positive twin and must not wrap past the check.
     if body.amount == 0 || body.amount.unsigned_abs() > MAX_AMOUNT as u64 {
-        return Err(ApiError::invalid(
-            "amount",
-            "must be a non-zero integer in minor units (at most 10^15 either way)",
-        ));
+        return Err(ApiError::invalid("amount", "must be a non-zero integer in minor units (at most 10^15 either way)"));
     }
-    let note = body
-        .note
-        .as_deref()
-        .map(|n| validate::name("note", n, 500))
-        .transpose()?;
+    let note = body.note.as_deref().map(|n| validate::name("note", n, 500)).transpose()?;
     let c = store::require(db, &program.id, key).await?;
     let now = ids::now_ms();
     let entry = json!({
@@ -371,16 +250,7 @@ pub async fn credit(
         "created_at": time::rfc3339(now),
     });
     let event = outbox::event(db, &program.id, "customer.credited", &entry);
-    let mut stmts = store::ledger_statements(
-        db,
-        &program.id,
-        key,
-        body.amount,
-        "credit",
-        None,
-        note.as_deref(),
-        now,
-    );
+    let mut stmts = store::ledger_statements(db, &program.id, key, body.amount, "credit", None, note.as_deref(), now);
     stmts.extend(event.statements);
     db::batch(db, stmts).await?;
     dispatch(env, ctx, vec![event.id]);

@@ -52,10 +52,7 @@ impl CustomerRow {
             referral_code: &self.referral_code,
             referral_link,
             referred_by: self.referred_by.as_deref(),
-            friend_reward: self
-                .friend_reward
-                .as_deref()
-                .and_then(|f| serde_json::from_str(f).ok()),
+            friend_reward: self.friend_reward.as_deref().and_then(|f| serde_json::from_str(f).ok()),
             referrals_count: self.referrals_count,
             balance: self.balance,
             created_at: time::rfc3339(self.created_at),

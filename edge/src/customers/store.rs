@@ -6,25 +6,11 @@ use crate::{db, sql};
 use edgeref_shared::attribution::normalize_email;
 use worker::{D1Database, D1PreparedStatement};
 
-pub async fn by_key(
-    db: &D1Database,
-    program_id: &str,
-    key: &str,
-) -> ApiResult<Option<CustomerRow>> {
-    db::first(sql!(
-        db,
-        &format!("SELECT {COLUMNS} FROM customers WHERE program_id = ?1 AND key = ?2"),
-        program_id,
-        key
-    ))
-    .await
+pub async fn by_key(db: &D1Database, program_id: &str, key: &str) -> ApiResult<Option<CustomerRow>> {
+    db::first(sql!(db, &format!("SELECT {COLUMNS} FROM customers WHERE program_id = ?1 AND key = ?2"), program_id, key)).await
 }
 
-pub async fn by_email(
-    db: &D1Database,
-    program_id: &str,
-    email: &str,
-) -> ApiResult<Option<CustomerRow>> {
+pub async fn by_email(db: &D1Database, program_id: &str, email: &str) -> ApiResult<Option<CustomerRow>> {
     db::first(sql!(
         db,
         &format!("SELECT {COLUMNS} FROM customers WHERE program_id = ?1 AND email = ?2 COLLATE NOCASE ORDER BY id LIMIT 1"),
@@ -35,19 +21,13 @@ pub async fn by_email(
 }
 
 pub async fn require(db: &D1Database, program_id: &str, key: &str) -> ApiResult<CustomerRow> {
-    by_key(db, program_id, key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("customer"))
+    by_key(db, program_id, key).await?.ok_or_else(|| ApiError::not_found("customer"))
 }
 
 /// The statements that create a customer and, when referred, count the
 /// referral on the referrer; run them in one batch with whatever else the
 /// change needs (rewards, the signup record, its event).
-pub fn insert_statements(
-    db: &D1Database,
-    program_id: &str,
-    c: &CustomerRow,
-) -> Vec<ApiResult<D1PreparedStatement>> {
+pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<ApiResult<D1PreparedStatement>> {
     let mut stmts = vec![sql!(
         db,
         "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at)
@@ -127,13 +107,7 @@ pub fn ledger_statements(
 }
 
 /// One page of customers (optionally only those referred by `referred_by`), in creation order.
-pub async fn page(
-    db: &D1Database,
-    program_id: &str,
-    referred_by: Option<&str>,
-    after_id: i64,
-    limit: i64,
-) -> ApiResult<Vec<(i64, CustomerRow)>> {
+pub async fn page(db: &D1Database, program_id: &str, referred_by: Option<&str>, after_id: i64, limit: i64) -> ApiResult<Vec<(i64, CustomerRow)>> {
     #[derive(serde::Deserialize)]
     struct Row {
         id: i64,
@@ -156,42 +130,13 @@ pub async fn page(
 
 /// Everything that belongs to a customer goes with it; its referrals stay but
 /// are no longer linked, so their future sales credit no one.
-pub fn delete_statements(
-    db: &D1Database,
-    program_id: &str,
-    c: &CustomerRow,
-) -> Vec<ApiResult<D1PreparedStatement>> {
+pub fn delete_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<ApiResult<D1PreparedStatement>> {
     let mut stmts = vec![
-        sql!(
-            db,
-            "DELETE FROM customers WHERE program_id = ?1 AND key = ?2",
-            program_id,
-            &c.key
-        ),
-        sql!(
-            db,
-            "DELETE FROM ledger WHERE program_id = ?1 AND customer_key = ?2",
-            program_id,
-            &c.key
-        ),
-        sql!(
-            db,
-            "DELETE FROM signups WHERE program_id = ?1 AND customer_key = ?2",
-            program_id,
-            &c.key
-        ),
-        sql!(
-            db,
-            "DELETE FROM visits WHERE program_id = ?1 AND referrer_key = ?2",
-            program_id,
-            &c.key
-        ),
-        sql!(
-            db,
-            "UPDATE customers SET referred_by = NULL WHERE program_id = ?1 AND referred_by = ?2",
-            program_id,
-            &c.key
-        ),
+        sql!(db, "DELETE FROM customers WHERE program_id = ?1 AND key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM ledger WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM signups WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM visits WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
+        sql!(db, "UPDATE customers SET referred_by = NULL WHERE program_id = ?1 AND referred_by = ?2", program_id, &c.key),
     ];
     if let Some(referrer) = &c.referred_by {
         stmts.push(sql!(

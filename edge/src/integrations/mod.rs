@@ -27,51 +27,24 @@ fn sealing_key(env: &Env) -> ApiResult<[u8; 32]> {
         .secret("SECRETS_KEY")
         .or_else(|_| env.secret("ADMIN_TOKEN"))
         .map(|s| s.to_string())
-        .map_err(|_| {
-            ApiError::unavailable("integrations", "neither SECRETS_KEY nor ADMIN_TOKEN is set")
-        })?;
+        .map_err(|_| ApiError::unavailable("integrations", "neither SECRETS_KEY nor ADMIN_TOKEN is set"))?;
     Ok(seal::key_from_secret(&secret))
 }
 
 pub fn seal_secret(env: &Env, plaintext: &str) -> ApiResult<String> {
-    Ok(seal::seal(
-        &sealing_key(env)?,
-        &ids::random::<12>(),
-        plaintext,
-    ))
+    Ok(seal::seal(&sealing_key(env)?, &ids::random::<12>(), plaintext))
 }
 
 pub fn open_secret(env: &Env, sealed: &str) -> ApiResult<String> {
-    seal::open(&sealing_key(env)?, sealed).ok_or_else(|| {
-        ApiError::unavailable(
-            "integrations",
-            "a stored secret cannot be opened: was SECRETS_KEY changed?",
-        )
-    })
+    seal::open(&sealing_key(env)?, sealed)
+        .ok_or_else(|| ApiError::unavailable("integrations", "a stored secret cannot be opened: was SECRETS_KEY changed?"))
 }
 
-pub async fn load(
-    db: &D1Database,
-    program_id: &str,
-    name: &str,
-) -> ApiResult<Option<IntegrationRow>> {
-    db::first(sql!(
-        db,
-        "SELECT name, settings, secret FROM integrations WHERE program_id = ?1 AND name = ?2",
-        program_id,
-        name
-    ))
-    .await
+pub async fn load(db: &D1Database, program_id: &str, name: &str) -> ApiResult<Option<IntegrationRow>> {
+    db::first(sql!(db, "SELECT name, settings, secret FROM integrations WHERE program_id = ?1 AND name = ?2", program_id, name)).await
 }
 
-async fn save(
-    env: &Env,
-    db: &D1Database,
-    program_id: &str,
-    name: &str,
-    settings: &Value,
-    secret: &str,
-) -> ApiResult<()> {
+async fn save(env: &Env, db: &D1Database, program_id: &str, name: &str, settings: &Value, secret: &str) -> ApiResult<()> {
     let now = ids::now_ms();
     db::run(sql!(
         db,
@@ -88,17 +61,9 @@ async fn save(
 
 /// Which integrations are on, with their public settings (never secrets).
 pub async fn list(req: &Request, db: &D1Database, program: &Program) -> ApiResult<Response> {
-    let rows: Vec<IntegrationRow> = db::all(sql!(
-        db,
-        "SELECT name, settings, secret FROM integrations WHERE program_id = ?1",
-        &program.id
-    ))
-    .await?;
-    let settings = |name: &str| {
-        rows.iter()
-            .find(|r| r.name == name)
-            .and_then(|r| serde_json::from_str::<Value>(&r.settings).ok())
-    };
+    let rows: Vec<IntegrationRow> =
+        db::all(sql!(db, "SELECT name, settings, secret FROM integrations WHERE program_id = ?1", &program.id)).await?;
+    let settings = |name: &str| rows.iter().find(|r| r.name == name).and_then(|r| serde_json::from_str::<Value>(&r.settings).ok());
     #[derive(Deserialize)]
     struct Counts {
         zapier: i64,
@@ -113,15 +78,9 @@ pub async fn list(req: &Request, db: &D1Database, program: &Program) -> ApiResul
         &program.id
     ))
     .await?;
-    let counts = counts.unwrap_or(Counts {
-        zapier: 0,
-        pending: 0,
-        failed: 0,
-    });
+    let counts = counts.unwrap_or(Counts { zapier: 0, pending: 0, failed: 0 });
     let mailerlite = match settings("mailerlite") {
-        Some(s) => {
-            json!({"enabled": true, "group_id": s["group_id"], "api_base": s["api_base"], "pending_syncs": counts.pending, "failed_syncs": counts.failed})
-        }
+        Some(s) => json!({"enabled": true, "group_id": s["group_id"], "api_base": s["api_base"], "pending_syncs": counts.pending, "failed_syncs": counts.failed}),
         None => json!({"enabled": false}),
     };
     json(
@@ -148,67 +107,27 @@ struct MailerLiteSettings {
     api_base: Option<String>,
 }
 
-pub async fn put(
-    mut req: Request,
-    env: &Env,
-    db: &D1Database,
-    program: &Program,
-    name: &str,
-) -> ApiResult<Response> {
+pub async fn put(mut req: Request, env: &Env, db: &D1Database, program: &Program, name: &str) -> ApiResult<Response> {
     match name {
         "stripe" => {
             let body: StripeSettings = json_body(&mut req).await?;
             if !body.webhook_secret.starts_with("whsec_") || !is_token(&body.webhook_secret, 200) {
-                return Err(ApiError::invalid(
-                    "webhook_secret",
-                    "must be the endpoint's signing secret, whsec_…",
-                ));
+                return Err(ApiError::invalid("webhook_secret", "must be the endpoint's signing secret, whsec_…"));
             }
-            save(
-                env,
-                db,
-                &program.id,
-                "stripe",
-                &json!({}),
-                &body.webhook_secret,
-            )
-            .await?;
-            json(
-                200,
-                &json!({"enabled": true, "endpoint_url": stripe::endpoint_url(&self_origin(&req), program)}),
-            )
+            save(env, db, &program.id, "stripe", &json!({}), &body.webhook_secret).await?;
+            json(200, &json!({"enabled": true, "endpoint_url": stripe::endpoint_url(&self_origin(&req), program)}))
         }
         "mailerlite" => {
             let body: MailerLiteSettings = json_body(&mut req).await?;
             if !is_token(&body.api_token, 2000) {
-                return Err(ApiError::invalid(
-                    "api_token",
-                    "must be a MailerLite API token",
-                ));
+                return Err(ApiError::invalid("api_token", "must be a MailerLite API token"));
             }
             let group_id = edgeref_shared::validate::key("group_id", &body.group_id)?;
-            let api_base = body
-                .api_base
-                .as_deref()
-                .unwrap_or(mailerlite::DEFAULT_API_BASE);
-            let api_base = edgeref_shared::validate::http_url("api_base", api_base)?
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned();
+            let api_base = body.api_base.as_deref().unwrap_or(mailerlite::DEFAULT_API_BASE);
+            let api_base = edgeref_shared::validate::http_url("api_base", api_base)?.as_str().trim_end_matches('/').to_owned();
             let settings = json!({"group_id": group_id, "api_base": api_base});
-            save(
-                env,
-                db,
-                &program.id,
-                "mailerlite",
-                &settings,
-                &body.api_token,
-            )
-            .await?;
-            json(
-                200,
-                &json!({"enabled": true, "group_id": group_id, "api_base": api_base}),
-            )
+            save(env, db, &program.id, "mailerlite", &settings, &body.api_token).await?;
+            json(200, &json!({"enabled": true, "group_id": group_id, "api_base": api_base}))
         }
         _ => Err(ApiError::not_found("integration")),
     }
@@ -223,12 +142,6 @@ pub async fn delete(db: &D1Database, program: &Program, name: &str) -> ApiResult
     if !matches!(name, "stripe" | "mailerlite") {
         return Err(ApiError::not_found("integration"));
     }
-    db::run(sql!(
-        db,
-        "DELETE FROM integrations WHERE program_id = ?1 AND name = ?2",
-        &program.id,
-        name
-    ))
-    .await?;
+    db::run(sql!(db, "DELETE FROM integrations WHERE program_id = ?1 AND name = ?2", &program.id, name)).await?;
     json(200, &json!({"name": name, "enabled": false}))
 }

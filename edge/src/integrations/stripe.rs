@@ -27,106 +27,41 @@ pub fn endpoint_url(edge_origin: &str, program: &Program) -> String {
 }
 
 fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter()
-        .try_fold(v, |v, k| v.get(k))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-pub async fn receive(
-    mut req: Request,
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    public_id: &str,
-) -> ApiResult<Response> {
-    let config = crate::programs::store::tracking_config(env, public_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("program"))?;
+pub async fn receive(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, public_id: &str) -> ApiResult<Response> {
+    let config = crate::programs::store::tracking_config(env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
     let program = crate::programs::store::get(db, &config.id).await?;
-    let integration = super::load(db, &program.id, "stripe")
-        .await?
-        .ok_or_else(|| ApiError::not_found("stripe integration"))?;
+    let integration = super::load(db, &program.id, "stripe").await?.ok_or_else(|| ApiError::not_found("stripe integration"))?;
     let secret = super::open_secret(env, &integration.secret)?;
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|l| l.parse::<usize>().ok());
+    let declared = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
     if declared.is_some_and(|l| l > MAX_EVENT) {
-        return Err(ApiError::new(
-            413,
-            "payload_too_large",
-            "Stripe events are limited to 512 KiB",
-        ));
+        return Err(ApiError::new(413, "payload_too_large", "Stripe events are limited to 512 KiB"));
     }
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::malformed("could not read the body"))?;
+    let body = req.bytes().await.map_err(|_| ApiError::malformed("could not read the body"))?;
     if body.len() > MAX_EVENT {
-        return Err(ApiError::new(
-            413,
-            "payload_too_large",
-            "Stripe events are limited to 512 KiB",
-        ));
+        return Err(ApiError::new(413, "payload_too_large", "Stripe events are limited to 512 KiB"));
     }
     // Verified over the raw bytes, before anything is parsed.
-    let header = req
-        .headers()
-        .get("stripe-signature")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    verify_stripe(&secret, &header, &body, ids::now_ms() / 1000).map_err(|e| {
-        ApiError::new(
-            400,
-            "invalid_signature",
-            format!("Stripe-Signature does not verify: {e:?}"),
-        )
-    })?;
-    let event: Value =
-        serde_json::from_slice(&body).map_err(|_| ApiError::malformed("the event is not JSON"))?;
+    let header = req.headers().get("stripe-signature").ok().flatten().unwrap_or_default();
+    verify_stripe(&secret, &header, &body, ids::now_ms() / 1000)
+        .map_err(|e| ApiError::new(400, "invalid_signature", format!("Stripe-Signature does not verify: {e:?}")))?;
+    let event: Value = serde_json::from_slice(&body).map_err(|_| ApiError::malformed("the event is not JSON"))?;
     let object = &event["data"]["object"];
     let outcome = match event["type"].as_str().unwrap_or("") {
-        "checkout.session.completed" | "checkout.session.async_payment_succeeded"
-            if text(object, &["payment_status"]) == Some("paid") =>
-        {
-            let email = text(object, &["customer_details", "email"])
-                .or_else(|| text(object, &["customer_email"]));
-            sale(
-                env,
-                ctx,
-                db,
-                &program,
-                object,
-                object["amount_total"].as_i64(),
-                email,
-            )
-            .await?
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" if text(object, &["payment_status"]) == Some("paid") => {
+            let email = text(object, &["customer_details", "email"]).or_else(|| text(object, &["customer_email"]));
+            sale(env, ctx, db, &program, object, object["amount_total"].as_i64(), email).await?
         }
-        "invoice.paid" => {
-            sale(
-                env,
-                ctx,
-                db,
-                &program,
-                object,
-                object["amount_paid"].as_i64(),
-                text(object, &["customer_email"]),
-            )
-            .await?
-        }
+        "invoice.paid" => sale(env, ctx, db, &program, object, object["amount_paid"].as_i64(), text(object, &["customer_email"])).await?,
         "charge.refunded" => {
             let key = transaction_key(object);
             match object["amount_refunded"].as_i64() {
                 Some(total) => match transactions::refund(db, &program, &key, total).await {
                     Ok(true) => json!({"refunded": key}),
                     Ok(false) => json!({"ignored": "refund already applied"}),
-                    Err(e) if e.status == 404 => {
-                        json!({"ignored": "no transaction for this charge"})
-                    }
+                    Err(e) if e.status == 404 => json!({"ignored": "no transaction for this charge"}),
                     Err(e) => return Err(e),
                 },
                 None => json!({"ignored": "no amount_refunded"}),
@@ -135,18 +70,13 @@ pub async fn receive(
         _ => json!({"ignored": "event type not used by Edgeref"}),
     };
     let mut answer = json!({"received": true});
-    answer
-        .as_object_mut()
-        .expect("object")
-        .extend(outcome.as_object().cloned().unwrap_or_default());
+    answer.as_object_mut().expect("object").extend(outcome.as_object().cloned().unwrap_or_default());
     json(200, &answer)
 }
 
 /// The transaction key for a Stripe payment: its payment intent when there is one.
 fn transaction_key(object: &Value) -> String {
-    let id = text(object, &["payment_intent"])
-        .or_else(|| text(object, &["id"]))
-        .unwrap_or("unknown");
+    let id = text(object, &["payment_intent"]).or_else(|| text(object, &["id"])).unwrap_or("unknown");
     format!("stripe_{id}")
 }
 
@@ -159,9 +89,7 @@ async fn sale(
     amount: Option<i64>,
     email: Option<&str>,
 ) -> ApiResult<Value> {
-    let Some(amount) = amount.filter(|a| *a > 0) else {
-        return Ok(json!({"ignored": "nothing was paid"}));
-    };
+    let Some(amount) = amount.filter(|a| *a > 0) else { return Ok(json!({"ignored": "nothing was paid"})) };
     let Some(customer) = buyer(env, ctx, db, program, object, email).await? else {
         return Ok(json!({"ignored": "the buyer is not a customer and carries no referral code"}));
     };
@@ -175,27 +103,18 @@ async fn sale(
         currency,
         product_id: None,
     };
-    Ok(
-        match transactions::record(env, ctx, db, program, sale).await {
-            Ok(Recorded::Created(t)) => json!({"transaction": t.key, "reward": t.reward}),
-            Ok(Recorded::Replayed(t)) => json!({"transaction": t.key, "duplicate": true}),
-            // Same payment reported with another amount (a checkout and its invoice): keep the first.
-            Err(e) if e.status == 409 => json!({"ignored": "payment already recorded"}),
-            Err(e) => return Err(e),
-        },
-    )
+    Ok(match transactions::record(env, ctx, db, program, sale).await {
+        Ok(Recorded::Created(t)) => json!({"transaction": t.key, "reward": t.reward}),
+        Ok(Recorded::Replayed(t)) => json!({"transaction": t.key, "duplicate": true}),
+        // Same payment reported with another amount (a checkout and its invoice): keep the first.
+        Err(e) if e.status == 409 => json!({"ignored": "payment already recorded"}),
+        Err(e) => return Err(e),
+    })
 }
 
 /// Finds the buyer among the program's customers, or makes them a referred
 /// customer when the payment carries a valid referral code.
-async fn buyer(
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-    object: &Value,
-    email: Option<&str>,
-) -> ApiResult<Option<CustomerRow>> {
+async fn buyer(env: &Env, ctx: &Context, db: &D1Database, program: &Program, object: &Value, email: Option<&str>) -> ApiResult<Option<CustomerRow>> {
     if let Some(key) = text(object, &["metadata", "edgeref_customer"]) {
         if let Some(c) = customers::store::by_key(db, &program.id, key).await? {
             return Ok(Some(c));
@@ -206,23 +125,13 @@ async fn buyer(
             return Ok(Some(c));
         }
     }
-    let code = text(object, &["metadata", "edgeref_code"])
-        .or_else(|| text(object, &["client_reference_id"]));
-    let (Some(code), Some(email)) = (code.and_then(|c| ReferralCode::parse(c).ok()), email) else {
-        return Ok(None);
-    };
-    let Some(referrer_key) = codes::owner_of(env, db, &program.id, &code).await? else {
-        return Ok(None);
-    };
-    let Some(referrer) = customers::store::by_key(db, &program.id, &referrer_key).await? else {
-        return Ok(None);
-    };
+    let code = text(object, &["metadata", "edgeref_code"]).or_else(|| text(object, &["client_reference_id"]));
+    let (Some(code), Some(email)) = (code.and_then(|c| ReferralCode::parse(c).ok()), email) else { return Ok(None) };
+    let Some(referrer_key) = codes::owner_of(env, db, &program.id, &code).await? else { return Ok(None) };
+    let Some(referrer) = customers::store::by_key(db, &program.id, &referrer_key).await? else { return Ok(None) };
     let key = text(object, &["customer"]).unwrap_or(email);
     let facts = SignupFacts {
-        referrer: Some(Referrer {
-            key: &referrer.key,
-            email: &referrer.email,
-        }),
+        referrer: Some(Referrer { key: &referrer.key, email: &referrer.email }),
         signup_key: key,
         signup_email: email,
         visit_at_ms: None,

@@ -48,9 +48,7 @@ pub async fn create(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<R
         name: validate::name("name", &body.name, 200)?,
         website_url: validate::http_url("website_url", &body.website_url)?.to_string(),
         tracking: match &body.tracking {
-            Some(patch) => TrackingSettings::default()
-                .patched(patch)
-                .map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?,
+            Some(patch) => TrackingSettings::default().patched(patch).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?,
             None => TrackingSettings::default(),
         },
         rewards,
@@ -82,10 +80,7 @@ pub async fn update(mut req: Request, env: &Env, db: &D1Database, id: &str) -> A
         program.website_url = validate::http_url("website_url", url)?.to_string();
     }
     if let Some(tracking) = &patch.tracking {
-        program.tracking = program
-            .tracking
-            .patched(tracking)
-            .map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?;
+        program.tracking = program.tracking.patched(tracking).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?;
     }
     if let Some(rewards) = patch.rewards {
         rewards.validate()?;

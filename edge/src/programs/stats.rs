@@ -26,11 +26,7 @@ struct Day {
 fn days_param(req: &Request) -> ApiResult<i64> {
     match query_param(req, "days") {
         None => Ok(30),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=365).contains(n))
-            .ok_or_else(|| ApiError::invalid("days", "must be an integer from 1 to 365")),
+        Some(v) => v.parse::<i64>().ok().filter(|n| (1..=365).contains(n)).ok_or_else(|| ApiError::invalid("days", "must be an integer from 1 to 365")),
     }
 }
 
@@ -52,13 +48,7 @@ pub async fn get(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<
     let daily: Vec<Day> = (first_day..first_day + days)
         .map(|day| {
             let date = date(day);
-            rows.iter()
-                .find(|r| r.date == date)
-                .cloned()
-                .unwrap_or(Day {
-                    date,
-                    ..Day::default()
-                })
+            rows.iter().find(|r| r.date == date).cloned().unwrap_or(Day { date, ..Day::default() })
         })
         .collect();
     let total = |f: fn(&Day) -> i64| daily.iter().map(f).sum::<i64>();

@@ -39,52 +39,22 @@ pub async fn update(db: &D1Database, p: &Program) -> ApiResult<()> {
 }
 
 pub async fn get(db: &D1Database, id: &str) -> ApiResult<Program> {
-    let row: Option<ProgramRow> = db::first(sql!(
-        db,
-        &format!("SELECT {COLUMNS} FROM programs WHERE id = ?1"),
-        id
-    ))
-    .await?;
-    row.and_then(ProgramRow::into_program)
-        .ok_or_else(|| ApiError::not_found("program"))
+    let row: Option<ProgramRow> = db::first(sql!(db, &format!("SELECT {COLUMNS} FROM programs WHERE id = ?1"), id)).await?;
+    row.and_then(ProgramRow::into_program).ok_or_else(|| ApiError::not_found("program"))
 }
 
 pub async fn list(db: &D1Database) -> ApiResult<Vec<Program>> {
-    let rows: Vec<ProgramRow> = db::all(sql!(
-        db,
-        &format!("SELECT {COLUMNS} FROM programs ORDER BY created_at, id")
-    ))
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(ProgramRow::into_program)
-        .collect())
+    let rows: Vec<ProgramRow> = db::all(sql!(db, &format!("SELECT {COLUMNS} FROM programs ORDER BY created_at, id"))).await?;
+    Ok(rows.into_iter().filter_map(ProgramRow::into_program).collect())
 }
 
 /// Deletes the program and everything under it in one D1 transaction.
 pub async fn delete(db: &D1Database, id: &str) -> ApiResult<()> {
     let tables = [
-        "visits",
-        "signups",
-        "ledger",
-        "transactions",
-        "transaction_deletions",
-        "transaction_refunds",
-        "customers",
-        "api_keys",
-        "delivery_attempts",
-        "deliveries",
-        "events",
-        "webhooks",
-        "integrations",
-        "visit_counts",
-        "program_days",
-        "dead_visits",
+        "visits", "signups", "ledger", "transactions", "transaction_deletions", "transaction_refunds", "customers", "api_keys",
+        "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits",
     ];
-    let mut stmts: Vec<_> = tables
-        .iter()
-        .map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id))
-        .collect();
+    let mut stmts: Vec<_> = tables.iter().map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id)).collect();
     stmts.push(sql!(db, "DELETE FROM programs WHERE id = ?1", id));
     db::batch(db, stmts).await
 }
@@ -108,58 +78,35 @@ fn kv_key(public_id: &str) -> String {
 }
 
 pub fn kv(env: &Env) -> ApiResult<KvStore> {
-    env.kv("CONFIG")
-        .map_err(|e| ApiError::unavailable("kv binding", e))
+    env.kv("CONFIG").map_err(|e| ApiError::unavailable("kv binding", e))
 }
 
 /// Writes the program's config to KV and this isolate (after create/update).
 pub async fn publish(env: &Env, p: &Program) -> ApiResult<()> {
     let config = p.tracking_config();
     let text = serde_json::to_string(&config).expect("config serializes");
-    kv(env)?
-        .put(&kv_key(&p.public_id), text)?
-        .execute()
-        .await
-        .map_err(|e| ApiError::unavailable("kv put", e))?;
-    CONFIGS.with(|c| {
-        c.borrow_mut()
-            .insert(p.public_id.clone(), (crate::ids::now_ms(), config))
-    });
+    kv(env)?.put(&kv_key(&p.public_id), text)?.execute().await.map_err(|e| ApiError::unavailable("kv put", e))?;
+    CONFIGS.with(|c| c.borrow_mut().insert(p.public_id.clone(), (crate::ids::now_ms(), config)));
     Ok(())
 }
 
 /// Removes the program's config from KV and this isolate (after delete).
 pub async fn unpublish(env: &Env, public_id: &str) -> ApiResult<()> {
     CONFIGS.with(|c| c.borrow_mut().remove(public_id));
-    kv(env)?
-        .delete(&kv_key(public_id))
-        .await
-        .map_err(|e| ApiError::unavailable("kv delete", e))
+    kv(env)?.delete(&kv_key(public_id)).await.map_err(|e| ApiError::unavailable("kv delete", e))
 }
 
 /// The tracking config for a public id: isolate, then KV. `None` if unknown.
 pub async fn tracking_config(env: &Env, public_id: &str) -> ApiResult<Option<TrackingConfig>> {
     let now = crate::ids::now_ms();
-    let cached = CONFIGS.with(|c| {
-        c.borrow()
-            .get(public_id)
-            .filter(|(at, _)| now - at < ISOLATE_TTL_MS)
-            .map(|(_, cfg)| cfg.clone())
-    });
+    let cached = CONFIGS.with(|c| c.borrow().get(public_id).filter(|(at, _)| now - at < ISOLATE_TTL_MS).map(|(_, cfg)| cfg.clone()));
     if cached.is_some() {
         return Ok(cached);
     }
-    let text = kv(env)?
-        .get(&kv_key(public_id))
-        .text()
-        .await
-        .map_err(|e| ApiError::unavailable("kv get", e))?;
+    let text = kv(env)?.get(&kv_key(public_id)).text().await.map_err(|e| ApiError::unavailable("kv get", e))?;
     let config = text.and_then(|t| serde_json::from_str::<TrackingConfig>(&t).ok());
     if let Some(cfg) = &config {
-        CONFIGS.with(|c| {
-            c.borrow_mut()
-                .insert(public_id.to_owned(), (now, cfg.clone()))
-        });
+        CONFIGS.with(|c| c.borrow_mut().insert(public_id.to_owned(), (now, cfg.clone())));
     }
     Ok(config)
 }

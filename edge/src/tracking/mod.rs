@@ -48,17 +48,11 @@ struct SignupCustomer {
 /// The request's `Origin`, if it may call this program; `Err` (403) if a browser
 /// on another site sent it. No `Origin` (server-side callers) is allowed.
 fn check_origin(req: &Request, env: &Env, config: &TrackingConfig) -> ApiResult<Option<String>> {
-    let Some(origin) = req.headers().get("origin").ok().flatten() else {
-        return Ok(None);
-    };
+    let Some(origin) = req.headers().get("origin").ok().flatten() else { return Ok(None) };
     if origin::allowed(&config.website_url, &origin, crate::dev_mode(env)) {
         Ok(Some(origin))
     } else {
-        Err(ApiError::new(
-            403,
-            "origin_not_allowed",
-            "this origin may not track for this program",
-        ))
+        Err(ApiError::new(403, "origin_not_allowed", "this origin may not track for this program"))
     }
 }
 
@@ -86,19 +80,13 @@ pub fn preflight(req: &Request) -> ApiResult<Response> {
 async fn read_beacon<T: for<'de> Deserialize<'de>>(req: &mut Request) -> ApiResult<T> {
     let body = capped_body(req).await?;
     if body.len() > MAX_BEACON {
-        return Err(ApiError::new(
-            413,
-            "payload_too_large",
-            "beacons are limited to 8 KiB",
-        ));
+        return Err(ApiError::new(413, "payload_too_large", "beacons are limited to 8 KiB"));
     }
     parse_json(&body)
 }
 
 async fn config_for(env: &Env, public_id: &str) -> ApiResult<TrackingConfig> {
-    programs::tracking_config(env, public_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("program"))
+    programs::tracking_config(env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))
 }
 
 /// How long a repeat of the same visit is folded into the first (per isolate:
@@ -112,12 +100,7 @@ thread_local! {
 
 fn recent_visit(fingerprint: &str) -> Option<String> {
     let now = ids::now_ms();
-    RECENT_VISITS.with(|r| {
-        r.borrow()
-            .get(fingerprint)
-            .filter(|(at, _)| now - at < DEDUPE_MS)
-            .map(|(_, id)| id.clone())
-    })
+    RECENT_VISITS.with(|r| r.borrow().get(fingerprint).filter(|(at, _)| now - at < DEDUPE_MS).map(|(_, id)| id.clone()))
 }
 
 fn remember_visit(fingerprint: String, id: &str) {
@@ -137,21 +120,10 @@ fn remember_visit(fingerprint: String, id: &str) {
 /// Beacons per visitor (IP) and program in the limiter's window: far above what
 /// a person clicking around makes, far below a script hammering one code.
 async fn rate_limit(req: &Request, env: &Env, program_id: &str) -> ApiResult<()> {
-    let Ok(limiter) = env.rate_limiter("BEACONS") else {
-        return Ok(());
-    };
-    let ip = req
-        .headers()
-        .get("cf-connecting-ip")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let Ok(limiter) = env.rate_limiter("BEACONS") else { return Ok(()) };
+    let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
     match limiter.limit(format!("{program_id}:{ip}")).await {
-        Ok(outcome) if !outcome.success => Err(ApiError::new(
-            429,
-            "rate_limited",
-            "too many beacons from this visitor; slow down",
-        )),
+        Ok(outcome) if !outcome.success => Err(ApiError::new(429, "rate_limited", "too many beacons from this visitor; slow down")),
         _ => Ok(()),
     }
 }
@@ -164,34 +136,19 @@ pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Re
     let origin = check_origin(&req, env, &config)?;
     rate_limit(&req, env, &config.id).await?;
     let owner = match ReferralCode::parse(&beacon.code) {
-        Ok(code) => codes::owner_of(env, db, &config.id, &code)
-            .await?
-            .map(|key| (code, key)),
+        Ok(code) => codes::owner_of(env, db, &config.id, &code).await?.map(|key| (code, key)),
         Err(_) => None,
     };
     let Some((code, referrer_key)) = owner else {
-        return with_cors(
-            json(202, &json!({"visit_id": null, "valid": false}))?,
-            origin.as_deref(),
-        );
+        return with_cors(json(202, &json!({"visit_id": null, "valid": false}))?, origin.as_deref());
     };
     let header = |name: &str| req.headers().get(name).ok().flatten().unwrap_or_default();
     let clip = |s: &str| s.chars().take(2048).collect::<String>();
     // The same visitor landing on the same link again soon (a reload, a back
     // button, a double fire) is the same visit.
-    let fingerprint = [
-        config.id.as_str(),
-        code.as_str(),
-        &header("cf-connecting-ip"),
-        &header("user-agent"),
-        &beacon.url,
-    ]
-    .join("\u{1f}");
+    let fingerprint = [config.id.as_str(), code.as_str(), &header("cf-connecting-ip"), &header("user-agent"), &beacon.url].join("\u{1f}");
     if let Some(id) = recent_visit(&fingerprint) {
-        return with_cors(
-            json(202, &json!({"visit_id": id, "valid": true}))?,
-            origin.as_deref(),
-        );
+        return with_cors(json(202, &json!({"visit_id": id, "valid": true}))?, origin.as_deref());
     }
     let id = ids::new_id("vis");
     let visit = crate::ingest::VisitMsg {
@@ -210,10 +167,7 @@ pub async fn visit(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Re
         RECENT_VISITS.with(|r| r.borrow_mut().remove(&fingerprint));
         return Err(e);
     }
-    with_cors(
-        json(202, &json!({"visit_id": id, "valid": true}))?,
-        origin.as_deref(),
-    )
+    with_cors(json(202, &json!({"visit_id": id, "valid": true}))?, origin.as_deref())
 }
 
 #[derive(Deserialize)]
@@ -224,27 +178,13 @@ struct PastSignup {
 
 /// `POST /t/signup`: attributes a signup to the code's referrer, or records why not.
 /// Idempotent per customer key: a repeat answers with the first result.
-pub async fn signup(
-    mut req: Request,
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-) -> ApiResult<Response> {
+pub async fn signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database) -> ApiResult<Response> {
     let beacon: SignupBeacon = read_beacon(&mut req).await?;
     let config = config_for(env, &beacon.program).await?;
     let origin = check_origin(&req, env, &config)?;
     rate_limit(&req, env, &config.id).await?;
     let program = programs::get(db, &config.id).await?;
-    let body = attribute_signup(
-        env,
-        ctx,
-        db,
-        &program,
-        &beacon.code,
-        beacon.visit_id.as_deref(),
-        &beacon.customer,
-    )
-    .await?;
+    let body = attribute_signup(env, ctx, db, &program, &beacon.code, beacon.visit_id.as_deref(), &beacon.customer).await?;
     with_cors(json(200, &body)?, origin.as_deref())
 }
 
@@ -259,27 +199,9 @@ struct ServerSignup {
 /// `POST /v1/signups` (API key): the same attribution, called by the merchant's
 /// backend with the code it captured, for flows where the browser cannot
 /// (OAuth redirects, Safari capping script-written cookies, native apps).
-pub async fn server_signup(
-    mut req: Request,
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-) -> ApiResult<Response> {
+pub async fn server_signup(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program) -> ApiResult<Response> {
     let body: ServerSignup = crate::http::json_body(&mut req).await?;
-    json(
-        200,
-        &attribute_signup(
-            env,
-            ctx,
-            db,
-            program,
-            &body.code,
-            body.visit_id.as_deref(),
-            &body.customer,
-        )
-        .await?,
-    )
+    json(200, &attribute_signup(env, ctx, db, program, &body.code, body.visit_id.as_deref(), &body.customer).await?)
 }
 
 /// Attributes a signup to the code's referrer, or records why not. Idempotent
@@ -303,12 +225,7 @@ async fn attribute_signup(
     .await?;
     if let Some(past) = past {
         let customer = customers::store::by_key(db, &program.id, &input.key).await?;
-        return Ok(answer(
-            past.attributed == 1,
-            past.reason.as_deref(),
-            customer.as_ref(),
-            program,
-        ));
+        return Ok(answer(past.attributed == 1, past.reason.as_deref(), customer.as_ref(), program));
     }
 
     let code = ReferralCode::parse(raw_code).ok();
@@ -326,10 +243,7 @@ async fn attribute_signup(
     };
     let existing = customers::store::by_key(db, &program.id, &input.key).await?;
     let facts = SignupFacts {
-        referrer: referrer.as_ref().map(|r| Referrer {
-            key: &r.key,
-            email: &r.email,
-        }),
+        referrer: referrer.as_ref().map(|r| Referrer { key: &r.key, email: &r.email }),
         signup_key: &input.key,
         signup_email: &input.email,
         visit_at_ms: visit_at,
@@ -338,11 +252,7 @@ async fn attribute_signup(
         already_referred: existing.is_some(),
     };
     let verdict = attribute(&facts);
-    let code_text = code
-        .as_ref()
-        .map_or(raw_code.chars().take(64).collect(), |c| {
-            c.as_str().to_owned()
-        });
+    let code_text = code.as_ref().map_or(raw_code.chars().take(64).collect(), |c| c.as_str().to_owned());
     let customer_key = input.key.clone();
     let record = |attributed: bool, reason: Option<&str>| {
         sql!(
@@ -360,38 +270,20 @@ async fn attribute_signup(
     };
     match verdict {
         Ok(()) => {
-            let input = NewCustomerInput {
-                referrer: referrer.clone(),
-                ..input
-            };
-            match customers::create_customer(env, ctx, db, program, &input, &|| {
-                vec![record(true, None)]
-            })
-            .await
-            {
+            let input = NewCustomerInput { referrer: referrer.clone(), ..input };
+            match customers::create_customer(env, ctx, db, program, &input, &|| vec![record(true, None)]).await {
                 Ok(customer) => Ok(answer(true, None, Some(&customer), program)),
                 // A concurrent signup for the same key won the race: answer with its result.
                 Err(e) if e.status == 409 => {
-                    let customer =
-                        customers::store::require(db, &program.id, &customer_key).await?;
-                    Ok(answer(
-                        customer.referred_by.is_some(),
-                        None,
-                        Some(&customer),
-                        program,
-                    ))
+                    let customer = customers::store::require(db, &program.id, &customer_key).await?;
+                    Ok(answer(customer.referred_by.is_some(), None, Some(&customer), program))
                 }
                 Err(e) => Err(e),
             }
         }
         Err(refusal) => {
             db::run(record(false, Some(refusal.as_str()))).await?;
-            Ok(answer(
-                false,
-                Some(refusal.as_str()),
-                existing.as_ref(),
-                program,
-            ))
+            Ok(answer(false, Some(refusal.as_str()), existing.as_ref(), program))
         }
     }
 }
@@ -401,25 +293,14 @@ async fn visit_time(db: &D1Database, program_id: &str, visit_id: &str) -> ApiRes
     struct Row {
         created_at: i64,
     }
-    let row: Option<Row> = db::first(sql!(
-        db,
-        "SELECT created_at FROM visits WHERE id = ?1 AND program_id = ?2",
-        visit_id,
-        program_id
-    ))
-    .await?;
+    let row: Option<Row> = db::first(sql!(db, "SELECT created_at FROM visits WHERE id = ?1 AND program_id = ?2", visit_id, program_id)).await?;
     Ok(row.map(|r| r.created_at))
 }
 
 /// The answer shows only what the visitor may know: whether the signup was
 /// credited (or why not), their own referral link, and their friend reward.
 /// Never emails, balances or who referred them.
-fn answer(
-    attributed: bool,
-    reason: Option<&str>,
-    customer: Option<&CustomerRow>,
-    program: &Program,
-) -> serde_json::Value {
+fn answer(attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>, program: &Program) -> serde_json::Value {
     let view = customer.map(|c| c.view(&program.website_url, &program.tracking));
     json!({
         "attributed": attributed,

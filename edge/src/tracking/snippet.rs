@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::TrackingConfig;
-use edgeref_shared::{cookie, Attribution, CookieLifetime, LinkFormat};
+use edgeref_shared::{cookie, CookieLifetime, LinkFormat, Attribution};
 use serde_json::json;
 use worker::{Headers, Response};
 
@@ -16,10 +16,7 @@ const CONFIG_SLOT: &str = "__EDGEREF_CONFIG__";
 
 pub fn loader(edge_origin: &str, config: &TrackingConfig) -> ApiResult<Response> {
     let t = &config.tracking;
-    let site_host = url::Url::parse(&config.website_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
+    let site_host = url::Url::parse(&config.website_url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
     // Share the cookie across subdomains only when the site itself is one (www., app.).
     let cookie_domain = cookie::registrable_domain(&site_host).filter(|d| *d != site_host);
     let c = json!({
@@ -44,11 +41,7 @@ pub fn loader(edge_origin: &str, config: &TrackingConfig) -> ApiResult<Response>
 
 pub fn wasm() -> ApiResult<Response> {
     if WASM.is_empty() {
-        return Err(ApiError::new(
-            503,
-            "unavailable",
-            "the snippet was not built: run `make snippet`",
-        ));
+        return Err(ApiError::new(503, "unavailable", "the snippet was not built: run `make snippet`"));
     }
     let headers = Headers::new();
     headers.set("content-type", "application/wasm")?;

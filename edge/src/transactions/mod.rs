@@ -61,28 +61,15 @@ impl TransactionRow {
     }
 }
 
-pub async fn by_key(
-    db: &D1Database,
-    program_id: &str,
-    key: &str,
-) -> ApiResult<Option<TransactionRow>> {
-    db::first(sql!(
-        db,
-        &format!("SELECT {COLUMNS} FROM transactions WHERE program_id = ?1 AND key = ?2"),
-        program_id,
-        key
-    ))
-    .await
+pub async fn by_key(db: &D1Database, program_id: &str, key: &str) -> ApiResult<Option<TransactionRow>> {
+    db::first(sql!(db, &format!("SELECT {COLUMNS} FROM transactions WHERE program_id = ?1 AND key = ?2"), program_id, key)).await
 }
 
 /// What the friend earns from a sale under the reward they were granted at signup.
 fn friend_share(granted: Option<&str>, amount: i64) -> i64 {
     match granted.and_then(|g| serde_json::from_str::<FriendReward>(g).ok()) {
         Some(FriendReward::Percent { percent }) => RewardRule::Percent { percent }.for_sale(amount),
-        Some(FriendReward::Fixed {
-            amount: fixed,
-            on: Trigger::Sale,
-        }) => fixed,
+        Some(FriendReward::Fixed { amount: fixed, on: Trigger::Sale }) => fixed,
         _ => 0,
     }
 }
@@ -108,30 +95,19 @@ pub enum Recorded {
 /// in one batch. Idempotent on the key: the same sale again is `Replayed`, a
 /// different sale with the same key is a 409, and of concurrent duplicates
 /// exactly one is `Created`.
-pub async fn record(
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-    sale: Sale,
-) -> ApiResult<Recorded> {
+pub async fn record(env: &Env, ctx: &Context, db: &D1Database, program: &Program, sale: Sale) -> ApiResult<Recorded> {
     let replay = |existing: TransactionRow| {
         if existing.request_hash == sale.request_hash {
             Ok(Recorded::Replayed(existing))
         } else {
-            Err(
-                ApiError::conflict("a different transaction already used this key")
-                    .with_field("key"),
-            )
+            Err(ApiError::conflict("a different transaction already used this key").with_field("key"))
         }
     };
     if let Some(existing) = by_key(db, &program.id, &sale.key).await? {
         return replay(existing);
     }
     let referrer_key = sale.customer.referred_by.clone();
-    let reward = referrer_key
-        .as_ref()
-        .map_or(0, |_| program.rewards.referrer.for_sale(sale.amount));
+    let reward = referrer_key.as_ref().map_or(0, |_| program.rewards.referrer.for_sale(sale.amount));
     let friend_reward = friend_share(sale.customer.friend_reward.as_deref(), sale.amount);
     let now = ids::now_ms();
     let row = TransactionRow {
@@ -165,68 +141,31 @@ pub async fn record(
         now
     )];
     if let (Some(referrer), true) = (&row.referrer_key, reward != 0) {
-        stmts.extend(ledger_statements(
-            db,
-            &program.id,
-            referrer,
-            reward,
-            "reward",
-            Some(&row.key),
-            None,
-            now,
-        ));
+        stmts.extend(ledger_statements(db, &program.id, referrer, reward, "reward", Some(&row.key), None, now));
     }
     if friend_reward != 0 {
-        stmts.extend(ledger_statements(
-            db,
-            &program.id,
-            &row.customer_key,
-            friend_reward,
-            "reward",
-            Some(&row.key),
-            Some("friend reward"),
-            now,
-        ));
+        stmts.extend(ledger_statements(db, &program.id, &row.customer_key, friend_reward, "reward", Some(&row.key), Some("friend reward"), now));
     }
     let event = outbox::event(db, &program.id, "transaction.created", &row.view());
     stmts.extend(event.statements);
     match db::batch(db, stmts).await {
         Ok(()) => {}
         // A concurrent request with the same key committed first: exactly one transaction exists.
-        Err(e) if e.status == 409 => {
-            return replay(by_key(db, &program.id, &sale.key).await?.ok_or(e)?)
-        }
+        Err(e) if e.status == 409 => return replay(by_key(db, &program.id, &sale.key).await?.ok_or(e)?),
         Err(e) => return Err(e),
     }
     dispatch(env, ctx, vec![event.id]);
     Ok(Recorded::Created(row))
 }
 
-pub async fn create(
-    mut req: Request,
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-) -> ApiResult<Response> {
+pub async fn create(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program) -> ApiResult<Response> {
     let body: CreateTransaction = json_body(&mut req).await?;
     let key = validate::key("key", &body.key)?;
     let amount = validate::amount("amount", body.amount)?;
     let currency = validate::currency("currency", &body.currency)?;
-    let product_id = body
-        .product_id
-        .as_deref()
-        .map(|p| validate::key("product_id", p))
-        .transpose()?;
+    let product_id = body.product_id.as_deref().map(|p| validate::key("product_id", p)).transpose()?;
     let request_hash = sha256_hex(
-        &json!([
-            body.customer.key,
-            body.customer.email.as_deref().map(str::to_lowercase),
-            amount,
-            currency,
-            product_id
-        ])
-        .to_string(),
+        &json!([body.customer.key, body.customer.email.as_deref().map(str::to_lowercase), amount, currency, product_id]).to_string(),
     );
     // A retry is answered before the customer is looked up: it may have been deleted since.
     if let Some(existing) = by_key(db, &program.id, &key).await? {
@@ -235,14 +174,7 @@ pub async fn create(
         }
     }
     let customer = customers::find(db, &program.id, &body.customer, "customer").await?;
-    let sale = Sale {
-        key,
-        customer,
-        amount,
-        currency,
-        product_id,
-        request_hash,
-    };
+    let sale = Sale { key, customer, amount, currency, product_id, request_hash };
     match record(env, ctx, db, program, sale).await? {
         Recorded::Created(row) => json(201, &row.view()),
         Recorded::Replayed(row) => json(200, &row.view()),
@@ -252,18 +184,11 @@ pub async fn create(
 /// Applies a refund reported as the sale's cumulative refunded amount (as
 /// Stripe reports it): reverses the matching share of both rewards. Replays of
 /// the same total change nothing. Returns whether anything changed.
-pub async fn refund(
-    db: &D1Database,
-    program: &Program,
-    key: &str,
-    refunded_total: i64,
-) -> ApiResult<bool> {
+pub async fn refund(db: &D1Database, program: &Program, key: &str, refunded_total: i64) -> ApiResult<bool> {
     // Each attempt is a compare-and-set on the refunded amount it read (see
     // `transaction_refunds`); a concurrent refund makes it re-read and recompute.
     for _ in 0..3 {
-        let t = by_key(db, &program.id, key)
-            .await?
-            .ok_or_else(|| ApiError::not_found("transaction"))?;
+        let t = by_key(db, &program.id, key).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
         let after = refunded_total.clamp(0, t.amount);
         if after <= t.refunded {
             return Ok(false);
@@ -283,28 +208,10 @@ pub async fn refund(
         ];
         let share = |earned: i64| reversal(earned, t.amount, t.refunded, after);
         if let (Some(referrer), true) = (&t.referrer_key, share(t.reward) != 0) {
-            stmts.extend(ledger_statements(
-                db,
-                &program.id,
-                referrer,
-                -share(t.reward),
-                "refund",
-                Some(key),
-                Some("refund"),
-                now,
-            ));
+            stmts.extend(ledger_statements(db, &program.id, referrer, -share(t.reward), "refund", Some(key), Some("refund"), now));
         }
         if share(t.friend_reward) != 0 {
-            stmts.extend(ledger_statements(
-                db,
-                &program.id,
-                &t.customer_key,
-                -share(t.friend_reward),
-                "refund",
-                Some(key),
-                Some("refund"),
-                now,
-            ));
+            stmts.extend(ledger_statements(db, &program.id, &t.customer_key, -share(t.friend_reward), "refund", Some(key), Some("refund"), now));
         }
         match db::batch(db, stmts).await {
             Ok(()) => return Ok(true),
@@ -312,19 +219,11 @@ pub async fn refund(
             Err(e) => return Err(e),
         }
     }
-    Err(ApiError::conflict(
-        "the transaction is being refunded concurrently; retry",
-    ))
+    Err(ApiError::conflict("the transaction is being refunded concurrently; retry"))
 }
 
 pub async fn get(db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
-    json(
-        200,
-        &by_key(db, &program.id, key)
-            .await?
-            .ok_or_else(|| ApiError::not_found("transaction"))?
-            .view(),
-    )
+    json(200, &by_key(db, &program.id, key).await?.ok_or_else(|| ApiError::not_found("transaction"))?.view())
 }
 
 /// `?customer=KEY&from=RFC3339&to=RFC3339&limit=&cursor=`, oldest first.
@@ -332,14 +231,7 @@ pub async fn list(req: &Request, db: &D1Database, program: &Program) -> ApiResul
     let limit = limit_param(req, 50)?;
     let time_param = |name: &'static str| -> ApiResult<Option<i64>> {
         query_param(req, name)
-            .map(|v| {
-                time::parse_rfc3339(&v).ok_or_else(|| {
-                    ApiError::invalid(
-                        name,
-                        "must be an RFC 3339 UTC time like 2026-01-31T00:00:00Z",
-                    )
-                })
-            })
+            .map(|v| time::parse_rfc3339(&v).ok_or_else(|| ApiError::invalid(name, "must be an RFC 3339 UTC time like 2026-01-31T00:00:00Z")))
             .transpose()
     };
     let (from, to) = (time_param("from")?, time_param("to")?);
@@ -358,24 +250,13 @@ pub async fn list(req: &Request, db: &D1Database, program: &Program) -> ApiResul
         limit + 1
     ))
     .await?;
-    json(
-        200,
-        &page(rows.into_iter().map(|t| (t.id, t.view())).collect(), limit),
-    )
+    json(200, &page(rows.into_iter().map(|t| (t.id, t.view())).collect(), limit))
 }
 
 /// Deletes a transaction and reverses what is left of its rewards (refunds may
 /// have reversed part already), in one batch with its event.
-pub async fn delete(
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-    key: &str,
-) -> ApiResult<Response> {
-    let t = by_key(db, &program.id, key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("transaction"))?;
+pub async fn delete(env: &Env, ctx: &Context, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
+    let t = by_key(db, &program.id, key).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
     let now = ids::now_ms();
     let mut stmts = vec![
         sql!(db, "INSERT INTO transaction_deletions (transaction_id, program_id, key, deleted_at) VALUES (?1, ?2, ?3, ?4)", t.id, &program.id, key, now),
@@ -383,38 +264,14 @@ pub async fn delete(
     ];
     let left = |earned: i64| reversal(earned, t.amount, t.refunded, t.amount);
     if let (Some(referrer), true) = (&t.referrer_key, left(t.reward) != 0) {
-        stmts.extend(ledger_statements(
-            db,
-            &program.id,
-            referrer,
-            -left(t.reward),
-            "reversal",
-            Some(key),
-            Some("transaction deleted"),
-            now,
-        ));
+        stmts.extend(ledger_statements(db, &program.id, referrer, -left(t.reward), "reversal", Some(key), Some("transaction deleted"), now));
     }
     if left(t.friend_reward) != 0 {
-        stmts.extend(ledger_statements(
-            db,
-            &program.id,
-            &t.customer_key,
-            -left(t.friend_reward),
-            "reversal",
-            Some(key),
-            Some("transaction deleted"),
-            now,
-        ));
+        stmts.extend(ledger_statements(db, &program.id, &t.customer_key, -left(t.friend_reward), "reversal", Some(key), Some("transaction deleted"), now));
     }
     let event = outbox::event(db, &program.id, "transaction.deleted", &t.view());
     stmts.extend(event.statements);
-    db::batch(db, stmts).await.map_err(|e| {
-        if e.status == 409 {
-            ApiError::not_found("transaction")
-        } else {
-            e
-        }
-    })?;
+    db::batch(db, stmts).await.map_err(|e| if e.status == 409 { ApiError::not_found("transaction") } else { e })?;
     dispatch(env, ctx, vec![event.id]);
     json(200, &json!({"key": key, "deleted": true}))
 }

@@ -13,20 +13,13 @@ use futures_util::future::{join_all, select, Either};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::time::Duration;
-use worker::{
-    AbortController, D1Database, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-    RequestRedirect,
-};
+use worker::{AbortController, D1Database, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
 /// Per-attempt timeout; `WEBHOOK_TIMEOUT_MS` overrides it (tests use a short one).
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
 pub fn timeout(env: &Env) -> Duration {
-    let ms = env
-        .var("WEBHOOK_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.to_string().parse().ok())
-        .unwrap_or(DEFAULT_TIMEOUT_MS);
+    let ms = env.var("WEBHOOK_TIMEOUT_MS").ok().and_then(|v| v.to_string().parse().ok()).unwrap_or(DEFAULT_TIMEOUT_MS);
     Duration::from_millis(ms)
 }
 /// Longer than an attempt can take, so a live sender always finishes first.
@@ -50,8 +43,7 @@ pub struct Due {
     pub integration_secret: Option<String>,
 }
 
-const DUE_COLUMNS: &str =
-    "d.id, d.program_id, d.event_id, d.webhook_id, d.attempts, e.payload, w.url, w.secret,
+const DUE_COLUMNS: &str = "d.id, d.program_id, d.event_id, d.webhook_id, d.attempts, e.payload, w.url, w.secret,
                            i.settings AS integration_settings, i.secret AS integration_secret";
 
 /// Which pending deliveries to claim.
@@ -154,31 +146,19 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn failed(error: String) -> Self {
-        Self {
-            code: None,
-            body: None,
-            error: Some(error),
-            retryable: true,
-        }
+        Self { code: None, body: None, error: Some(error), retryable: true }
     }
 }
 
 async fn send_one(env: &Env, db: &D1Database, d: &Due) {
     let started = ids::now_ms();
     let is_webhook = d.webhook_id != "mailerlite";
-    let outcome = if is_webhook {
-        post(d, timeout(env)).await
-    } else {
-        crate::integrations::mailerlite::sync(env, d).await
-    };
+    let outcome = if is_webhook { post(d, timeout(env)).await } else { crate::integrations::mailerlite::sync(env, d).await };
     let duration = ids::now_ms() - started;
     let attempts = d.attempts + 1;
     let succeeded = outcome.code.is_some_and(is_success);
     let jitter = u32::from_le_bytes(ids::random::<4>()) % 1001;
-    let retry_at = (!succeeded && outcome.retryable)
-        .then(|| retry_delay_ms(attempts as u32, jitter))
-        .flatten()
-        .map(|ms| started + ms as i64);
+    let retry_at = (!succeeded && outcome.retryable).then(|| retry_delay_ms(attempts as u32, jitter)).flatten().map(|ms| started + ms as i64);
     let status = match (succeeded, retry_at) {
         (true, _) => "succeeded",
         (false, Some(_)) => "pending",
@@ -214,10 +194,7 @@ async fn send_one(env: &Env, db: &D1Database, d: &Due) {
         let reason = format!(
             "disabled after {MAX_ATTEMPTS} failed attempts to deliver {} (last: {})",
             d.event_id,
-            outcome.code.map_or_else(
-                || outcome.error.clone().unwrap_or_default(),
-                |c| format!("HTTP {c}")
-            )
+            outcome.code.map_or_else(|| outcome.error.clone().unwrap_or_default(), |c| format!("HTTP {c}"))
         );
         stmts.push(sql!(db, "UPDATE webhooks SET is_active = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1", &d.webhook_id, &reason, ids::now_ms()));
     }
@@ -230,9 +207,7 @@ async fn send_one(env: &Env, db: &D1Database, d: &Due) {
 /// One signed POST with a timeout; never follows redirects.
 async fn post(d: &Due, limit: Duration) -> Outcome {
     let fail = Outcome::failed;
-    let (Some(url), Some(secret)) = (&d.url, &d.secret) else {
-        return fail("the webhook no longer exists".into());
-    };
+    let (Some(url), Some(secret)) = (&d.url, &d.secret) else { return fail("the webhook no longer exists".into()) };
     let timestamp = ids::now_ms() / 1000;
     let signature = match sign_webhook(secret, &d.event_id, timestamp, d.payload.as_bytes()) {
         Ok(s) => s,
@@ -253,19 +228,10 @@ async fn post(d: &Due, limit: Duration) -> Outcome {
 
 /// One HTTP request with a timeout, no redirects followed, and the response
 /// body read up to a cap.
-pub async fn send(
-    method: Method,
-    url: &str,
-    headers: Headers,
-    body: Option<&str>,
-    limit: Duration,
-) -> Outcome {
+pub async fn send(method: Method, url: &str, headers: Headers, body: Option<&str>, limit: Duration) -> Outcome {
     let fail = Outcome::failed;
     let mut init = RequestInit::new();
-    init.with_method(method)
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual)
-        .with_body(body.map(Into::into));
+    init.with_method(method).with_headers(headers).with_redirect(RequestRedirect::Manual).with_body(body.map(Into::into));
     let request = match Request::new_with_init(url, &init) {
         Ok(r) => r,
         Err(e) => return fail(format!("bad endpoint URL: {e}")),
@@ -284,12 +250,7 @@ pub async fn send(
     };
     let code = response.status_code();
     let body = read_capped(&mut response).await;
-    Outcome {
-        code: Some(code),
-        body: Some(body),
-        error: None,
-        retryable: true,
-    }
+    Outcome { code: Some(code), body: Some(body), error: None, retryable: true }
 }
 
 /// The first `BODY_CAP` bytes of a response body; the rest is never read.

@@ -26,8 +26,7 @@ struct WebhookRow {
     updated_at: i64,
 }
 
-const COLUMNS: &str =
-    "id, name, url, events, is_active, source, disabled_reason, created_at, updated_at";
+const COLUMNS: &str = "id, name, url, events, is_active, source, disabled_reason, created_at, updated_at";
 
 /// A webhook as the API shows it: never its secret (that is shown once, at creation or rotation).
 #[derive(Serialize)]
@@ -92,10 +91,7 @@ fn event_list(events: &[String]) -> ApiResult<String> {
         return Err(ApiError::invalid("events", "choose at least one event"));
     }
     if let Some(bad) = events.iter().find(|e| !is_event_type(e)) {
-        return Err(ApiError::invalid(
-            "events",
-            format!("unknown event type {bad:?}"),
-        ));
+        return Err(ApiError::invalid("events", format!("unknown event type {bad:?}")));
     }
     let mut unique = events.to_vec();
     unique.sort();
@@ -104,31 +100,17 @@ fn event_list(events: &[String]) -> ApiResult<String> {
 }
 
 async fn require(db: &D1Database, program_id: &str, id: &str) -> ApiResult<WebhookRow> {
-    db::first(sql!(
-        db,
-        &format!("SELECT {COLUMNS} FROM webhooks WHERE program_id = ?1 AND id = ?2"),
-        program_id,
-        id
-    ))
-    .await?
-    .ok_or_else(|| ApiError::not_found("webhook"))
+    db::first(sql!(db, &format!("SELECT {COLUMNS} FROM webhooks WHERE program_id = ?1 AND id = ?2"), program_id, id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook"))
 }
 
-pub async fn create(
-    mut req: Request,
-    env: &Env,
-    db: &D1Database,
-    program_id: &str,
-) -> ApiResult<Response> {
+pub async fn create(mut req: Request, env: &Env, db: &D1Database, program_id: &str) -> ApiResult<Response> {
     let body: CreateWebhook = json_body(&mut req).await?;
     let name = validate::name("name", &body.name, 100)?;
     let url = endpoint_url(env, &body.url)?;
     let events = event_list(&body.events)?;
-    let source = body
-        .source
-        .as_deref()
-        .map(|s| validate::key("source", s))
-        .transpose()?;
+    let source = body.source.as_deref().map(|s| validate::key("source", s)).transpose()?;
     let id = ids::new_id("whk");
     let secret = new_secret(&ids::random::<24>());
     let now = ids::now_ms();
@@ -146,19 +128,14 @@ pub async fn create(
         now
     ))
     .await?;
-    let mut view = serde_json::to_value(WebhookView::from(require(db, program_id, &id).await?))
-        .expect("view serializes");
+    let mut view = serde_json::to_value(WebhookView::from(require(db, program_id, &id).await?)).expect("view serializes");
     view["secret"] = secret.into();
     json(201, &view)
 }
 
 pub async fn list(db: &D1Database, program_id: &str) -> ApiResult<Response> {
-    let rows: Vec<WebhookRow> = db::all(sql!(
-        db,
-        &format!("SELECT {COLUMNS} FROM webhooks WHERE program_id = ?1 ORDER BY created_at, id"),
-        program_id
-    ))
-    .await?;
+    let rows: Vec<WebhookRow> =
+        db::all(sql!(db, &format!("SELECT {COLUMNS} FROM webhooks WHERE program_id = ?1 ORDER BY created_at, id"), program_id)).await?;
     let data: Vec<WebhookView> = rows.into_iter().map(WebhookView::from).collect();
     json(200, &json!({"data": data, "next_cursor": null}))
 }
@@ -167,40 +144,15 @@ pub async fn get(db: &D1Database, program_id: &str, id: &str) -> ApiResult<Respo
     json(200, &WebhookView::from(require(db, program_id, id).await?))
 }
 
-pub async fn update(
-    mut req: Request,
-    env: &Env,
-    db: &D1Database,
-    program_id: &str,
-    id: &str,
-) -> ApiResult<Response> {
+pub async fn update(mut req: Request, env: &Env, db: &D1Database, program_id: &str, id: &str) -> ApiResult<Response> {
     let patch: UpdateWebhook = json_body(&mut req).await?;
     let current = require(db, program_id, id).await?;
-    let name = patch
-        .name
-        .as_deref()
-        .map(|n| validate::name("name", n, 100))
-        .transpose()?
-        .unwrap_or(current.name);
-    let url = patch
-        .url
-        .as_deref()
-        .map(|u| endpoint_url(env, u))
-        .transpose()?
-        .unwrap_or(current.url);
-    let events = patch
-        .events
-        .as_deref()
-        .map(event_list)
-        .transpose()?
-        .unwrap_or(current.events);
+    let name = patch.name.as_deref().map(|n| validate::name("name", n, 100)).transpose()?.unwrap_or(current.name);
+    let url = patch.url.as_deref().map(|u| endpoint_url(env, u)).transpose()?.unwrap_or(current.url);
+    let events = patch.events.as_deref().map(event_list).transpose()?.unwrap_or(current.events);
     let is_active = patch.is_active.map_or(current.is_active, i64::from);
     // Switching an endpoint back on clears why it was switched off.
-    let reason = if is_active == 1 {
-        None
-    } else {
-        current.disabled_reason
-    };
+    let reason = if is_active == 1 { None } else { current.disabled_reason };
     db::run(sql!(
         db,
         "UPDATE webhooks SET name = ?3, url = ?4, events = ?5, is_active = ?6, disabled_reason = ?7, updated_at = ?8 WHERE program_id = ?1 AND id = ?2",
@@ -235,15 +187,8 @@ pub async fn delete(db: &D1Database, program_id: &str, id: &str) -> ApiResult<Re
 pub async fn rotate_secret(db: &D1Database, program_id: &str, id: &str) -> ApiResult<Response> {
     require(db, program_id, id).await?;
     let secret = new_secret(&ids::random::<24>());
-    db::run(sql!(
-        db,
-        "UPDATE webhooks SET secret = ?3, updated_at = ?4 WHERE program_id = ?1 AND id = ?2",
-        program_id,
-        id,
-        &secret,
-        ids::now_ms()
-    ))
-    .await?;
+    db::run(sql!(db, "UPDATE webhooks SET secret = ?3, updated_at = ?4 WHERE program_id = ?1 AND id = ?2", program_id, id, &secret, ids::now_ms()))
+        .await?;
     json(200, &json!({"id": id, "secret": secret}))
 }
 
@@ -271,12 +216,7 @@ struct AttemptRow {
 }
 
 /// The delivery log: newest first, each delivery with every attempt.
-pub async fn deliveries(
-    req: &Request,
-    db: &D1Database,
-    program_id: &str,
-    id: &str,
-) -> ApiResult<Response> {
+pub async fn deliveries(req: &Request, db: &D1Database, program_id: &str, id: &str) -> ApiResult<Response> {
     require(db, program_id, id).await?;
     let limit = crate::http::limit_param(req, 50)?;
     let rows: Vec<DeliveryRow> = db::all(sql!(
@@ -287,8 +227,7 @@ pub async fn deliveries(
         limit
     ))
     .await?;
-    let ids_json = serde_json::to_string(&rows.iter().map(|r| &r.id).collect::<Vec<_>>())
-        .expect("strings serialize");
+    let ids_json = serde_json::to_string(&rows.iter().map(|r| &r.id).collect::<Vec<_>>()).expect("strings serialize");
     let attempts: Vec<AttemptRow> = db::all(sql!(
         db,
         "SELECT delivery_id, attempted_at, response_code, response_body, duration_ms, error, next_retry_at FROM delivery_attempts
@@ -329,39 +268,22 @@ pub async fn deliveries(
     json(200, &json!({"data": data, "next_cursor": null}))
 }
 
-pub async fn resend(
-    env: &Env,
-    db: &D1Database,
-    program_id: &str,
-    id: &str,
-    delivery_id: &str,
-) -> ApiResult<Response> {
+pub async fn resend(env: &Env, db: &D1Database, program_id: &str, id: &str, delivery_id: &str) -> ApiResult<Response> {
     require(db, program_id, id).await?;
     #[derive(Deserialize)]
     struct Found {
         #[allow(dead_code)]
         id: String,
     }
-    let found: Option<Found> = db::first(sql!(
-        db,
-        "SELECT id FROM deliveries WHERE id = ?1 AND webhook_id = ?2",
-        delivery_id,
-        id
-    ))
-    .await?;
+    let found: Option<Found> =
+        db::first(sql!(db, "SELECT id FROM deliveries WHERE id = ?1 AND webhook_id = ?2", delivery_id, id)).await?;
     found.ok_or_else(|| ApiError::not_found("delivery"))?;
     delivery::resend(env, db, delivery_id).await?;
     json(202, &json!({"id": delivery_id, "resent": true}))
 }
 
 /// Sends a `webhook.test` event to this endpoint only, right away.
-pub async fn send_test(
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program_id: &str,
-    id: &str,
-) -> ApiResult<Response> {
+pub async fn send_test(env: &Env, ctx: &Context, db: &D1Database, program_id: &str, id: &str) -> ApiResult<Response> {
     let hook = require(db, program_id, id).await?;
     let data = json!({"webhook_id": hook.id, "message": "This is a test event from Edgeref."});
     let out = outbox::event_for(db, program_id, id, TEST_EVENT, &data);
@@ -372,11 +294,7 @@ pub async fn send_test(
 
 /// Recent events, newest first, optionally of one type: what Zapier shows as
 /// samples when a user sets up a trigger (its "perform list").
-pub async fn recent_events(
-    req: &Request,
-    db: &D1Database,
-    program_id: &str,
-) -> ApiResult<Response> {
+pub async fn recent_events(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<Response> {
     #[derive(Deserialize)]
     struct Row {
         payload: String,
@@ -396,10 +314,7 @@ pub async fn recent_events(
         limit
     ))
     .await?;
-    let data: Vec<serde_json::Value> = rows
-        .iter()
-        .filter_map(|r| serde_json::from_str(&r.payload).ok())
-        .collect();
+    let data: Vec<serde_json::Value> = rows.iter().filter_map(|r| serde_json::from_str(&r.payload).ok()).collect();
     json(200, &json!({"data": data, "next_cursor": null}))
 }
 

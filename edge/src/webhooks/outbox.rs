@@ -55,13 +55,7 @@ pub fn event(db: &D1Database, program_id: &str, kind: &str, data: &Value) -> Out
 }
 
 /// An event for one endpoint only, whatever it subscribes to ("send test event").
-pub fn event_for(
-    db: &D1Database,
-    program_id: &str,
-    webhook_id: &str,
-    kind: &str,
-    data: &Value,
-) -> Outgoing {
+pub fn event_for(db: &D1Database, program_id: &str, webhook_id: &str, kind: &str, data: &Value) -> Outgoing {
     let mut out = event(db, program_id, kind, data);
     let now = ids::now_ms();
     out.statements.truncate(1);
