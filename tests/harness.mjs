@@ -166,7 +166,9 @@ export async function launchBrowser() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync',
+      // Merchant sites under a real-looking domain (www.shop.test) for the cookie-domain tests.
+      '--host-resolver-rules=MAP *.shop.test 127.0.0.1'],
   });
   const newContext = browser.newContext.bind(browser);
   browser.newContext = (options = {}) => newContext({ userAgent: DESKTOP_UA, ...options });

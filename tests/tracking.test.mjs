@@ -56,6 +56,27 @@ test('path links with a custom parameter and a lifetime cookie', async () => {
   await site.stop();
 });
 
+test('a www. site shares the cookie with its other subdomains; a preview host gets no foreign domain', async () => {
+  const site = await startMerchantSite();
+  const port = new URL(site.origin).port;
+  const { program, api } = await createProgram(worker, { website_url: `http://www.shop.test:${port}/` });
+  const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' })).body;
+  site.page('*', merchantPage(program.snippet));
+  const context = await browser.newContext();
+  const { answer, errors } = await open(context, alice.referral_link);
+  assert.equal(answer?.valid, true);
+  assert.equal((await cookie(context)).domain, '.shop.test', 'shared with app.shop.test, shop.test');
+  assert.equal((await cookie(context, 'edgeref_vid'))?.domain, '.shop.test');
+  assert.deepEqual(errors, []);
+  // The same program's loader on localhost (a preview): a Domain=shop.test cookie would be dropped.
+  const preview = await browser.newContext();
+  await open(preview, `${site.origin}/?ref=${alice.referral_code}`);
+  assert.equal((await cookie(preview)).domain, 'localhost');
+  await context.close();
+  await preview.close();
+  await site.stop();
+});
+
 test('last click replaces the cookie; first click keeps it', async () => {
   for (const attribution of ['last_click', 'first_click']) {
     const { site, alice, bob } = await shop({ attribution, cookie_days: 7 });
