@@ -27,12 +27,7 @@ unsafe impl Sync for Heap {}
 
 impl Heap {
     pub const fn new() -> Self {
-        Heap {
-            next: Cell::new(0),
-            end: Cell::new(0),
-            mark: Cell::new(0),
-            live: Cell::new(0),
-        }
+        Heap { next: Cell::new(0), end: Cell::new(0), mark: Cell::new(0), live: Cell::new(0) }
     }
 
     /// Keeps everything allocated so far; resets return to here from now on.
@@ -52,12 +47,8 @@ unsafe impl GlobalAlloc for Heap {
             self.mark.set(start);
         }
         let align = layout.align() - 1;
-        let Some(next) = self.next.get().checked_add(align).map(|p| p & !align) else {
-            wasm32::unreachable()
-        };
-        let Some(after) = next.checked_add(layout.size()) else {
-            wasm32::unreachable()
-        };
+        let Some(next) = self.next.get().checked_add(align).map(|p| p & !align) else { wasm32::unreachable() };
+        let Some(after) = next.checked_add(layout.size()) else { wasm32::unreachable() };
         if after > self.end.get() {
             let pages = (after - self.end.get()).div_ceil(PAGE);
             // The region must go on where it ended: this is the module's only

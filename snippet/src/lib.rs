@@ -20,9 +20,7 @@ extern crate alloc;
 use alloc::string::String;
 use core::cell::UnsafeCell;
 use edgeref_shared::cookie::{self, CookieAction};
-use edgeref_shared::{
-    Attribution, CookieLifetime, LinkFormat, ParamName, ReferralCode, TrackingSettings,
-};
+use edgeref_shared::{Attribution, CookieLifetime, LinkFormat, ParamName, ReferralCode, TrackingSettings};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 #[cfg(any(feature = "standalone", all(test, target_arch = "wasm32")))]
@@ -66,8 +64,8 @@ struct State(UnsafeCell<Option<Page>>);
 unsafe impl Sync for State {}
 static STATE: State = State(UnsafeCell::new(None));
 
-/// Runs `f` on the page's state (`None` before `start`). `f` must not call the
-/// loader's functions: that is the only way back into this module.
+/// Runs `f` on the page's state (`None` before `start`). `f` must not call
+/// into JS (`cookies`, `set_cookie`): that is the only way back into this module.
 fn with<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
     // SAFETY: one thread, and `f` cannot re-enter (see above), so this is the only reference.
     unsafe { (*STATE.0.get()).as_mut().map(f) }
@@ -77,42 +75,16 @@ fn with<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
 /// none) shares the cookie across subdomains; the loader passes it only when
 /// this page is on that domain (a foreign `Domain=` would drop the cookie).
 #[wasm_bindgen]
-pub fn start(
-    path_format: bool,
-    param: &str,
-    cookie_days: u16,
-    first_click: bool,
-    cookie_domain: &str,
-    https: bool,
-) {
+pub fn start(path_format: bool, param: &str, cookie_days: u16, first_click: bool, cookie_domain: &str, https: bool) {
     let settings = TrackingSettings {
-        link_format: if path_format {
-            LinkFormat::Path
-        } else {
-            LinkFormat::Query
-        },
+        link_format: if path_format { LinkFormat::Path } else { LinkFormat::Query },
         param: ParamName::parse(param).unwrap_or_default(),
-        cookie: if cookie_days == 0 {
-            CookieLifetime::Lifetime
-        } else {
-            CookieLifetime::Days(cookie_days)
-        },
-        attribution: if first_click {
-            Attribution::FirstClick
-        } else {
-            Attribution::LastClick
-        },
+        cookie: if cookie_days == 0 { CookieLifetime::Lifetime } else { CookieLifetime::Days(cookie_days) },
+        attribution: if first_click { Attribution::FirstClick } else { Attribution::LastClick },
     };
     let domain = (!cookie_domain.is_empty()).then(|| cookie_domain.into());
     // SAFETY: as in `with`; nothing else holds the state during this write.
-    unsafe {
-        *STATE.0.get() = Some(Page {
-            settings,
-            domain,
-            https,
-            last_href: 0,
-        })
-    }
+    unsafe { *STATE.0.get() = Some(Page { settings, domain, https, last_href: 0 }) }
     #[cfg(feature = "standalone")]
     HEAP.keep();
 }
@@ -130,12 +102,7 @@ pub fn page(href: &str) -> Option<String> {
         p.last_href = hash;
         let from_url = edgeref_shared::link::extract(href, &p.settings);
         let line = match cookie::decide(existing.as_ref(), from_url.as_ref(), &p.settings) {
-            CookieAction::Set(code) => Some(cookie::set_string(
-                &code,
-                p.settings.cookie,
-                p.https,
-                p.domain.as_deref(),
-            )),
+            CookieAction::Set(code) => Some(cookie::set_string(&code, p.settings.cookie, p.https, p.domain.as_deref())),
             CookieAction::Keep => None,
         };
         (line, from_url)
@@ -147,9 +114,7 @@ pub fn page(href: &str) -> Option<String> {
 }
 
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }
 
 /// Applies the Worker's answer about `code`: an invalid code loses its
@@ -165,13 +130,7 @@ pub fn answered(code: &str, valid: bool, visit_id: &str) {
         if !valid {
             Some(cookie::delete_string(cookie::NAME, domain))
         } else if !visit_id.is_empty() {
-            Some(cookie::named_string(
-                cookie::VISIT_NAME,
-                visit_id,
-                cookie::max_age_secs(p.settings.cookie),
-                p.https,
-                domain,
-            ))
+            Some(cookie::named_string(cookie::VISIT_NAME, visit_id, cookie::max_age_secs(p.settings.cookie), p.https, domain))
         } else {
             None
         }

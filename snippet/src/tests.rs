@@ -10,12 +10,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn document() -> web_sys::HtmlDocument {
-    web_sys::window()
-        .unwrap()
-        .document()
-        .unwrap()
-        .dyn_into()
-        .unwrap()
+    web_sys::window().unwrap().document().unwrap().dyn_into().unwrap()
 }
 
 fn cookies() -> String {
@@ -25,20 +20,14 @@ fn cookies() -> String {
 /// A fresh page: no cookies of ours.
 fn fresh() {
     for name in ["edgeref_ref", "edgeref_vid"] {
-        document()
-            .set_cookie(&format!("{name}=; Max-Age=0; Path=/"))
-            .unwrap();
+        document().set_cookie(&format!("{name}=; Max-Age=0; Path=/")).unwrap();
     }
 }
 
 /// Moves the page (as an SPA would) and returns its URL, as the loader passes it.
 fn go(url: &str) -> String {
     let window = web_sys::window().unwrap();
-    window
-        .history()
-        .unwrap()
-        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url))
-        .unwrap();
+    window.history().unwrap().push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url)).unwrap();
     window.location().href().unwrap()
 }
 
@@ -55,11 +44,7 @@ fn a_referral_link_sets_the_cookie_and_is_reported_once() {
     fresh();
     start(false, "ref", 30, false, "", false);
     let href = go("/shop?x=1&ref=AbC-42");
-    assert_eq!(
-        page(&href).as_deref(),
-        Some("abc-42"),
-        "a URL with a code sends a visit"
-    );
+    assert_eq!(page(&href).as_deref(), Some("abc-42"), "a URL with a code sends a visit");
     assert!(cookies().contains("edgeref_ref=abc-42"), "{}", cookies());
     assert_eq!(carried().as_deref(), Some("abc-42"));
     assert_eq!(page(&href), None, "the same URL is tracked once");
@@ -77,16 +62,8 @@ fn path_links_with_first_click_keep_the_first_code() {
     start(true, "a", 0, true, "", false);
     assert_eq!(page(&go("/a/PathCode/more")).as_deref(), Some("pathcode"));
     assert_eq!(carried().as_deref(), Some("pathcode"), "{}", cookies());
-    assert_eq!(
-        page(&go("/a/second")).as_deref(),
-        Some("second"),
-        "the visit is still reported"
-    );
-    assert_eq!(
-        carried().as_deref(),
-        Some("pathcode"),
-        "first click keeps the first code"
-    );
+    assert_eq!(page(&go("/a/second")).as_deref(), Some("second"), "the visit is still reported");
+    assert_eq!(carried().as_deref(), Some("pathcode"), "first click keeps the first code");
 }
 
 #[wasm_bindgen_test]
@@ -97,11 +74,7 @@ fn the_workers_answer_updates_the_cookie() {
     assert_eq!(visit(), None);
     answered(&code, true, "vis_123");
     assert!(cookies().contains("edgeref_vid=vis_123"), "{}", cookies());
-    assert_eq!(
-        visit().as_deref(),
-        Some("vis_123"),
-        "the signup names its visit"
-    );
+    assert_eq!(visit().as_deref(), Some("vis_123"), "the signup names its visit");
 
     // An unknown code loses its cookie: no referral left, so no signup to send.
     let code = page(&go("/?ref=bogus")).unwrap();
@@ -142,11 +115,7 @@ fn the_heap_starts_over_when_empty_and_keeps_what_start_kept() {
         assert!(c > b, "one still live: nothing reused");
         heap.dealloc(b, layout(70_000));
         heap.dealloc(c, layout(8));
-        assert_eq!(
-            heap.alloc(layout(100)),
-            a,
-            "all freed: the region starts over at the mark"
-        );
+        assert_eq!(heap.alloc(layout(100)), a, "all freed: the region starts over at the mark");
         heap.dealloc(a, layout(100));
         heap.dealloc(kept, layout(24)); // kept by `start`: never handed back
         assert_eq!(heap.alloc(layout(24)), a, "what start kept is not reused");
