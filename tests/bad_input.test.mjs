@@ -115,4 +115,6 @@ test('amounts and keys at the edges', async () => {
   const unknownRoute = await api('GET', '/v1/nothing-here');
   assert.equal(unknownRoute.status, 404);
   assert.equal(unknownRoute.body.error.code, 'no_route');
+  // The benchmark's meter exists only in a Worker started with BENCH=on.
+  assert.equal((await api('GET', '/__bench/ingest')).status, 404);
 });
