@@ -58,14 +58,15 @@ snippet: $(SNIPPET_OUT)
 # and `--zero-filled-memory` hold for a fresh Rust module). LLVM's opt-level 3 is
 # used, not "z": its output is a little larger raw but 11 % smaller brotli'd,
 # which is what visitors download (docs/benchmarks.md). Then the loader
-# (snippet/loader.js bundled with wasm-bindgen's glue for bundlers, minified);
+# (snippet/loader.js bundled with wasm-bindgen's glue for bundlers, minified for
+# ES2017, the syntax every browser with WebAssembly speaks);
 # the Worker fills in each program's config.
 $(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
 	CARGO_PROFILE_RELEASE_OPT_LEVEL=3 RUSTFLAGS="-C target-feature=-reference-types" cargo build -p edgeref-snippet --release --target wasm32-unknown-unknown --features standalone --target-dir $(SNIPPET_TARGET)
 	rm -rf snippet/pkg
 	wasm-bindgen --target bundler --no-typescript --out-dir snippet/pkg --out-name glue $(SNIPPET_TARGET)/wasm32-unknown-unknown/release/edgeref_snippet.wasm
 	wasm-opt -Oz --converge --low-memory-unused --zero-filled-memory --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue -o snippet/pkg/snippet_bg.wasm snippet/pkg/glue_bg.wasm
-	esbuild snippet/loader.js --bundle --format=iife --minify --log-level=warning --outfile=snippet/pkg/snippet.js
+	esbuild snippet/loader.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet.js
 
 # The OpenAPI document is generated from its one source.
 edge/api/openapi.json: edge/api/openapi.py
