@@ -18,7 +18,10 @@ function post(path, body) {
   if (!body) return Promise.resolve(null);
   return fetch(c.e + path, { method: 'POST', keepalive: true, body: JSON.stringify(body) })
     .then((r) => r.json())
-    .catch((x) => log(path + ' failed: ' + x) && null);
+    .catch((x) => {
+      log(path + ' failed: ' + x);
+      return null;
+    });
 }
 
 const commands = {

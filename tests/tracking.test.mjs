@@ -182,3 +182,30 @@ test('a page with a strict CSP keeps working; the loader stays silent', async ()
   await context.close();
   await site.stop();
 });
+
+test('a CSP without wasm-unsafe-eval: the loader fails silently and says why in debug mode; with it, tracking works', async () => {
+  const policy = (wasm) => `default-src 'self'; script-src 'self' 'unsafe-inline' ${worker.url}${wasm ? " 'wasm-unsafe-eval'" : ''}; connect-src ${worker.url}`;
+  const { site, alice, program } = await shop(undefined, { headers: { 'content-security-policy': policy(false) } });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const thrown = [];
+  page.on('pageerror', (e) => thrown.push(String(e)));
+  const said = page.waitForEvent('console', { predicate: (m) => m.text().startsWith('edgeref:'), timeout: 10_000 });
+  await page.goto(`${site.origin}/?ref=${alice.referral_code}&edgeref_debug=1`);
+  const message = await said;
+  assert.equal(message.type(), 'info');
+  assert.match(message.text(), /^edgeref: could not start: .*(WebAssembly|wasm)/i);
+  assert.deepEqual(thrown, []);
+  assert.equal(await cookie(context), undefined);
+  await context.close();
+
+  // The CSP docs/tracking.md recommends.
+  site.page('*', merchantPage(program.snippet), { 'content-security-policy': policy(true) });
+  const allowed = await browser.newContext();
+  const { answer, errors } = await open(allowed, `${site.origin}/?ref=${alice.referral_code}`);
+  assert.equal(answer?.valid, true);
+  assert.equal((await cookie(allowed)).value, alice.referral_code);
+  assert.deepEqual(errors, []);
+  await allowed.close();
+  await site.stop();
+});
