@@ -129,8 +129,8 @@ async function hotPath(rust, rustDirect, js) {
   // The JS reference reads the same KV shapes; give it the Rust program's config.
   const cfg = rustSeed.program;
   // …and the same loader to serve, with the config filled in the same way.
-  const glue = readFileSync(join(root, 'snippet/pkg/snippet.js'), 'utf8');
-  await fetch(`${js.url}/__seed`, { method: 'POST', body: JSON.stringify({ program: { id: cfg.id, public_id: cfg.public_id, website_url: cfg.website_url, tracking: cfg.tracking }, code: rustSeed.alice.referral_code, owner: 'alice', glue }) });
+  const loader = readFileSync(join(root, 'snippet/pkg/snippet.js'), 'utf8');
+  await fetch(`${js.url}/__seed`, { method: 'POST', body: JSON.stringify({ program: { id: cfg.id, public_id: cfg.public_id, website_url: cfg.website_url, tracking: cfg.tracking }, code: rustSeed.alice.referral_code, owner: 'alice', loader }) });
   const body = (seed) => JSON.stringify({ program: seed.program.public_id, code: seed.alice.referral_code, url: 'https://shop.example/?ref=x', referrer: '' });
   const visit = (url, seed) => ({ url: `${url}/t/visit`, method: 'POST', body: body(seed), headers: { 'content-type': 'text/plain', origin: 'https://shop.example' } });
 
@@ -184,8 +184,8 @@ async function ingest(rust, rustDirect, { rustSeed, directSeed, visit }) {
     const seconds = (Date.now() - started) / 1000;
     const [{ n: after }] = await worker.sql(`SELECT COUNT(*) AS n FROM visits`);
     const m1 = await meter(worker);
-    const d1PerSec = (m1.rows - m0.rows) / ((m1.busy_ms - m0.busy_ms) / 1000);
-    return { accepted, acceptedPerSec: accepted / loadSeconds, persistedPerSec: accepted / seconds, rows: after - before, d1PerSec, busyShare: (m1.busy_ms - m0.busy_ms) / 1000 / seconds };
+    const busySeconds = (m1.busy_ms - m0.busy_ms) / 1000;
+    return { accepted, acceptedPerSec: accepted / loadSeconds, persistedPerSec: accepted / seconds, rows: after - before, d1PerSec: (m1.rows - m0.rows) / busySeconds, busyShare: busySeconds / seconds };
   };
   const queued = await measure(rust, rustSeed);
   const direct = await measure(rustDirect, directSeed);

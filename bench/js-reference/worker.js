@@ -6,7 +6,7 @@ const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 const BOTS = /bot|crawl|spider|slurp|headless|facebookexternalhit|preview|curl|wget|python|httpclient|scrapy|lighthouse/;
 const DEDUPE_MS = 10 * 60_000;
 const recent = new Map();
-let glue = null; // the Rust loader (snippet/pkg/snippet.js), given by the bench at set-up
+let loader = null; // the Rust loader (snippet/pkg/snippet.js), given by the bench at set-up
 const json = (body, status = 200, origin) => Response.json(body, { status, headers: origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {} });
 
 export default {
@@ -49,15 +49,14 @@ export default {
       if (!config) return new Response('not found', { status: 404 });
       const t = config.tracking;
       const c = JSON.stringify({ e: url.origin, p: config.public_id, w: `${url.origin}/s/snippet_bg.wasm`, f: t.link_format === 'path', n: t.param, d: t.cookie_days ?? 0, a: t.attribution === 'first_click', o: null, r: null });
-      glue ??= await env.CONFIG.get('glue');
-      return new Response(glue.replace('__EDGEREF_CONFIG__', () => c), { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' } });
+      loader ??= await env.CONFIG.get('loader');
+      return new Response(loader.replace('__EDGEREF_CONFIG__', () => c), { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' } });
     }
     // Bench set-up only: the same KV entries the Rust Worker writes.
     if (request.method === 'POST' && url.pathname === '/__seed') {
-      const seed = await request.json();
-      const { program, code, owner } = seed;
-      await env.CONFIG.put('glue', seed.glue);
-      glue = seed.glue;
+      const { program, code, owner, loader: text } = await request.json();
+      await env.CONFIG.put('loader', text);
+      loader = text;
       await env.CONFIG.put(`program:${program.public_id}`, JSON.stringify(program));
       await env.CONFIG.put(`code:${program.id}:${code}`, owner);
       return new Response('ok');

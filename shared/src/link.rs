@@ -28,7 +28,7 @@ pub fn build(website_url: &str, settings: &TrackingSettings, code: &ReferralCode
             out.push_str(base);
             out.push('?');
             for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-                if decoded_key(pair) != param.as_bytes() {
+                if !is_param(split_once_or_all(pair, '=').0.as_bytes(), settings) {
                     out.push_str(pair);
                     out.push('&');
                 }
@@ -80,7 +80,6 @@ pub fn extract_parts(path: &str, query: &str, settings: &TrackingSettings) -> Op
 /// non-UTF-8, other characters) can never match: no need to decode `+` or check
 /// UTF-8, which keeps the snippet small.
 fn extract_bytes(path: &[u8], query: &[u8], settings: &TrackingSettings) -> Option<ReferralCode> {
-    let is_param = |key: &[u8]| percent_decode(key).eq(settings.param.as_str().bytes());
     let code = |value: &[u8]| ReferralCode::parse_bytes(&percent_decode(value).collect::<Vec<u8>>());
     match settings.link_format {
         LinkFormat::Query => {
@@ -90,14 +89,14 @@ fn extract_bytes(path: &[u8], query: &[u8], settings: &TrackingSettings) -> Opti
                 .unwrap_or_default()
                 .split(|b| *b == b'&')
                 .filter_map(|pair| split_at(pair, b'='))
-                .filter(|(k, _)| is_param(k))
+                .filter(|(k, _)| is_param(k, settings))
                 .find_map(|(_, v)| code(v))
         }
         LinkFormat::Path => {
             // From the end: each segment with the one after it.
             let mut after: Option<&[u8]> = None;
             path.rsplit(|b| *b == b'/').find_map(|segment| {
-                let found = if is_param(segment) { after.and_then(code) } else { None };
+                let found = if is_param(segment, settings) { after.and_then(code) } else { None };
                 after = Some(segment);
                 found
             })
@@ -105,15 +104,15 @@ fn extract_bytes(path: &[u8], query: &[u8], settings: &TrackingSettings) -> Opti
     }
 }
 
-
 /// `s` split around its first `separator`, if it has one.
 fn split_at(s: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
     let i = s.iter().position(|b| *b == separator)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
-fn decoded_key(pair: &str) -> Vec<u8> {
-    percent_decode(split_once_or_all(pair, '=').0.as_bytes()).collect()
+/// Whether a URL component percent-decodes to the program's parameter name.
+fn is_param(component: &[u8], settings: &TrackingSettings) -> bool {
+    percent_decode(component).eq(settings.param.as_str().bytes())
 }
 
 fn split_once_or_all(s: &str, sep: char) -> (&str, Option<&str>) {

@@ -1,8 +1,8 @@
 //! Edgeref's browser snippet. The loader (`/s/{public_id}.js`) calls `start`
 //! once with the program's tracking settings and `page` on every navigation;
 //! the module finds the code and keeps the cookie. The loader does the network
-//! I/O: it posts the visit for the code `page` returns (and the signup for
-//! `referral` and `visit`) and hands the Worker's verdict back to `answered`.
+//! I/O: it posts the visit for the code `page` returns (and the signup with
+//! what `referral` reads) and hands the Worker's verdict back to `answered`.
 //!
 //! Every rule (finding the code, the cookie's lifetime, first vs last click)
 //! comes from `edgeref-shared`; this crate only touches the browser, through
