@@ -150,7 +150,7 @@ test('MailerLite: customers are upserted with their referral link, retried on 42
   await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com' });
   await eventually(() => ml.requests.some((r) => r.body?.email === 'bob@example.com'));
   assert.equal(ml.subscribers.has('bob@example.com'), false, 'the first try got a 429');
-  await worker.sql(`UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending' AND webhook_id = 'mailerlite'`);
+  await worker.sql(`UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending' AND integration = 'mailerlite'`);
   await runCron(worker);
   await eventually(() => ml.subscribers.get('bob@example.com'));
 

@@ -1,13 +1,15 @@
 //! Who is calling: the owner (admin token or dashboard session) or a merchant
 //! backend (program API key). Also the dashboard's sign-in: `/auth/*`.
 
+use crate::api_keys;
+use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer, json, json_body, self_origin};
-use crate::{db, ids, sql};
+use crate::{db, ids};
 use edgeref_shared::{apikey, session, time};
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Context, D1Database, Env, Method, Request, Response};
+use worker::{Env, Method, Request, Response};
 
 /// The dashboard's session cookie (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "edgeref_session";
@@ -99,33 +101,22 @@ pub fn current(req: &Request, env: &Env) -> ApiResult<Response> {
     json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000)}))
 }
 
-#[derive(Deserialize)]
-struct KeyRow {
-    id: String,
-    program_id: String,
-    hash: String,
-    last_used_at: Option<i64>,
-}
-
 /// Resolves a program API key to its program id. Unknown and revoked keys are
 /// both plain 401s. `last_used_at` is refreshed at most once a minute, after
 /// the response, so key checks add no write to the request.
-pub async fn require_program_key(req: &Request, db: &D1Database, ctx: &Context) -> ApiResult<String> {
+pub async fn require_program_key(req: &Request, cx: &Cx) -> ApiResult<String> {
     let presented = bearer(req).ok_or_else(ApiError::unauthorized)?;
     if !presented.starts_with(apikey::KEY_PREFIX) {
         return Err(ApiError::unauthorized());
     }
-    let hash = apikey::hash(&presented);
-    let row: KeyRow = db::first(sql!(db, "SELECT id, program_id, hash, last_used_at FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL", &hash))
-        .await?
-        .ok_or_else(ApiError::unauthorized)?;
+    let row = api_keys::store::by_hash(&cx.db, &apikey::hash(&presented)).await?.ok_or_else(ApiError::unauthorized)?;
     if !apikey::matches(&presented, &row.hash) {
         return Err(ApiError::unauthorized());
     }
     let now = ids::now_ms();
     if row.last_used_at.is_none_or(|t| now - t > 60_000) {
-        let stmt = sql!(db, "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2", now, &row.id);
-        ctx.wait_until(async move {
+        let stmt = api_keys::store::touch(&cx.db, &row.id, now);
+        cx.ctx.wait_until(async move {
             let _ = db::run(stmt).await;
         });
     }

@@ -4,12 +4,14 @@
 //! so validating a visit costs no D1 read. D1 stays the source of truth: a KV
 //! miss falls back to it (and repairs KV).
 
+use crate::context::Cx;
+use crate::customers::store::key_by_code;
+use crate::db::{DbError, DbResult};
 use crate::error::{ApiError, ApiResult};
+use crate::ids;
 use crate::programs::store::kv;
-use crate::{db, ids, sql};
 use edgeref_shared::code::{ReferralCode, MAX_GENERATION_ATTEMPTS};
-use serde::Deserialize;
-use worker::{D1Database, Env};
+use worker::Env;
 
 /// A program's public id, as used in `/s/{public_id}.js`: 12 lowercase base32 characters.
 pub fn public_id() -> String {
@@ -27,18 +29,18 @@ pub fn generate() -> ReferralCode {
 
 /// Calls `attempt` with fresh codes until it does not collide, at most
 /// `MAX_GENERATION_ATTEMPTS` times (the shared crate's retry contract).
-pub async fn with_unique_code<T, F, Fut>(mut attempt: F) -> ApiResult<T>
+pub async fn with_unique_code<T, F, Fut>(mut attempt: F) -> DbResult<T>
 where
     F: FnMut(ReferralCode) -> Fut,
-    Fut: std::future::Future<Output = ApiResult<T>>,
+    Fut: std::future::Future<Output = DbResult<T>>,
 {
     for _ in 0..MAX_GENERATION_ATTEMPTS {
         match attempt(generate()).await {
-            Err(e) if e.status == 409 && e.message.contains("referral_code") => continue,
+            Err(e) if e.conflicts_on("customers.referral_code") => continue,
             other => return other,
         }
     }
-    Err(ApiError::unavailable("referral code", "no unique code after retries"))
+    Err(DbError::Unavailable("no unique referral code after retries".into()))
 }
 
 fn kv_key(program_id: &str, code: &str) -> String {
@@ -86,7 +88,8 @@ const OWNER_TTL_MS: i64 = 60_000;
 const OWNER_CACHE_MAX: usize = 10_000;
 
 /// The referring customer's key for a code: isolate, then KV, then D1 on a miss.
-pub async fn owner_of(env: &Env, db: &D1Database, program_id: &str, code: &ReferralCode) -> ApiResult<Option<String>> {
+pub async fn owner_of(cx: &Cx, program_id: &str, code: &ReferralCode) -> ApiResult<Option<String>> {
+    let env = &cx.env;
     let cache_key = kv_key(program_id, code.as_str());
     let now = ids::now_ms();
     let cached = OWNERS.with(|o| o.borrow().get(&cache_key).filter(|(at, _)| now - at < OWNER_TTL_MS).map(|(_, k)| k.clone()));
@@ -107,15 +110,10 @@ pub async fn owner_of(env: &Env, db: &D1Database, program_id: &str, code: &Refer
         remember_here(&key);
         return Ok(Some(key));
     }
-    #[derive(Deserialize)]
-    struct Row {
-        key: String,
+    let key = key_by_code(&cx.db, program_id, code.as_str()).await?;
+    if let Some(key) = &key {
+        remember(env, program_id, code.as_str(), key).await?;
+        remember_here(key);
     }
-    let row: Option<Row> =
-        db::first(sql!(db, "SELECT key FROM customers WHERE program_id = ?1 AND referral_code = ?2", program_id, code.as_str())).await?;
-    if let Some(r) = &row {
-        remember(env, program_id, code.as_str(), &r.key).await?;
-        remember_here(&r.key);
-    }
-    Ok(row.map(|r| r.key))
+    Ok(key)
 }

@@ -63,36 +63,104 @@ pub fn take_query_count() -> u32 {
     PREPARED.replace(0)
 }
 
-pub fn prepare(db: &D1Database, query: &str, args: &[Arg]) -> ApiResult<D1PreparedStatement> {
+pub fn prepare(db: &D1Database, query: &str, args: &[Arg]) -> Stmt {
     PREPARED.set(PREPARED.get() + 1);
     let values: Vec<JsValue> = args.iter().map(JsValue::from).collect();
     db.prepare(query).bind(&values).map_err(|e| ApiError::unavailable("bind", e))
 }
 
-pub async fn first<T: DeserializeOwned>(stmt: ApiResult<D1PreparedStatement>) -> ApiResult<Option<T>> {
+pub async fn first<T: DeserializeOwned>(stmt: Stmt) -> ApiResult<Option<T>> {
     stmt?.first::<T>(None).await.map_err(|e| ApiError::unavailable("d1 first", e))
 }
 
-pub async fn all<T: DeserializeOwned>(stmt: ApiResult<D1PreparedStatement>) -> ApiResult<Vec<T>> {
+pub async fn all<T: DeserializeOwned>(stmt: Stmt) -> ApiResult<Vec<T>> {
     let result = stmt?.all().await.map_err(|e| ApiError::unavailable("d1 all", e))?;
     result.results::<T>().map_err(|e| ApiError::unavailable("d1 decode", e))
 }
 
-pub async fn run(stmt: ApiResult<D1PreparedStatement>) -> ApiResult<()> {
-    stmt?.run().await.map(|_| ()).map_err(|e| classify("d1 run", e))
+pub async fn run(stmt: Stmt) -> DbResult<()> {
+    stmt?.run().await.map(|_| ()).map_err(|e| classify(&e.to_string()))
 }
 
 /// Runs statements as one transaction: all of them or none.
-pub async fn batch(db: &D1Database, stmts: Vec<ApiResult<D1PreparedStatement>>) -> ApiResult<()> {
+pub async fn batch(db: &D1Database, stmts: Vec<Stmt>) -> DbResult<()> {
     let stmts = stmts.into_iter().collect::<ApiResult<Vec<_>>>()?;
-    db.batch(stmts).await.map(|_| ()).map_err(|e| classify("d1 batch", e))
+    db.batch(stmts).await.map(|_| ()).map_err(|e| classify(&e.to_string()))
 }
 
-/// A unique-constraint failure is the caller's conflict (409); anything else is ours (503).
-fn classify(context: &str, e: worker::Error) -> ApiError {
-    let text = e.to_string();
-    match text.find("UNIQUE constraint failed: ") {
-        Some(i) => ApiError::conflict(format!("already exists ({})", text[i + 26..].trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_'))),
-        None => ApiError::unavailable(context, text),
+/// A prepared statement, or why it could not be bound.
+pub type Stmt = ApiResult<D1PreparedStatement>;
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Why a write failed: a UNIQUE conflict is the caller's (409) and names its
+/// column (`table.column`), so callers match on it instead of on error text;
+/// anything else is ours (503).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DbError {
+    Conflict { column: String },
+    Unavailable(String),
+}
+
+impl DbError {
+    /// Whether this is a UNIQUE conflict on `column` (`table.column`).
+    pub fn conflicts_on(&self, column: &str) -> bool {
+        matches!(self, DbError::Conflict { column: c } if c == column)
+    }
+}
+
+impl From<ApiError> for DbError {
+    fn from(e: ApiError) -> Self {
+        DbError::Unavailable(e.message)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Conflict { column } => ApiError::conflict(format!("already exists ({column})")),
+            DbError::Unavailable(text) => ApiError::unavailable("d1", text),
+        }
+    }
+}
+
+/// D1 reports failures as text only; this is the one place that reads it.
+/// SQLite names the first column of the violated index: `UNIQUE constraint failed: customers.program_id, customers.key`.
+pub fn classify(text: &str) -> DbError {
+    const MARK: &str = "UNIQUE constraint failed: ";
+    match text.find(MARK) {
+        Some(i) => {
+            let columns = &text[i + MARK.len()..];
+            let columns = columns.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == ',' || c == ' ')).next().unwrap_or("");
+            // The most specific column is the last one of the index (`program_id` scopes them all).
+            let column = columns.split(',').map(str::trim).filter(|c| !c.is_empty()).last().unwrap_or("").to_owned();
+            DbError::Conflict { column }
+        }
+        None => DbError::Unavailable(text.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unique_violation_names_its_most_specific_column() {
+        let e = classify("D1_ERROR: UNIQUE constraint failed: customers.program_id, customers.key: SQLITE_CONSTRAINT");
+        assert_eq!(e, DbError::Conflict { column: "customers.key".into() });
+        assert!(e.conflicts_on("customers.key"));
+        assert!(!e.conflicts_on("customers.referral_code"));
+        assert_eq!(classify("UNIQUE constraint failed: transactions.key"), DbError::Conflict { column: "transactions.key".into() });
+    }
+
+    #[test]
+    fn other_failures_are_unavailable_not_conflicts() {
+        assert_eq!(classify("D1_ERROR: no such table: x"), DbError::Unavailable("D1_ERROR: no such table: x".into()));
+        assert!(!classify("CHECK constraint failed: amount").conflicts_on("amount"));
+    }
+
+    #[test]
+    fn conflicts_become_409_and_the_rest_503() {
+        let conflict: ApiError = DbError::Conflict { column: "webhooks.id".into() }.into();
+        assert_eq!((conflict.status, conflict.code), (409, "conflict"));
     }
 }

@@ -19,22 +19,24 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
     parse_json(&capped_body(req).await?)
 }
 
-/// Reads a body of at most `MAX_BODY` bytes, checking the declared length first
-/// so an oversized upload is refused before it is buffered.
+/// Reads a body of at most `MAX_BODY` bytes.
 pub async fn capped_body(req: &mut Request) -> ApiResult<Vec<u8>> {
+    capped_body_of(req, MAX_BODY, "request bodies are limited to 64 KiB").await
+}
+
+/// Reads a body of at most `max` bytes, checking the declared length first
+/// so an oversized upload is refused before it is buffered.
+pub async fn capped_body_of(req: &mut Request, max: usize, limit_message: &str) -> ApiResult<Vec<u8>> {
+    let too_large = || ApiError::new(413, "payload_too_large", limit_message);
     let declared = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|l| l > MAX_BODY) {
+    if declared.is_some_and(|l| l > max) {
         return Err(too_large());
     }
     let bytes = req.bytes().await.map_err(|_| ApiError::malformed("could not read the request body"))?;
-    if bytes.len() > MAX_BODY {
+    if bytes.len() > max {
         return Err(too_large());
     }
     Ok(bytes)
-}
-
-fn too_large() -> ApiError {
-    ApiError::new(413, "payload_too_large", "request bodies are limited to 64 KiB")
 }
 
 /// Parses JSON, telling malformed syntax (400) from well-formed JSON with a
@@ -88,19 +90,23 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 
 /// `?limit=`: 1 to 250, `default` when absent.
 pub fn limit_param(req: &Request, default: i64) -> ApiResult<i64> {
-    match query_param(req, "limit") {
+    parse_limit(query_param(req, "limit").as_deref(), default)
+}
+
+fn parse_limit(value: Option<&str>, default: i64) -> ApiResult<i64> {
+    match value {
         None => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=250).contains(n))
-            .ok_or_else(|| ApiError::invalid("limit", "must be an integer from 1 to 250")),
+        Some(v) => v.parse::<i64>().ok().filter(|n| (1..=250).contains(n)).ok_or_else(|| ApiError::invalid("limit", "must be an integer from 1 to 250")),
     }
 }
 
 /// `?cursor=`: the opaque `next_cursor` of a previous page (a row id).
 pub fn cursor_param(req: &Request) -> ApiResult<i64> {
-    match query_param(req, "cursor") {
+    parse_cursor(query_param(req, "cursor").as_deref())
+}
+
+fn parse_cursor(value: Option<&str>) -> ApiResult<i64> {
+    match value {
         None => Ok(0),
         Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this API")),
     }
@@ -161,6 +167,32 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         key: String,
+    }
+
+    #[test]
+    fn limits_are_1_to_250_with_a_default() {
+        assert_eq!(parse_limit(None, 50).unwrap(), 50);
+        assert_eq!(parse_limit(Some("1"), 50).unwrap(), 1);
+        assert_eq!(parse_limit(Some("250"), 50).unwrap(), 250);
+        for bad in ["0", "251", "-1", "ten", ""] {
+            assert_eq!(parse_limit(Some(bad), 50).unwrap_err().field.as_deref(), Some("limit"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_are_row_ids_from_a_previous_page() {
+        assert_eq!(parse_cursor(None).unwrap(), 0);
+        assert_eq!(parse_cursor(Some("42")).unwrap(), 42);
+        assert_eq!(parse_cursor(Some("-1")).unwrap_err().field.as_deref(), Some("cursor"));
+        assert_eq!(parse_cursor(Some("abc")).unwrap_err().status, 422);
+    }
+
+    #[test]
+    fn a_page_keeps_limit_rows_and_points_past_the_last_only_when_more_exist() {
+        let rows = |n: i64| (1..=n).map(|i| (i * 10, i)).collect::<Vec<_>>();
+        assert_eq!(page(rows(3), 2), serde_json::json!({"data": [1, 2], "next_cursor": "20"}));
+        assert_eq!(page(rows(2), 2), serde_json::json!({"data": [1, 2], "next_cursor": null}));
+        assert_eq!(page(rows(0), 2), serde_json::json!({"data": [], "next_cursor": null}));
     }
 
     #[test]

@@ -38,6 +38,31 @@ pub enum FriendReward {
     Coupon { code: String, description: String },
 }
 
+/// Why a customer's balance moved: each ledger row says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerKind {
+    /// Earned by a referred signup or sale.
+    Reward,
+    /// Taken back because the sale was (partly) refunded.
+    Refund,
+    /// Taken back because the sale was deleted.
+    Reversal,
+    /// Added or removed by hand (`POST /v1/customers/{key}/credit`).
+    Credit,
+}
+
+impl LedgerKind {
+    /// The `ledger.kind` column's value; program statistics count the first three as rewards.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reward => "reward",
+            Self::Refund => "refund",
+            Self::Reversal => "reversal",
+            Self::Credit => "credit",
+        }
+    }
+}
+
 /// A program's rewards. Default: referrer earns 10 % of each sale, friend nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
@@ -141,6 +166,12 @@ fn share(value: i64, num: i64, den: i64) -> i64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn ledger_kinds_are_stored_as_the_names_statistics_count() {
+        let all = [LedgerKind::Reward, LedgerKind::Refund, LedgerKind::Reversal, LedgerKind::Credit];
+        assert_eq!(all.map(LedgerKind::as_str), ["reward", "refund", "reversal", "credit"]);
+    }
 
     #[test]
     fn percent_rounding_is_half_away_from_zero() {

@@ -3,18 +3,20 @@
 pub mod model;
 pub mod store;
 
+use crate::context::Cx;
+use crate::db::{self, DbError, DbResult, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, nullable, page};
 use crate::programs::model::Program;
-use crate::webhooks::{dispatch, outbox};
-use crate::{codes, db, ids};
+use crate::{codes, ids, outbox};
 use edgeref_shared::attribution::normalize_email;
-use edgeref_shared::reward::{FriendReward, Trigger, MAX_AMOUNT};
+use edgeref_shared::reward::{FriendReward, LedgerKind, Trigger, MAX_AMOUNT};
 use edgeref_shared::{time, validate, ReferralCode};
 use model::CustomerRow;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{Context, D1Database, D1PreparedStatement, Env, Request, Response};
+use store::LedgerEntry;
+use worker::{Request, Response};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,10 +79,10 @@ impl NewCustomerInput {
 }
 
 /// Finds the customer named by key or email (exactly one of them); `field` names it in errors.
-pub async fn find(db: &D1Database, program_id: &str, r: &CustomerRef, field: &str) -> ApiResult<CustomerRow> {
+pub async fn find(cx: &Cx, program_id: &str, r: &CustomerRef, field: &str) -> ApiResult<CustomerRow> {
     let found = match (&r.key, &r.email) {
-        (Some(key), None) => store::by_key(db, program_id, key).await?,
-        (None, Some(email)) => store::by_email(db, program_id, email).await?,
+        (Some(key), None) => store::by_key(&cx.db, program_id, key).await?,
+        (None, Some(email)) => store::by_email(&cx.db, program_id, email).await?,
         _ => return Err(ApiError::invalid(field, "give exactly one of key or email")),
     };
     found.ok_or_else(|| ApiError::invalid(field, "no customer with that key or email in this program"))
@@ -91,102 +93,119 @@ pub fn customer_json(c: &CustomerRow, program: &Program) -> Value {
     serde_json::to_value(c.view(&program.website_url, &program.tracking)).expect("view serializes")
 }
 
+/// What a new customer's friend reward credits at signup (a fixed reward `on: signup`).
+fn friend_signup_credit(friend_reward: Option<&FriendReward>) -> i64 {
+    match friend_reward {
+        Some(FriendReward::Fixed { amount, on: Trigger::Signup }) => *amount,
+        _ => 0,
+    }
+}
+
+/// The row for a new customer: a referred one carries the program's friend
+/// reward as granted now, and its signup credit as its opening balance.
+fn new_row(program: &Program, input: &NewCustomerInput, code: &ReferralCode, now: i64) -> CustomerRow {
+    let referred_by = input.referrer.as_ref().map(|r| r.key.clone());
+    let friend_reward = referred_by.as_ref().and(program.rewards.friend.as_ref());
+    CustomerRow {
+        key: input.key.clone(),
+        email: input.email.clone(),
+        name: input.name.clone(),
+        surname: input.surname.clone(),
+        referral_code: code.as_str().to_owned(),
+        referred_by,
+        friend_reward: friend_reward.map(|f| serde_json::to_string(f).expect("reward serializes")),
+        balance: friend_signup_credit(friend_reward),
+        referrals_count: 0,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The rewards a referred signup earns: the referrer's signup reward (with its
+/// balance change) and the friend's signup credit (already in the new row's balance).
+fn signup_rewards(cx: &Cx, program: &Program, row: &CustomerRow) -> Vec<Stmt> {
+    let Some(referrer) = &row.referred_by else { return Vec::new() };
+    let entry = |customer_key, amount, note| LedgerEntry { customer_key, amount, kind: LedgerKind::Reward, transaction_key: None, note: Some(note), at: row.created_at };
+    let mut stmts = Vec::new();
+    let reward = program.rewards.referrer.for_signup();
+    if reward > 0 {
+        stmts.extend(store::ledger_statements(&cx.db, &program.id, &entry(referrer, reward, "referred signup")));
+    }
+    if row.balance > 0 {
+        stmts.push(store::ledger_row(&cx.db, &program.id, &entry(&row.key, row.balance, "friend signup reward")));
+    }
+    stmts
+}
+
 /// Creates a customer with everything that goes with it in one D1 batch: the
 /// referral count and signup reward of its referrer, the friend's reward, its
 /// `customer.created` event and the caller's `extra` statements. Then publishes
 /// its code to KV and delivers the event.
-pub async fn create_customer(
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-    input: &NewCustomerInput,
-    extra: &dyn Fn() -> Vec<ApiResult<D1PreparedStatement>>,
-) -> ApiResult<CustomerRow> {
+pub async fn create_customer(cx: &Cx, program: &Program, input: &NewCustomerInput, extra: &dyn Fn() -> Vec<Stmt>) -> ApiResult<CustomerRow> {
     let now = ids::now_ms();
-    let referred_by = input.referrer.as_ref().map(|r| r.key.as_str());
-    let friend_reward = referred_by.and(program.rewards.friend.as_ref());
-    let friend_signup_credit = match friend_reward {
-        Some(FriendReward::Fixed { amount, on: Trigger::Signup }) => *amount,
-        _ => 0,
-    };
     let write = |code: ReferralCode| async move {
-        let row = CustomerRow {
-            key: input.key.clone(),
-            email: input.email.clone(),
-            name: input.name.clone(),
-            surname: input.surname.clone(),
-            referral_code: code.as_str().to_owned(),
-            referred_by: referred_by.map(str::to_owned),
-            friend_reward: friend_reward.map(|f| serde_json::to_string(f).expect("reward serializes")),
-            balance: friend_signup_credit,
-            referrals_count: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        let mut stmts = store::insert_statements(db, &program.id, &row);
-        if let Some(referrer) = referred_by {
-            let reward = program.rewards.referrer.for_signup();
-            if reward > 0 {
-                stmts.extend(store::ledger_statements(db, &program.id, referrer, reward, "reward", None, Some("referred signup"), now));
-            }
-            if friend_signup_credit > 0 {
-                stmts.push(store::ledger_entry(db, &program.id, &input.key, friend_signup_credit, "reward", None, Some("friend signup reward"), now));
-            }
-        }
-        let event = outbox::event(db, &program.id, "customer.created", &customer_json(&row, program));
+        let row = new_row(program, input, &code, now);
+        let mut stmts = store::insert_statements(&cx.db, &program.id, &row);
+        stmts.extend(signup_rewards(cx, program, &row));
+        let event = outbox::event(&cx.db, &program.id, "customer.created", &customer_json(&row, program));
         stmts.extend(event.statements);
         stmts.extend(extra());
-        db::batch(db, stmts).await.map_err(|e| match e.status {
-            409 if e.message.contains("customers.key") => ApiError::conflict("a customer with this key already exists").with_field("key"),
-            _ => e,
-        })?;
-        Ok((row, event.id))
+        db::batch(&cx.db, stmts).await?;
+        DbResult::Ok((row, event.id))
     };
-    let (row, event_id) = match &input.referral_code {
-        Some(chosen) => write(chosen.clone()).await.map_err(|e: ApiError| match e.status {
-            409 if e.message.contains("referral_code") => ApiError::conflict("this referral code is taken").with_field("referral_code"),
-            _ => e,
-        })?,
-        None => codes::with_unique_code(write).await?,
+    let written = match &input.referral_code {
+        Some(chosen) => write(chosen.clone()).await,
+        None => codes::with_unique_code(write).await,
     };
-    codes::remember(env, &program.id, &row.referral_code, &input.key).await?;
-    dispatch(env, ctx, vec![event_id]);
+    let (row, event_id) = written.map_err(creation_conflict)?;
+    codes::remember(&cx.env, &program.id, &row.referral_code, &input.key).await?;
+    outbox::dispatch(cx, vec![event_id]);
     Ok(row)
 }
 
-pub async fn create(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program) -> ApiResult<Response> {
+/// A new customer's UNIQUE conflicts, named for the caller.
+fn creation_conflict(e: DbError) -> ApiError {
+    if e.conflicts_on("customers.key") {
+        ApiError::conflict("a customer with this key already exists").with_field("key")
+    } else if e.conflicts_on("customers.referral_code") {
+        ApiError::conflict("this referral code is taken").with_field("referral_code")
+    } else {
+        e.into()
+    }
+}
+
+pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
     let body: CreateCustomer = json_body(&mut req).await?;
     let mut input = NewCustomerInput::validated(&body.key, &body.email, body.name.as_deref(), body.surname.as_deref())?;
     input.referral_code = body.referral_code.as_deref().map(ReferralCode::parse).transpose()?;
     if let Some(r) = &body.referring_customer {
-        let referrer = find(db, &program.id, r, "referring_customer").await?;
+        let referrer = find(cx, &program.id, r, "referring_customer").await?;
         if referrer.key == input.key || normalize_email(&referrer.email) == normalize_email(&input.email) {
             return Err(ApiError::invalid("referring_customer", "a customer cannot refer themselves"));
         }
         input.referrer = Some(referrer);
     }
-    let customer = create_customer(env, ctx, db, program, &input, &Vec::new).await?;
+    let customer = create_customer(cx, program, &input, &Vec::new).await?;
     json(201, &customer_json(&customer, program))
 }
 
-pub async fn list(req: &Request, db: &D1Database, program: &Program, referred_by: Option<&str>) -> ApiResult<Response> {
+pub async fn list(req: &Request, cx: &Cx, program: &Program, referred_by: Option<&str>) -> ApiResult<Response> {
     let limit = limit_param(req, 50)?;
     if let Some(key) = referred_by {
-        store::require(db, &program.id, key).await?;
+        store::require(&cx.db, &program.id, key).await?;
     }
-    let rows = store::page(db, &program.id, referred_by, cursor_param(req)?, limit).await?;
+    let rows = store::page(&cx.db, &program.id, referred_by, cursor_param(req)?, limit).await?;
     let rows = rows.into_iter().map(|(id, c)| (id, customer_json(&c, program))).collect();
     json(200, &page(rows, limit))
 }
 
-pub async fn get(db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
-    json(200, &customer_json(&store::require(db, &program.id, key).await?, program))
+pub async fn get(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
+    json(200, &customer_json(&store::require(&cx.db, &program.id, key).await?, program))
 }
 
-pub async fn update(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
+pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
     let patch: UpdateCustomer = json_body(&mut req).await?;
-    let mut c = store::require(db, &program.id, key).await?;
+    let mut c = store::require(&cx.db, &program.id, key).await?;
     if let Some(email) = &patch.email {
         c.email = validate::email("email", email)?;
     }
@@ -197,62 +216,122 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, db: &D1Database,
         c.surname = surname.as_deref().map(|n| validate::name("surname", n, 200)).transpose()?;
     }
     c.updated_at = ids::now_ms();
-    let event = outbox::event(db, &program.id, "customer.updated", &customer_json(&c, program));
-    let mut stmts = vec![crate::sql!(
-        db,
-        "UPDATE customers SET email = ?3, email_norm = ?4, name = ?5, surname = ?6, updated_at = ?7 WHERE program_id = ?1 AND key = ?2",
-        &program.id,
-        key,
-        &c.email,
-        &normalize_email(&c.email),
-        c.name.as_ref(),
-        c.surname.as_ref(),
-        c.updated_at
-    )];
+    let event = outbox::event(&cx.db, &program.id, "customer.updated", &customer_json(&c, program));
+    let mut stmts = vec![store::update(&cx.db, &program.id, &c)];
     stmts.extend(event.statements);
-    db::batch(db, stmts).await?;
-    dispatch(env, ctx, vec![event.id]);
+    db::batch(&cx.db, stmts).await?;
+    outbox::dispatch(cx, vec![event.id]);
     json(200, &customer_json(&c, program))
 }
 
-pub async fn delete(env: &Env, ctx: &Context, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
-    let c = store::require(db, &program.id, key).await?;
-    let event = outbox::event(db, &program.id, "customer.deleted", &customer_json(&c, program));
-    let mut stmts = store::delete_statements(db, &program.id, &c);
+pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
+    let c = store::require(&cx.db, &program.id, key).await?;
+    let event = outbox::event(&cx.db, &program.id, "customer.deleted", &customer_json(&c, program));
+    let mut stmts = store::delete_statements(&cx.db, &program.id, &c);
     stmts.extend(event.statements);
-    db::batch(db, stmts).await?;
-    codes::forget(env, &program.id, &c.referral_code).await?;
-    dispatch(env, ctx, vec![event.id]);
+    db::batch(&cx.db, stmts).await?;
+    codes::forget(&cx.env, &program.id, &c.referral_code).await?;
+    outbox::dispatch(cx, vec![event.id]);
     json(200, &json!({"key": key, "deleted": true}))
 }
 
-pub async fn stats(db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
-    store::require(db, &program.id, key).await?;
-    json(200, &store::stats(db, &program.id, key).await?)
+pub async fn stats(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
+    store::require(&cx.db, &program.id, key).await?;
+    json(200, &store::stats(&cx.db, &program.id, key).await?)
+}
+
+/// A manual credit amount: non-zero, at most 10^15 either way.
+fn credit_amount(amount: i64) -> ApiResult<i64> {
+    // unsigned_abs: i64::MIN has no positive twin and must not wrap past the check.
+    if amount == 0 || amount.unsigned_abs() > MAX_AMOUNT as u64 {
+        return Err(ApiError::invalid("amount", "must be a non-zero integer in minor units (at most 10^15 either way)"));
+    }
+    Ok(amount)
 }
 
 /// A manual ledger entry (positive credits, negative debits such as payouts).
-pub async fn credit(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, program: &Program, key: &str) -> ApiResult<Response> {
+pub async fn credit(mut req: Request, cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
     let body: Credit = json_body(&mut req).await?;
-    // unsigned_abs: i64::MIN has no positive twin and must not wrap past the check.
-    if body.amount == 0 || body.amount.unsigned_abs() > MAX_AMOUNT as u64 {
-        return Err(ApiError::invalid("amount", "must be a non-zero integer in minor units (at most 10^15 either way)"));
-    }
+    let amount = credit_amount(body.amount)?;
     let note = body.note.as_deref().map(|n| validate::name("note", n, 500)).transpose()?;
-    let c = store::require(db, &program.id, key).await?;
+    let c = store::require(&cx.db, &program.id, key).await?;
     let now = ids::now_ms();
     let entry = json!({
         "customer": {"key": key},
-        "amount": body.amount,
+        "amount": amount,
         "kind": "credit",
         "note": note,
-        "balance": c.balance + body.amount,
+        "balance": c.balance + amount,
         "created_at": time::rfc3339(now),
     });
-    let event = outbox::event(db, &program.id, "customer.credited", &entry);
-    let mut stmts = store::ledger_statements(db, &program.id, key, body.amount, "credit", None, note.as_deref(), now);
+    let event = outbox::event(&cx.db, &program.id, "customer.credited", &entry);
+    let ledger = LedgerEntry { customer_key: key, amount, kind: LedgerKind::Credit, transaction_key: None, note: note.as_deref(), at: now };
+    let mut stmts = store::ledger_statements(&cx.db, &program.id, &ledger);
     stmts.extend(event.statements);
-    db::batch(db, stmts).await?;
-    dispatch(env, ctx, vec![event.id]);
+    db::batch(&cx.db, stmts).await?;
+    outbox::dispatch(cx, vec![event.id]);
     json(201, &entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgeref_shared::reward::{RewardRule, RewardRules};
+    use edgeref_shared::TrackingSettings;
+
+    fn program(friend: Option<FriendReward>) -> Program {
+        Program {
+            id: "prg_1".into(),
+            public_id: "p1".into(),
+            name: "Shop".into(),
+            website_url: "https://shop.example/".into(),
+            tracking: TrackingSettings::default(),
+            rewards: RewardRules { referrer: RewardRule::Percent { percent: 10 }, friend },
+            created_at: 0,
+        }
+    }
+
+    fn referrer() -> CustomerRow {
+        new_row(&program(None), &NewCustomerInput::validated("ann", "ann@x.example", None, None).unwrap(), &ReferralCode::parse("annscode").unwrap(), 0)
+    }
+
+    #[test]
+    fn only_a_fixed_signup_friend_reward_credits_at_signup() {
+        assert_eq!(friend_signup_credit(Some(&FriendReward::Fixed { amount: 500, on: Trigger::Signup })), 500);
+        assert_eq!(friend_signup_credit(Some(&FriendReward::Fixed { amount: 500, on: Trigger::Sale })), 0);
+        assert_eq!(friend_signup_credit(Some(&FriendReward::Percent { percent: 10 })), 0);
+        assert_eq!(friend_signup_credit(None), 0);
+    }
+
+    #[test]
+    fn a_referred_customer_is_granted_the_friend_reward_and_an_unreferred_one_is_not() {
+        let p = program(Some(FriendReward::Fixed { amount: 500, on: Trigger::Signup }));
+        let mut input = NewCustomerInput::validated("bob", "bob@x.example", Some("Bob"), None).unwrap();
+        let code = ReferralCode::parse("bobscode").unwrap();
+        let alone = new_row(&p, &input, &code, 7);
+        assert_eq!((alone.referred_by.as_deref(), alone.friend_reward.as_deref(), alone.balance), (None, None, 0));
+        input.referrer = Some(referrer());
+        let referred = new_row(&p, &input, &code, 7);
+        assert_eq!(referred.referred_by.as_deref(), Some("ann"));
+        assert_eq!(referred.balance, 500);
+        assert_eq!(referred.friend_reward.as_deref(), Some(r#"{"type":"fixed","amount":500,"on":"signup"}"#));
+        assert_eq!((referred.referral_code.as_str(), referred.created_at), ("bobscode", 7));
+    }
+
+    #[test]
+    fn conflicts_on_key_and_code_name_their_field() {
+        let key = creation_conflict(DbError::Conflict { column: "customers.key".into() });
+        assert_eq!((key.status, key.field.as_deref()), (409, Some("key")));
+        let code = creation_conflict(DbError::Conflict { column: "customers.referral_code".into() });
+        assert_eq!((code.status, code.field.as_deref()), (409, Some("referral_code")));
+    }
+
+    #[test]
+    fn credits_are_non_zero_and_bounded_either_way() {
+        assert_eq!(credit_amount(-250).unwrap(), -250);
+        assert!(credit_amount(0).is_err());
+        assert!(credit_amount(MAX_AMOUNT).is_ok());
+        assert!(credit_amount(-MAX_AMOUNT - 1).is_err());
+        assert!(credit_amount(i64::MIN).is_err());
+    }
 }

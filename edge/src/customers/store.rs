@@ -1,10 +1,13 @@
 //! Customers in D1: every query about a customer lives here.
 
 use super::model::{CustomerRow, CustomerStats, COLUMNS};
+use crate::db::{self, Stmt};
 use crate::error::{ApiError, ApiResult};
-use crate::{db, sql};
+use crate::sql;
 use edgeref_shared::attribution::normalize_email;
-use worker::{D1Database, D1PreparedStatement};
+use edgeref_shared::reward::LedgerKind;
+use serde::Deserialize;
+use worker::D1Database;
 
 pub async fn by_key(db: &D1Database, program_id: &str, key: &str) -> ApiResult<Option<CustomerRow>> {
     db::first(sql!(db, &format!("SELECT {COLUMNS} FROM customers WHERE program_id = ?1 AND key = ?2"), program_id, key)).await
@@ -27,7 +30,7 @@ pub async fn require(db: &D1Database, program_id: &str, key: &str) -> ApiResult<
 /// The statements that create a customer and, when referred, count the
 /// referral on the referrer; run them in one batch with whatever else the
 /// change needs (rewards, the signup record, its event).
-pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<ApiResult<D1PreparedStatement>> {
+pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<Stmt> {
     let mut stmts = vec![sql!(
         db,
         "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at)
@@ -55,55 +58,65 @@ pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> 
     stmts
 }
 
-/// A ledger entry alone, for a customer row that already carries its balance.
-#[allow(clippy::too_many_arguments)]
-pub fn ledger_entry(
-    db: &D1Database,
-    program_id: &str,
-    customer_key: &str,
-    amount: i64,
-    kind: &str,
-    transaction_key: Option<&str>,
-    note: Option<&str>,
-    now: i64,
-) -> ApiResult<D1PreparedStatement> {
+/// One movement of a customer's balance, as the ledger records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerEntry<'a> {
+    pub customer_key: &'a str,
+    pub amount: i64,
+    pub kind: LedgerKind,
+    /// The sale it came from, if any.
+    pub transaction_key: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub at: i64,
+}
+
+/// The ledger row alone, for a customer row that already carries its balance.
+pub fn ledger_row(db: &D1Database, program_id: &str, e: &LedgerEntry) -> Stmt {
     sql!(
         db,
         "INSERT INTO ledger (program_id, customer_key, amount, kind, transaction_key, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         program_id,
-        customer_key,
-        amount,
-        kind,
-        transaction_key,
-        note,
-        now,
+        e.customer_key,
+        e.amount,
+        e.kind.as_str(),
+        e.transaction_key,
+        e.note,
+        e.at,
     )
 }
 
-/// A ledger entry and the matching balance change: the balance is always the
+/// The ledger row and the matching balance change: the balance is always the
 /// sum of the ledger because both change in the same batch.
-#[allow(clippy::too_many_arguments)]
-pub fn ledger_statements(
-    db: &D1Database,
-    program_id: &str,
-    customer_key: &str,
-    amount: i64,
-    kind: &str,
-    transaction_key: Option<&str>,
-    note: Option<&str>,
-    now: i64,
-) -> Vec<ApiResult<D1PreparedStatement>> {
+pub fn ledger_statements(db: &D1Database, program_id: &str, e: &LedgerEntry) -> Vec<Stmt> {
     vec![
-        ledger_entry(db, program_id, customer_key, amount, kind, transaction_key, note, now),
-        sql!(
-            db,
-            "UPDATE customers SET balance = balance + ?3, updated_at = ?4 WHERE program_id = ?1 AND key = ?2",
-            program_id,
-            customer_key,
-            amount,
-            now,
-        ),
+        ledger_row(db, program_id, e),
+        sql!(db, "UPDATE customers SET balance = balance + ?3, updated_at = ?4 WHERE program_id = ?1 AND key = ?2", program_id, e.customer_key, e.amount, e.at),
     ]
+}
+
+/// Saves the editable fields of `c` (email, name, surname).
+pub fn update(db: &D1Database, program_id: &str, c: &CustomerRow) -> Stmt {
+    sql!(
+        db,
+        "UPDATE customers SET email = ?3, email_norm = ?4, name = ?5, surname = ?6, updated_at = ?7 WHERE program_id = ?1 AND key = ?2",
+        program_id,
+        &c.key,
+        &c.email,
+        &normalize_email(&c.email),
+        c.name.as_ref(),
+        c.surname.as_ref(),
+        c.updated_at
+    )
+}
+
+/// The key of the customer who owns `code`, if any (the D1 side of `codes::owner_of`).
+pub async fn key_by_code(db: &D1Database, program_id: &str, code: &str) -> ApiResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        key: String,
+    }
+    let row: Option<Row> = db::first(sql!(db, "SELECT key FROM customers WHERE program_id = ?1 AND referral_code = ?2", program_id, code)).await?;
+    Ok(row.map(|r| r.key))
 }
 
 /// One page of customers (optionally only those referred by `referred_by`), in creation order.
@@ -130,7 +143,7 @@ pub async fn page(db: &D1Database, program_id: &str, referred_by: Option<&str>, 
 
 /// Everything that belongs to a customer goes with it; its referrals stay but
 /// are no longer linked, so their future sales credit no one.
-pub fn delete_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<ApiResult<D1PreparedStatement>> {
+pub fn delete_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<Stmt> {
     let mut stmts = vec![
         sql!(db, "DELETE FROM customers WHERE program_id = ?1 AND key = ?2", program_id, &c.key),
         sql!(db, "DELETE FROM ledger WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),

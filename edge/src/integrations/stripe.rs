@@ -7,17 +7,19 @@
 //! becomes a referred customer first. Transactions are keyed by the payment
 //! intent (or the object id), so a checkout and its first invoice count once.
 
+use super::{secrets, store};
+use crate::context::Cx;
 use crate::customers::{self, model::CustomerRow, NewCustomerInput};
 use crate::error::{ApiError, ApiResult};
 use crate::http::json;
 use crate::programs::model::Program;
 use crate::transactions::{self, Recorded, Sale};
-use crate::{codes, ids};
+use crate::{codes, ids, programs};
 use edgeref_shared::attribution::{attribute, Referrer, SignupFacts};
 use edgeref_shared::signature::verify_stripe;
 use edgeref_shared::{validate, ReferralCode};
 use serde_json::{json, Value};
-use worker::{Context, D1Database, Env, Request, Response};
+use worker::{Request, Response};
 
 /// Stripe events can be large (invoices with many lines); still bounded.
 const MAX_EVENT: usize = 512 * 1024;
@@ -30,48 +32,43 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-pub async fn receive(mut req: Request, env: &Env, ctx: &Context, db: &D1Database, public_id: &str) -> ApiResult<Response> {
-    let config = crate::programs::store::tracking_config(env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
-    let program = crate::programs::store::get(db, &config.id).await?;
-    let integration = super::load(db, &program.id, "stripe").await?.ok_or_else(|| ApiError::not_found("stripe integration"))?;
-    let secret = super::open_secret(env, &integration.secret)?;
-    let declared = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|l| l > MAX_EVENT) {
-        return Err(ApiError::new(413, "payload_too_large", "Stripe events are limited to 512 KiB"));
-    }
-    let body = req.bytes().await.map_err(|_| ApiError::malformed("could not read the body"))?;
-    if body.len() > MAX_EVENT {
-        return Err(ApiError::new(413, "payload_too_large", "Stripe events are limited to 512 KiB"));
-    }
+pub async fn receive(mut req: Request, cx: &Cx, public_id: &str) -> ApiResult<Response> {
+    let config = programs::store::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
+    let program = programs::store::get(&cx.db, &config.id).await?;
+    let integration = store::get(&cx.db, &program.id, "stripe").await?.ok_or_else(|| ApiError::not_found("stripe integration"))?;
+    let secret = secrets::open(&cx.env, &integration.secret)?;
+    let body = crate::http::capped_body_of(&mut req, MAX_EVENT, "Stripe events are limited to 512 KiB").await?;
     // Verified over the raw bytes, before anything is parsed.
     let header = req.headers().get("stripe-signature").ok().flatten().unwrap_or_default();
     verify_stripe(&secret, &header, &body, ids::now_ms() / 1000)
         .map_err(|e| ApiError::new(400, "invalid_signature", format!("Stripe-Signature does not verify: {e:?}")))?;
     let event: Value = serde_json::from_slice(&body).map_err(|_| ApiError::malformed("the event is not JSON"))?;
-    let object = &event["data"]["object"];
-    let outcome = match event["type"].as_str().unwrap_or("") {
-        "checkout.session.completed" | "checkout.session.async_payment_succeeded" if text(object, &["payment_status"]) == Some("paid") => {
-            let email = text(object, &["customer_details", "email"]).or_else(|| text(object, &["customer_email"]));
-            sale(env, ctx, db, &program, object, object["amount_total"].as_i64(), email).await?
-        }
-        "invoice.paid" => sale(env, ctx, db, &program, object, object["amount_paid"].as_i64(), text(object, &["customer_email"])).await?,
-        "charge.refunded" => {
-            let key = transaction_key(object);
-            match object["amount_refunded"].as_i64() {
-                Some(total) => match transactions::refund(db, &program, &key, total).await {
-                    Ok(true) => json!({"refunded": key}),
-                    Ok(false) => json!({"ignored": "refund already applied"}),
-                    Err(e) if e.status == 404 => json!({"ignored": "no transaction for this charge"}),
-                    Err(e) => return Err(e),
-                },
-                None => json!({"ignored": "no amount_refunded"}),
-            }
-        }
-        _ => json!({"ignored": "event type not used by Edgeref"}),
-    };
+    let outcome = handle(cx, &program, event["type"].as_str().unwrap_or(""), &event["data"]["object"]).await?;
     let mut answer = json!({"received": true});
     answer.as_object_mut().expect("object").extend(outcome.as_object().cloned().unwrap_or_default());
     json(200, &answer)
+}
+
+/// What one verified event does: a paid checkout or invoice is a sale, a refunded charge a refund.
+async fn handle(cx: &Cx, program: &Program, kind: &str, object: &Value) -> ApiResult<Value> {
+    match kind {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" if text(object, &["payment_status"]) == Some("paid") => {
+            let email = text(object, &["customer_details", "email"]).or_else(|| text(object, &["customer_email"]));
+            sale(cx, program, object, object["amount_total"].as_i64(), email).await
+        }
+        "invoice.paid" => sale(cx, program, object, object["amount_paid"].as_i64(), text(object, &["customer_email"])).await,
+        "charge.refunded" => {
+            let key = transaction_key(object);
+            let Some(total) = object["amount_refunded"].as_i64() else { return Ok(json!({"ignored": "no amount_refunded"})) };
+            match transactions::refund(cx, program, &key, total).await {
+                Ok(true) => Ok(json!({"refunded": key})),
+                Ok(false) => Ok(json!({"ignored": "refund already applied"})),
+                Err(e) if e.status == 404 => Ok(json!({"ignored": "no transaction for this charge"})),
+                Err(e) => Err(e),
+            }
+        }
+        _ => Ok(json!({"ignored": "event type not used by Edgeref"})),
+    }
 }
 
 /// The transaction key for a Stripe payment: its payment intent when there is one.
@@ -80,17 +77,9 @@ fn transaction_key(object: &Value) -> String {
     format!("stripe_{id}")
 }
 
-async fn sale(
-    env: &Env,
-    ctx: &Context,
-    db: &D1Database,
-    program: &Program,
-    object: &Value,
-    amount: Option<i64>,
-    email: Option<&str>,
-) -> ApiResult<Value> {
+async fn sale(cx: &Cx, program: &Program, object: &Value, amount: Option<i64>, email: Option<&str>) -> ApiResult<Value> {
     let Some(amount) = amount.filter(|a| *a > 0) else { return Ok(json!({"ignored": "nothing was paid"})) };
-    let Some(customer) = buyer(env, ctx, db, program, object, email).await? else {
+    let Some(customer) = buyer(cx, program, object, email).await? else {
         return Ok(json!({"ignored": "the buyer is not a customer and carries no referral code"}));
     };
     let key = transaction_key(object);
@@ -103,7 +92,7 @@ async fn sale(
         currency,
         product_id: None,
     };
-    Ok(match transactions::record(env, ctx, db, program, sale).await {
+    Ok(match transactions::record(cx, program, sale).await {
         Ok(Recorded::Created(t)) => json!({"transaction": t.key, "reward": t.reward}),
         Ok(Recorded::Replayed(t)) => json!({"transaction": t.key, "duplicate": true}),
         // Same payment reported with another amount (a checkout and its invoice): keep the first.
@@ -114,21 +103,21 @@ async fn sale(
 
 /// Finds the buyer among the program's customers, or makes them a referred
 /// customer when the payment carries a valid referral code.
-async fn buyer(env: &Env, ctx: &Context, db: &D1Database, program: &Program, object: &Value, email: Option<&str>) -> ApiResult<Option<CustomerRow>> {
+async fn buyer(cx: &Cx, program: &Program, object: &Value, email: Option<&str>) -> ApiResult<Option<CustomerRow>> {
     if let Some(key) = text(object, &["metadata", "edgeref_customer"]) {
-        if let Some(c) = customers::store::by_key(db, &program.id, key).await? {
+        if let Some(c) = customers::store::by_key(&cx.db, &program.id, key).await? {
             return Ok(Some(c));
         }
     }
     if let Some(email) = email {
-        if let Some(c) = customers::store::by_email(db, &program.id, email).await? {
+        if let Some(c) = customers::store::by_email(&cx.db, &program.id, email).await? {
             return Ok(Some(c));
         }
     }
     let code = text(object, &["metadata", "edgeref_code"]).or_else(|| text(object, &["client_reference_id"]));
     let (Some(code), Some(email)) = (code.and_then(|c| ReferralCode::parse(c).ok()), email) else { return Ok(None) };
-    let Some(referrer_key) = codes::owner_of(env, db, &program.id, &code).await? else { return Ok(None) };
-    let Some(referrer) = customers::store::by_key(db, &program.id, &referrer_key).await? else { return Ok(None) };
+    let Some(referrer_key) = codes::owner_of(cx, &program.id, &code).await? else { return Ok(None) };
+    let Some(referrer) = customers::store::by_key(&cx.db, &program.id, &referrer_key).await? else { return Ok(None) };
     let key = text(object, &["customer"]).unwrap_or(email);
     let facts = SignupFacts {
         referrer: Some(Referrer { key: &referrer.key, email: &referrer.email }),
@@ -145,10 +134,10 @@ async fn buyer(env: &Env, ctx: &Context, db: &D1Database, program: &Program, obj
     let name = text(object, &["customer_details", "name"]);
     let mut input = NewCustomerInput::validated(key, email, name, None)?;
     input.referrer = Some(referrer);
-    match customers::create_customer(env, ctx, db, program, &input, &Vec::new).await {
+    match customers::create_customer(cx, program, &input, &Vec::new).await {
         Ok(c) => Ok(Some(c)),
         // Created by a concurrent delivery of the same event.
-        Err(e) if e.status == 409 => customers::store::by_key(db, &program.id, key).await,
+        Err(e) if e.status == 409 => customers::store::by_key(&cx.db, &program.id, key).await,
         Err(e) => Err(e),
     }
 }

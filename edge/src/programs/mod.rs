@@ -4,6 +4,7 @@ pub mod model;
 pub mod stats;
 pub mod store;
 
+use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, self_origin};
 use crate::{codes, ids};
@@ -13,7 +14,7 @@ use edgeref_shared::{validate, TrackingSettings};
 use model::Program;
 use serde::Deserialize;
 use serde_json::json;
-use worker::{D1Database, Env, Request, Response};
+use worker::{Request, Response};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,7 +39,7 @@ struct UpdateProgram {
     rewards: Option<RewardRules>,
 }
 
-pub async fn create(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<Response> {
+pub async fn create(mut req: Request, cx: &Cx) -> ApiResult<Response> {
     let body: CreateProgram = json_body(&mut req).await?;
     let rewards = body.rewards.unwrap_or_default();
     rewards.validate()?;
@@ -54,25 +55,24 @@ pub async fn create(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<R
         rewards,
         created_at: ids::now_ms(),
     };
-    store::insert(db, &program).await?;
-    store::publish(env, &program).await?;
+    store::insert(&cx.db, &program).await?;
+    store::publish(&cx.env, &program).await?;
     json(201, &program.view(&self_origin(&req)))
 }
 
-pub async fn list(req: &Request, db: &D1Database) -> ApiResult<Response> {
-    let programs = store::list(db).await?;
+pub async fn list(req: &Request, cx: &Cx) -> ApiResult<Response> {
+    let programs = store::list(&cx.db).await?;
     let origin = self_origin(req);
     let data: Vec<_> = programs.iter().map(|p| p.view(&origin)).collect();
     json(200, &json!({ "data": data, "next_cursor": null }))
 }
 
-pub async fn get(req: &Request, db: &D1Database, id: &str) -> ApiResult<Response> {
-    json(200, &store::get(db, id).await?.view(&self_origin(req)))
+pub fn get(req: &Request, program: &Program) -> ApiResult<Response> {
+    json(200, &program.view(&self_origin(req)))
 }
 
-pub async fn update(mut req: Request, env: &Env, db: &D1Database, id: &str) -> ApiResult<Response> {
+pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResult<Response> {
     let patch: UpdateProgram = json_body(&mut req).await?;
-    let mut program = store::get(db, id).await?;
     if let Some(name) = &patch.name {
         program.name = validate::name("name", name, 200)?;
     }
@@ -86,15 +86,14 @@ pub async fn update(mut req: Request, env: &Env, db: &D1Database, id: &str) -> A
         rewards.validate()?;
         program.rewards = rewards;
     }
-    store::update(db, &program).await?;
-    store::publish(env, &program).await?;
+    store::update(&cx.db, &program).await?;
+    store::publish(&cx.env, &program).await?;
     json(200, &program.view(&self_origin(&req)))
 }
 
-pub async fn delete(env: &Env, db: &D1Database, id: &str) -> ApiResult<Response> {
-    let program = store::get(db, id).await?;
-    store::delete(db, id).await?;
-    store::unpublish(env, &program.public_id).await?;
-    codes::forget_program(env, &program.id).await?;
+pub async fn delete(cx: &Cx, program: &Program) -> ApiResult<Response> {
+    store::delete(&cx.db, &program.id).await?;
+    store::unpublish(&cx.env, &program.public_id).await?;
+    codes::forget_program(&cx.env, &program.id).await?;
     json(200, &json!({ "id": program.id, "deleted": true }))
 }

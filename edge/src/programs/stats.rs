@@ -1,25 +1,29 @@
 //! A program's results for the dashboard: `GET /v1/programs/{id}/stats?days=30`.
 //! Counts referred activity only (what the program caused), per UTC day.
 
+use super::model::Program;
+use super::store;
+use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_param};
-use crate::{db, ids, sql};
+use crate::ids;
 use edgeref_shared::time;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use worker::{D1Database, Request, Response};
+use worker::{Request, Response};
 
 const DAY_MS: i64 = 86_400_000;
 
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-struct Day {
-    date: String,
-    visits: i64,
-    signups: i64,
-    conversions: i64,
-    revenue: i64,
+/// One UTC day of a program's referred activity, from the trigger-kept counters.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Day {
+    pub date: String,
+    pub visits: i64,
+    pub signups: i64,
+    pub conversions: i64,
+    pub revenue: i64,
     #[serde(skip_serializing)]
-    rewards: i64,
+    pub rewards: i64,
 }
 
 /// `?days=`: 1 to 365, 30 when absent. The window ends today (UTC) and includes it.
@@ -30,21 +34,21 @@ fn days_param(req: &Request) -> ApiResult<i64> {
     }
 }
 
-pub async fn get(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<Response> {
+pub async fn get(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
     let days = days_param(req)?;
     let first_day = ids::now_ms().div_euclid(DAY_MS) - days + 1;
-    let date = |day: i64| time::rfc3339(day * DAY_MS)[..10].to_owned();
-    // One row per day from the trigger-kept counters (edge/migrations/0006):
-    // referred activity only; conversions are sales not fully refunded, revenue
+    // Referred activity only; conversions are sales not fully refunded, revenue
     // is net of refunds, rewards include what refunds and deletions took back.
-    let rows: Vec<Day> = db::all(sql!(
-        db,
-        "SELECT day AS date, visits, signups, conversions, revenue, rewards FROM program_days WHERE program_id = ?1 AND day >= ?2",
-        program_id,
-        &date(first_day)
-    ))
-    .await?;
+    let rows = store::days_since(&cx.db, &program.id, &date(first_day)).await?;
+    json(200, &summary(first_day, days, &rows))
+}
 
+fn date(day: i64) -> String {
+    time::rfc3339(day * DAY_MS)[..10].to_owned()
+}
+
+/// Every day of the window (days without activity as zeros) and the totals.
+fn summary(first_day: i64, days: i64, rows: &[Day]) -> serde_json::Value {
     let daily: Vec<Day> = (first_day..first_day + days)
         .map(|day| {
             let date = date(day);
@@ -52,17 +56,30 @@ pub async fn get(req: &Request, db: &D1Database, program_id: &str) -> ApiResult<
         })
         .collect();
     let total = |f: fn(&Day) -> i64| daily.iter().map(f).sum::<i64>();
-    json(
-        200,
-        &json!({
-            "totals": {
-                "visits": total(|d| d.visits),
-                "signups": total(|d| d.signups),
-                "conversions": total(|d| d.conversions),
-                "revenue": total(|d| d.revenue),
-                "rewards": total(|d| d.rewards),
-            },
-            "daily": daily,
-        }),
-    )
+    json!({
+        "totals": {
+            "visits": total(|d| d.visits),
+            "signups": total(|d| d.signups),
+            "conversions": total(|d| d.conversions),
+            "revenue": total(|d| d.revenue),
+            "rewards": total(|d| d.rewards),
+        },
+        "daily": daily,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_fills_quiet_days_with_zeros_and_sums_every_counter() {
+        let day = |date: &str, visits, rewards| Day { date: date.into(), visits, signups: 1, conversions: 0, revenue: 100, rewards };
+        let rows = [day("1970-01-02", 5, 10), day("1970-01-04", 7, -3), day("1969-12-31", 99, 99)];
+        let s = summary(0, 3, &rows);
+        let dates: Vec<&str> = s["daily"].as_array().unwrap().iter().map(|d| d["date"].as_str().unwrap()).collect();
+        assert_eq!(dates, ["1970-01-01", "1970-01-02", "1970-01-03"]);
+        assert_eq!(s["totals"], json!({"visits": 5, "signups": 1, "conversions": 0, "revenue": 100, "rewards": 10}));
+        assert!(s["daily"][1].get("rewards").is_none(), "rewards show in the totals only");
+    }
 }

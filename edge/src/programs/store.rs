@@ -2,15 +2,17 @@
 //! isolate (hot read cache).
 
 use super::model::{Program, ProgramRow, TrackingConfig};
+use super::stats::Day;
 use crate::error::{ApiError, ApiResult};
-use crate::{db, sql};
+use crate::db::{self, DbResult};
+use crate::sql;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::{D1Database, Env, KvStore};
 
 const COLUMNS: &str = "id, public_id, name, website_url, tracking, rewards, created_at";
 
-pub async fn insert(db: &D1Database, p: &Program) -> ApiResult<()> {
+pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
     db::run(sql!(
         db,
         "INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -25,7 +27,7 @@ pub async fn insert(db: &D1Database, p: &Program) -> ApiResult<()> {
     .await
 }
 
-pub async fn update(db: &D1Database, p: &Program) -> ApiResult<()> {
+pub async fn update(db: &D1Database, p: &Program) -> DbResult<()> {
     db::run(sql!(
         db,
         "UPDATE programs SET name = ?2, website_url = ?3, tracking = ?4, rewards = ?5 WHERE id = ?1",
@@ -49,7 +51,7 @@ pub async fn list(db: &D1Database) -> ApiResult<Vec<Program>> {
 }
 
 /// Deletes the program and everything under it in one D1 transaction.
-pub async fn delete(db: &D1Database, id: &str) -> ApiResult<()> {
+pub async fn delete(db: &D1Database, id: &str) -> DbResult<()> {
     let tables = [
         "visits", "signups", "ledger", "transactions", "transaction_deletions", "transaction_refunds", "customers", "api_keys",
         "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits",
@@ -57,6 +59,11 @@ pub async fn delete(db: &D1Database, id: &str) -> ApiResult<()> {
     let mut stmts: Vec<_> = tables.iter().map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id)).collect();
     stmts.push(sql!(db, "DELETE FROM programs WHERE id = ?1", id));
     db::batch(db, stmts).await
+}
+
+/// A program's per-day counters from `day` (`YYYY-MM-DD`) on.
+pub async fn days_since(db: &D1Database, program_id: &str, day: &str) -> ApiResult<Vec<Day>> {
+    db::all(sql!(db, "SELECT day AS date, visits, signups, conversions, revenue, rewards FROM program_days WHERE program_id = ?1 AND day >= ?2", program_id, day)).await
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {

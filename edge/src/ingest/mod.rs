@@ -4,8 +4,11 @@
 //! redelivered batch a no-op, so queue retries never double-count (the
 //! counters follow the inserted rows through a trigger).
 
+pub mod meter;
+pub mod store;
+
 use crate::error::{ApiError, ApiResult};
-use crate::{db, ids, sql};
+use crate::{db, ids};
 use serde::{Deserialize, Serialize};
 use worker::{Env, MessageBatch};
 
@@ -31,24 +34,9 @@ pub async fn accept(env: &Env, visit: &VisitMsg) -> ApiResult<()> {
         Ok(queue) => queue.send(visit).await.map_err(|e| ApiError::unavailable("queue send", e)),
         Err(_) => {
             let db = env.d1("DB").map_err(|e| ApiError::unavailable("d1 binding", e))?;
-            meter::timed(1, db::run(insert(&db, visit))).await
+            Ok(meter::timed(1, db::run(store::insert_visit(&db, visit))).await?)
         }
     }
-}
-
-fn insert(db: &worker::D1Database, v: &VisitMsg) -> ApiResult<worker::D1PreparedStatement> {
-    sql!(
-        db,
-        "INSERT OR IGNORE INTO visits (id, program_id, code, referrer_key, url, referrer, created_at, bot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        &v.id,
-        &v.program_id,
-        &v.code,
-        &v.referrer_key,
-        &v.url,
-        &v.referrer,
-        v.created_at,
-        v.bot as i64
-    )
 }
 
 /// Fault injection for tests (`INGEST_FAULTS=on`): the first batch with a visit
@@ -99,31 +87,10 @@ pub async fn consume(batch: MessageBatch<VisitMsg>, env: &Env) -> worker::Result
     let visits: Vec<VisitMsg> = batch.messages()?.iter().map(|m| m.body().clone()).collect();
     let written = if batch.queue().ends_with("-dlq") {
         // Given up on by the main queue: keep them where the owner can see them.
-        let stmts = visits
-            .iter()
-            .map(|v| {
-                sql!(
-                    &db,
-                    "INSERT OR IGNORE INTO dead_visits (id, program_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    &v.id,
-                    &v.program_id,
-                    &serde_json::to_string(v).unwrap_or_default(),
-                    ids::now_ms()
-                )
-            })
-            .collect();
-        db::batch(&db, stmts).await
+        let now = ids::now_ms();
+        db::batch(&db, visits.iter().map(|v| store::insert_dead(&db, v, now)).collect()).await.map_err(ApiError::from)
     } else {
-        match injected_fault(env, &visits).await {
-            Fault::None => meter::timed(visits.len(), db::batch(&db, visits.iter().map(|v| insert(&db, v)).collect())).await,
-            fault => {
-                if fault == Fault::MidBatch {
-                    let _ = db::batch(&db, visits[..visits.len() / 2].iter().map(|v| insert(&db, v)).collect()).await;
-                }
-                worker::console_error!("injected consumer fault in a batch of {}", visits.len());
-                Err(ApiError::unavailable("ingest", "injected fault"))
-            }
-        }
+        write_visits(env, &db, &visits).await
     };
     match written {
         Ok(()) => batch.ack_all(),
@@ -135,54 +102,24 @@ pub async fn consume(batch: MessageBatch<VisitMsg>, env: &Env) -> worker::Result
     Ok(())
 }
 
-/// How hard D1 works for visits, for `make bench` (`GET /__bench/ingest` with
-/// `BENCH=on`): rows written and the time D1 was busy with at least one visit
-/// write (overlapping writes count once), the same measure for both paths.
-pub mod meter {
-    use std::cell::Cell;
-    use std::future::Future;
-
-    thread_local! {
-        static ROWS: Cell<u64> = const { Cell::new(0) };
-        static BUSY_MS: Cell<f64> = const { Cell::new(0.0) };
-        static IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
-        static SINCE: Cell<f64> = const { Cell::new(0.0) };
-    }
-
-    pub async fn timed<T, E>(rows: usize, write: impl Future<Output = Result<T, E>>) -> Result<T, E> {
-        // Time only advances across I/O in a Worker, which is exactly what a D1 write is.
-        if IN_FLIGHT.replace(IN_FLIGHT.get() + 1) == 0 {
-            SINCE.set(worker::Date::now().as_millis() as f64);
+/// One batch of visits in one D1 transaction (unless a test injects a fault).
+async fn write_visits(env: &Env, db: &worker::D1Database, visits: &[VisitMsg]) -> ApiResult<()> {
+    let insert_all = |visits: &[VisitMsg]| visits.iter().map(|v| store::insert_visit(db, v)).collect();
+    match injected_fault(env, visits).await {
+        Fault::None => Ok(meter::timed(visits.len(), db::batch(db, insert_all(visits))).await?),
+        fault => {
+            if fault == Fault::MidBatch {
+                let _ = db::batch(db, insert_all(&visits[..visits.len() / 2])).await;
+            }
+            worker::console_error!("injected consumer fault in a batch of {}", visits.len());
+            Err(ApiError::unavailable("ingest", "injected fault"))
         }
-        let result = write.await;
-        if IN_FLIGHT.replace(IN_FLIGHT.get() - 1) == 1 {
-            BUSY_MS.set(BUSY_MS.get() + worker::Date::now().as_millis() as f64 - SINCE.get());
-        }
-        if result.is_ok() {
-            ROWS.set(ROWS.get() + rows as u64);
-        }
-        result
-    }
-
-    /// `{"rows", "busy_ms"}` since the isolate started.
-    pub fn snapshot() -> serde_json::Value {
-        serde_json::json!({ "rows": ROWS.get(), "busy_ms": BUSY_MS.get() })
     }
 }
 
 /// `GET /v1/programs/{id}/ingest`: what the queue gave up on, for the owner.
 pub async fn report(db: &worker::D1Database, program_id: &str) -> ApiResult<worker::Response> {
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    #[derive(Deserialize)]
-    struct Dead {
-        body: String,
-    }
-    let count: Option<Count> = db::first(sql!(db, "SELECT COUNT(*) AS n FROM dead_visits WHERE program_id = ?1", program_id)).await?;
-    let recent: Vec<Dead> =
-        db::all(sql!(db, "SELECT body FROM dead_visits WHERE program_id = ?1 ORDER BY created_at DESC LIMIT 20", program_id)).await?;
-    let recent: Vec<serde_json::Value> = recent.iter().filter_map(|d| serde_json::from_str(&d.body).ok()).collect();
-    crate::http::json(200, &serde_json::json!({"dead_visits": count.map_or(0, |c| c.n), "recent_dead": recent}))
+    let (count, recent) = store::dead_visits(db, program_id).await?;
+    let recent: Vec<serde_json::Value> = recent.iter().filter_map(|body| serde_json::from_str(body).ok()).collect();
+    crate::http::json(200, &serde_json::json!({"dead_visits": count, "recent_dead": recent}))
 }

@@ -1,0 +1,33 @@
+//! How hard D1 works for visits, for `make bench` (`GET /__bench/ingest` with
+//! `BENCH=on`): rows written and the time D1 was busy with at least one visit
+//! write (overlapping writes count once), the same measure for both paths.
+
+use std::cell::Cell;
+use std::future::Future;
+
+thread_local! {
+    static ROWS: Cell<u64> = const { Cell::new(0) };
+    static BUSY_MS: Cell<f64> = const { Cell::new(0.0) };
+    static IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
+    static SINCE: Cell<f64> = const { Cell::new(0.0) };
+}
+
+pub async fn timed<T, E>(rows: usize, write: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+    // Time only advances across I/O in a Worker, which is exactly what a D1 write is.
+    if IN_FLIGHT.replace(IN_FLIGHT.get() + 1) == 0 {
+        SINCE.set(worker::Date::now().as_millis() as f64);
+    }
+    let result = write.await;
+    if IN_FLIGHT.replace(IN_FLIGHT.get() - 1) == 1 {
+        BUSY_MS.set(BUSY_MS.get() + worker::Date::now().as_millis() as f64 - SINCE.get());
+    }
+    if result.is_ok() {
+        ROWS.set(ROWS.get() + rows as u64);
+    }
+    result
+}
+
+/// `{"rows", "busy_ms"}` since the isolate started.
+pub fn snapshot() -> serde_json::Value {
+    serde_json::json!({ "rows": ROWS.get(), "busy_ms": BUSY_MS.get() })
+}

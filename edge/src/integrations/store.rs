@@ -1,0 +1,41 @@
+//! Integration settings in D1: public settings as JSON, the secret sealed.
+
+use crate::db::{self, DbResult};
+use crate::error::ApiResult;
+use crate::sql;
+use serde::Deserialize;
+use worker::D1Database;
+
+#[derive(Debug, Deserialize)]
+pub struct IntegrationRow {
+    pub name: String,
+    pub settings: String,
+    /// Sealed (`edgeref_shared::seal`); opened only to use it.
+    pub secret: String,
+}
+
+pub async fn get(db: &D1Database, program_id: &str, name: &str) -> ApiResult<Option<IntegrationRow>> {
+    db::first(sql!(db, "SELECT name, settings, secret FROM integrations WHERE program_id = ?1 AND name = ?2", program_id, name)).await
+}
+
+pub async fn list(db: &D1Database, program_id: &str) -> ApiResult<Vec<IntegrationRow>> {
+    db::all(sql!(db, "SELECT name, settings, secret FROM integrations WHERE program_id = ?1", program_id)).await
+}
+
+pub async fn save(db: &D1Database, program_id: &str, name: &str, settings: &str, sealed_secret: &str, now: i64) -> DbResult<()> {
+    db::run(sql!(
+        db,
+        "INSERT INTO integrations (program_id, name, settings, secret, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (program_id, name) DO UPDATE SET settings = excluded.settings, secret = excluded.secret, updated_at = excluded.updated_at",
+        program_id,
+        name,
+        settings,
+        sealed_secret,
+        now
+    ))
+    .await
+}
+
+pub async fn delete(db: &D1Database, program_id: &str, name: &str) -> DbResult<()> {
+    db::run(sql!(db, "DELETE FROM integrations WHERE program_id = ?1 AND name = ?2", program_id, name)).await
+}

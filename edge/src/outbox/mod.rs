@@ -1,0 +1,88 @@
+//! The transactional outbox: an event is written in the same D1 batch as the
+//! change it describes, together with one pending delivery per subscribed,
+//! active webhook and per integration that listens to it. No change commits
+//! without its event, and no event without its change. After the commit,
+//! `dispatch` sends it; the cron trigger retries what failed (`delivery`).
+
+pub mod delivery;
+pub mod store;
+
+use crate::context::Cx;
+use crate::db::Stmt;
+use crate::ids;
+use edgeref_shared::time;
+use serde_json::{json, Value};
+use worker::D1Database;
+
+/// An event about to be written: its id (the `webhook-id`) and its statements.
+pub struct Outgoing {
+    pub id: String,
+    pub statements: Vec<Stmt>,
+}
+
+/// Integrations that hear about some events through the outbox, and which events.
+const INTEGRATION_EVENTS: &[(&str, &[&str])] = &[("mailerlite", &["customer.created", "customer.deleted"])];
+
+/// The integrations that listen to `kind`.
+fn integrations_for(kind: &str) -> impl Iterator<Item = &'static str> + '_ {
+    INTEGRATION_EVENTS.iter().filter(move |(_, kinds)| kinds.contains(&kind)).map(|(name, _)| *name)
+}
+
+/// The webhook body: Standard Webhooks' envelope around the API's object.
+pub fn payload(id: &str, program_id: &str, kind: &str, now_ms: i64, data: &Value) -> String {
+    json!({"id": id, "type": kind, "timestamp": time::rfc3339(now_ms), "program_id": program_id, "data": data}).to_string()
+}
+
+/// The statements that record `kind` with `data` (the object the REST API
+/// returns) and fan it out to every webhook and integration that listens.
+pub fn event(db: &D1Database, program_id: &str, kind: &str, data: &Value) -> Outgoing {
+    let (id, now) = (ids::new_id("msg"), ids::now_ms());
+    let mut statements = vec![
+        store::insert_event(db, &id, program_id, kind, &payload(&id, program_id, kind, now, data), now),
+        store::fan_out_to_webhooks(db, &id, program_id, kind, now),
+    ];
+    statements.extend(integrations_for(kind).map(|name| store::fan_out_to_integration(db, &id, program_id, name, now)));
+    Outgoing { id, statements }
+}
+
+/// An event for one webhook only, whatever it subscribes to ("send test event").
+pub fn event_for(db: &D1Database, program_id: &str, webhook_id: &str, kind: &str, data: &Value) -> Outgoing {
+    let (id, now) = (ids::new_id("msg"), ids::now_ms());
+    let statements = vec![
+        store::insert_event(db, &id, program_id, kind, &payload(&id, program_id, kind, now, data), now),
+        store::deliver_to_webhook(db, &id, program_id, webhook_id, now),
+    ];
+    Outgoing { id, statements }
+}
+
+/// Delivers freshly committed events after the response is sent.
+pub fn dispatch(cx: &Cx, event_ids: Vec<String>) {
+    if event_ids.is_empty() {
+        return;
+    }
+    let env = cx.env.clone();
+    cx.ctx.wait_until(async move {
+        if let Ok(db) = env.d1("DB") {
+            delivery::send_events(&env, &db, &event_ids).await
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailerlite_hears_customer_creation_and_deletion_only() {
+        assert_eq!(integrations_for("customer.created").collect::<Vec<_>>(), ["mailerlite"]);
+        assert_eq!(integrations_for("customer.deleted").collect::<Vec<_>>(), ["mailerlite"]);
+        assert_eq!(integrations_for("customer.updated").count(), 0);
+        assert_eq!(integrations_for("transaction.created").count(), 0);
+    }
+
+    #[test]
+    fn the_payload_is_the_standard_webhooks_envelope() {
+        let body: Value = serde_json::from_str(&payload("msg_1", "prg_1", "customer.created", 0, &json!({"key": "a"}))).unwrap();
+        assert_eq!(body, json!({"id": "msg_1", "type": "customer.created", "timestamp": "1970-01-01T00:00:00.000Z", "program_id": "prg_1", "data": {"key": "a"}}));
+    }
+}

@@ -1,0 +1,209 @@
+//! The outbox in D1: events, their deliveries and every delivery attempt.
+
+use crate::db::{self, DbResult, Stmt};
+use crate::error::ApiResult;
+use crate::sql;
+use serde::Deserialize;
+use worker::D1Database;
+
+/// Longer than an attempt can take, so a live sender always finishes first.
+const LEASE_MS: i64 = 60_000;
+/// Deliveries one cron run or one request claims at most.
+pub const BATCH: i64 = 50;
+
+pub fn insert_event(db: &D1Database, id: &str, program_id: &str, kind: &str, payload: &str, now: i64) -> Stmt {
+    sql!(db, "INSERT INTO events (id, program_id, type, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", id, program_id, kind, payload, now)
+}
+
+/// One pending delivery per active webhook of the program subscribed to `kind`.
+pub fn fan_out_to_webhooks(db: &D1Database, event_id: &str, program_id: &str, kind: &str, now: i64) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO deliveries (id, program_id, event_id, webhook_id, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT ?1 || '.' || w.id, ?2, ?1, w.id, 'pending', 0, ?4, ?4, ?4 FROM webhooks w
+         WHERE w.program_id = ?2 AND w.is_active = 1 AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?3)",
+        event_id,
+        program_id,
+        kind,
+        now
+    )
+}
+
+/// One pending delivery to the integration `name`, if the program has it switched on.
+pub fn fan_out_to_integration(db: &D1Database, event_id: &str, program_id: &str, name: &str, now: i64) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT ?1 || '.' || ?3, ?2, ?1, ?3, 'pending', 0, ?4, ?4, ?4 FROM integrations WHERE program_id = ?2 AND name = ?3",
+        event_id,
+        program_id,
+        name,
+        now
+    )
+}
+
+/// One pending delivery to this webhook, whatever it subscribes to.
+pub fn deliver_to_webhook(db: &D1Database, event_id: &str, program_id: &str, webhook_id: &str, now: i64) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO deliveries (id, program_id, event_id, webhook_id, status, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?1 || '.' || ?3, ?2, ?1, ?3, 'pending', 0, ?4, ?4, ?4)",
+        event_id,
+        program_id,
+        webhook_id,
+        now
+    )
+}
+
+/// Which pending deliveries to claim.
+pub enum Which<'a> {
+    OfEvent(&'a str),
+    One(&'a str),
+    AllDue,
+}
+
+/// A claimed delivery with what sending it needs, as stored.
+#[derive(Debug, Deserialize)]
+pub struct DueRow {
+    pub id: String,
+    pub program_id: String,
+    pub event_id: String,
+    pub attempts: i64,
+    pub payload: String,
+    pub webhook_id: Option<String>,
+    pub url: Option<String>,
+    pub secret: Option<String>,
+    pub integration: Option<String>,
+    pub integration_settings: Option<String>,
+    pub integration_secret: Option<String>,
+}
+
+/// Takes a lease on due deliveries (moves `next_attempt_at` past the lease) and returns their ids.
+pub async fn claim(db: &D1Database, which: Which<'_>, now: i64) -> ApiResult<Vec<String>> {
+    let (filter, arg) = match which {
+        Which::OfEvent(id) => ("AND event_id = ?2", id),
+        Which::One(id) => ("AND id = ?2", id),
+        Which::AllDue => ("AND ?2 = ''", ""),
+    };
+    #[derive(Deserialize)]
+    struct Claimed {
+        id: String,
+    }
+    let claimed = db::all::<Claimed>(sql!(
+        db,
+        &format!(
+            "UPDATE deliveries SET next_attempt_at = ?1 + {LEASE_MS}, updated_at = ?1 WHERE id IN (
+               SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 {filter} ORDER BY next_attempt_at LIMIT {BATCH})
+             RETURNING id"
+        ),
+        now,
+        arg
+    ))
+    .await?;
+    Ok(claimed.into_iter().map(|c| c.id).collect())
+}
+
+/// Loads claimed deliveries with their event and their target's settings.
+pub async fn load(db: &D1Database, ids: &[String]) -> ApiResult<Vec<DueRow>> {
+    let ids_json = serde_json::to_string(ids).expect("strings serialize");
+    db::all(sql!(
+        db,
+        "SELECT d.id, d.program_id, d.event_id, d.attempts, e.payload, d.webhook_id, w.url, w.secret,
+                d.integration, i.settings AS integration_settings, i.secret AS integration_secret
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+         LEFT JOIN webhooks w ON w.id = d.webhook_id
+         LEFT JOIN integrations i ON i.program_id = d.program_id AND i.name = d.integration
+         WHERE d.id IN (SELECT value FROM json_each(?1))",
+        &ids_json
+    ))
+    .await
+}
+
+/// Makes a delivery due now, whatever its state (manual resend).
+pub async fn make_due(db: &D1Database, delivery_id: &str, now: i64) -> DbResult<()> {
+    db::run(sql!(db, "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, updated_at = ?2 WHERE id = ?1", delivery_id, now)).await
+}
+
+/// One attempt as it is logged.
+pub struct Attempt<'a> {
+    pub delivery_id: &'a str,
+    pub program_id: &'a str,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub code: Option<i64>,
+    pub body: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub retry_at: Option<i64>,
+    /// `pending` (retry at `retry_at`), `succeeded` or `failed`.
+    pub status: &'a str,
+    pub attempts: i64,
+}
+
+/// The attempt's log row and the delivery's new state, for one batch.
+pub fn record_attempt(db: &D1Database, a: &Attempt, now: i64) -> Vec<Stmt> {
+    vec![
+        sql!(
+            db,
+            "INSERT INTO delivery_attempts (delivery_id, program_id, attempted_at, response_code, response_body, duration_ms, error, next_retry_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            a.delivery_id,
+            a.program_id,
+            a.started_at,
+            a.code,
+            a.body,
+            a.duration_ms,
+            a.error,
+            a.retry_at
+        ),
+        sql!(
+            db,
+            "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, last_code = ?5, updated_at = ?6 WHERE id = ?1",
+            a.delivery_id,
+            a.status,
+            a.attempts,
+            a.retry_at,
+            a.code,
+            now
+        ),
+    ]
+}
+
+pub async fn batch(db: &D1Database, stmts: Vec<Stmt>) -> DbResult<()> {
+    db::batch(db, stmts).await
+}
+
+/// Recent events' payloads, newest first, optionally of one type.
+pub async fn recent_payloads(db: &D1Database, program_id: &str, kind: Option<&str>, limit: i64) -> ApiResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        payload: String,
+    }
+    let rows: Vec<Row> = db::all(sql!(
+        db,
+        "SELECT payload FROM events WHERE program_id = ?1 AND (?2 IS NULL OR type = ?2) ORDER BY created_at DESC, id DESC LIMIT ?3",
+        program_id,
+        kind,
+        limit
+    ))
+    .await?;
+    Ok(rows.into_iter().map(|r| r.payload).collect())
+}
+
+/// How many of an integration's deliveries are pending and failed.
+#[derive(Debug, Default, Deserialize)]
+pub struct IntegrationBacklog {
+    pub pending: i64,
+    pub failed: i64,
+}
+
+pub async fn integration_backlog(db: &D1Database, program_id: &str, name: &str) -> ApiResult<IntegrationBacklog> {
+    let counts: Option<IntegrationBacklog> = db::first(sql!(
+        db,
+        "SELECT COALESCE(SUM(status = 'pending'), 0) AS pending, COALESCE(SUM(status = 'failed'), 0) AS failed
+         FROM deliveries WHERE program_id = ?1 AND integration = ?2",
+        program_id,
+        name
+    ))
+    .await?;
+    Ok(counts.unwrap_or_default())
+}

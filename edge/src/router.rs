@@ -1,0 +1,127 @@
+//! From a resolved `Route` to its handler: authenticate the caller, load the
+//! program once when the route is about one, call the handler.
+
+use crate::context::Cx;
+use crate::error::{ApiError, ApiResult};
+use crate::programs::model::Program;
+use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope};
+use crate::{api_keys, auth, customers, http, ingest, integrations, openapi, programs, tracking, transactions, webhooks};
+use serde_json::json;
+use worker::{Request, Response};
+
+pub async fn serve(req: Request, cx: &Cx) -> ApiResult<Response> {
+    let segments = routes::segments(&req.path());
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let Some(route) = routes::resolve(&req.method(), &segs) else { return no_route(&req, cx, &segs).await };
+    match route {
+        Route::Public(r) => public(req, cx, r, &segs).await,
+        Route::Owner(r) => {
+            auth::require_owner(&req, &cx.env)?;
+            owner(req, cx, r).await
+        }
+        Route::Api(scope, r) => {
+            let program = program_for(&req, cx, &scope).await?;
+            api(req, cx, &program, r).await
+        }
+    }
+}
+
+/// The program a program-API request is about: the API key's, or the one the owner names.
+async fn program_for(req: &Request, cx: &Cx, scope: &Scope) -> ApiResult<Program> {
+    let id = match scope {
+        Scope::Owner(id) => {
+            auth::require_owner(req, &cx.env)?;
+            id.clone()
+        }
+        Scope::Key => auth::require_program_key(req, cx).await?,
+    };
+    programs::store::get(&cx.db, &id).await
+}
+
+/// 404 for an unknown path; under `/v1/` only after the caller authenticated, so
+/// a stranger learns nothing about which paths exist.
+async fn no_route(req: &Request, cx: &Cx, segs: &[&str]) -> ApiResult<Response> {
+    match segs {
+        ["v1", "programs", ..] => auth::require_owner(req, &cx.env)?,
+        ["v1", ..] => drop(auth::require_program_key(req, cx).await?),
+        _ => {}
+    }
+    Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/"))))
+}
+
+async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> ApiResult<Response> {
+    use PublicRoute::*;
+    match route {
+        Health => http::json(200, &json!({"ok": true})),
+        OpenApi => openapi::document(),
+        BenchIngest if cx.bench_mode() => http::json(200, &ingest::meter::snapshot()),
+        BenchIngest => Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/")))),
+        SnippetWasm => tracking::snippet::wasm(),
+        Loader { public_id } => {
+            let config = programs::store::tracking_config(&cx.env, &public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
+            tracking::snippet::loader(&http::self_origin(&req), &config)
+        }
+        BeaconPreflight => tracking::cors::preflight(&req),
+        Visit => tracking::visit(req, cx).await,
+        Signup => tracking::signup(req, cx).await,
+        StripeEvent { public_id } => integrations::stripe::receive(req, cx, &public_id).await,
+        Login => auth::login(req, &cx.env).await,
+        Logout => auth::logout(&req),
+        Session => auth::current(&req, &cx.env),
+    }
+}
+
+async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> {
+    use ProgramRoute::*;
+    let (id, route) = match route {
+        OwnerRoute::CreateProgram => return programs::create(req, cx).await,
+        OwnerRoute::ListPrograms => return programs::list(&req, cx).await,
+        OwnerRoute::Program(id, route) => (id, route),
+    };
+    let program = programs::store::get(&cx.db, &id).await?;
+    match route {
+        Get => programs::get(&req, &program),
+        Update => programs::update(req, cx, program).await,
+        Delete => programs::delete(cx, &program).await,
+        CreateApiKey => api_keys::create(req, cx, &program.id).await,
+        ListApiKeys => api_keys::list(cx, &program.id).await,
+        RevokeApiKey(key_id) => api_keys::revoke(cx, &program.id, &key_id).await,
+        Ingest => ingest::report(&cx.db, &program.id).await,
+        ListIntegrations => integrations::list(&req, cx, &program).await,
+        PutIntegration(name) => integrations::put(req, cx, &program, &name).await,
+        DeleteIntegration(name) => integrations::delete(cx, &program, &name).await,
+        Stats => programs::stats::get(&req, cx, &program).await,
+    }
+}
+
+/// The program API below `/v1/` (or `/v1/programs/{id}/` for the owner).
+async fn api(req: Request, cx: &Cx, program: &Program, route: ApiRoute) -> ApiResult<Response> {
+    use ApiRoute::*;
+    let pid = program.id.as_str();
+    match route {
+        Me => http::json(200, &json!({"program": {"id": program.id, "name": program.name, "website_url": program.website_url}})),
+        CreateCustomer => customers::create(req, cx, program).await,
+        ListCustomers => customers::list(&req, cx, program, None).await,
+        GetCustomer(key) => customers::get(cx, program, &key).await,
+        UpdateCustomer(key) => customers::update(req, cx, program, &key).await,
+        DeleteCustomer(key) => customers::delete(cx, program, &key).await,
+        ListReferrals(key) => customers::list(&req, cx, program, Some(&key)).await,
+        CustomerStats(key) => customers::stats(cx, program, &key).await,
+        CreditCustomer(key) => customers::credit(req, cx, program, &key).await,
+        ServerSignup => tracking::server_signup(req, cx, program).await,
+        CreateTransaction => transactions::create(req, cx, program).await,
+        ListTransactions => transactions::list(&req, cx, program).await,
+        GetTransaction(key) => transactions::get(cx, program, &key).await,
+        DeleteTransaction(key) => transactions::delete(cx, program, &key).await,
+        RecentEvents => webhooks::recent_events(&req, cx, pid).await,
+        CreateWebhook => webhooks::create(req, cx, pid).await,
+        ListWebhooks => webhooks::list(cx, pid).await,
+        GetWebhook(id) => webhooks::get(cx, pid, &id).await,
+        UpdateWebhook(id) => webhooks::update(req, cx, pid, &id).await,
+        DeleteWebhook(id) => webhooks::delete(cx, pid, &id).await,
+        ListDeliveries(id) => webhooks::deliveries(&req, cx, pid, &id).await,
+        ResendDelivery(id, delivery) => webhooks::resend(cx, pid, &id, &delivery).await,
+        TestWebhook(id) => webhooks::send_test(cx, pid, &id).await,
+        RotateWebhookSecret(id) => webhooks::rotate_secret(cx, pid, &id).await,
+    }
+}

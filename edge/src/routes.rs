@@ -1,0 +1,185 @@
+//! Every route of the Worker, as data: `resolve` turns a method and a path
+//! into a `Route` (pure, tested natively against openapi.json); `router`
+//! authenticates it and calls its handler.
+
+use worker::Method;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Route {
+    /// No credentials: health, docs, the snippet and its beacons, sign-in, Stripe (signed).
+    Public(PublicRoute),
+    /// Admin token or dashboard session.
+    Owner(OwnerRoute),
+    /// The program API, for an API key (`/v1/…`) or the owner (`/v1/programs/{id}/…`).
+    Api(Scope, ApiRoute),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    /// The program is the API key's.
+    Key,
+    /// The owner names the program in the path.
+    Owner(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PublicRoute {
+    Health,
+    OpenApi,
+    BenchIngest,
+    SnippetWasm,
+    Loader { public_id: String },
+    BeaconPreflight,
+    Visit,
+    Signup,
+    StripeEvent { public_id: String },
+    Login,
+    Logout,
+    Session,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnerRoute {
+    CreateProgram,
+    ListPrograms,
+    /// A route about one program, which is loaded once before its handler runs.
+    Program(String, ProgramRoute),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgramRoute {
+    Get,
+    Update,
+    Delete,
+    CreateApiKey,
+    ListApiKeys,
+    RevokeApiKey(String),
+    Ingest,
+    ListIntegrations,
+    PutIntegration(String),
+    DeleteIntegration(String),
+    Stats,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiRoute {
+    Me,
+    CreateCustomer,
+    ListCustomers,
+    GetCustomer(String),
+    UpdateCustomer(String),
+    DeleteCustomer(String),
+    ListReferrals(String),
+    CustomerStats(String),
+    CreditCustomer(String),
+    ServerSignup,
+    CreateTransaction,
+    ListTransactions,
+    GetTransaction(String),
+    DeleteTransaction(String),
+    RecentEvents,
+    CreateWebhook,
+    ListWebhooks,
+    GetWebhook(String),
+    UpdateWebhook(String),
+    DeleteWebhook(String),
+    ListDeliveries(String),
+    ResendDelivery(String, String),
+    TestWebhook(String),
+    RotateWebhookSecret(String),
+}
+
+/// The route for a method and a path's (percent-decoded) segments; HEAD is GET.
+pub fn resolve(method: &Method, segs: &[&str]) -> Option<Route> {
+    let method = if *method == Method::Head { Method::Get } else { method.clone() };
+    match segs {
+        ["v1", "programs", rest @ ..] => owner(&method, rest),
+        ["v1", rest @ ..] => api(&method, rest).map(|r| Route::Api(Scope::Key, r)),
+        _ => public(&method, segs).map(Route::Public),
+    }
+}
+
+fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
+    use Method::*;
+    use PublicRoute::*;
+    Some(match (method, segs) {
+        (Get, ["health"]) => Health,
+        (Get, ["openapi.json"]) => OpenApi,
+        (Get, ["__bench", "ingest"]) => BenchIngest,
+        (Get, ["s", "snippet_bg.wasm"]) => SnippetWasm,
+        (Get, ["s", file]) => Loader { public_id: file.strip_suffix(".js").filter(|id| !id.is_empty())?.to_owned() },
+        (Options, ["t", _]) => BeaconPreflight,
+        (Post, ["t", "visit"]) => Visit,
+        (Post, ["t", "signup"]) => Signup,
+        (Post, ["integrations", "stripe", public_id]) => StripeEvent { public_id: public_id.to_string() },
+        (Post, ["auth", "login"]) => Login,
+        (Post, ["auth", "logout"]) => Logout,
+        (Get, ["auth", "session"]) => Session,
+        _ => return None,
+    })
+}
+
+/// Below `/v1/programs`: the owner's program routes, then the program API of one program.
+fn owner(method: &Method, rest: &[&str]) -> Option<Route> {
+    use Method::{Delete, Get, Patch, Post, Put};
+    use ProgramRoute as P;
+    let program = |id: &str, r: ProgramRoute| Some(Route::Owner(OwnerRoute::Program(id.to_owned(), r)));
+    match (method, rest) {
+        (Post, []) => Some(Route::Owner(OwnerRoute::CreateProgram)),
+        (Get, []) => Some(Route::Owner(OwnerRoute::ListPrograms)),
+        (Get, [id]) => program(id, P::Get),
+        (Patch, [id]) => program(id, P::Update),
+        (Delete, [id]) => program(id, P::Delete),
+        (Post, [id, "api-keys"]) => program(id, P::CreateApiKey),
+        (Get, [id, "api-keys"]) => program(id, P::ListApiKeys),
+        (Delete, [id, "api-keys", key]) => program(id, P::RevokeApiKey(key.to_string())),
+        (Get, [id, "ingest"]) => program(id, P::Ingest),
+        (Get, [id, "integrations"]) => program(id, P::ListIntegrations),
+        (Put, [id, "integrations", name]) => program(id, P::PutIntegration(name.to_string())),
+        (Delete, [id, "integrations", name]) => program(id, P::DeleteIntegration(name.to_string())),
+        (Get, [id, "stats"]) => program(id, P::Stats),
+        (_, [id, tail @ ..]) if !tail.is_empty() => api(method, tail).map(|r| Route::Api(Scope::Owner(id.to_string()), r)),
+        _ => None,
+    }
+}
+
+fn api(method: &Method, segs: &[&str]) -> Option<ApiRoute> {
+    use ApiRoute::*;
+    use Method::*;
+    let s = |v: &&str| v.to_string();
+    Some(match (method, segs) {
+        (Get, ["me"]) => Me,
+        (Post, ["customers"]) => CreateCustomer,
+        (Get, ["customers"]) => ListCustomers,
+        (Get, ["customers", key]) => GetCustomer(s(key)),
+        (Patch, ["customers", key]) => UpdateCustomer(s(key)),
+        (Delete, ["customers", key]) => DeleteCustomer(s(key)),
+        (Get, ["customers", key, "referrals"]) => ListReferrals(s(key)),
+        (Get, ["customers", key, "stats"]) => CustomerStats(s(key)),
+        (Post, ["customers", key, "credit"]) => CreditCustomer(s(key)),
+        (Post, ["signups"]) => ServerSignup,
+        (Post, ["transactions"]) => CreateTransaction,
+        (Get, ["transactions"]) => ListTransactions,
+        (Get, ["transactions", key]) => GetTransaction(s(key)),
+        (Delete, ["transactions", key]) => DeleteTransaction(s(key)),
+        (Get, ["events"]) => RecentEvents,
+        (Post, ["webhooks"]) => CreateWebhook,
+        (Get, ["webhooks"]) => ListWebhooks,
+        (Get, ["webhooks", id]) => GetWebhook(s(id)),
+        (Patch, ["webhooks", id]) => UpdateWebhook(s(id)),
+        (Delete, ["webhooks", id]) => DeleteWebhook(s(id)),
+        (Get, ["webhooks", id, "deliveries"]) => ListDeliveries(s(id)),
+        (Post, ["webhooks", id, "deliveries", delivery, "resend"]) => ResendDelivery(s(id), s(delivery)),
+        (Post, ["webhooks", id, "test"]) => TestWebhook(s(id)),
+        (Post, ["webhooks", id, "rotate-secret"]) => RotateWebhookSecret(s(id)),
+        _ => return None,
+    })
+}
+
+/// A path's segments, percent-decoded (`/v1/customers/a%2Fb` names customer `a/b`).
+pub fn segments(path: &str) -> Vec<String> {
+    path.trim_matches('/').split('/').map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests;

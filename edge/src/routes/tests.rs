@@ -1,0 +1,145 @@
+//! Routing is checked against the published contract: every documented
+//! operation resolves, and every route is documented.
+
+use super::*;
+
+static OPENAPI: &str = include_str!("../../api/openapi.json");
+
+/// Every (method, path template) in openapi.json.
+fn documented() -> Vec<(Method, String)> {
+    let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (name, method) in [("get", Method::Get), ("post", Method::Post), ("put", Method::Put), ("patch", Method::Patch), ("delete", Method::Delete)] {
+            if item.get(name).is_some() {
+                ops.push((method, path.clone()));
+            }
+        }
+    }
+    ops
+}
+
+/// A concrete path for a template: placeholders get sample values.
+fn concrete(template: &str) -> String {
+    template.split('/').map(|s| if s == "{file}" { "p1.js" } else if s.starts_with('{') { "x1" } else { s }).collect::<Vec<_>>().join("/")
+}
+
+fn route(method: Method, path: &str) -> Option<Route> {
+    let segs = segments(path);
+    resolve(&method, &segs.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[test]
+fn every_documented_operation_resolves() {
+    let ops = documented();
+    assert!(ops.len() > 60, "only {} operations read from openapi.json", ops.len());
+    for (method, template) in ops {
+        assert!(route(method.clone(), &concrete(&template)).is_some(), "{method:?} {template} is documented but not routed");
+    }
+}
+
+/// One example of every route; the `match` below has no wildcard, so a new
+/// variant does not compile until it is added here (and so checked against the docs).
+fn examples() -> Vec<(Method, &'static str)> {
+    use Method::*;
+    vec![
+        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"),
+        (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
+        (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
+        (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
+        (Get, "/v1/programs/x1/integrations"), (Put, "/v1/programs/x1/integrations/x1"), (Delete, "/v1/programs/x1/integrations/x1"), (Get, "/v1/programs/x1/stats"),
+        (Get, "/v1/me"), (Post, "/v1/customers"), (Get, "/v1/customers"), (Get, "/v1/customers/x1"), (Patch, "/v1/customers/x1"), (Delete, "/v1/customers/x1"),
+        (Get, "/v1/customers/x1/referrals"), (Get, "/v1/customers/x1/stats"), (Post, "/v1/customers/x1/credit"), (Post, "/v1/signups"),
+        (Post, "/v1/transactions"), (Get, "/v1/transactions"), (Get, "/v1/transactions/x1"), (Delete, "/v1/transactions/x1"), (Get, "/v1/events"),
+        (Post, "/v1/webhooks"), (Get, "/v1/webhooks"), (Get, "/v1/webhooks/x1"), (Patch, "/v1/webhooks/x1"), (Delete, "/v1/webhooks/x1"),
+        (Get, "/v1/webhooks/x1/deliveries"), (Post, "/v1/webhooks/x1/deliveries/x1/resend"), (Post, "/v1/webhooks/x1/test"), (Post, "/v1/webhooks/x1/rotate-secret"),
+    ]
+}
+
+/// Which variant a route is (its name), through a match that must stay exhaustive.
+fn variant(r: &Route) -> &'static str {
+    use ApiRoute as A;
+    use ProgramRoute as P;
+    use PublicRoute as Pu;
+    match r {
+        Route::Public(p) => match p {
+            Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm",
+            Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup",
+            Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
+        },
+        Route::Owner(OwnerRoute::CreateProgram) => "CreateProgram",
+        Route::Owner(OwnerRoute::ListPrograms) => "ListPrograms",
+        Route::Owner(OwnerRoute::Program(_, p)) => match p {
+            P::Get => "GetProgram", P::Update => "UpdateProgram", P::Delete => "DeleteProgram", P::CreateApiKey => "CreateApiKey",
+            P::ListApiKeys => "ListApiKeys", P::RevokeApiKey(_) => "RevokeApiKey", P::Ingest => "Ingest", P::ListIntegrations => "ListIntegrations",
+            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::Stats => "Stats",
+        },
+        Route::Api(_, a) => match a {
+            A::Me => "Me", A::CreateCustomer => "CreateCustomer", A::ListCustomers => "ListCustomers", A::GetCustomer(_) => "GetCustomer",
+            A::UpdateCustomer(_) => "UpdateCustomer", A::DeleteCustomer(_) => "DeleteCustomer", A::ListReferrals(_) => "ListReferrals",
+            A::CustomerStats(_) => "CustomerStats", A::CreditCustomer(_) => "CreditCustomer", A::ServerSignup => "ServerSignup",
+            A::CreateTransaction => "CreateTransaction", A::ListTransactions => "ListTransactions", A::GetTransaction(_) => "GetTransaction",
+            A::DeleteTransaction(_) => "DeleteTransaction", A::RecentEvents => "RecentEvents", A::CreateWebhook => "CreateWebhook",
+            A::ListWebhooks => "ListWebhooks", A::GetWebhook(_) => "GetWebhook", A::UpdateWebhook(_) => "UpdateWebhook",
+            A::DeleteWebhook(_) => "DeleteWebhook", A::ListDeliveries(_) => "ListDeliveries", A::ResendDelivery(..) => "ResendDelivery",
+            A::TestWebhook(_) => "TestWebhook", A::RotateWebhookSecret(_) => "RotateWebhookSecret",
+        },
+    }
+}
+
+/// Whether a concrete path matches a documented template (placeholders match any segment).
+fn matches_template(path: &str, template: &str) -> bool {
+    let (p, t) = (segments(path), segments(template));
+    p.len() == t.len() && p.iter().zip(&t).all(|(p, t)| t.starts_with('{') || p == t)
+}
+
+#[test]
+fn every_route_is_documented() {
+    let docs = documented();
+    let mut seen = std::collections::BTreeSet::new();
+    for (method, path) in examples() {
+        let r = route(method.clone(), path).unwrap_or_else(|| panic!("{method:?} {path} does not resolve"));
+        seen.insert(variant(&r));
+        assert!(docs.iter().any(|(m, t)| *m == method && matches_template(path, t)), "{method:?} {path} is routed but not in openapi.json");
+        // The owner reaches every program-API route under /v1/programs/{id}/ too, and that is documented as well.
+        if let Some(tail) = path.strip_prefix("/v1/").filter(|t| !t.starts_with("programs")) {
+            let owner = format!("/v1/programs/x1/{tail}");
+            assert!(matches!(route(method.clone(), &owner), Some(Route::Api(Scope::Owner(_), _))), "{method:?} {owner}");
+            assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&owner, t)), "{method:?} {owner} is routed but not documented");
+        }
+    }
+    // BenchIngest and BeaconPreflight are internal (benchmark meter, CORS preflight) and left out of the public document.
+    assert_eq!(seen.len(), 47, "examples cover {} of the 47 public route variants", seen.len());
+}
+
+#[test]
+fn owner_paths_name_their_program_and_key_paths_do_not() {
+    assert_eq!(route(Method::Get, "/v1/programs/prg_1/customers/ann"), Some(Route::Api(Scope::Owner("prg_1".into()), ApiRoute::GetCustomer("ann".into()))));
+    assert_eq!(route(Method::Get, "/v1/customers/ann"), Some(Route::Api(Scope::Key, ApiRoute::GetCustomer("ann".into()))));
+    assert_eq!(route(Method::Get, "/v1/programs/prg_1/stats"), Some(Route::Owner(OwnerRoute::Program("prg_1".into(), ProgramRoute::Stats))));
+}
+
+#[test]
+fn segments_are_percent_decoded_and_head_is_get() {
+    assert_eq!(route(Method::Get, "/v1/customers/a%2Fb%20c"), Some(Route::Api(Scope::Key, ApiRoute::GetCustomer("a/b c".into()))));
+    assert_eq!(route(Method::Head, "/health"), Some(Route::Public(PublicRoute::Health)));
+    assert_eq!(route(Method::Options, "/t/visit"), Some(Route::Public(PublicRoute::BeaconPreflight)));
+    assert_eq!(route(Method::Get, "/s/abc.js"), Some(Route::Public(PublicRoute::Loader { public_id: "abc".into() })));
+}
+
+#[test]
+fn unknown_paths_and_wrong_methods_resolve_to_nothing() {
+    for (method, path) in [
+        (Method::Post, "/health"),
+        (Method::Get, "/nothing"),
+        (Method::Get, "/v1/nothing"),
+        (Method::Get, "/v1/programs/x1/nothing"),
+        (Method::Put, "/v1/customers"),
+        (Method::Get, "/s/.js"),
+        (Method::Get, "/s/readme.txt"),
+        (Method::Get, "/t/visit"),
+        (Method::Delete, "/v1/programs"),
+    ] {
+        assert_eq!(route(method.clone(), path), None, "{method:?} {path}");
+    }
+}

@@ -1,0 +1,191 @@
+//! Webhooks as stored and as the API shows them, and the delivery log's shape.
+
+use crate::error::{ApiError, ApiResult};
+use edgeref_shared::time;
+use edgeref_shared::webhook::is_event_type;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookRow {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    /// JSON array of event types.
+    pub events: String,
+    pub is_active: i64,
+    pub source: Option<String>,
+    pub disabled_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A validated webhook about to be created.
+pub struct NewWebhook<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub url: &'a str,
+    pub events: &'a str,
+    pub is_active: bool,
+    pub secret: &'a str,
+    pub source: Option<&'a str>,
+}
+
+/// A webhook as the API shows it: never its secret (that is shown once, at creation or rotation).
+#[derive(Serialize)]
+pub struct WebhookView {
+    id: String,
+    name: String,
+    url: String,
+    events: Vec<String>,
+    is_active: bool,
+    source: Option<String>,
+    disabled_reason: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<WebhookRow> for WebhookView {
+    fn from(r: WebhookRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            url: r.url,
+            events: serde_json::from_str(&r.events).unwrap_or_default(),
+            is_active: r.is_active == 1,
+            source: r.source,
+            disabled_reason: r.disabled_reason,
+            created_at: time::rfc3339(r.created_at),
+            updated_at: time::rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// The stored form of a subscription: known event types only, at least one, sorted, each once.
+pub fn event_list(events: &[String]) -> ApiResult<String> {
+    if events.is_empty() {
+        return Err(ApiError::invalid("events", "choose at least one event"));
+    }
+    if let Some(bad) = events.iter().find(|e| !is_event_type(e)) {
+        return Err(ApiError::invalid("events", format!("unknown event type {bad:?}")));
+    }
+    let mut unique = events.to_vec();
+    unique.sort();
+    unique.dedup();
+    Ok(serde_json::to_string(&unique).expect("strings serialize"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_code: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AttemptRow {
+    pub delivery_id: String,
+    pub attempted_at: i64,
+    pub response_code: Option<i64>,
+    pub response_body: Option<String>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub next_retry_at: Option<i64>,
+}
+
+/// The delivery log as the API shows it: each delivery with its attempts, oldest attempt first.
+pub fn delivery_log(deliveries: &[DeliveryRow], attempts: &[AttemptRow]) -> Vec<Value> {
+    deliveries
+        .iter()
+        .map(|d| {
+            let tries: Vec<Value> = attempts.iter().filter(|a| a.delivery_id == d.id).map(attempt_json).collect();
+            json!({
+                "id": d.id,
+                "event_id": d.event_id,
+                "event_type": d.event_type,
+                "status": d.status,
+                "attempts_count": d.attempts,
+                "last_response_code": d.last_code,
+                "next_attempt_at": (d.status == "pending").then(|| d.next_attempt_at.map(time::rfc3339)).flatten(),
+                "created_at": time::rfc3339(d.created_at),
+                "attempts": tries,
+            })
+        })
+        .collect()
+}
+
+fn attempt_json(a: &AttemptRow) -> Value {
+    json!({
+        "attempted_at": time::rfc3339(a.attempted_at),
+        "response_code": a.response_code,
+        "response_body": a.response_body,
+        "duration_ms": a.duration_ms,
+        "error": a.error,
+        "next_retry_at": a.next_retry_at.map(time::rfc3339),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_lists_are_known_sorted_and_unique() {
+        let given = ["transaction.created", "customer.created", "transaction.created"].map(String::from);
+        assert_eq!(event_list(&given).unwrap(), r#"["customer.created","transaction.created"]"#);
+        assert_eq!(event_list(&[]).unwrap_err().field.as_deref(), Some("events"));
+        assert_eq!(event_list(&["customer.exploded".into()]).unwrap_err().status, 422);
+    }
+
+    #[test]
+    fn the_delivery_log_nests_attempts_and_shows_the_next_try_only_while_pending() {
+        let d = |id: &str, status: &str| DeliveryRow {
+            id: id.into(),
+            event_id: "msg_1".into(),
+            event_type: "customer.created".into(),
+            status: status.into(),
+            attempts: 1,
+            next_attempt_at: Some(60_000),
+            last_code: Some(500),
+            created_at: 0,
+        };
+        let a = |delivery: &str| AttemptRow {
+            delivery_id: delivery.into(),
+            attempted_at: 0,
+            response_code: Some(500),
+            response_body: None,
+            duration_ms: 3,
+            error: None,
+            next_retry_at: None,
+        };
+        let log = delivery_log(&[d("a", "pending"), d("b", "failed")], &[a("a"), a("b"), a("a")]);
+        assert_eq!(log[0]["attempts"].as_array().unwrap().len(), 2);
+        assert_eq!(log[1]["attempts"].as_array().unwrap().len(), 1);
+        assert_eq!(log[0]["next_attempt_at"], "1970-01-01T00:01:00.000Z");
+        assert!(log[1]["next_attempt_at"].is_null());
+    }
+
+    #[test]
+    fn a_webhook_view_never_shows_its_secret() {
+        let row = WebhookRow {
+            id: "whk_1".into(),
+            name: "n".into(),
+            url: "https://x.example".into(),
+            events: r#"["customer.created"]"#.into(),
+            is_active: 1,
+            source: None,
+            disabled_reason: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let view = serde_json::to_value(WebhookView::from(row)).unwrap();
+        assert!(view.get("secret").is_none());
+        assert_eq!(view["events"], json!(["customer.created"]));
+        assert_eq!(view["is_active"], true);
+    }
+}
