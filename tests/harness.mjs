@@ -80,7 +80,9 @@ export async function startWorker({ vars = {}, config = 'wrangler.toml', state: 
           const { stdout } = await run(wranglerBin, ['d1', 'execute', 'DB', '--local', '--persist-to', state, '-c', config, '--json', '--command', query], { cwd: root, env, maxBuffer: 64 << 20 });
           return JSON.parse(stdout)[0].results;
         } catch (e) {
-          if (attempt >= 10 || !/SQLITE_BUSY|database is locked/.test(String(e.message))) throw e;
+          // wrangler may report the failure on stdout (as JSON) rather than stderr: read both.
+          const said = `${e.message}\n${e.stdout ?? ''}`;
+          if (attempt >= 10 || !/SQLITE_BUSY|database is locked/.test(said)) throw new Error(said);
           await new Promise((r) => setTimeout(r, 100 * attempt));
         }
       }
