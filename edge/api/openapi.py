@@ -28,7 +28,13 @@ KEY = {"type": "string", "pattern": "^[A-Za-z0-9._@:+-]{1,128}$"}
 EVENTS = ["customer.created", "customer.updated", "customer.deleted", "customer.credited", "transaction.created", "transaction.deleted"]
 
 schemas = {
-    "Error": obj({"error": obj({"code": S, "message": S, "field": S}, ["code", "message"])}, ["error"]),
+    "Error": {**obj({"error": obj({
+        "code": {"type": "string", "description": "Machine-readable, stable: `malformed_request`, `invalid_signature` (400); `unauthorized` (401); "
+                 "`forbidden`, `origin_not_allowed` (403); `not_found`, `no_route` (404); `conflict` (409); `payload_too_large` (413); "
+                 "`unsupported_media_type` (415); `validation_failed` (422); `rate_limited` (429); `unavailable` (503)"},
+        "message": {"type": "string", "description": "For people; may change"},
+        "field": {"type": "string", "description": "The field or query parameter at fault, as a path (`referring_customer.key`)"}},
+        ["code", "message"])}, ["error"]), "description": "Every error, whatever its status"},
     "Deleted": {"type": "object", "properties": {"id": S, "key": S, "deleted": B}, "required": ["deleted"]},
     "Tracking": obj({"link_format": {"enum": ["query", "path"]}, "param": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"},
                      "cookie_days": nul({"type": "integer", "minimum": 1, "maximum": 3650}), "attribution": {"enum": ["last_click", "first_click"]}},
