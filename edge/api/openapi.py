@@ -111,7 +111,7 @@ ERRORS = {
     403: ("Forbidden", error_response("Refused origin: a cookie-authenticated write or a sign-in from another origin (CSRF), or a beacon from a site that is not the program's",
                                       "forbidden", "cross-origin request refused: Origin must be this Edgeref's own")),
     404: ("NotFound", error_response("Something named in the path does not exist (in this program)", "not_found", "customer not found")),
-    409: ("Conflict", error_response("Conflict: the key is taken, or an idempotency key was reused with a different body",
+    409: ("Conflict", error_response("Conflict: the key is taken, an idempotency key was reused with a different body, or (Stripe refunds) a concurrent change won: retry",
                                      "conflict", "a different transaction already used this key", "key")),
     413: ("PayloadTooLarge", error_response("The body is over the size limit (64 KiB; beacons 8 KiB; Stripe events 512 KiB)",
                                            "payload_too_large", "request bodies are limited to 64 KiB")),
