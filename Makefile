@@ -19,7 +19,7 @@ SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
 # externref table to ship), so in its own target dir, keeping the Worker's cache.
 SNIPPET_TARGET := target/snippet
 
-.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench test-rust test-wasm test-e2e test-zapier clean
+.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench lint-openapi test-rust test-wasm test-e2e test-zapier clean
 
 dev: build
 	@token=$$(scripts/dev-vars.sh); \
@@ -27,7 +27,7 @@ dev: build
 	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  Admin token: %s\n\n' "$$token"; \
 	exec wrangler dev --ip 127.0.0.1 --port $(PORT)
 
-test: tools-test build test-rust test-wasm test-e2e test-zapier
+test: tools-test lint-openapi build test-rust test-wasm test-e2e test-zapier
 
 # Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
 bench: tools-bench build
@@ -71,6 +71,10 @@ $(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
 # The OpenAPI document is generated from its one source.
 edge/api/openapi.json: edge/api/openapi.py
 	python3 edge/api/openapi.py
+
+# The OpenAPI document against Redocly CLI's recommended rules: any warning fails.
+lint-openapi: tools edge/api/openapi.json
+	scripts/lint-openapi.sh
 
 # The Worker (it embeds the snippet and the OpenAPI document).
 edge/build/index.js: $(SNIPPET_OUT) $(SHARED_SRC) $(EDGE_SRC)

@@ -1,8 +1,14 @@
 """Writes edge/api/openapi.json, the OpenAPI 3.1 document the Worker serves at
-/openapi.json. The routes and schemas live here, once; `make openapi` (and the
-build) regenerate the JSON, and a test checks it against the router."""
+/openapi.json. The routes and schemas live here, once (docs/decisions.md says
+why not in the Rust types); the build regenerates the JSON, a unit test checks
+it against the router, and `make lint-openapi` against Redocly's recommended rules.
+
+Every operation has an `operationId`: `verbResource` (`createCustomer`,
+`listCustomerReferrals`); the owner's twin of a program-API operation puts
+`Program` after the verb (`createProgramCustomer`), see `owner_twin`."""
 import json
 import pathlib
+import re
 
 def ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
@@ -22,7 +28,13 @@ KEY = {"type": "string", "pattern": "^[A-Za-z0-9._@:+-]{1,128}$"}
 EVENTS = ["customer.created", "customer.updated", "customer.deleted", "customer.credited", "transaction.created", "transaction.deleted"]
 
 schemas = {
-    "Error": obj({"error": obj({"code": S, "message": S, "field": S}, ["code", "message"])}, ["error"]),
+    "Error": {**obj({"error": obj({
+        "code": {"type": "string", "description": "Machine-readable, stable: `malformed_request`, `invalid_signature` (400); `unauthorized` (401); "
+                 "`forbidden`, `origin_not_allowed` (403); `not_found`, `no_route` (404); `conflict` (409); `payload_too_large` (413); "
+                 "`unsupported_media_type` (415); `validation_failed` (422); `rate_limited` (429); `unavailable` (503)"},
+        "message": {"type": "string", "description": "For people; may change"},
+        "field": {"type": "string", "description": "The field or query parameter at fault, as a path (`referring_customer.key`)"}},
+        ["code", "message"])}, ["error"]), "description": "Every error, whatever its status"},
     "Deleted": {"type": "object", "properties": {"id": S, "key": S, "deleted": B}, "required": ["deleted"]},
     "Tracking": obj({"link_format": {"enum": ["query", "path"]}, "param": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"},
                      "cookie_days": nul({"type": "integer", "minimum": 1, "maximum": 3650}), "attribution": {"enum": ["last_click", "first_click"]}},
@@ -81,114 +93,201 @@ schemas = {
 def page(item):
     return {"type": "object", "properties": {"data": {"type": "array", "items": item}, "next_cursor": nul(S)}, "required": ["data", "next_cursor"]}
 
-def errors(*codes):
-    text = {400: "Malformed JSON", 401: "Missing or invalid credentials", 403: "Forbidden (origin or CSRF)", 404: "Not found",
-            409: "Conflict (duplicate key, idempotency conflict)", 413: "Body over the size limit", 415: "Content-Type is not application/json",
-            422: "A field is invalid; `field` names it", 429: "Rate limited; see Retry-After", 503: "Storage unavailable; retry after Retry-After"}
-    return {str(c): {"description": text[c], "content": {"application/json": {"schema": ref("Error")}}} for c in codes}
+# Errors. Every 4xx (and the 503) an operation can answer is listed on it, each
+# a shared response with the one error object. Which ones follows from how the
+# Worker handles the request (edge/src/error.rs, http.rs, auth.rs), see `add`.
+def error_response(description, code, message, field=None, retry=False):
+    example = {"error": {"code": code, "message": message, **({"field": field} if field else {})}}
+    r = {"description": description, "content": {"application/json": {"schema": ref("Error"), "example": example}}}
+    if retry:
+        r["headers"] = {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}
+    return r
 
-READ = (401, 404, 503)
-WRITE = (400, 401, 404, 409, 413, 415, 422, 503)
+ERRORS = {
+    400: ("BadRequest", error_response("Malformed request: the body is not JSON (or not readable); `invalid_signature` for a Stripe event that does not verify",
+                                       "malformed_request", "malformed JSON: EOF while parsing an object")),
+    401: ("Unauthorized", error_response("Missing or invalid credentials (API key, admin token or session)",
+                                         "unauthorized", "missing or invalid credentials: send Authorization: Bearer <token>")),
+    403: ("Forbidden", error_response("Refused origin: a cookie-authenticated write or a sign-in from another origin (CSRF), or a beacon from a site that is not the program's",
+                                      "forbidden", "cross-origin request refused: Origin must be this Edgeref's own")),
+    404: ("NotFound", error_response("Something named in the path does not exist (in this program)", "not_found", "customer not found")),
+    409: ("Conflict", error_response("Conflict: the key is taken, an idempotency key was reused with a different body, or (Stripe refunds) a concurrent change won: retry",
+                                     "conflict", "a different transaction already used this key", "key")),
+    413: ("PayloadTooLarge", error_response("The body is over the size limit (64 KiB; beacons 8 KiB; Stripe events 512 KiB)",
+                                           "payload_too_large", "request bodies are limited to 64 KiB")),
+    415: ("UnsupportedMediaType", error_response("The body was not sent as `Content-Type: application/json`",
+                                                "unsupported_media_type", "send the body as Content-Type: application/json")),
+    422: ("UnprocessableEntity", error_response("A field or query parameter is missing, unknown or invalid; `field` names it",
+                                               "validation_failed", "must be an email address like name@example.com", "email")),
+    429: ("TooManyRequests", error_response("Rate limited: retry after `Retry-After` seconds", "rate_limited",
+                                           "too many beacons from this visitor; slow down", retry=True)),
+    503: ("ServiceUnavailable", error_response("Storage is unavailable: retry after `Retry-After` seconds", "unavailable",
+                                              "storage is unavailable, retry shortly", retry=True)),
+}
 
-def op(summary, tag, security, ok=("200", None), body=None, params=(), errs=READ, query=()):
-    o = {"summary": summary, "tags": [tag], "security": security, "responses": {}}
-    code, schema = ok
-    o["responses"][code] = {"description": summary, **({"content": {"application/json": {"schema": schema}}} if schema else {})}
-    o["responses"].update(errors(*errs))
-    if body:
-        o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    ps = [{"name": p, "in": "path", "required": True, "schema": S} for p in params]
-    ps += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in query]
-    if ps:
-        o["parameters"] = ps
-    return o
-
+# Who calls. The owner's session cookie makes every write CSRF-checked (403).
+PUBLIC = []
 OWNER = [{"adminToken": []}, {"session": []}]
 KEYSEC = [{"apiKey": []}]
-PAGING = (("limit", {"type": "integer", "minimum": 1, "maximum": 250}), ("cursor", S))
 
-def program_api(prefix, security, pre=()):
-    """The program API, mounted at /v1 (API key) and /v1/programs/{id} (owner)."""
-    p = lambda *names: (*pre, *names)
-    t = lambda tag: tag if not pre else f"{tag} (owner)"
-    return {
-        f"{prefix}/me": {"get": op("The program this key belongs to", t("Program API"), security, ("200", {"type": "object"}), params=p())},
-        f"{prefix}/customers": {
-            "post": op("Create a referring or referred customer", t("Customers"), security, ("201", ref("Customer")), ref("CustomerCreate"), p(), WRITE),
-            "get": op("List customers", t("Customers"), security, ("200", page(ref("Customer"))), params=p(), errs=(401, 404, 422, 503), query=PAGING)},
-        f"{prefix}/customers/{{key}}": {
-            "get": op("Get a customer", t("Customers"), security, ("200", ref("Customer")), params=p("key")),
-            "patch": op("Update a customer", t("Customers"), security, ("200", ref("Customer")), ref("CustomerPatch"), p("key"), WRITE),
-            "delete": op("Delete a customer", t("Customers"), security, ("200", ref("Deleted")), params=p("key"))},
-        f"{prefix}/customers/{{key}}/referrals": {"get": op("Customers this one referred", t("Customers"), security, ("200", page(ref("Customer"))), params=p("key"), errs=(401, 404, 422, 503), query=PAGING)},
-        f"{prefix}/customers/{{key}}/stats": {"get": op("Referral statistics", t("Customers"), security, ("200", ref("Stats")), params=p("key"))},
-        f"{prefix}/customers/{{key}}/credit": {"post": op("Credit (or debit) the balance", t("Customers"), security, ("201", ref("LedgerEntry")), ref("Credit"), p("key"), WRITE)},
-        f"{prefix}/signups": {"post": op("Attribute a signup from your backend (the code it captured)", t("Tracking"), security, ("200", ref("SignupAnswer")),
-                                         obj({"code": S, "visit_id": nul(S), "customer": ref("SignupCustomer")}, ["code", "customer"]), p(), WRITE)},
-        f"{prefix}/transactions": {
-            "post": op("Record a sale (idempotent on key)", t("Transactions"), security, ("201", ref("Transaction")), ref("TransactionCreate"), p(), WRITE),
-            "get": op("List transactions", t("Transactions"), security, ("200", page(ref("Transaction"))), params=p(), errs=(401, 404, 422, 503),
-                      query=PAGING + (("customer", S), ("from", TIME), ("to", TIME)))},
-        f"{prefix}/transactions/{{key}}": {
-            "get": op("Get a transaction", t("Transactions"), security, ("200", ref("Transaction")), params=p("key")),
-            "delete": op("Delete a transaction and reverse its reward", t("Transactions"), security, ("200", ref("Deleted")), params=p("key"))},
-        f"{prefix}/events": {"get": op("Recent events (samples)", t("Webhooks"), security, ("200", page(ref("Event"))), params=p(), errs=(401, 404, 422, 503), query=(("type", S), ("limit", {"type": "integer", "minimum": 1, "maximum": 250})))},
-        f"{prefix}/webhooks": {
-            "post": op("Create a webhook (returns its secret once)", t("Webhooks"), security, ("201", ref("Webhook")), ref("WebhookCreate"), p(), WRITE),
-            "get": op("List webhooks", t("Webhooks"), security, ("200", page(ref("Webhook"))), params=p())},
-        f"{prefix}/webhooks/{{webhook_id}}": {
-            "get": op("Get a webhook", t("Webhooks"), security, ("200", ref("Webhook")), params=p("webhook_id")),
-            "patch": op("Update a webhook", t("Webhooks"), security, ("200", ref("Webhook")), ref("WebhookPatch"), p("webhook_id"), WRITE),
-            "delete": op("Delete a webhook", t("Webhooks"), security, ("200", ref("Deleted")), params=p("webhook_id"))},
-        f"{prefix}/webhooks/{{webhook_id}}/deliveries": {"get": op("Delivery log", t("Webhooks"), security, ("200", page(ref("Delivery"))), params=p("webhook_id"), errs=(401, 404, 422, 503), query=(("limit", {"type": "integer", "minimum": 1, "maximum": 250}),))},
-        f"{prefix}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/resend": {"post": op("Send a delivery again", t("Webhooks"), security, ("202", {"type": "object"}), params=p("webhook_id", "delivery_id"))},
-        f"{prefix}/webhooks/{{webhook_id}}/test": {"post": op("Send a test event", t("Webhooks"), security, ("202", {"type": "object"}), params=p("webhook_id"))},
-        f"{prefix}/webhooks/{{webhook_id}}/rotate-secret": {"post": op("Issue a new secret (shown once)", t("Webhooks"), security, ("200", {"type": "object"}), params=p("webhook_id"))},
-    }
-
-paths = {
-    "/health": {"get": op("Liveness", "Meta", [], ("200", {"type": "object"}), errs=())},
-    "/openapi.json": {"get": op("This document", "Meta", [], ("200", {"type": "object"}), errs=())},
-    "/auth/login": {"post": op("Exchange the admin token for a session cookie", "Owner", [], ("200", ref("Session")), ref("Login"), errs=(400, 401, 403, 413, 415, 422))},
-    "/auth/logout": {"post": op("End the session", "Owner", [], ("200", ref("Session")), errs=(403,))},
-    "/auth/session": {"get": op("Whether the session cookie is valid", "Owner", [], ("200", ref("Session")), errs=(401,))},
-    "/s/{file}": {"get": op("The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`)", "Tracking", [],
-                            ("200", None), params=("file",), errs=(404, 503))},
-    "/t/visit": {"post": op("Visit beacon (text/plain JSON, no preflight)", "Tracking", [], ("202", ref("VisitAnswer")), ref("VisitBeacon"), errs=(400, 403, 404, 413, 422, 429, 503))},
-    "/t/signup": {"post": op("Signup beacon: attribute a signup", "Tracking", [], ("200", ref("SignupAnswer")), ref("SignupBeacon"), errs=(400, 403, 404, 413, 422, 429, 503))},
-    "/integrations/stripe/{public_id}": {"post": op("Stripe webhook receiver (Stripe-Signature verified)", "Integrations", [], ("200", {"type": "object"}),
-                                                    {"type": "object"}, ("public_id",), (400, 404, 413, 503))},
-    "/v1/programs": {
-        "post": op("Create a program", "Programs", OWNER, ("201", ref("Program")), ref("ProgramCreate"), errs=(400, 401, 413, 415, 422, 503)),
-        "get": op("List programs", "Programs", OWNER, ("200", page(ref("Program"))), errs=(401, 503))},
-    "/v1/programs/{id}": {
-        "get": op("Get a program", "Programs", OWNER, ("200", ref("Program")), params=("id",)),
-        "patch": op("Update name, website, tracking or rewards", "Programs", OWNER, ("200", ref("Program")), ref("ProgramPatch"), ("id",), WRITE),
-        "delete": op("Delete a program and everything under it", "Programs", OWNER, ("200", ref("Deleted")), params=("id",))},
-    "/v1/programs/{id}/api-keys": {
-        "post": op("Create an API key (shown once)", "Programs", OWNER, ("201", ref("ApiKeyCreated")), ref("Named"), ("id",), WRITE),
-        "get": op("List API keys (no secrets)", "Programs", OWNER, ("200", page(ref("ApiKey"))), params=("id",))},
-    "/v1/programs/{id}/api-keys/{key_id}": {"delete": op("Revoke an API key", "Programs", OWNER, ("200", ref("Deleted")), params=("id", "key_id"))},
-    "/v1/programs/{id}/integrations": {"get": op("Integrations and their public settings", "Integrations", OWNER, ("200", ref("Integrations")), params=("id",))},
-    "/v1/programs/{id}/integrations/{name}": {
-        "put": op("Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`)", "Integrations", OWNER, ("200", {"type": "object"}),
-                  {"oneOf": [ref("StripeSettings"), ref("MailerLiteSettings")]}, ("id", "name"), WRITE),
-        "delete": op("Turn an integration off and forget its secret", "Integrations", OWNER, ("200", {"type": "object"}), params=("id", "name"))},
-    "/v1/programs/{id}/stats": {"get": op("Program totals and a daily series", "Programs", OWNER, ("200", {"type": "object"}), params=("id",),
-                                          errs=(401, 404, 422, 503), query=(("days", {"type": "integer", "minimum": 1, "maximum": 365}),))},
-    "/v1/programs/{id}/ingest": {"get": op("Visits the ingest queue gave up on", "Programs", OWNER, ("200", {"type": "object"}), params=("id",))},
-    **program_api("/v1", KEYSEC),
-    **program_api("/v1/programs/{id}", OWNER, pre=("id",)),
+PARAMS = {
+    "id": "The program's id (`prg_…`)",
+    "webhook_id": "The webhook's id (`whk_…`)",
+    "delivery_id": "The delivery's id, from the delivery log",
+    "key_id": "The API key's id (`key_…`), not the key itself",
+    "name": "The integration: `stripe` or `mailerlite`",
+    "file": "`{public_id}.js` (the loader) or `snippet_bg.wasm` (the module)",
+    "public_id": "The program's public id (in its snippet tag)",
 }
+LIMIT = ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "Page size, 1–250 (default 50)")
+CURSOR = ("cursor", S, "`next_cursor` of the previous page")
+PAGING = (LIMIT, CURSOR)
+
+paths = {}
+
+def add(method, path, op_id, summary, tag, security, ok, body=None, query=(), errs=None, extra=(), storage=True):
+    """One operation. Unless `errs` lists its errors outright, they follow from it:
+    401 for credentials, 403 for an owner's write (session CSRF check), 404 when
+    the path names something, 400/413/415/422 for a JSON body, 422 for validated
+    query parameters, `extra` for the rest, and 503 when it touches storage."""
+    params = re.findall(r"\{(\w+)\}", path)
+    if errs is None:
+        errs = set(extra)
+        if security:
+            errs.add(401)
+        if security == OWNER and method != "get":
+            errs.add(403)
+        if params:
+            errs.add(404)
+        if body:
+            errs |= {400, 413, 415, 422}
+        if query:
+            errs.add(422)
+        if storage:
+            errs.add(503)
+    o = {"operationId": op_id, "summary": summary, "tags": [tag], "security": security}
+    ps = [{"name": n, "in": "path", "required": True, "description": param_description(path, n), "schema": S} for n in params]
+    ps += [{"name": n, "in": "query", "required": False, "description": d, "schema": s} for n, s, d in query]
+    if ps:
+        o["parameters"] = ps
+    if body:
+        o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    code, schema = ok
+    o["responses"] = {code: {"description": summary, **({"content": {"application/json": {"schema": schema}}} if schema else {})}}
+    o["responses"].update({str(c): {"$ref": f"#/components/responses/{ERRORS[c][0]}"} for c in sorted(errs)})
+    assert path not in paths or method not in paths[path], f"{method} {path} twice"
+    paths.setdefault(path, {})[method] = o
+    return o
+
+def param_description(path, name):
+    if name == "key":
+        return "The transaction's key" if "/transactions/" in path else "The customer's key (your id for them)"
+    return PARAMS[name]
+
+def owner_twin(op_id):
+    """operationId convention: `verbResource` (`createCustomer`, `listCustomerReferrals`).
+    The owner's twin of a program-API operation, at /v1/programs/{id}/…, puts
+    `Program` after the verb: `createProgramCustomer`, `listProgramCustomerReferrals`."""
+    verb = re.match(r"[a-z]+", op_id).group(0)
+    return f"{verb}Program{op_id[len(verb):]}"
+
+def program_api(prefix, security, twin=False):
+    """The program API, mounted at /v1 (API key) and /v1/programs/{id} (owner)."""
+    def a(method, rest, op_id, summary, tag, ok, **kw):
+        add(method, prefix + rest, owner_twin(op_id) if twin else op_id, summary, f"{tag} (owner)" if twin else tag, security, ok, **kw)
+    a("get", "/me", "getMe", "The program this key belongs to", "Program API", ("200", {"type": "object"}))
+    a("post", "/customers", "createCustomer", "Create a referring or referred customer", "Customers", ("201", ref("Customer")), body=ref("CustomerCreate"), extra={409})
+    a("get", "/customers", "listCustomers", "List customers", "Customers", ("200", page(ref("Customer"))), query=PAGING)
+    a("get", "/customers/{key}", "getCustomer", "Get a customer", "Customers", ("200", ref("Customer")))
+    a("patch", "/customers/{key}", "updateCustomer", "Update a customer", "Customers", ("200", ref("Customer")), body=ref("CustomerPatch"))
+    a("delete", "/customers/{key}", "deleteCustomer", "Delete a customer", "Customers", ("200", ref("Deleted")))
+    a("get", "/customers/{key}/referrals", "listCustomerReferrals", "Customers this one referred", "Customers", ("200", page(ref("Customer"))), query=PAGING)
+    a("get", "/customers/{key}/stats", "getCustomerStats", "Referral statistics", "Customers", ("200", ref("Stats")))
+    a("post", "/customers/{key}/credit", "creditCustomer", "Credit (or debit) the balance", "Customers", ("201", ref("LedgerEntry")), body=ref("Credit"))
+    a("post", "/signups", "attributeSignup", "Attribute a signup from your backend (the code it captured)", "Tracking", ("200", ref("SignupAnswer")),
+      body=obj({"code": S, "visit_id": nul(S), "customer": ref("SignupCustomer")}, ["code", "customer"]))
+    a("post", "/transactions", "createTransaction", "Record a sale (idempotent on key)", "Transactions", ("201", ref("Transaction")), body=ref("TransactionCreate"), extra={409})
+    a("get", "/transactions", "listTransactions", "List transactions", "Transactions", ("200", page(ref("Transaction"))),
+      query=PAGING + (("customer", S, "Only this customer's (by key)"), ("from", TIME, "Created at or after (RFC 3339)"), ("to", TIME, "Created before (RFC 3339)")))
+    a("get", "/transactions/{key}", "getTransaction", "Get a transaction", "Transactions", ("200", ref("Transaction")))
+    a("delete", "/transactions/{key}", "deleteTransaction", "Delete a transaction and reverse its reward", "Transactions", ("200", ref("Deleted")))
+    a("get", "/events", "listEvents", "Recent events (samples)", "Webhooks", ("200", page(ref("Event"))),
+      query=(("type", S, "Only events of this type"), ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "How many, 1–250 (default 10)")))
+    a("post", "/webhooks", "createWebhook", "Create a webhook (returns its secret once)", "Webhooks", ("201", ref("Webhook")), body=ref("WebhookCreate"))
+    a("get", "/webhooks", "listWebhooks", "List webhooks", "Webhooks", ("200", page(ref("Webhook"))))
+    a("get", "/webhooks/{webhook_id}", "getWebhook", "Get a webhook", "Webhooks", ("200", ref("Webhook")))
+    a("patch", "/webhooks/{webhook_id}", "updateWebhook", "Update a webhook", "Webhooks", ("200", ref("Webhook")), body=ref("WebhookPatch"))
+    a("delete", "/webhooks/{webhook_id}", "deleteWebhook", "Delete a webhook", "Webhooks", ("200", ref("Deleted")))
+    a("get", "/webhooks/{webhook_id}/deliveries", "listWebhookDeliveries", "Delivery log", "Webhooks", ("200", page(ref("Delivery"))), query=(LIMIT,))
+    a("post", "/webhooks/{webhook_id}/deliveries/{delivery_id}/resend", "resendWebhookDelivery", "Send a delivery again", "Webhooks", ("202", {"type": "object"}))
+    a("post", "/webhooks/{webhook_id}/test", "testWebhook", "Send a test event", "Webhooks", ("202", {"type": "object"}))
+    a("post", "/webhooks/{webhook_id}/rotate-secret", "rotateWebhookSecret", "Issue a new secret (shown once)", "Webhooks", ("200", {"type": "object"}))
+
+# No 4xx at all for /health, /openapi.json and /auth/logout: see .redocly.lint-ignore.yaml.
+add("get", "/health", "getHealth", "Liveness", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
+add("get", "/openapi.json", "getOpenApiDocument", "This document", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
+add("post", "/auth/login", "login", "Exchange the admin token for a session cookie", "Auth", PUBLIC, ("200", ref("Session")), ref("Login"), extra={401, 403}, storage=False)
+add("post", "/auth/logout", "logout", "End the session", "Auth", PUBLIC, ("200", ref("Session")), storage=False)
+add("get", "/auth/session", "getSession", "Whether the session cookie is valid", "Auth", PUBLIC, ("200", ref("Session")), errs={401})
+add("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`)", "Tracking", PUBLIC, ("200", None))
+# Beacons are text/plain JSON (no preflight), so no 415; the site's origin is checked (403) and visitors rate limited (429).
+add("post", "/t/visit", "trackVisit", "Visit beacon (text/plain JSON, no preflight)", "Tracking", PUBLIC, ("202", ref("VisitAnswer")), ref("VisitBeacon"),
+    errs={400, 403, 404, 413, 422, 429, 503})
+add("post", "/t/signup", "trackSignup", "Signup beacon: attribute a signup", "Tracking", PUBLIC, ("200", ref("SignupAnswer")), ref("SignupBeacon"),
+    errs={400, 403, 404, 413, 422, 429, 503})
+# Stripe's own raw body (signature over the bytes): 400 for a bad signature, 422 for a sale it cannot record, 409 for a refund racing another.
+add("post", "/integrations/stripe/{public_id}", "receiveStripeWebhook", "Stripe webhook receiver (Stripe-Signature verified)", "Integrations", PUBLIC,
+    ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})
+add("post", "/v1/programs", "createProgram", "Create a program", "Programs", OWNER, ("201", ref("Program")), ref("ProgramCreate"))
+add("get", "/v1/programs", "listPrograms", "List programs", "Programs", OWNER, ("200", page(ref("Program"))))
+add("get", "/v1/programs/{id}", "getProgram", "Get a program", "Programs", OWNER, ("200", ref("Program")))
+add("patch", "/v1/programs/{id}", "updateProgram", "Update name, website, tracking or rewards", "Programs", OWNER, ("200", ref("Program")), ref("ProgramPatch"))
+add("delete", "/v1/programs/{id}", "deleteProgram", "Delete a program and everything under it", "Programs", OWNER, ("200", ref("Deleted")))
+add("post", "/v1/programs/{id}/api-keys", "createProgramApiKey", "Create an API key (shown once)", "Programs", OWNER, ("201", ref("ApiKeyCreated")), ref("Named"))
+add("get", "/v1/programs/{id}/api-keys", "listProgramApiKeys", "List API keys (no secrets)", "Programs", OWNER, ("200", page(ref("ApiKey"))))
+add("delete", "/v1/programs/{id}/api-keys/{key_id}", "revokeProgramApiKey", "Revoke an API key", "Programs", OWNER, ("200", ref("Deleted")))
+add("get", "/v1/programs/{id}/integrations", "listProgramIntegrations", "Integrations and their public settings", "Integrations", OWNER, ("200", ref("Integrations")))
+add("put", "/v1/programs/{id}/integrations/{name}", "enableProgramIntegration", "Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`)",
+    "Integrations", OWNER, ("200", {"type": "object"}), {"oneOf": [ref("StripeSettings"), ref("MailerLiteSettings")]})
+add("delete", "/v1/programs/{id}/integrations/{name}", "disableProgramIntegration", "Turn an integration off and forget its secret", "Integrations", OWNER, ("200", {"type": "object"}))
+add("get", "/v1/programs/{id}/stats", "getProgramStats", "Program totals and a daily series", "Programs", OWNER, ("200", {"type": "object"}),
+    query=(("days", {"type": "integer", "minimum": 1, "maximum": 365}, "How many days up to today, 1–365 (default 30)"),))
+add("get", "/v1/programs/{id}/ingest", "getProgramIngestReport", "Visits the ingest queue gave up on", "Programs", OWNER, ("200", {"type": "object"}))
+program_api("/v1", KEYSEC)
+program_api("/v1/programs/{id}", OWNER, twin=True)
+
+ids = [o["operationId"] for ops in paths.values() for o in ops.values()]
+assert len(ids) == len(set(ids)), "operationIds must be unique"
+
+TAGS = {
+    "Meta": "Liveness and this document.",
+    "Auth": "The dashboard's sign-in: the admin token exchanged for an HttpOnly session cookie.",
+    "Tracking": "The snippet and its beacons (public, checked against the program's website), and server-side signups.",
+    "Integrations": "Stripe and MailerLite: set-up by the owner, and the Stripe webhook receiver.",
+    "Programs": "The owner's programs, their API keys, statistics and ingest report (admin token or session).",
+    "Program API": "The program an API key belongs to (Zapier's authentication test).",
+    "Customers": "Referring and referred customers, their referrals, statistics and balance.",
+    "Transactions": "Sales (idempotent on their key); deleting one reverses its rewards.",
+    "Webhooks": "Signed webhooks (Standard Webhooks), their delivery log, and recent events.",
+}
+used = list(dict.fromkeys(o["tags"][0] for ops in paths.values() for o in ops.values()))
+tags = [{"name": t, "description": TAGS.get(t) or TAGS[t.removesuffix(" (owner)")] + " As the owner, under `/v1/programs/{id}/` (admin token or session)."} for t in used]
 
 doc = {
     "openapi": "3.1.0",
     "info": {"title": "Edgeref", "version": "1.0.0",
-             "description": "Self-hosted Refer-a-Friend on Cloudflare. Owner API (admin token or session) and program API (API key). Errors are always `{\"error\": {\"code\", \"message\", \"field\"?}}`; amounts are integers in minor units."},
-    "servers": [{"url": "/"}],
+             "description": "Self-hosted Refer-a-Friend on Cloudflare. Owner API (admin token or session) and program API (API key); the owner also reaches "
+                            "every program-API operation under `/v1/programs/{id}/`. Errors are always `{\"error\": {\"code\", \"message\", \"field\"?}}`; "
+                            "amounts are integers in minor units.\n\nOperation ids are `verbResource` (`createCustomer`, `listCustomerReferrals`); "
+                            "the owner's twin of a program-API operation puts `Program` after the verb (`createProgramCustomer`).",
+             "license": {"name": "MIT", "identifier": "MIT"}},
+    "servers": [{"url": "/", "description": "The Edgeref Worker that serves this document"}],
+    "tags": tags,
     "paths": paths,
     "components": {
         "schemas": schemas,
+        "responses": {name: response for name, response in ERRORS.values()},
+        "headers": {"RetryAfter": {"description": "Seconds to wait before retrying", "schema": {"type": "integer", "minimum": 0}}},
         "securitySchemes": {
             "adminToken": {"type": "http", "scheme": "bearer", "description": "The ADMIN_TOKEN Worker secret"},
             "session": {"type": "apiKey", "in": "cookie", "name": "edgeref_session", "description": "Dashboard session from POST /auth/login"},
@@ -198,4 +297,4 @@ doc = {
 }
 out = pathlib.Path(__file__).with_name("openapi.json")
 out.write_text(json.dumps(doc, indent=1) + "\n")
-print(f"wrote {out} ({len(paths)} paths)")
+print(f"wrote {out} ({len(paths)} paths, {len(ids)} operations)")
