@@ -70,6 +70,8 @@ export async function startWorker({ vars = {}, config = 'wrangler.toml', state: 
   return {
     url,
     state,
+    /** wrangler's process id (what `make dev` hands the cron ticker). */
+    pid: child.pid,
     log: () => log,
     /** Runs SQL against the same local D1 the Worker uses. */
     async sql(query) {

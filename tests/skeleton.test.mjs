@@ -65,10 +65,9 @@ test('a referred visit sets a 30-day first-party cookie, is stored in D1 and cou
   assert.equal(cookie.secure, false, 'Secure only on https');
   const maxAge = cookie.expires - before;
   assert.ok(Math.abs(maxAge - 30 * 86400) < 120, `Max-Age ≈ 30 days, got ${maxAge}s`);
-  await assert.doesNotReject(async () => {
-    for (let i = 0; i < 50 && !(await cookieNamed(context, 'edgeref_vid')); i++) await new Promise((r) => setTimeout(r, 50));
-  });
-  assert.equal((await cookieNamed(context, 'edgeref_vid'))?.value, answer.visit_id, 'the visit id is kept for the signup');
+  // The snippet stores the visit id once it has read the answer: wait for it, fail if it never comes.
+  const vid = await eventually(() => cookieNamed(context, 'edgeref_vid'), 2500).catch(() => assert.fail('no edgeref_vid cookie after the visit beacon was answered'));
+  assert.equal(vid.value, answer.visit_id, 'the visit id is kept for the signup');
   assert.deepEqual(errors, [], 'no console errors on the merchant page');
   await context.close();
 
