@@ -21,11 +21,14 @@ SNIPPET_TARGET := target/snippet
 
 .PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench lint-openapi test-rust test-wasm test-e2e test-zapier clean
 
+# Like a deployment, the cron trigger fires on its schedule: scripts/dev-cron.mjs ticks
+# wrangler's scheduled-test endpoint and exits with wrangler (which takes this shell's pid).
 dev: build
 	@token=$$(scripts/dev-vars.sh); \
 	wrangler d1 migrations apply DB --local >/dev/null; \
 	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  Admin token: %s\n\n' "$$token"; \
-	exec wrangler dev --ip 127.0.0.1 --port $(PORT)
+	node scripts/dev-cron.mjs --url http://127.0.0.1:$(PORT) --pid $$$$ & \
+	exec wrangler dev --ip 127.0.0.1 --port $(PORT) --test-scheduled
 
 test: tools-test lint-openapi build test-rust test-wasm test-e2e test-zapier
 

@@ -1,4 +1,4 @@
-// The owner's dashboard, screen by screen as the seed walks through them, in
+// The owner's dashboard, screen by screen in the order an owner meets them, in
 // headless Chromium against `wrangler dev`: what the page shows, and what the
 // API then holds. SCREENSHOTS=1 saves each screen to docs/screenshots/.
 import { test, before, after } from 'node:test';

@@ -70,6 +70,8 @@ export async function startWorker({ vars = {}, config = 'wrangler.toml', state: 
   return {
     url,
     state,
+    /** wrangler's process id (what `make dev` hands the cron ticker). */
+    pid: child.pid,
     log: () => log,
     /** Runs SQL against the same local D1 the Worker uses. */
     async sql(query) {
@@ -248,6 +250,19 @@ export async function startReceiver(port) {
 export async function runCron(worker) {
   const r = await fetch(`${worker.url}/__scheduled?cron=*/5+*+*+*+*`);
   if (!r.ok) throw new Error(`cron: ${r.status}`);
+}
+
+/**
+ * Resolves once the visit ingest queue has written what was sent before this call:
+ * a fresh visit beacon for `code` (a referral code of `program`) has reached D1.
+ * Lets a test assert that something queued earlier did *not* land.
+ */
+export async function ingestDrained(worker, program, code) {
+  const body = JSON.stringify({ program: program.public_id, code, url: `https://drain.example/${Date.now()}`, referrer: '' });
+  const r = await fetch(`${worker.url}/t/visit`, { method: 'POST', headers: { 'content-type': 'text/plain', 'user-agent': DESKTOP_UA, 'cf-connecting-ip': '10.254.0.1' }, body });
+  const { visit_id: id } = await r.json();
+  if (!id) throw new Error(`drain beacon refused: ${r.status}`);
+  await eventually(async () => (await worker.sql(`SELECT id FROM visits WHERE id = '${id}'`)).length, 30_000);
 }
 
 /** Polls `fn` until it returns a truthy value (for effects that happen after a response). */

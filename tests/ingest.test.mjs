@@ -2,7 +2,7 @@
 // every accepted beacon lands in D1 exactly once, even when the consumer fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, client, eventually, recountStats, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, client, eventually, recountStats, ingestDrained, ADMIN_TOKEN } from './harness.mjs';
 
 let worker, program, api;
 
@@ -66,6 +66,11 @@ test('a batch that keeps failing ends in the dead-letter queue, visible to the o
 test('invalid codes are refused without touching the queue or D1', async () => {
   const r = await beacon('no-such-code', 'https://shop.example/');
   assert.deepEqual(r.body, { visit_id: null, valid: false });
+  // Once a visit sent after it has gone through the queue into D1, the refused one would have too.
+  const frank = (await api('POST', '/v1/customers', { key: 'frank', email: 'frank@example.com' })).body;
+  await ingestDrained(worker, program, frank.referral_code);
+  const [row] = await worker.sql(`SELECT COUNT(*) AS n FROM visits WHERE program_id = '${program.id}' AND code = 'no-such-code'`);
+  assert.equal(row.n, 0, 'nothing stored for the unknown code');
   const forged = await fetch(`${worker.url}/t/visit`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: JSON.stringify({ program: program.public_id, code: 'x', url: '', referrer: '' }) });
   assert.equal(forged.status, 403);
   assert.equal(forged.headers.get('access-control-allow-origin'), null);

@@ -1,8 +1,10 @@
 // The dashboard shell: sign-in gate, hash routes, and the program header.
-// Each screen is a module exporting `render(container, program?)`.
+// Each screen is a module exporting `render(container, program?)`; screens reach
+// the shell only through nav.js, so nothing imports this file.
 
 import { api, programPath } from './api.js';
 import { h, announce } from './dom.js';
+import { connect } from './nav.js';
 import * as signin from './screens/signin.js';
 import * as programs from './screens/programs.js';
 import * as create from './screens/create.js';
@@ -15,7 +17,7 @@ const main = document.getElementById('main');
 const signOut = document.getElementById('sign-out');
 
 /** Program screens, in the order an owner meets them. */
-export const PROGRAM_TABS = [
+const PROGRAM_TABS = [
   ['settings', 'Settings', settings],
   ['integration', 'Integration', integration],
   ['customers', 'Customers', customers],
@@ -33,14 +35,18 @@ function resolve(hash) {
   return () => programs.render(main);
 }
 
+/** The program header on screen (its name and website), for `programChanged`. */
+let header = null;
+
 async function showProgram(id, [slug, , screen]) {
   const program = await api('GET', programPath(id));
   const tabs = h('ul', { class: 'tabs' }, PROGRAM_TABS.map(([s, label]) =>
     h('li', {}, h('a', { href: `#/p/${encodeURIComponent(id)}/${s}`, 'aria-current': s === slug ? 'page' : null }, label))));
+  header = { id, name: h('h1', { id: 'program-name' }, program.name), website: h('p', { class: 'muted', id: 'program-website' }, program.website_url) };
   main.replaceChildren(
     h('p', {}, h('a', { href: '#/' }, '← Programs')),
-    h('h1', { id: 'program-name' }, program.name),
-    h('p', { class: 'muted', id: 'program-website' }, program.website_url),
+    header.name,
+    header.website,
     h('nav', { 'aria-label': 'Program' }, tabs),
   );
   const body = h('div');
@@ -50,7 +56,7 @@ async function showProgram(id, [slug, , screen]) {
 
 let current = 0;
 /** Shows the screen for the current hash; only the latest navigation wins. */
-export async function route() {
+async function route() {
   const mine = ++current;
   try {
     await resolve(location.hash)();
@@ -62,10 +68,11 @@ export async function route() {
   if (mine === current && !main.contains(document.activeElement)) main.focus();
 }
 
-/** `location.hash = …`, re-rendering even when the hash does not change. */
-export function go(hash) {
-  if (location.hash === hash) route();
-  else location.hash = hash;
+/** After a save, the header shows the program's new name and website (if it still shows that program). */
+function programChanged(program) {
+  if (!header?.name.isConnected || header.id !== program.id) return;
+  header.name.textContent = program.name;
+  header.website.textContent = program.website_url;
 }
 
 function showSignIn(reason) {
@@ -79,6 +86,7 @@ async function start() {
   await route();
 }
 
+connect({ route, programChanged });
 // Routes are "#/…"; other fragments are ordinary in-page links.
 window.addEventListener('hashchange', () => { if (location.hash === '' || location.hash.startsWith('#/')) route(); });
 window.addEventListener('edgeref:session-ended', () => showSignIn('expired'));

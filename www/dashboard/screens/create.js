@@ -1,7 +1,7 @@
 // Create program: the Refer-a-Friend type, a name and the website URL.
 import { api } from '../api.js';
 import { h, field, choice, onSubmit, announce } from '../dom.js';
-import { go } from '../app.js';
+import { go } from '../nav.js';
 
 export function render(main) {
   const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 200, autocomplete: 'off' });

@@ -1,14 +1,13 @@
 // Program settings: Program, Tracking, Rewards, Delete program.
 import { api, programPath } from '../api.js';
 import { h, section, field, choice, onSubmit, announce } from '../dom.js';
-import { go } from '../app.js';
+import { go, programChanged } from '../nav.js';
 
 export function render(container, program) {
   // After a save, everything showing the name or website follows.
   async function save(patch) {
     Object.assign(program, await api('PATCH', programPath(program.id), patch));
-    document.getElementById('program-name').textContent = program.name;
-    document.getElementById('program-website').textContent = program.website_url;
+    programChanged(program);
     tracking.refresh();
     removal.refresh();
     announce('Saved.');
