@@ -1,4 +1,4 @@
-//! Every failure as DESIGN.md's error object:
+//! Every failure as the API's error object (docs/contract.md):
 //! `{"error": {"code", "message", "field"?}}` with the matching status.
 
 use edgeref_shared::ValidationError;

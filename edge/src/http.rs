@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde::Serialize;
 use worker::{Request, Response};
 
-/// DESIGN.md: bodies over 64 KiB are refused with 413.
+/// Bodies over 64 KiB are refused with 413 (docs/contract.md).
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// Reads a JSON body sent with `Content-Type: application/json`.

@@ -6,7 +6,7 @@ use crate::ReferralCode;
 use alloc::{string::String, vec::Vec};
 use percent_encoding::percent_decode;
 
-/// The link a referrer shares, exactly as DESIGN.md says: `website_url?{param}={code}`
+/// The link a referrer shares, exactly as docs/contract.md says: `website_url?{param}={code}`
 /// (an existing query is kept, an old value of the same parameter dropped) or
 /// `website_url/{param}/{code}` (before any query). A fragment stays last.
 ///

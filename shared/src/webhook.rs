@@ -1,6 +1,6 @@
 //! Webhook events and their delivery schedule.
 
-/// The events a webhook can subscribe to (DESIGN.md).
+/// The events a webhook can subscribe to (docs/webhooks.md).
 pub const EVENT_TYPES: [&str; 6] = [
     "customer.created",
     "customer.updated",

@@ -15,7 +15,7 @@ pub struct Program {
     pub created_at: i64,
 }
 
-/// The API's program object (DESIGN.md), including the tag to paste before `</head>`.
+/// The API's program object (docs/contract.md), including the tag to paste before `</head>`.
 #[derive(Serialize)]
 pub struct ProgramView<'a> {
     pub id: &'a str,
