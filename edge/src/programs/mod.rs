@@ -54,6 +54,7 @@ pub async fn create(mut req: Request, env: &Env, db: &D1Database) -> ApiResult<R
         rewards,
         created_at: ids::now_ms(),
     };
+    program.tracking.validate_for_site(&program.website_url).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?;
     store::insert(db, &program).await?;
     store::publish(env, &program).await?;
     json(201, &program.view(&self_origin(&req)))
@@ -86,6 +87,7 @@ pub async fn update(mut req: Request, env: &Env, db: &D1Database, id: &str) -> A
         rewards.validate()?;
         program.rewards = rewards;
     }
+    program.tracking.validate_for_site(&program.website_url).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?;
     store::update(db, &program).await?;
     store::publish(env, &program).await?;
     json(200, &program.view(&self_origin(&req)))

@@ -49,7 +49,7 @@ struct SignupCustomer {
 /// on another site sent it. No `Origin` (server-side callers) is allowed.
 fn check_origin(req: &Request, env: &Env, config: &TrackingConfig) -> ApiResult<Option<String>> {
     let Some(origin) = req.headers().get("origin").ok().flatten() else { return Ok(None) };
-    if origin::allowed(&config.website_url, &origin, crate::dev_mode(env)) {
+    if origin::allowed(&config.website_url, &config.tracking, &origin, crate::dev_mode(env)) {
         Ok(Some(origin))
     } else {
         Err(ApiError::new(403, "origin_not_allowed", "this origin may not track for this program"))
