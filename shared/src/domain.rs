@@ -65,12 +65,12 @@ pub fn is_within(host: &str, domain: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
     /// Real multi-label suffixes, from the ICANN section and the private one.
-    const MULTI_LABEL_SUFFIXES: [&str; 5] = ["co.uk", "com.au", "co.jp", "com.br", "github.io"];
+    pub(crate) const MULTI_LABEL_SUFFIXES: [&str; 5] = ["co.uk", "com.au", "co.jp", "com.br", "github.io"];
 
     #[test]
     fn registrable_domains_follow_the_list() {
@@ -141,9 +141,9 @@ mod tests {
         assert!(!is_within("shop.example.evil", "shop.example"));
     }
 
-    /// A DNS label (not all digits, so it is never read as an IPv4 part).
-    fn label() -> impl Strategy<Value = String> {
-        "[a-z][a-z0-9-]{0,14}[a-z0-9]|[a-z]"
+    /// A DNS label: not all digits (never read as an IPv4 part), no `--` (never `xn--`).
+    pub(crate) fn label() -> impl Strategy<Value = String> {
+        "[a-z]([a-z0-9]{0,12}(-[a-z0-9]{1,4})?)?"
     }
 
     /// A case-insensitive spelling of the same ASCII name.

@@ -25,6 +25,7 @@ pub fn allowed(website_url: &str, tracking: &TrackingSettings, origin: &str, all
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::tests::{label, MULTI_LABEL_SUFFIXES};
     use proptest::prelude::*;
 
     fn default_allowed(site: &str, origin: &str, allow_localhost: bool) -> bool {
@@ -71,11 +72,9 @@ mod tests {
         assert!(!allowed("https://www.eu.shop.example/", &t, "https://us.shop.example", false));
     }
 
-    const MULTI_LABEL_SUFFIXES: [&str; 5] = ["co.uk", "com.au", "co.jp", "com.br", "github.io"];
-
     proptest! {
         #[test]
-        fn origins_under_the_shop_are_allowed_and_siblings_are_not(shop in "[a-z][a-z0-9]{0,10}", sibling in "[a-z][a-z0-9]{0,10}", sub in "[a-z][a-z0-9-]{0,8}[a-z]", suffix in proptest::sample::select(&MULTI_LABEL_SUFFIXES[..]), https in any::<bool>(), port in proptest::option::of(1u16..)) {
+        fn origins_under_the_shop_are_allowed_and_siblings_are_not(shop in label(), sibling in label(), sub in label(), suffix in proptest::sample::select(&MULTI_LABEL_SUFFIXES[..]), https in any::<bool>(), port in proptest::option::of(1u16..)) {
             prop_assume!(shop != sibling);
             let scheme = if https { "https" } else { "http" };
             let port = port.map(|p| format!(":{p}")).unwrap_or_default();

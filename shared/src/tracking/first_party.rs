@@ -107,10 +107,9 @@ pub fn parse_endpoint(input: &str) -> Result<String, ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::tests::{label, MULTI_LABEL_SUFFIXES};
     use crate::tracking::TrackingPatch;
     use proptest::prelude::*;
-
-    const MULTI_LABEL_SUFFIXES: [&str; 5] = ["co.uk", "com.au", "co.jp", "com.br", "github.io"];
 
     fn with_override(domain: &str) -> TrackingSettings {
         TrackingSettings { cookie_domain: Some(domain.to_owned()), ..Default::default() }
@@ -244,16 +243,13 @@ mod tests {
         assert_eq!(serde_json::from_value::<TrackingSettings>(json).unwrap(), set);
     }
 
-    /// A DNS label that is never read as a number.
-    fn label() -> impl Strategy<Value = String> {
-        "[a-z][a-z0-9-]{0,10}[a-z0-9]|[a-z]"
-    }
-
     proptest! {
         #[test]
-        fn cookie_domain_is_a_suffix_of_the_site_host_and_never_a_public_suffix(labels in proptest::collection::vec(label(), 0..4), suffix in proptest::sample::select(&MULTI_LABEL_SUFFIXES[..]), chosen in proptest::option::of("[a-z.]{0,20}")) {
+        fn cookie_domain_is_a_suffix_of_the_site_host_and_never_a_public_suffix(labels in proptest::collection::vec(label(), 0..4), suffix in proptest::sample::select(&MULTI_LABEL_SUFFIXES[..]), parent_from in proptest::option::of(0usize..6), junk in proptest::option::of("[a-z.]{0,20}")) {
             let host = if labels.is_empty() { suffix.to_owned() } else { format!("{}.{suffix}", labels.join(".")) };
-            let t = TrackingSettings { cookie_domain: chosen, ..Default::default() };
+            // Overrides the owner might have stored: a parent of the host (down to `uk`), or anything.
+            let parent = parent_from.map(|from| host.split('.').skip(from).collect::<Vec<_>>().join(".")).filter(|p| !p.is_empty());
+            let t = TrackingSettings { cookie_domain: parent.or(junk), ..Default::default() };
             if let Some(domain) = t.effective_cookie_domain(&format!("https://{host}/")) {
                 prop_assert!(is_within(&host, &domain), "{} not within {}", host, domain);
                 prop_assert!(!is_public_suffix(&domain));
