@@ -56,7 +56,8 @@ pub fn decide(existing: Option<&ReferralCode>, from_url: Option<&ReferralCode>, 
 }
 
 /// The `document.cookie` / `Set-Cookie` string: `Path=/; SameSite=Lax`, `Secure`
-/// on https, and `Domain=` when the program shares the cookie across subdomains.
+/// on https, and `Domain=` when the program shares the cookie across subdomains
+/// (the Worker derives it: `TrackingSettings::effective_cookie_domain`).
 ///
 /// ```
 /// use edgeref_shared::{cookie, ReferralCode, CookieLifetime};
@@ -103,22 +104,6 @@ pub fn read_named<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
     let value = cookie_header.as_bytes().split(|b| *b == b';').find_map(|pair| pair.trim_ascii().strip_prefix(name.as_bytes())?.strip_prefix(b"="))?;
     let start = value.as_ptr() as usize - cookie_header.as_ptr() as usize;
     cookie_header.get(start..start + value.len())
-}
-
-/// The domain to share the cookie on when the site is `www.` or another
-/// subdomain: the last two labels of the host (`shop.example.com` → `example.com`).
-/// Hosts under a multi-part public suffix (`example.co.uk`) need the program's
-/// explicit cookie domain instead; IPs and single-label hosts get none.
-pub fn registrable_domain(host: &str) -> Option<&str> {
-    if host.parse::<core::net::IpAddr>().is_ok() || host.starts_with('[') {
-        return None;
-    }
-    let mut dots = host.rmatch_indices('.');
-    dots.next()?;
-    match dots.next() {
-        Some((i, _)) => Some(&host[i + 1..]),
-        None => Some(host),
-    }
 }
 
 /// Decimal without `core::fmt`, which would cost the snippet kilobytes.
@@ -187,16 +172,6 @@ mod tests {
         assert_eq!(read("edgeref_ref="), None);
         assert_eq!(read("xedgeref_ref=abc"), None);
         assert_eq!(read(""), None);
-    }
-
-    #[test]
-    fn registrable_domains() {
-        assert_eq!(registrable_domain("www.example.com"), Some("example.com"));
-        assert_eq!(registrable_domain("a.b.example.com"), Some("example.com"));
-        assert_eq!(registrable_domain("example.com"), Some("example.com"));
-        assert_eq!(registrable_domain("localhost"), None);
-        assert_eq!(registrable_domain("127.0.0.1"), None);
-        assert_eq!(registrable_domain("[::1]"), None);
     }
 
     proptest! {

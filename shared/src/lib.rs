@@ -32,6 +32,8 @@ pub mod attribution;
 #[cfg(feature = "server")]
 pub mod bot;
 #[cfg(feature = "server")]
+pub mod domain;
+#[cfg(feature = "server")]
 pub mod origin;
 #[cfg(feature = "server")]
 pub mod reward;

@@ -79,31 +79,54 @@ impl Default for ParamName {
     }
 }
 
-/// Everything the snippet needs to find, keep and report a referral.
+/// Everything the snippet needs to find, keep and report a referral, and (in
+/// the Worker) where the program is first-party on its owner's site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackingSettings {
     pub link_format: LinkFormat,
     pub param: ParamName,
     pub cookie: CookieLifetime,
     pub attribution: Attribution,
+    /// The owner's override of the cookie domain, canonical (`shop.example`);
+    /// `effective_cookie_domain` says what is used.
+    #[cfg(feature = "server")]
+    pub cookie_domain: Option<String>,
+    /// The owner's first-party base URL for tracking paths, without a trailing
+    /// slash (`https://shop.example/_edgeref`).
+    #[cfg(feature = "server")]
+    pub endpoint: Option<String>,
+}
+
+impl TrackingSettings {
+    /// Settings without first-party overrides: what the snippet starts with
+    /// (the Worker's fields exist only with `server`, so the snippet cannot name them).
+    #[inline]
+    pub fn new(link_format: LinkFormat, param: ParamName, cookie: CookieLifetime, attribution: Attribution) -> Self {
+        Self {
+            link_format,
+            param,
+            cookie,
+            attribution,
+            #[cfg(feature = "server")]
+            cookie_domain: None,
+            #[cfg(feature = "server")]
+            endpoint: None,
+        }
+    }
 }
 
 impl Default for TrackingSettings {
     /// `?ref=CODE`, 30-day cookie, last click wins: what Partnero and Rewardful start with.
     fn default() -> Self {
-        Self {
-            link_format: LinkFormat::Query,
-            param: ParamName::default(),
-            cookie: CookieLifetime::Days(30),
-            attribution: Attribution::LastClick,
-        }
+        Self::new(LinkFormat::Query, ParamName::default(), CookieLifetime::Days(30), Attribution::LastClick)
     }
 }
 
 #[cfg(feature = "server")]
 mod json {
-    //! The API's shape: `{"link_format", "param", "cookie_days", "attribution"}`,
-    //! validated on the way in so an invalid setting never reaches storage.
+    //! The API's shape: `{"link_format", "param", "cookie_days", "attribution",
+    //! "cookie_domain", "endpoint"}`, validated on the way in so an invalid
+    //! setting never reaches storage.
     use super::*;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -114,6 +137,12 @@ mod json {
         param: String,
         cookie_days: Option<i64>,
         attribution: Attribution,
+        // Absent in settings stored before they existed. Read back as stored:
+        // a later list update must not make a stored program unreadable.
+        #[serde(default)]
+        cookie_domain: Option<String>,
+        #[serde(default)]
+        endpoint: Option<String>,
     }
 
     impl Serialize for TrackingSettings {
@@ -123,6 +152,8 @@ mod json {
                 param: self.param.0.clone(),
                 cookie_days: self.cookie.days().map(i64::from),
                 attribution: self.attribution,
+                cookie_domain: self.cookie_domain.clone(),
+                endpoint: self.endpoint.clone(),
             }
             .serialize(s)
         }
@@ -136,6 +167,8 @@ mod json {
                 param: ParamName::parse(&w.param).map_err(serde::de::Error::custom)?,
                 cookie: CookieLifetime::from_days(w.cookie_days).map_err(serde::de::Error::custom)?,
                 attribution: w.attribution,
+                cookie_domain: w.cookie_domain,
+                endpoint: w.endpoint,
             })
         }
     }
@@ -150,14 +183,21 @@ mod json {
         #[serde(default, deserialize_with = "explicit_null")]
         pub cookie_days: Option<Option<i64>>,
         pub attribution: Option<Attribution>,
+        /// `Some(None)` is an explicit `null`: no override.
+        #[serde(default, deserialize_with = "explicit_null")]
+        pub cookie_domain: Option<Option<String>>,
+        /// `Some(None)` is an explicit `null`: no first-party endpoint.
+        #[serde(default, deserialize_with = "explicit_null")]
+        pub endpoint: Option<Option<String>>,
     }
 
-    fn explicit_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-        Option::<i64>::deserialize(d).map(Some)
+    fn explicit_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
 
     impl TrackingSettings {
         /// Applies a patch, validating each present field; on error nothing changes.
+        /// The cookie domain's relation to the website is `validate_for_site`'s.
         pub fn patched(&self, patch: &TrackingPatch) -> Result<Self, ValidationError> {
             let mut next = self.clone();
             if let Some(f) = patch.link_format {
@@ -172,6 +212,12 @@ mod json {
             if let Some(a) = patch.attribution {
                 next.attribution = a;
             }
+            if let Some(domain) = &patch.cookie_domain {
+                next.cookie_domain = domain.as_deref().map(first_party::parse_cookie_domain).transpose()?;
+            }
+            if let Some(endpoint) = &patch.endpoint {
+                next.endpoint = endpoint.as_deref().map(first_party::parse_endpoint).transpose()?;
+            }
             Ok(next)
         }
     }
@@ -179,6 +225,11 @@ mod json {
 
 #[cfg(feature = "server")]
 pub use json::TrackingPatch;
+
+#[cfg(feature = "server")]
+mod first_party;
+#[cfg(feature = "server")]
+pub use first_party::{parse_cookie_domain, parse_endpoint};
 
 #[cfg(test)]
 mod tests {
@@ -219,7 +270,7 @@ mod tests {
         assert_eq!(back["cookie_days"], serde_json::Value::Null);
         assert_eq!(serde_json::from_value::<TrackingSettings>(back).unwrap(), s);
         let defaults = serde_json::to_value(TrackingSettings::default()).unwrap();
-        assert_eq!(defaults, serde_json::json!({"link_format":"query","param":"ref","cookie_days":30,"attribution":"last_click"}));
+        assert_eq!(defaults, serde_json::json!({"link_format":"query","param":"ref","cookie_days":30,"attribution":"last_click","cookie_domain":null,"endpoint":null}));
         assert!(serde_json::from_str::<TrackingSettings>(
             r#"{"link_format":"query","param":"a b","cookie_days":3,"attribution":"last_click"}"#
         )

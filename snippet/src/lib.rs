@@ -76,12 +76,12 @@ fn with<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
 /// this page is on that domain (a foreign `Domain=` would drop the cookie).
 #[wasm_bindgen]
 pub fn start(path_format: bool, param: &str, cookie_days: u16, first_click: bool, cookie_domain: &str, https: bool) {
-    let settings = TrackingSettings {
-        link_format: if path_format { LinkFormat::Path } else { LinkFormat::Query },
-        param: ParamName::parse(param).unwrap_or_default(),
-        cookie: if cookie_days == 0 { CookieLifetime::Lifetime } else { CookieLifetime::Days(cookie_days) },
-        attribution: if first_click { Attribution::FirstClick } else { Attribution::LastClick },
-    };
+    let settings = TrackingSettings::new(
+        if path_format { LinkFormat::Path } else { LinkFormat::Query },
+        ParamName::parse(param).unwrap_or_default(),
+        if cookie_days == 0 { CookieLifetime::Lifetime } else { CookieLifetime::Days(cookie_days) },
+        if first_click { Attribution::FirstClick } else { Attribution::LastClick },
+    );
     let domain = (!cookie_domain.is_empty()).then(|| cookie_domain.into());
     // SAFETY: as in `with`; nothing else holds the state during this write.
     unsafe { *STATE.0.get() = Some(Page { settings, domain, https, last_href: 0 }) }

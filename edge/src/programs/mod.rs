@@ -55,9 +55,16 @@ pub async fn create(mut req: Request, cx: &Cx) -> ApiResult<Response> {
         rewards,
         created_at: ids::now_ms(),
     };
+    validate_tracking(&program)?;
     store::insert(&cx.db, &program).await?;
     store::publish(&cx.env, &program).await?;
     json(201, &program.view(&self_origin(&req)))
+}
+
+/// The tracking settings against the website: runs whenever either changes, so a
+/// website moved away from its cookie-domain override is a 422 naming the override.
+fn validate_tracking(program: &Program) -> ApiResult<()> {
+    program.tracking.validate_for_site(&program.website_url).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))
 }
 
 pub async fn list(req: &Request, cx: &Cx) -> ApiResult<Response> {
@@ -86,6 +93,7 @@ pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResul
         rewards.validate()?;
         program.rewards = rewards;
     }
+    validate_tracking(&program)?;
     store::update(&cx.db, &program).await?;
     store::publish(&cx.env, &program).await?;
     json(200, &program.view(&self_origin(&req)))

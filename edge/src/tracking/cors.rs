@@ -10,7 +10,7 @@ use worker::{Request, Response};
 /// on another site sent it. No `Origin` (server-side callers) is allowed.
 pub fn check_origin(req: &Request, cx: &Cx, config: &TrackingConfig) -> ApiResult<Option<String>> {
     let Some(origin) = req.headers().get("origin").ok().flatten() else { return Ok(None) };
-    if origin::allowed(&config.website_url, &origin, cx.dev_mode()) {
+    if origin::allowed(&config.website_url, &config.tracking, &origin, cx.dev_mode()) {
         Ok(Some(origin))
     } else {
         Err(ApiError::new(403, "origin_not_allowed", "this origin may not track for this program"))

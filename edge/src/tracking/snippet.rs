@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::TrackingConfig;
-use edgeref_shared::{cookie, CookieLifetime, LinkFormat, Attribution};
+use edgeref_shared::{CookieLifetime, LinkFormat, Attribution};
 use serde_json::json;
 use worker::{Headers, Response};
 
@@ -16,9 +16,8 @@ const CONFIG_SLOT: &str = "__EDGEREF_CONFIG__";
 
 pub fn loader(edge_origin: &str, config: &TrackingConfig) -> ApiResult<Response> {
     let t = &config.tracking;
-    let site_host = url::Url::parse(&config.website_url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-    // Share the cookie across subdomains only when the site itself is one (www., app.).
-    let cookie_domain = cookie::registrable_domain(&site_host).filter(|d| *d != site_host);
+    // The PSL registrable domain (or the owner's override), also for a bare host: the same cookie the Worker sets.
+    let cookie_domain = t.effective_cookie_domain(&config.website_url);
     let c = json!({
         "e": edge_origin,
         "p": config.public_id,
