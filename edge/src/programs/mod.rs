@@ -21,6 +21,7 @@ use worker::{Request, Response};
 struct CreateProgram {
     name: String,
     website_url: String,
+    currency: Option<String>,
     /// Any of the settings; the rest keep their defaults.
     tracking: Option<TrackingPatch>,
     rewards: Option<RewardRules>,
@@ -33,6 +34,8 @@ struct UpdateProgram {
     name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     website_url: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::present")]
+    currency: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
     tracking: Option<TrackingPatch>,
     #[serde(default, deserialize_with = "crate::http::present")]
@@ -48,6 +51,7 @@ pub async fn create(mut req: Request, cx: &Cx) -> ApiResult<Response> {
         public_id: codes::public_id(),
         name: validate::name("name", &body.name, 200)?,
         website_url: validate::http_url("website_url", &body.website_url)?.to_string(),
+        currency: validate::currency("currency", body.currency.as_deref().unwrap_or("USD"))?,
         tracking: match &body.tracking {
             Some(patch) => TrackingSettings::default().patched(patch).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?,
             None => TrackingSettings::default(),
@@ -85,6 +89,14 @@ pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResul
     }
     if let Some(url) = &patch.website_url {
         program.website_url = validate::http_url("website_url", url)?.to_string();
+    }
+    if let Some(currency) = &patch.currency {
+        let currency = validate::currency("currency", currency)?;
+        // Balances never mix currencies: once money is recorded, the currency stays.
+        if currency != program.currency && store::has_transactions(&cx.db, &program.id).await? {
+            return Err(ApiError::conflict("the currency cannot change once the program has transactions").with_field("currency"));
+        }
+        program.currency = currency;
     }
     if let Some(tracking) = &patch.tracking {
         program.tracking = program.tracking.patched(tracking).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?;
