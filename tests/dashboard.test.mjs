@@ -202,7 +202,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   let state = (await owner('GET', `/v1/programs/${program.id}`)).body;
   assert.equal(state.name, 'Acme store');
-  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click' });
+  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click', cookie_domain: null, endpoint: null });
 
   // An invalid parameter is refused by the API and the field is marked.
   await tracking.getByLabel('Parameter name').fill('a b');
@@ -225,6 +225,9 @@ test('the owner walks through every screen: create, settings, integration, custo
   assert.deepEqual(state.rewards, {
     referrer: { type: 'fixed', amount: 500, on: 'signup' },
     friend: { type: 'coupon', code: 'FRIEND10', description: '10 % off your first order' },
+    hold_days: 0,
+    approval: 'auto',
+    max_per_referrer_per_day: null,
   });
   await screenshot(page, '04-settings');
 
