@@ -206,7 +206,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   let state = (await owner('GET', `/v1/programs/${program.id}`)).body;
   assert.equal(state.name, 'Acme store');
-  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click' });
+  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click', cookie_domain: null, endpoint: null });
 
   // An invalid parameter is refused by the API and the field is marked.
   await tracking.getByLabel('Parameter name').fill('a b');
@@ -413,9 +413,9 @@ test('rewards: hold and manual approval set in Settings; the owner reviews flagg
   await referrer.getByLabel('Amount in minor units').fill('500');
   await referrer.getByLabel('Earned').selectOption('signup');
   assert.equal(await settings.getByLabel('Hold days').inputValue(), '0');
-  assert.equal(await settings.getByLabel(/^Automatic/).isChecked(), true);
+  assert.equal(await settings.getByRole('radio', { name: /^Automatic/ }).isChecked(), true);
   await settings.getByLabel('Hold days').fill('14');
-  await settings.getByLabel(/^Manual/).check();
+  await settings.getByRole('radio', { name: /^Manual/ }).check();
   await settings.getByLabel('Rewards per referrer per day').fill('1');
   assert.equal((await clickFor(page, settings.getByRole('button', { name: 'Save rewards' }), 'PATCH', program.id)).status(), 200);
   assert.deepEqual((await owner('GET', `/v1/programs/${program.id}`)).body.rewards, {
@@ -456,10 +456,10 @@ test('rewards: hold and manual approval set in Settings; the owner reviews flagg
   await screenshot(page, '12-rewards');
 
   // The filter: flagged only.
-  await queue.getByLabel('Show').selectOption('true');
+  await queue.getByLabel('Show', { exact: true }).selectOption('true');
   await rowOf(queue, 'ann').waitFor({ state: 'detached' });
   assert.equal(await queue.getByRole('row').count(), 4, 'cat, fay and gil’s second');
-  await queue.getByLabel('Show').selectOption('');
+  await queue.getByLabel('Show', { exact: true }).selectOption('');
   await eventually(async () => (await queue.getByRole('row').count()) === 6);
 
   // Approve one: it leaves the queue and is on the referrer's balance.

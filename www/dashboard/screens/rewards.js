@@ -192,7 +192,7 @@ function reviewQueue(program, approved) {
 
   const section = card('review', 'Review queue',
     h('p', { class: 'muted' }, 'Pending rewards: in their hold, waiting for your approval (manual approval in Settings → Rewards), or flagged as possible fraud. Approving puts a reward on the customer’s balance; rejecting drops it, with your reason.'),
-    h('div', { class: 'head' }, h('label', { class: 'inline' }, 'Show ', show), bulk),
+    h('div', { class: 'head' }, h('div', { class: 'inline' }, h('label', { for: show.id }, 'Show'), show), bulk),
     table.parts);
   return { card: section.el, reload };
 }
