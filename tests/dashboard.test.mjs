@@ -507,7 +507,7 @@ test('rewards: hold and manual approval set in Settings; the owner reviews flagg
   assert.deepEqual(await owed.evaluateAll((rows) => rows.map((r) => [...r.cells].slice(0, 3).map((c) => c.textContent))), [
     ['ann@example.comann', '1', '$5.00'], ['fay@example.comfay', '1', '$5.00'], ['gil@example.comgil', '2', '$10.00'],
   ]);
-  await payables.getByRole('button', { name: 'Mark $10.00 owed to gil as paid…' }).click();
+  await payables.getByRole('button', { name: 'Mark as paid… ($10.00 owed to gil)' }).click();
   assert.equal(await payables.getByLabel('Amount (USD)').inputValue(), '10.00');
   await payables.getByLabel('Reference').fill('SEPA-0042');
   await payables.getByLabel('Note').fill('December referrals');

@@ -204,7 +204,7 @@ function payablesCard(program, paid) {
 
   function row(p) {
     const c = p.customer;
-    const mark = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-label': `Mark ${money(p.balance, currency)} owed to ${c.key} as paid…` }, 'Mark as paid…');
+    const mark = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-label': `Mark as paid… (${money(p.balance, currency)} owed to ${c.key})` }, 'Mark as paid…');
     const tr = h('tr', {},
       h('td', {}, h('div', {}, c.name || c.email), h('div', { class: 'muted' }, c.name ? `${c.email} · ${c.key}` : c.key)),
       h('td', { class: 'num' }, p.approved_rewards),
