@@ -213,3 +213,35 @@ pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response
     outbox::dispatch(cx, vec![event.id]);
     json(200, &json!({"key": key, "deleted": true}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(referrer: Option<&str>) -> TransactionRow {
+        TransactionRow {
+            id: 1,
+            key: "t1".into(),
+            customer_key: "bob".into(),
+            referrer_key: referrer.map(Into::into),
+            amount: 10_000,
+            currency: "USD".into(),
+            product_id: None,
+            reward: 1000,
+            friend_reward: 500,
+            refunded: 0,
+            request_hash: String::new(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_sale_earns_the_referrer_share_and_the_buyers_friend_share_with_the_signups_flags() {
+        let flags = [Flag::LookalikeEmail];
+        let t = row(Some("ann"));
+        let earned: Vec<_> = sale_earnings(&t, &flags).iter().map(|e| (e.customer_key, e.kind, e.amount, e.transaction_key, e.flags.len())).collect();
+        assert_eq!(earned, [("ann", "referrer", 1000, Some("t1"), 1), ("bob", "friend", 500, Some("t1"), 1)]);
+        let unreferred = row(None);
+        assert_eq!(sale_earnings(&unreferred, &[]).iter().map(|e| e.kind).collect::<Vec<_>>(), ["friend"]);
+    }
+}
