@@ -323,7 +323,7 @@ test('the owner walks through every screen: create, settings, integration, custo
     assert.equal(visit.status, 202); // three visitors: one visitor's repeats count once
   }
   assert.equal((await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com', name: 'Bob', referring_customer: { key: 'alice' } })).status, 201);
-  assert.equal((await api('POST', '/v1/transactions', { key: 'order-1', customer: { key: 'bob' }, amount: 12_000, currency: 'USD' })).status, 201);
+  assert.equal((await api('POST', '/v1/transactions', { key: 'order-1', customer: { key: 'bob' }, amount: 12_000, currency: 'EUR' })).status, 201); // the currency set in Settings → Program
   // Visits reach D1 through the ingest queue, a moment after the beacon is answered.
   const stats = await eventually(async () => {
     const r = await owner('GET', `/v1/programs/${program.id}/stats`);
