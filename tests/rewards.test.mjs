@@ -45,6 +45,9 @@ test('currency: one per program, ISO codes only, fixed once money is recorded; a
   assert.deepEqual([bad.status, bad.body.error.field], [422, 'currency']);
   assert.equal((await owner('PATCH', `/v1/programs/${program.id}`, { currency: 'EUR' })).status, 200, 'changeable before any transaction');
   assert.equal((await owner('PATCH', `/v1/programs/${program.id}`, { currency: 'JPY' })).status, 200);
+  const held = await owner('PATCH', `/v1/programs/${program.id}`, { rewards: { hold_days: 3 } });
+  assert.deepEqual([held.body.rewards.hold_days, held.body.rewards.referrer], [3, { type: 'percent', percent: 10 }], 'a rewards patch keeps what it leaves out');
+  await owner('PATCH', `/v1/programs/${program.id}`, { rewards: { hold_days: 0 } });
   const mismatch = await sale(api, 'o1', 10000, 'EUR');
   assert.deepEqual([mismatch.status, mismatch.body.error.code, mismatch.body.error.field], [422, 'currency_mismatch', 'currency']);
   assert.equal((await sale(api, 'o2', 10000, 'JPY')).status, 201);
@@ -111,7 +114,7 @@ test('manual approval: approve and reject only from pending; unknown rewards are
   await api('POST', '/v1/webhooks', { name: 'r', url: receiver.url, events: ['reward.approved', 'reward.rejected'] });
   await sale(api, 'o1', 2000);
   const queue = await rewards(api, '?status=pending');
-  assert.deepEqual(queue.map((r) => [r.kind, r.customer.key, r.amount]).sort(), [['friend', 'bob', 100], ['referrer', 'ann', 200]]);
+  assert.deepEqual(queue.map((r) => [r.kind, r.customer.key, r.amount, r.referred_customer.key]).sort(), [['friend', 'bob', 100, 'bob'], ['referrer', 'ann', 200, 'bob']]);
   await holdEnds();
   assert.equal((await rewards(api, '?status=pending')).length, 2, 'the scheduled run never approves a manual program');
   const referrer = queue.find((r) => r.kind === 'referrer');
@@ -178,7 +181,8 @@ test('payouts: oldest first, never above the balance, and racing payouts pay it 
   assert.equal(part.status, 201);
   const byAge = (await rewards(api, '?customer=ann')).map((r) => r.id);
   assert.deepEqual(part.body.reward_ids, byAge.slice(0, 2), 'the two oldest are covered in full, the third stays approved');
-  assert.deepEqual((await api('GET', '/v1/payables')).body.data.map((p) => [p.customer.key, p.balance]), [['ann', 40]]);
+  await api('POST', '/v1/customers/bob/credit', { amount: 50, note: 'goodwill' });
+  assert.deepEqual((await api('GET', '/v1/payables')).body.data.map((p) => [p.customer.key, p.balance]), [['ann', 40]], 'a balance from credits alone is no payable');
   await sale(api, 'o4', 10000);
   const balance = (await customer(api, 'ann')).balance;
   const race = await Promise.all(Array.from({ length: 8 }, () => api('POST', '/v1/payouts', { customer: { key: 'ann' }, amount: balance })));

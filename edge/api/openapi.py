@@ -57,7 +57,7 @@ schemas = {
                     "rewards": ref("Rewards"), "snippet": S}, ["id", "public_id", "name", "website_url", "currency", "created_at", "tracking", "rewards", "snippet"], closed=False),
     "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}, ["name", "website_url"]),
     "ProgramPatch": obj({"name": S, "website_url": S, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}),
-    "Reward": obj({"id": S, "customer": obj({"key": S}), "kind": {"enum": ["referrer", "friend"]}, "amount": I, "currency": S,
+    "Reward": obj({"id": S, "customer": obj({"key": S}), "referred_customer": nul(obj({"key": S})), "kind": {"enum": ["referrer", "friend"]}, "amount": I, "currency": S,
                    "status": {"enum": ["pending", "approved", "rejected", "reversed", "paid"]}, "flags": FLAGS, "transaction_key": nul(S),
                    "available_at": TIME, "created_at": TIME, "decided_at": nul(TIME), "reason": nul(S), "payout_id": nul(S)},
                   ["id", "customer", "kind", "amount", "currency", "status", "flags", "available_at", "created_at"], closed=False),

@@ -26,6 +26,7 @@ CREATE TABLE rewards (
   program_id      TEXT NOT NULL,
   customer_key    TEXT NOT NULL,              -- who earns it
   kind            TEXT NOT NULL,              -- referrer | friend
+  referred_key    TEXT,                       -- the referred customer whose signup or sale earned it
   amount          INTEGER NOT NULL,           -- minor units of `currency`, what is still owed by this reward
   currency        TEXT NOT NULL,
   status          TEXT NOT NULL,              -- pending | approved | rejected | reversed | paid
@@ -66,8 +67,8 @@ CREATE TABLE guards (ok INTEGER NOT NULL);
 
 -- Rewards earned before this migration were approved on the spot: they become
 -- approved rows (their refunds and reversals stay in the ledger, as before).
-INSERT INTO rewards (id, program_id, customer_key, kind, amount, currency, status, transaction_key, available_at, created_at, decided_at)
-  SELECT 'rwd_m' || l.id, l.program_id, l.customer_key,
+INSERT INTO rewards (id, program_id, customer_key, referred_key, kind, amount, currency, status, transaction_key, available_at, created_at, decided_at)
+  SELECT 'rwd_m' || l.id, l.program_id, l.customer_key, t.customer_key,
          CASE WHEN t.referrer_key = l.customer_key OR (t.key IS NULL AND COALESCE(l.note, '') <> 'friend signup reward') THEN 'referrer' ELSE 'friend' END,
          l.amount, p.currency, 'approved', l.transaction_key, l.created_at, l.created_at, l.created_at
   FROM ledger l JOIN programs p ON p.id = l.program_id

@@ -146,8 +146,8 @@ fn signup_earnings<'a>(program: &Program, row: &'a CustomerRow, flags: &'a [Flag
     let Some(referrer) = &row.referred_by else { return Vec::new() };
     let friend = friend_signup_credit(program.rewards.friend.as_ref());
     vec![
-        Earning { customer_key: referrer, kind: "referrer", amount: program.rewards.referrer.for_signup(), transaction_key: None, flags },
-        Earning { customer_key: &row.key, kind: "friend", amount: friend, transaction_key: None, flags },
+        Earning { customer_key: referrer, referred_key: &row.key, kind: "referrer", amount: program.rewards.referrer.for_signup(), transaction_key: None, flags },
+        Earning { customer_key: &row.key, referred_key: &row.key, kind: "friend", amount: friend, transaction_key: None, flags },
     ]
 }
 

@@ -111,6 +111,7 @@ mod tests {
         RewardRow {
             id: id.into(),
             customer_key: "ann".into(),
+            referred_key: None,
             kind: "referrer".into(),
             amount,
             currency: "USD".into(),

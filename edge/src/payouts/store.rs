@@ -86,13 +86,16 @@ pub struct Payable {
     pub approved_rewards: i64,
 }
 
-/// Customers with an approved, unpaid balance, in creation order.
+/// Customers with an approved, unpaid balance, in creation order (a balance from
+/// manual credits alone is not a payable: a payout pays rewards).
 pub async fn payables(db: &D1Database, program_id: &str, after: i64, limit: i64) -> ApiResult<Vec<Payable>> {
     db::all(sql!(
         db,
         "SELECT c.id, c.key, c.email, c.name, c.balance,
                 (SELECT COUNT(*) FROM rewards r WHERE r.program_id = c.program_id AND r.customer_key = c.key AND r.status = 'approved') AS approved_rewards
-         FROM customers c WHERE c.program_id = ?1 AND c.id > ?2 AND c.balance > 0 ORDER BY c.id LIMIT ?3",
+         FROM customers c WHERE c.program_id = ?1 AND c.id > ?2 AND c.balance > 0
+           AND EXISTS (SELECT 1 FROM rewards r WHERE r.program_id = c.program_id AND r.customer_key = c.key AND r.status = 'approved')
+         ORDER BY c.id LIMIT ?3",
         program_id,
         after,
         limit + 1

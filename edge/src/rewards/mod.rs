@@ -24,6 +24,8 @@ use worker::{D1Database, Env, Request, Response};
 /// Who earns a new reward, how much, and on what grounds.
 pub struct Earning<'a> {
     pub customer_key: &'a str,
+    /// The referred customer whose signup or sale it is.
+    pub referred_key: &'a str,
     /// `referrer` or `friend`.
     pub kind: &'static str,
     pub amount: i64,
@@ -37,6 +39,7 @@ pub fn new_row(program: &Program, e: &Earning, now: i64) -> RewardRow {
     RewardRow {
         id: ids::new_id("rwd"),
         customer_key: e.customer_key.to_owned(),
+        referred_key: Some(e.referred_key.to_owned()),
         kind: e.kind.to_owned(),
         amount: e.amount,
         currency: program.currency.clone(),
@@ -201,7 +204,7 @@ mod tests {
 
     #[test]
     fn a_new_reward_is_in_the_programs_currency_and_held_as_the_program_says() {
-        let e = Earning { customer_key: "ann", kind: "referrer", amount: 500, transaction_key: Some("t1"), flags: &[] };
+        let e = Earning { customer_key: "ann", referred_key: "bob", kind: "referrer", amount: 500, transaction_key: Some("t1"), flags: &[] };
         let now = 1_000;
         let at_once = new_row(&program(0, Approval::Auto), &e, now);
         assert_eq!((at_once.status.as_str(), at_once.currency.as_str(), at_once.decided_at), ("approved", "JPY", Some(now)));
@@ -214,7 +217,7 @@ mod tests {
     #[test]
     fn a_flagged_reward_waits_for_review_and_lists_its_flags() {
         let flags = [Flag::SameVisitor];
-        let e = Earning { customer_key: "bob", kind: "friend", amount: 300, transaction_key: None, flags: &flags };
+        let e = Earning { customer_key: "bob", referred_key: "bob", kind: "friend", amount: 300, transaction_key: None, flags: &flags };
         let r = new_row(&program(0, Approval::Auto), &e, 0);
         assert_eq!((r.status.as_str(), r.flags.as_str(), r.kind.as_str()), ("pending", r#"["same_visitor"]"#, "friend"));
     }

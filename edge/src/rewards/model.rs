@@ -6,12 +6,14 @@ use edgeref_shared::time;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub const COLUMNS: &str = "id, customer_key, kind, amount, currency, status, flags, transaction_key, available_at, created_at, decided_at, reason, payout_id";
+pub const COLUMNS: &str = "id, customer_key, referred_key, kind, amount, currency, status, flags, transaction_key, available_at, created_at, decided_at, reason, payout_id";
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RewardRow {
     pub id: String,
     pub customer_key: String,
+    /// The referred customer whose signup or sale earned it (the friend).
+    pub referred_key: Option<String>,
     /// `referrer` or `friend`.
     pub kind: String,
     pub amount: i64,
@@ -41,6 +43,7 @@ impl RewardRow {
         json!({
             "id": self.id,
             "customer": {"key": self.customer_key},
+            "referred_customer": self.referred_key.as_ref().map(|k| json!({"key": k})),
             "kind": self.kind,
             "amount": self.amount,
             "currency": self.currency,
@@ -75,6 +78,7 @@ mod tests {
         let row = RewardRow {
             id: "rwd_1".into(),
             customer_key: "ann".into(),
+            referred_key: Some("bob".into()),
             kind: "referrer".into(),
             amount: 500,
             currency: "JPY".into(),
@@ -92,5 +96,6 @@ mod tests {
         assert_eq!(view["flags"], json!(["disposable_email", "velocity"]));
         assert_eq!((view["customer"]["key"].as_str(), view["currency"].as_str()), (Some("ann"), Some("JPY")));
         assert!(view["decided_at"].is_null());
+        assert_eq!(view["referred_customer"], json!({"key": "bob"}));
     }
 }

@@ -20,8 +20,8 @@ pub fn guard(db: &D1Database, condition: &str, args: &[db::Arg]) -> Stmt {
 pub fn insert(db: &D1Database, program_id: &str, r: &RewardRow) -> Stmt {
     sql!(
         db,
-        "INSERT INTO rewards (id, program_id, customer_key, kind, amount, currency, status, flags, transaction_key, available_at, created_at, decided_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO rewards (id, program_id, customer_key, kind, amount, currency, status, flags, transaction_key, available_at, created_at, decided_at, referred_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         &r.id,
         program_id,
         &r.customer_key,
@@ -33,7 +33,8 @@ pub fn insert(db: &D1Database, program_id: &str, r: &RewardRow) -> Stmt {
         r.transaction_key.as_ref(),
         r.available_at,
         r.created_at,
-        r.decided_at
+        r.decided_at,
+        r.referred_key.as_ref()
     )
 }
 
@@ -163,7 +164,8 @@ pub async fn count_decided(db: &D1Database, token: &str) -> ApiResult<i64> {
 }
 
 /// SQL for a reward's API object (`RewardRow::view`), over the alias `r`.
-const VIEW_SQL: &str = "json_object('id', r.id, 'customer', json_object('key', r.customer_key), 'kind', r.kind, 'amount', r.amount,
+const VIEW_SQL: &str = "json_object('id', r.id, 'customer', json_object('key', r.customer_key),
+    'referred_customer', CASE WHEN r.referred_key IS NULL THEN NULL ELSE json_object('key', r.referred_key) END, 'kind', r.kind, 'amount', r.amount,
     'currency', r.currency, 'status', r.status, 'flags', json(r.flags), 'transaction_key', r.transaction_key,
     'available_at', TIME(r.available_at), 'created_at', TIME(r.created_at), 'decided_at', TIME(r.decided_at),
     'reason', r.reason, 'payout_id', r.payout_id)";

@@ -64,8 +64,8 @@ async fn reverse_rewards(cx: &Cx, program: &Program, t: &TransactionRow, share: 
 
 /// The rewards a sale earns: the referrer's share and the buyer's friend share.
 fn sale_earnings<'a>(t: &'a TransactionRow, flags: &'a [Flag]) -> Vec<Earning<'a>> {
-    let referrer = t.referrer_key.as_deref().map(|k| Earning { customer_key: k, kind: "referrer", amount: t.reward, transaction_key: Some(&t.key), flags });
-    let friend = Earning { customer_key: &t.customer_key, kind: "friend", amount: t.friend_reward, transaction_key: Some(&t.key), flags };
+    let referrer = t.referrer_key.as_deref().map(|k| Earning { customer_key: k, referred_key: &t.customer_key, kind: "referrer", amount: t.reward, transaction_key: Some(&t.key), flags });
+    let friend = Earning { customer_key: &t.customer_key, referred_key: &t.customer_key, kind: "friend", amount: t.friend_reward, transaction_key: Some(&t.key), flags };
     referrer.into_iter().chain([friend]).collect()
 }
 
