@@ -238,6 +238,75 @@ async function scale() {
   }
 }
 
+// 6. Rewards: one scheduled run approving 10,000 due rewards; the list at 10 k and 1 M rewards ---
+/** `count` pending rewards for 100 referrers of `programId`, due (or held, `availableAt`), made by SQL. */
+async function seedRewards(w, programId, count, availableAt) {
+  await w.sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+    INSERT INTO customers (program_id, key, email, email_norm, referral_code, created_at, updated_at)
+    SELECT '${programId}', 'c' || i, 'c' || i || '@example.com', 'c' || i || '@example.com', 'code' || i, 0, 0 FROM n`);
+  for (let done = 0; done < count; done += 250_000) {
+    const upto = Math.min(count, done + 250_000);
+    await w.sql(`WITH RECURSIVE n(i) AS (SELECT ${done + 1} UNION ALL SELECT i + 1 FROM n WHERE i < ${upto})
+      INSERT INTO rewards (id, program_id, customer_key, referred_key, kind, amount, currency, status, flags, available_at, created_at)
+      SELECT 'rwd_b' || i, '${programId}', 'c' || (i % 100), 'f' || i, 'referrer', 100 + i % 900, 'USD',
+             CASE WHEN i % 10 = 0 THEN 'approved' ELSE 'pending' END, CASE WHEN i % 50 = 0 THEN '["velocity"]' ELSE '[]' END, ${availableAt}, i FROM n`);
+  }
+}
+
+async function rewardsBench() {
+  const w = await startWorker({ vars: { BENCH: 'on' } });
+  try {
+    const { program } = await newProgram(w.url);
+    await seedRewards(w, program.id, 11_112, 0); // 10,000 due and unflagged, the rest approved or flagged
+    const [{ n: due }] = await w.sql(`SELECT COUNT(*) AS n FROM rewards WHERE status = 'pending' AND flags = '[]'`);
+    const t = performance.now();
+    const r = await fetch(`${w.url}/__scheduled?cron=*/5+*+*+*+*`);
+    const wall = performance.now() - t;
+    if (!r.ok) throw new Error(`cron: ${r.status}`);
+    const { scheduled } = await (await fetch(`${w.url}/__bench/ingest`)).json();
+    const [{ n: left }] = await w.sql(`SELECT COUNT(*) AS n FROM rewards WHERE status = 'pending' AND flags = '[]'`);
+    row('rewards', `scheduled approval of ${due} due rewards (ms)`, `${scheduled.ms} (run ${wall.toFixed(0)})`, 'one run', scheduled.approved === due && left === 0 ? 'PASS' : 'FAIL');
+    row('rewards', 'D1 statements for it', scheduled.statements, `${(scheduled.statements / due * 1000).toFixed(1)} per 1,000`);
+  } finally {
+    await w.stop();
+  }
+  const timings = {};
+  for (const [name, count] of [['small', 10_000], ['large', 1_000_000]]) {
+    const state = join(root, 'bench/.cache', `rewards-${name}`);
+    const meta = join(state, 'bench.json');
+    if (!existsSync(meta)) {
+      mkdirSync(state, { recursive: true });
+      const s = await startWorker({ state });
+      const { program } = await newProgram(s.url);
+      await seedRewards(s, program.id, count, 4_102_444_800_000);
+      await s.stop();
+      writeFileSync(meta, JSON.stringify({ program }));
+    }
+    const { program } = JSON.parse(readFileSync(meta, 'utf8'));
+    const s = await startWorker({ state });
+    const owner = client(s.url, ADMIN_TOKEN);
+    const base = `/v1/programs/${program.id}/rewards`;
+    const time = async (path) => { await owner('GET', path); const xs = []; for (let i = 0; i < 15; i++) { const t = performance.now(); const r = await owner('GET', path); if (r.status !== 200) throw new Error(JSON.stringify(r.body)); xs.push(performance.now() - t); } return median(xs); };
+    timings[name] = {
+      'rewards, first page': await time(`${base}?limit=100`),
+      'rewards, middle page (cursor)': await time(`${base}?limit=100&cursor=${Math.floor(count / 2)}`),
+      'rewards, pending first page': await time(`${base}?limit=100&status=pending`),
+      'rewards, one referrer': await time(`${base}?limit=100&customer=c7`),
+    };
+    await s.stop();
+  }
+  for (const metric of Object.keys(timings.small)) {
+    const [s, l] = [timings.small[metric], timings.large[metric]];
+    row('rewards', `${metric}: 10 k → 1 M rewards (ms)`, `${s.toFixed(1)} → ${l.toFixed(1)}`, 'goal ≤ 2×', `${(l / s).toFixed(2)}× ${l / s <= 2 ? 'PASS' : 'FAIL'}`);
+  }
+}
+
+// `BENCH_ONLY=rewards` runs one section and prints it (docs/benchmarks.md is written by full runs only).
+if (process.env.BENCH_ONLY === 'rewards') {
+  await rewardsBench();
+  process.exit(0);
+}
+
 const started = Date.now();
 console.log(`${'section'.padEnd(10)} ${'metric'.padEnd(46)} ${'value'.padEnd(22)} ${'reference'.padEnd(22)} verdict`);
 const rust = await startWorker({ vars: { BENCH: 'on' } });
@@ -256,6 +325,7 @@ try {
   await Promise.all([rust.stop(), rustDirect.stop(), js.stop()]);
 }
 await scale();
+await rewardsBench();
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(`\nbench finished in ${minutes} min`);
 

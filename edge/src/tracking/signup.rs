@@ -7,7 +7,7 @@ use crate::customers::{self, model::CustomerRow, NewCustomerInput};
 use crate::error::ApiResult;
 use crate::programs::model::Program;
 use crate::{codes, db, ids};
-use edgeref_shared::attribution::{attribute, Referrer, SignupFacts};
+use edgeref_shared::attribution::{attribute, Referrer, Refusal, SignupFacts};
 use edgeref_shared::fraud::{signup_flags, SignupSignals};
 use edgeref_shared::ReferralCode;
 use serde::Deserialize;
@@ -45,7 +45,8 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
         window: program.tracking.cookie,
         already_referred: existing.is_some(),
     };
-    let verdict = attribute(&facts);
+    // Attribution needs a referrer, so an Ok verdict always carries one.
+    let verdict = attribute(&facts).and_then(|()| referrer.clone().ok_or(Refusal::UnknownCode));
     let customer_key = input.key.clone();
     let code_text = code.as_ref().map_or_else(|| raw_code.chars().take(64).collect(), |c| c.as_str().to_owned());
     let record = |attributed: bool, reason: Option<&'static str>| SignupRecord {
@@ -59,9 +60,8 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
         at: ids::now_ms(),
     };
     match verdict {
-        Ok(()) => {
+        Ok(referrer) => {
             let signup = record(true, None);
-            let referrer = referrer.clone().expect("attribution needs a referrer");
             let origin = store::signup_origin(&cx.db, &program.id, &referrer.key).await?;
             let flags = signup_flags(&SignupSignals {
                 friend_email: &input.email,
