@@ -38,7 +38,7 @@ impl Program {
             created_at: time::rfc3339(self.created_at),
             tracking: &self.tracking,
             rewards: &self.rewards,
-            snippet: snippet_tag(edge_origin, &self.public_id),
+            snippet: snippet_tag(tracking_base(&self.tracking, edge_origin), &self.public_id),
         }
     }
 
@@ -53,8 +53,14 @@ impl Program {
     }
 }
 
-pub fn snippet_tag(edge_origin: &str, public_id: &str) -> String {
-    format!(r#"<script async src="{edge_origin}/s/{public_id}.js"></script>"#)
+pub fn snippet_tag(base: &str, public_id: &str) -> String {
+    format!(r#"<script async src="{base}/s/{public_id}.js"></script>"#)
+}
+
+/// Where a program's tracking paths (`/s/…`, `/t/…`, `/r/…`) are reached: its
+/// first-party `tracking.endpoint` when set, else this Worker's origin.
+pub fn tracking_base<'a>(tracking: &'a TrackingSettings, edge_origin: &'a str) -> &'a str {
+    tracking.endpoint.as_deref().unwrap_or(edge_origin)
 }
 
 /// What the hot tracking paths need of a program, cached in KV and the isolate
