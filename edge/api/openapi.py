@@ -47,6 +47,8 @@ schemas = {
     "FriendReward": {"oneOf": [ref("RewardRule"), obj({"type": {"const": "coupon"}, "code": S, "description": S}, ["type", "code", "description"])]},
     "Rewards": obj({"referrer": ref("RewardRule"), "friend": nul(ref("FriendReward"))}, ["referrer", "friend"]),
     "Program": obj({"id": S, "public_id": S, "name": S, "website_url": S, "created_at": TIME, "tracking": ref("Tracking"),
+                    "default_cookie_domain": {**nul(S), "description": "The cookie domain when `tracking.cookie_domain` is null: the website's registrable "
+                                              "domain by the Public Suffix List (`shop.co.uk` for `www.shop.co.uk`); null for host-only cookies (an IP, `localhost`)"},
                     "rewards": ref("Rewards"), "snippet": S}, ["id", "public_id", "name", "website_url", "created_at", "tracking", "rewards", "snippet"], closed=False),
     "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}, ["name", "website_url"]),
     "ProgramPatch": obj({"name": S, "website_url": S, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}),

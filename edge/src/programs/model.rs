@@ -24,6 +24,9 @@ pub struct ProgramView<'a> {
     pub website_url: &'a str,
     pub created_at: String,
     pub tracking: &'a TrackingSettings,
+    /// The cookie domain when `tracking.cookie_domain` is not set: the website's
+    /// registrable domain by the Public Suffix List, `None` for host-only cookies.
+    pub default_cookie_domain: Option<String>,
     pub rewards: &'a RewardRules,
     pub snippet: String,
 }
@@ -37,6 +40,7 @@ impl Program {
             website_url: &self.website_url,
             created_at: time::rfc3339(self.created_at),
             tracking: &self.tracking,
+            default_cookie_domain: TrackingSettings { cookie_domain: None, ..self.tracking.clone() }.effective_cookie_domain(&self.website_url),
             rewards: &self.rewards,
             snippet: snippet_tag(tracking_base(&self.tracking, edge_origin), &self.public_id),
         }
