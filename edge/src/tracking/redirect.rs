@@ -15,7 +15,7 @@ use crate::programs::model::TrackingConfig;
 use crate::programs::store as programs;
 use edgeref_shared::domain::{canonical_host, is_within};
 use edgeref_shared::{bot, link, ReferralCode};
-use worker::{Request, Response};
+use worker::{Method, Request, Response};
 
 /// `GET /r/{code}`: `302` to the referral link, the visit recorded (same dedupe,
 /// rate limit and bot rules as `/t/visit`). A bad or unknown code goes to the
@@ -35,8 +35,8 @@ pub async fn follow(req: Request, cx: &Cx, raw_code: &str) -> ApiResult<Response
     let (Some(code), Some(referrer_key)) = (code, holder) else { return redirect(&config.website_url) };
     let target = link::build(&config.website_url, &config.tracking, &code);
     let user_agent = header(&req, "user-agent");
-    // Over the rate limit, or a previewer unfurling the link: the redirect, nothing counted or set.
-    if rate_limit(&req, cx, &config.id).await.is_err() || bot::is_bot(&user_agent) {
+    // A previewer unfurling the link, a link checker's HEAD, or over the rate limit: the redirect, nothing counted or set.
+    if bot::is_bot(&user_agent) || req.method() == Method::Head || rate_limit(&req, cx, &config.id).await.is_err() {
         return redirect(&target);
     }
     let landing = Landing { code: &code, referrer_key: referrer_key.to_owned(), url: &target, referrer: &header(&req, "referer") };
