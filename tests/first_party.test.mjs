@@ -168,7 +168,7 @@ test('link previewers get the redirect but count nothing and get no cookie', asy
     assert.equal(r.headers.get('set-cookie'), null, ua);
   }
   // A link checker's HEAD with a browser's user agent: the redirect, uncounted.
-  const head = await fetch(`${worker.url}/r/${alice.referral_code}`, { method: 'HEAD', redirect: 'manual', headers: { 'user-agent': DESKTOP_UA } });
+  const head = await fetch(`${worker.url}/r/${alice.referral_code}`, { method: 'HEAD', redirect: 'manual', headers: { 'user-agent': DESKTOP_UA, 'cf-connecting-ip': '10.9.9.9' } });
   assert.equal(head.status, 302);
   assert.equal(head.headers.get('set-cookie'), null);
   // A person's click through the same link counts.
