@@ -131,6 +131,18 @@ test('a redirect link on the first-party endpoint sets the cookie with JavaScrip
   await context.close();
 });
 
+test('a short link followed with JavaScript on is one visit: the snippet\'s beacon folds into the redirect\'s', async () => {
+  const { alice, api } = await shop('/both', { endpoint: endpointOrigin });
+  const context = await browser.newContext();
+  const { page, beacon } = await open(context, alice.short_link);
+  assert.equal(page.url(), alice.referral_link);
+  const { visit_id: visitId } = await beacon.json();
+  assert.equal((await cookie(context, 'edgeref_vid')).value, visitId, 'the redirect\'s visit, confirmed by the beacon');
+  await ingestDrained(worker, await programOf(api), alice.referral_code);
+  assert.equal(await visitsOf(api, 'alice'), 2, 'one visit for the click, one for the drain beacon');
+  await context.close();
+});
+
 async function programOf(api) {
   const { program } = (await api('GET', '/v1/me')).body;
   const [row] = await worker.sql(`SELECT public_id FROM programs WHERE id = '${program.id}'`);
