@@ -32,7 +32,7 @@ use worker::{event, Context, Env, MessageBatch, Request, Response, Result, Sched
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     db::take_query_count();
-    let cx = match Cx::new(env, ctx) {
+    let cx = match Cx::new(env, ctx, http::self_origin(&req)) {
         Ok(cx) => cx,
         Err(e) => return e.into_response(),
     };

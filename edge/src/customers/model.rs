@@ -1,5 +1,6 @@
 //! A customer as stored and as the API shows it.
 
+use crate::programs::model::tracking_base;
 use edgeref_shared::reward::FriendReward;
 use edgeref_shared::{link, time, ReferralCode, TrackingSettings};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,9 @@ pub struct CustomerView<'a> {
     pub surname: Option<&'a str>,
     pub referral_code: &'a str,
     pub referral_link: String,
+    /// `{endpoint or Worker origin}/r/{code}`: counts the click and sets the
+    /// cookie from the server, then redirects to `referral_link`.
+    pub short_link: String,
     pub referred_by: Option<&'a str>,
     pub friend_reward: Option<FriendReward>,
     pub referrals_count: i64,
@@ -62,7 +66,8 @@ impl CustomerRow {
         serde_json::from_str::<Vec<String>>(&self.fraud_flags).unwrap_or_default().iter().filter_map(|f| edgeref_shared::fraud::Flag::parse(f)).collect()
     }
 
-    pub fn view(&self, website_url: &str, tracking: &TrackingSettings) -> CustomerView<'_> {
+    /// The API's view; `edge_origin` is the Worker's (`Cx::origin`), for `short_link`.
+    pub fn view(&self, website_url: &str, tracking: &TrackingSettings, edge_origin: &str) -> CustomerView<'_> {
         let referral_link = ReferralCode::parse(&self.referral_code)
             .map(|c| link::build(website_url, tracking, &c))
             .unwrap_or_default();
@@ -73,6 +78,7 @@ impl CustomerRow {
             surname: self.surname.as_deref(),
             referral_code: &self.referral_code,
             referral_link,
+            short_link: format!("{}/r/{}", tracking_base(tracking, edge_origin), self.referral_code),
             referred_by: self.referred_by.as_deref(),
             friend_reward: self.friend_reward.as_deref().and_then(|f| serde_json::from_str(f).ok()),
             referrals_count: self.referrals_count,

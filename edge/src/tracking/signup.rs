@@ -107,7 +107,8 @@ async fn create_referred(cx: &Cx, program: &Program, input: &NewCustomerInput, s
 /// credited (or why not), their own referral link, and their friend reward.
 /// Never emails, balances or who referred them.
 fn answer(attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>, program: &Program) -> Value {
-    let view = customer.map(|c| c.view(&program.website_url, &program.tracking));
+    // The answer carries no short link, so no Worker origin is needed.
+    let view = customer.map(|c| c.view(&program.website_url, &program.tracking, ""));
     json!({
         "attributed": attributed,
         "reason": reason,
