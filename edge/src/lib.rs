@@ -29,6 +29,13 @@ mod webhooks;
 use context::Cx;
 use worker::{event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
+/// Once per isolate: a panic (which aborts the instance, failing every request
+/// in flight) is logged with its message and place, so it can be found and fixed.
+#[event(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| worker::console_error!("panic: {info}")));
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     db::take_query_count();
