@@ -1,8 +1,7 @@
 //! A customer as stored and as the API shows it.
 
-use edgeref_shared::reward::FriendReward;
 use edgeref_shared::{link, time, ReferralCode, TrackingSettings};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub const COLUMNS: &str =
     "key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at";
@@ -22,36 +21,22 @@ pub struct CustomerRow {
     pub updated_at: i64,
 }
 
-/// The API's customer object.
-#[derive(Serialize)]
-pub struct CustomerView<'a> {
-    pub key: &'a str,
-    pub email: &'a str,
-    pub name: Option<&'a str>,
-    pub surname: Option<&'a str>,
-    pub referral_code: &'a str,
-    pub referral_link: String,
-    pub referred_by: Option<&'a str>,
-    pub friend_reward: Option<FriendReward>,
-    pub referrals_count: i64,
-    pub balance: i64,
-    pub created_at: String,
-    pub updated_at: String,
-}
+/// The API's customer object, shared with the Rust client.
+pub use edgeref_shared::api::Customer as CustomerView;
 
 impl CustomerRow {
-    pub fn view(&self, website_url: &str, tracking: &TrackingSettings) -> CustomerView<'_> {
+    pub fn view(&self, website_url: &str, tracking: &TrackingSettings) -> CustomerView {
         let referral_link = ReferralCode::parse(&self.referral_code)
             .map(|c| link::build(website_url, tracking, &c))
             .unwrap_or_default();
         CustomerView {
-            key: &self.key,
-            email: &self.email,
-            name: self.name.as_deref(),
-            surname: self.surname.as_deref(),
-            referral_code: &self.referral_code,
+            key: self.key.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            surname: self.surname.clone(),
+            referral_code: self.referral_code.clone(),
             referral_link,
-            referred_by: self.referred_by.as_deref(),
+            referred_by: self.referred_by.clone(),
             friend_reward: self.friend_reward.as_deref().and_then(|f| serde_json::from_str(f).ok()),
             referrals_count: self.referrals_count,
             balance: self.balance,
@@ -62,11 +47,4 @@ impl CustomerRow {
 }
 
 /// A referral statistic row for `/v1/customers/{key}/stats`.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct CustomerStats {
-    pub visits: i64,
-    pub signups: i64,
-    pub paying_referrals: i64,
-    pub revenue: i64,
-    pub rewards: i64,
-}
+pub use edgeref_shared::api::CustomerStats;

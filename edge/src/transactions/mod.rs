@@ -7,7 +7,7 @@ pub mod store;
 
 use crate::context::Cx;
 use crate::customers::store::{ledger_statements, LedgerEntry};
-use crate::customers::{self, model::CustomerRow, CustomerRef};
+use crate::customers::{self, model::CustomerRow};
 use crate::db::{self, DbError, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
@@ -17,19 +17,10 @@ use edgeref_shared::apikey::sha256_hex;
 use edgeref_shared::reward::{reversal, LedgerKind};
 use edgeref_shared::{time, validate};
 use model::{friend_share, TransactionRow};
-use serde::Deserialize;
 use serde_json::json;
 use worker::{Request, Response};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateTransaction {
-    key: String,
-    customer: CustomerRef,
-    amount: i64,
-    currency: String,
-    product_id: Option<String>,
-}
+use edgeref_shared::api::CreateTransaction;
 
 /// A validated sale, ready to be recorded.
 pub struct Sale {
