@@ -3,6 +3,9 @@
 // cursor iteration; and its retries against a scripted fetch.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { startWorker, createProgram } from './harness.mjs';
 import {
   createEdgerefClient, retryingFetch, EdgerefError, ValidationError, IdempotencyConflictError, NetworkError, idempotencyKey,
@@ -76,6 +79,18 @@ test('a service binding\'s fetch works: the host is only a placeholder', async (
 test('an unreachable Edgeref is a NetworkError, not an API error', async () => {
   const down = createEdgerefClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'k', retries: 0 });
   await assert.rejects(down.me(), (e) => e instanceof NetworkError && !(e instanceof EdgerefError));
+});
+
+// The Rust client's HTTP transport (reqwest) against the same Worker: clients/rust/tests/http.rs,
+// compiled by `make clients`, on a program of its own.
+test('the Rust client over HTTP: the same flow', async () => {
+  const { key } = await createProgram(worker);
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const { stdout, stderr } = await promisify(execFile)('cargo', ['test', '-p', 'edgeref-client', '--features', 'http', '--test', 'http', '--quiet'], {
+    cwd: root, env: { ...process.env, EDGEREF_URL: worker.url, EDGEREF_API_KEY: key.key }, maxBuffer: 16 << 20,
+  }).catch((e) => assert.fail(`cargo test failed:\n${e.stdout}\n${e.stderr}`));
+  assert.match(stdout, /test result: ok\. 1 passed/, stderr);
+  assert.doesNotMatch(stderr, /skipped/);
 });
 
 /** A fetch that answers from a script and records when it was called. */

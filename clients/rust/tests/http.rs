@@ -1,0 +1,44 @@
+//! The HTTP transport against the real Worker. tests/clients.test.mjs starts
+//! `wrangler dev`, creates a program and runs this with EDGEREF_URL and
+//! EDGEREF_API_KEY set; without them it has nothing to talk to and skips.
+#![cfg(feature = "http")]
+
+use edgeref_client::types::{CreateCustomer, CreateTransaction, CustomerRef};
+use edgeref_client::{Client, Error, HttpTransport, ListQuery};
+
+#[tokio::test]
+async fn the_referral_flow_over_http() {
+    let (Ok(url), Ok(key)) = (std::env::var("EDGEREF_URL"), std::env::var("EDGEREF_API_KEY")) else {
+        eprintln!("EDGEREF_URL / EDGEREF_API_KEY unset: skipped (tests/clients.test.mjs runs this against wrangler dev)");
+        return;
+    };
+    let edgeref = Client::new(HttpTransport::new(url), key);
+
+    edgeref.create_customer(&CreateCustomer::new("ann", "ann@example.com").name("Ann")).await.expect("ann");
+    let bob = edgeref.create_customer(&CreateCustomer::new("bob", "bob@example.com").referred_by(CustomerRef::key("ann"))).await.expect("bob");
+    assert_eq!(bob.referred_by.as_deref(), Some("ann"));
+    let sale = CreateTransaction::new("order-1001", CustomerRef::key("bob"), 4900, "USD");
+    let t = edgeref.create_transaction(&sale).await.expect("sale");
+    assert_eq!(t.reward, 490);
+    assert_eq!(edgeref.create_transaction(&sale).await.expect("retry"), t);
+    let reused = edgeref.create_transaction(&CreateTransaction { amount: 9900, ..sale }).await.unwrap_err();
+    assert!(matches!(&reused, Error::IdempotencyConflict(e) if e.field.as_deref() == Some("key")), "{reused:?}");
+
+    let ann = edgeref.get_customer("ann").await.expect("ann again");
+    assert_eq!((ann.balance, ann.referrals_count), (490, 1));
+
+    let invalid = edgeref.create_customer(&CreateCustomer::new("cy", "not-an-email")).await.unwrap_err();
+    assert!(matches!(&invalid, Error::Validation(e) if e.code == "validation_failed"), "{invalid:?}");
+    assert_eq!(invalid.field(), Some("email"));
+    assert!(matches!(edgeref.get_customer("cy").await, Err(Error::NotFound(_))));
+
+    edgeref.create_customer(&CreateCustomer::new("dee", "dee@example.com").referred_by(CustomerRef::email("ann@example.com"))).await.expect("dee");
+    let mut keys: Vec<String> = edgeref.referrals("ann", ListQuery::limit(1)).collect_all().await.expect("referrals").into_iter().map(|c| c.key).collect();
+    keys.sort();
+    assert_eq!(keys, ["bob", "dee"]);
+    assert_eq!(edgeref.transactions(ListQuery::default()).collect_all().await.expect("transactions").len(), 1);
+
+    let down = Client::new(HttpTransport::new("http://127.0.0.1:9"), "k");
+    let e = down.me().await.unwrap_err();
+    assert!(matches!(e, Error::Network(_)) && e.api().is_none(), "{e:?}");
+}
