@@ -12,7 +12,7 @@ const tables = ['programs', 'api_keys', 'customers', 'transactions', 'ledger', '
 before(async () => {
   worker = await startWorker();
   owner = client(worker.url, ADMIN_TOKEN);
-  program = (await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/' })).body;
+  program = (await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/', currency: 'EUR' })).body;
   api = client(worker.url, (await owner('POST', `/v1/programs/${program.id}/api-keys`, { name: 'k' })).body.key);
   await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' });
   hook = (await api('POST', '/v1/webhooks', { name: 'h', url: 'https://hooks.example/x', events: ['customer.created'] })).body;

@@ -186,7 +186,8 @@ export async function launchBrowser() {
 /** Creates a program (with `fields` over the defaults) and an API key: {program, key, api}. */
 export async function createProgram(worker, fields = {}) {
   const owner = client(worker.url, ADMIN_TOKEN);
-  const program = await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/', ...fields });
+  // EUR: the currency most tests' sales are in (a program takes sales in its currency only).
+  const program = await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/', currency: 'EUR', ...fields });
   if (program.status !== 201) throw new Error(`program: ${JSON.stringify(program.body)}`);
   const key = await owner('POST', `/v1/programs/${program.body.id}/api-keys`, { name: 'backend' });
   if (key.status !== 201) throw new Error(`api key: ${JSON.stringify(key.body)}`);

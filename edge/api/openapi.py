@@ -25,7 +25,10 @@ S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 def nul(s): return {"oneOf": [s, {"type": "null"}]}
 TIME = {"type": "string", "format": "date-time"}
 KEY = {"type": "string", "pattern": "^[A-Za-z0-9._@:+-]{1,128}$"}
-EVENTS = ["customer.created", "customer.updated", "customer.deleted", "customer.credited", "transaction.created", "transaction.deleted"]
+EVENTS = ["customer.created", "customer.updated", "customer.deleted", "customer.credited", "transaction.created", "transaction.deleted",
+          "reward.created", "reward.approved", "reward.rejected", "payout.created"]
+CURRENCY = {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code"}
+FLAGS = {"type": "array", "items": {"enum": ["disposable_email", "lookalike_email", "same_visitor", "velocity"]}}
 
 schemas = {
     "Error": {**obj({"error": obj({
@@ -45,17 +48,31 @@ schemas = {
     "RewardRule": {"oneOf": [obj({"type": {"const": "percent"}, "percent": {"type": "integer", "minimum": 0, "maximum": 100}}, ["type", "percent"]),
                              obj({"type": {"const": "fixed"}, "amount": {"type": "integer", "minimum": 0}, "on": {"enum": ["signup", "sale"]}}, ["type", "amount", "on"])]},
     "FriendReward": {"oneOf": [ref("RewardRule"), obj({"type": {"const": "coupon"}, "code": S, "description": S}, ["type", "code", "description"])]},
-    "Rewards": obj({"referrer": ref("RewardRule"), "friend": nul(ref("FriendReward"))}, ["referrer", "friend"]),
-    "Program": obj({"id": S, "public_id": S, "name": S, "website_url": S, "created_at": TIME, "tracking": ref("Tracking"),
-                    "rewards": ref("Rewards"), "snippet": S}, ["id", "public_id", "name", "website_url", "created_at", "tracking", "rewards", "snippet"], closed=False),
-    "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}, ["name", "website_url"]),
-    "ProgramPatch": obj({"name": S, "website_url": S, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}),
+    "Rewards": obj({"referrer": ref("RewardRule"), "friend": nul(ref("FriendReward")),
+                    "hold_days": {"type": "integer", "minimum": 0, "maximum": 365, "description": "Days a reward stays pending (default 0)"},
+                    "approval": {"enum": ["auto", "manual"], "description": "Who approves rewards after the hold (default auto)"},
+                    "max_per_referrer_per_day": nul({"type": "integer", "minimum": 1, "description": "Rewards past this many a day are flagged velocity"})},
+                   ["referrer", "friend"]),
+    "Program": obj({"id": S, "public_id": S, "name": S, "website_url": S, "currency": CURRENCY, "created_at": TIME, "tracking": ref("Tracking"),
+                    "rewards": ref("Rewards"), "snippet": S}, ["id", "public_id", "name", "website_url", "currency", "created_at", "tracking", "rewards", "snippet"], closed=False),
+    "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}, ["name", "website_url"]),
+    "ProgramPatch": obj({"name": S, "website_url": S, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}),
+    "Reward": obj({"id": S, "customer": obj({"key": S}), "referred_customer": nul(obj({"key": S})), "kind": {"enum": ["referrer", "friend"]}, "amount": I, "currency": S,
+                   "status": {"enum": ["pending", "approved", "rejected", "reversed", "paid"]}, "flags": FLAGS, "transaction_key": nul(S),
+                   "available_at": TIME, "created_at": TIME, "decided_at": nul(TIME), "reason": nul(S), "payout_id": nul(S)},
+                  ["id", "customer", "kind", "amount", "currency", "status", "flags", "available_at", "created_at"], closed=False),
+    "Rejection": obj({"reason": S}, ["reason"]),
+    "Payout": obj({"id": S, "customer": obj({"key": S}), "amount": I, "currency": S, "reference": nul(S), "note": nul(S),
+                   "reward_ids": {"type": "array", "items": S}, "created_at": TIME}, ["id", "customer", "amount", "currency", "reward_ids", "created_at"], closed=False),
+    "PayoutCreate": obj({"customer": ref("CustomerRef"), "amount": {"type": "integer", "minimum": 1, "description": "Default: the whole approved balance"},
+                         "reference": nul(S), "note": nul(S)}, ["customer"]),
+    "Payable": obj({"customer": obj({"key": S, "email": S, "name": nul(S)}), "balance": I, "currency": S, "approved_rewards": I}, closed=False),
     "ApiKey": obj({"id": S, "name": S, "prefix": S, "created_at": TIME, "last_used_at": nul(TIME)}, ["id", "name", "prefix", "created_at"]),
     "ApiKeyCreated": obj({"id": S, "name": S, "prefix": S, "key": S, "created_at": TIME}, ["id", "name", "prefix", "key"]),
     "Named": obj({"name": S}, ["name"]),
     "CustomerRef": obj({"key": KEY, "email": S}),
     "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S, "referred_by": nul(S),
-                     "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "created_at": TIME, "updated_at": TIME},
+                     "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "pending_balance": I, "paid_total": I, "created_at": TIME, "updated_at": TIME},
                     ["key", "email", "referral_code", "referral_link", "referred_by", "referrals_count", "balance", "created_at"], closed=False),
     "CustomerCreate": obj({"key": KEY, "email": {"type": "string", "format": "email"}, "name": nul(S), "surname": nul(S),
                            "referral_code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "referring_customer": ref("CustomerRef")}, ["key", "email"]),
@@ -139,6 +156,7 @@ PARAMS = {
     "name": "The integration: `stripe` or `mailerlite`",
     "file": "`{public_id}.js` (the loader) or `snippet_bg.wasm` (the module)",
     "public_id": "The program's public id (in its snippet tag)",
+    "reward_id": "The reward's id (`rwd_…`)",
 }
 LIMIT = ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "Page size, 1–250 (default 50)")
 CURSOR = ("cursor", S, "`next_cursor` of the previous page")
@@ -207,7 +225,7 @@ def program_api(prefix, security, twin=False):
     a("post", "/customers/{key}/credit", "creditCustomer", "Credit (or debit) the balance", "Customers", ("201", ref("LedgerEntry")), body=ref("Credit"))
     a("post", "/signups", "attributeSignup", "Attribute a signup from your backend (the code it captured)", "Tracking", ("200", ref("SignupAnswer")),
       body=obj({"code": S, "visit_id": nul(S), "customer": ref("SignupCustomer")}, ["code", "customer"]))
-    a("post", "/transactions", "createTransaction", "Record a sale (idempotent on key)", "Transactions", ("201", ref("Transaction")), body=ref("TransactionCreate"), extra={409})
+    a("post", "/transactions", "createTransaction", "Record a sale (idempotent on key; in the program's currency)", "Transactions", ("201", ref("Transaction")), body=ref("TransactionCreate"), extra={409})
     a("get", "/transactions", "listTransactions", "List transactions", "Transactions", ("200", page(ref("Transaction"))),
       query=PAGING + (("customer", S, "Only this customer's (by key)"), ("from", TIME, "Created at or after (RFC 3339)"), ("to", TIME, "Created before (RFC 3339)")))
     a("get", "/transactions/{key}", "getTransaction", "Get a transaction", "Transactions", ("200", ref("Transaction")))
@@ -223,6 +241,14 @@ def program_api(prefix, security, twin=False):
     a("post", "/webhooks/{webhook_id}/deliveries/{delivery_id}/resend", "resendWebhookDelivery", "Send a delivery again", "Webhooks", ("202", {"type": "object"}))
     a("post", "/webhooks/{webhook_id}/test", "testWebhook", "Send a test event", "Webhooks", ("202", {"type": "object"}))
     a("post", "/webhooks/{webhook_id}/rotate-secret", "rotateWebhookSecret", "Issue a new secret (shown once)", "Webhooks", ("200", {"type": "object"}))
+    a("get", "/rewards", "listRewards", "List rewards (the review queue: ?status=pending&flagged=true)", "Rewards", ("200", page(ref("Reward"))),
+      query=PAGING + (("status", {"enum": ["pending", "approved", "rejected", "reversed", "paid"]}, "Only rewards in this status"),
+                      ("customer", S, "Only this customer's (by key)"), ("flagged", B, "Only flagged (true) or unflagged (false) rewards")))
+    a("post", "/rewards/{reward_id}/approve", "approveReward", "Approve a pending reward", "Rewards", ("200", ref("Reward")), extra={409})
+    a("post", "/rewards/{reward_id}/reject", "rejectReward", "Reject a pending reward, with a reason", "Rewards", ("200", ref("Reward")), body=ref("Rejection"), extra={409})
+    a("post", "/payouts", "createPayout", "Pay a customer's approved rewards, oldest first", "Payouts", ("201", ref("Payout")), body=ref("PayoutCreate"), extra={409})
+    a("get", "/payouts", "listPayouts", "Payouts made", "Payouts", ("200", page(ref("Payout"))), query=PAGING + (("customer", S, "Only this customer's (by key)"),))
+    a("get", "/payables", "listPayables", "Customers with an approved, unpaid balance", "Payouts", ("200", page(ref("Payable"))), query=PAGING)
 
 # No 4xx at all for /health, /openapi.json and /auth/logout: see .redocly.lint-ignore.yaml.
 add("get", "/health", "getHealth", "Liveness", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
@@ -270,6 +296,8 @@ TAGS = {
     "Customers": "Referring and referred customers, their referrals, statistics and balance.",
     "Transactions": "Sales (idempotent on their key); deleting one reverses its rewards.",
     "Webhooks": "Signed webhooks (Standard Webhooks), their delivery log, and recent events.",
+    "Rewards": "What referrers and friends earn: held, reviewed (fraud flags), approved or rejected.",
+    "Payouts": "Paying approved rewards, and who is owed money now.",
 }
 used = list(dict.fromkeys(o["tags"][0] for ops in paths.values() for o in ops.values()))
 tags = [{"name": t, "description": TAGS.get(t) or TAGS[t.removesuffix(" (owner)")] + " As the owner, under `/v1/programs/{id}/` (admin token or session)."} for t in used]

@@ -17,7 +17,9 @@ mod integrations;
 mod openapi;
 mod outbound;
 mod outbox;
+mod payouts;
 mod programs;
+mod rewards;
 mod router;
 mod routes;
 mod tracking;
@@ -44,10 +46,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(response)
 }
 
-/// The cron trigger: retries webhook and integration deliveries whose time has come.
+/// The cron trigger: approves rewards whose hold is over, then retries webhook
+/// and integration deliveries whose time has come.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
+        if let Err(e) = rewards::approve_due(&env, &db).await {
+            worker::console_error!("approving due rewards failed: {}", e.message);
+        }
         outbox::delivery::send_due(&env, &db).await;
     }
 }

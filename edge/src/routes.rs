@@ -87,6 +87,12 @@ pub enum ApiRoute {
     ResendDelivery(String, String),
     TestWebhook(String),
     RotateWebhookSecret(String),
+    ListRewards,
+    ApproveReward(String),
+    RejectReward(String),
+    CreatePayout,
+    ListPayouts,
+    ListPayables,
 }
 
 /// The route for a method and a path's (percent-decoded) segments; HEAD is GET.
@@ -172,6 +178,12 @@ fn api(method: &Method, segs: &[&str]) -> Option<ApiRoute> {
         (Post, ["webhooks", id, "deliveries", delivery, "resend"]) => ResendDelivery(s(id), s(delivery)),
         (Post, ["webhooks", id, "test"]) => TestWebhook(s(id)),
         (Post, ["webhooks", id, "rotate-secret"]) => RotateWebhookSecret(s(id)),
+        (Get, ["rewards"]) => ListRewards,
+        (Post, ["rewards", id, "approve"]) => ApproveReward(s(id)),
+        (Post, ["rewards", id, "reject"]) => RejectReward(s(id)),
+        (Post, ["payouts"]) => CreatePayout,
+        (Get, ["payouts"]) => ListPayouts,
+        (Get, ["payables"]) => ListPayables,
         _ => return None,
     })
 }

@@ -220,8 +220,14 @@ pub struct Customer {
     pub referred_by: Option<String>,
     pub friend_reward: Option<FriendReward>,
     pub referrals_count: i64,
-    /// In minor units of the program's currency.
+    /// Approved, unpaid rewards: what the merchant owes now (minor units of the program's currency).
     pub balance: i64,
+    /// Rewards still in their hold or awaiting review (0 from a Worker older than reward holds).
+    #[serde(default)]
+    pub pending_balance: i64,
+    /// Everything paid out so far.
+    #[serde(default)]
+    pub paid_total: i64,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -38,6 +38,10 @@ pub mod bot;
 #[cfg(feature = "server")]
 pub mod domain;
 #[cfg(feature = "server")]
+pub mod fraud;
+#[cfg(feature = "server")]
+pub mod lifecycle;
+#[cfg(feature = "server")]
 pub mod origin;
 #[cfg(any(feature = "server", feature = "api"))]
 pub mod reward;

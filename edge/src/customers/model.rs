@@ -3,8 +3,9 @@
 use edgeref_shared::{link, time, ReferralCode, TrackingSettings};
 use serde::Deserialize;
 
-pub const COLUMNS: &str =
-    "key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at";
+pub const COLUMNS: &str = "key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at, fraud_flags,
+    (SELECT COALESCE(SUM(r.amount), 0) FROM rewards r WHERE r.program_id = customers.program_id AND r.customer_key = customers.key AND r.status = 'pending') AS pending_balance,
+    (SELECT COALESCE(SUM(p.amount), 0) FROM payouts p WHERE p.program_id = customers.program_id AND p.customer_key = customers.key) AS paid_total";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CustomerRow {
@@ -15,16 +16,35 @@ pub struct CustomerRow {
     pub referral_code: String,
     pub referred_by: Option<String>,
     pub friend_reward: Option<String>,
+    /// Approved and not yet paid: what the merchant owes now (the ledger's sum).
     pub balance: i64,
     pub referrals_count: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// JSON array of the fraud flags its referred signup carried.
+    #[serde(default = "no_flags")]
+    pub fraud_flags: String,
+    /// Rewards still held or in review.
+    #[serde(default)]
+    pub pending_balance: i64,
+    /// Everything paid out so far.
+    #[serde(default)]
+    pub paid_total: i64,
+}
+
+fn no_flags() -> String {
+    "[]".into()
 }
 
 /// The API's customer object, shared with the Rust client.
 pub use edgeref_shared::api::Customer as CustomerView;
 
 impl CustomerRow {
+    /// The fraud flags of its referred signup.
+    pub fn flags(&self) -> Vec<edgeref_shared::fraud::Flag> {
+        serde_json::from_str::<Vec<String>>(&self.fraud_flags).unwrap_or_default().iter().filter_map(|f| edgeref_shared::fraud::Flag::parse(f)).collect()
+    }
+
     pub fn view(&self, website_url: &str, tracking: &TrackingSettings) -> CustomerView {
         let referral_link = ReferralCode::parse(&self.referral_code)
             .map(|c| link::build(website_url, tracking, &c))
@@ -40,6 +60,8 @@ impl CustomerRow {
             friend_reward: self.friend_reward.as_deref().and_then(|f| serde_json::from_str(f).ok()),
             referrals_count: self.referrals_count,
             balance: self.balance,
+            pending_balance: self.pending_balance,
+            paid_total: self.paid_total,
             created_at: time::rfc3339(self.created_at),
             updated_at: time::rfc3339(self.updated_at),
         }

@@ -10,6 +10,8 @@ pub struct Program {
     pub public_id: String,
     pub name: String,
     pub website_url: String,
+    /// ISO 4217: every transaction, reward and balance of the program is in it.
+    pub currency: String,
     pub tracking: TrackingSettings,
     pub rewards: RewardRules,
     pub created_at: i64,
@@ -22,6 +24,7 @@ pub struct ProgramView<'a> {
     pub public_id: &'a str,
     pub name: &'a str,
     pub website_url: &'a str,
+    pub currency: &'a str,
     pub created_at: String,
     pub tracking: &'a TrackingSettings,
     pub rewards: &'a RewardRules,
@@ -35,6 +38,7 @@ impl Program {
             public_id: &self.public_id,
             name: &self.name,
             website_url: &self.website_url,
+            currency: &self.currency,
             created_at: time::rfc3339(self.created_at),
             tracking: &self.tracking,
             rewards: &self.rewards,
@@ -75,6 +79,7 @@ pub struct ProgramRow {
     pub public_id: String,
     pub name: String,
     pub website_url: String,
+    pub currency: String,
     pub tracking: String,
     pub rewards: String,
     pub created_at: i64,
@@ -89,6 +94,7 @@ impl ProgramRow {
             public_id: self.public_id,
             name: self.name,
             website_url: self.website_url,
+            currency: self.currency,
             created_at: self.created_at,
         })
     }

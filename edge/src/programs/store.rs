@@ -10,12 +10,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::{D1Database, Env, KvStore};
 
-const COLUMNS: &str = "id, public_id, name, website_url, tracking, rewards, created_at";
+const COLUMNS: &str = "id, public_id, name, website_url, currency, tracking, rewards, created_at";
 
 pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
     db::run(sql!(
         db,
-        "INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &p.id,
         &p.public_id,
         &p.name,
@@ -23,6 +23,7 @@ pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
         &json(&p.tracking),
         &json(&p.rewards),
         p.created_at,
+        &p.currency,
     ))
     .await
 }
@@ -30,12 +31,13 @@ pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
 pub async fn update(db: &D1Database, p: &Program) -> DbResult<()> {
     db::run(sql!(
         db,
-        "UPDATE programs SET name = ?2, website_url = ?3, tracking = ?4, rewards = ?5 WHERE id = ?1",
+        "UPDATE programs SET name = ?2, website_url = ?3, tracking = ?4, rewards = ?5, currency = ?6 WHERE id = ?1",
         &p.id,
         &p.name,
         &p.website_url,
         &json(&p.tracking),
         &json(&p.rewards),
+        &p.currency,
     ))
     .await
 }
@@ -54,11 +56,19 @@ pub async fn list(db: &D1Database) -> ApiResult<Vec<Program>> {
 pub async fn delete(db: &D1Database, id: &str) -> DbResult<()> {
     let tables = [
         "visits", "signups", "ledger", "transactions", "transaction_deletions", "transaction_refunds", "customers", "api_keys",
-        "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits",
+        "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits", "rewards", "payouts",
     ];
     let mut stmts: Vec<_> = tables.iter().map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id)).collect();
     stmts.push(sql!(db, "DELETE FROM programs WHERE id = ?1", id));
     db::batch(db, stmts).await
+}
+
+/// Whether the program has recorded any transaction (its currency is then fixed).
+pub async fn has_transactions(db: &D1Database, id: &str) -> ApiResult<bool> {
+    #[derive(serde::Deserialize)]
+    struct Found {}
+    let found: Option<Found> = db::first(sql!(db, "SELECT 1 AS one FROM transactions WHERE program_id = ?1 LIMIT 1", id)).await?;
+    Ok(found.is_some())
 }
 
 /// A program's per-day counters from `day` (`YYYY-MM-DD`) on.

@@ -53,6 +53,7 @@ fn examples() -> Vec<(Method, &'static str)> {
         (Post, "/v1/transactions"), (Get, "/v1/transactions"), (Get, "/v1/transactions/x1"), (Delete, "/v1/transactions/x1"), (Get, "/v1/events"),
         (Post, "/v1/webhooks"), (Get, "/v1/webhooks"), (Get, "/v1/webhooks/x1"), (Patch, "/v1/webhooks/x1"), (Delete, "/v1/webhooks/x1"),
         (Get, "/v1/webhooks/x1/deliveries"), (Post, "/v1/webhooks/x1/deliveries/x1/resend"), (Post, "/v1/webhooks/x1/test"), (Post, "/v1/webhooks/x1/rotate-secret"),
+        (Get, "/v1/rewards"), (Post, "/v1/rewards/x1/approve"), (Post, "/v1/rewards/x1/reject"), (Post, "/v1/payouts"), (Get, "/v1/payouts"), (Get, "/v1/payables"),
     ]
 }
 
@@ -82,7 +83,9 @@ fn variant(r: &Route) -> &'static str {
             A::DeleteTransaction(_) => "DeleteTransaction", A::RecentEvents => "RecentEvents", A::CreateWebhook => "CreateWebhook",
             A::ListWebhooks => "ListWebhooks", A::GetWebhook(_) => "GetWebhook", A::UpdateWebhook(_) => "UpdateWebhook",
             A::DeleteWebhook(_) => "DeleteWebhook", A::ListDeliveries(_) => "ListDeliveries", A::ResendDelivery(..) => "ResendDelivery",
-            A::TestWebhook(_) => "TestWebhook", A::RotateWebhookSecret(_) => "RotateWebhookSecret",
+            A::TestWebhook(_) => "TestWebhook", A::RotateWebhookSecret(_) => "RotateWebhookSecret", A::ListRewards => "ListRewards",
+            A::ApproveReward(_) => "ApproveReward", A::RejectReward(_) => "RejectReward", A::CreatePayout => "CreatePayout",
+            A::ListPayouts => "ListPayouts", A::ListPayables => "ListPayables",
         },
     }
 }
@@ -109,7 +112,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest and BeaconPreflight are internal (benchmark meter, CORS preflight) and left out of the public document.
-    assert_eq!(seen.len(), 47, "examples cover {} of the 47 public route variants", seen.len());
+    assert_eq!(seen.len(), 53, "examples cover {} of the 53 public route variants", seen.len());
 }
 
 #[test]

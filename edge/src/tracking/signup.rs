@@ -8,6 +8,7 @@ use crate::error::ApiResult;
 use crate::programs::model::Program;
 use crate::{codes, db, ids};
 use edgeref_shared::attribution::{attribute, Referrer, SignupFacts};
+use edgeref_shared::fraud::{signup_flags, SignupSignals};
 use edgeref_shared::ReferralCode;
 use serde_json::{json, Value};
 
@@ -16,7 +17,7 @@ pub use edgeref_shared::api::SignupCustomer;
 
 /// Attributes a signup to the code's referrer, or records why not. Idempotent
 /// per customer key: a repeat answers with the first result.
-pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_id: Option<&str>, c: &SignupCustomer) -> ApiResult<Value> {
+pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_id: Option<&str>, ip_hash: Option<&str>, c: &SignupCustomer) -> ApiResult<Value> {
     let input = NewCustomerInput::validated(&c.key, &c.email, c.name.as_deref(), None)?;
     if let Some(past) = store::past_signup(&cx.db, &program.id, &input.key).await? {
         let customer = customers::store::by_key(&cx.db, &program.id, &input.key).await?;
@@ -48,12 +49,23 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
         referrer_key: referrer.as_ref().map(|r| r.key.as_str()),
         attributed,
         reason,
+        ip_hash,
         at: ids::now_ms(),
     };
     match verdict {
         Ok(()) => {
             let signup = record(true, None);
-            let input = NewCustomerInput { referrer: referrer.clone(), ..input };
+            let referrer = referrer.clone().expect("attribution needs a referrer");
+            let origin = store::signup_origin(&cx.db, &program.id, &referrer.key).await?;
+            let flags = signup_flags(&SignupSignals {
+                friend_email: &input.email,
+                referrer_email: &referrer.email,
+                friend_ip_hash: ip_hash,
+                referrer_ip_hash: origin.ip_hash.as_deref(),
+                friend_visit: visit_id,
+                referrer_visit: origin.visit_id.as_deref(),
+            });
+            let input = NewCustomerInput { referrer: Some(referrer), flags, ..input };
             create_referred(cx, program, &input, &signup).await
         }
         Err(refusal) => {
@@ -112,6 +124,7 @@ mod tests {
             public_id: "p1".into(),
             name: "Shop".into(),
             website_url: "https://shop.example/".into(),
+            currency: "USD".into(),
             tracking: TrackingSettings::default(),
             rewards: RewardRules::default(),
             created_at: 0,
@@ -128,6 +141,9 @@ mod tests {
             referrals_count: 0,
             created_at: 0,
             updated_at: 0,
+            fraud_flags: "[]".into(),
+            pending_balance: 0,
+            paid_total: 0,
         };
         let a = answer(true, None, Some(&customer), &program);
         assert_eq!(a["referral_link"], "https://shop.example/?ref=bobscode");

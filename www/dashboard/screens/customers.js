@@ -3,6 +3,9 @@ import { api, programPath } from '../api.js';
 import { h, section, copyButton, money, date, failure } from '../dom.js';
 
 const PAGE = 50;
+/** Column headings, with what each amount means as a tooltip. */
+const COLUMNS = [['Customer'], ['Referral link'], ['Referred by'], ['Referrals'],
+  ['Pending', 'Rewards on hold or waiting for review'], ['Balance', 'Approved rewards not yet paid: what you owe now'], ['Paid', 'Paid out so far'], ['Joined']];
 
 export async function render(container, program) {
   const base = programPath(program.id, '/customers');
@@ -31,7 +34,9 @@ export async function render(container, program) {
       h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText)),
       h('td', {}, c.referred_by ?? '—'),
       h('td', { class: 'num' }, toggle),
-      h('td', { class: 'num' }, money(c.balance)),
+      h('td', { class: 'num' }, money(c.pending_balance, program.currency)),
+      h('td', { class: 'num' }, money(c.balance, program.currency)),
+      h('td', { class: 'num' }, money(c.paid_total, program.currency)),
       h('td', {}, date(c.created_at)));
     if (toggle instanceof Node) toggle.addEventListener('click', () => referrals(c, tr, toggle));
     return tr;
@@ -44,20 +49,20 @@ export async function render(container, program) {
       toggle.setAttribute('aria-expanded', 'false');
       return;
     }
-    const cell = h('td', { colspan: 6 }, 'Loading…');
+    const cell = h('td', { colspan: 8 }, 'Loading…');
     tr.after(h('tr', { 'data-referrals-of': c.key }, cell));
     toggle.setAttribute('aria-expanded', 'true');
     try {
       const { data } = await api('GET', `${base}/${encodeURIComponent(c.key)}/referrals?limit=250`);
-      cell.replaceChildren(h('p', {}, `Referred by ${c.email}:`), h('ul', {}, data.map((r) => h('li', {}, `${r.email} (${r.key}), joined ${date(r.created_at)}, balance ${money(r.balance)}`))));
+      cell.replaceChildren(h('p', {}, `Referred by ${c.email}:`), h('ul', {}, data.map((r) => h('li', {}, `${r.email} (${r.key}), joined ${date(r.created_at)}, balance ${money(r.balance, program.currency)}`))));
     } catch (e) { cell.replaceChildren(failure(e)); }
   }
 
   const table = h('div', { class: 'scroll' }, h('table', {},
-    h('thead', {}, h('tr', {}, ['Customer', 'Referral link', 'Referred by', 'Referrals', 'Balance', 'Joined'].map((t, i) => h('th', { scope: 'col', class: i === 3 || i === 4 ? 'num' : null }, t)))),
+    h('thead', {}, h('tr', {}, COLUMNS.map(([t, title], i) => h('th', { scope: 'col', class: i >= 3 && i <= 6 ? 'num' : null, title }, t)))),
     body));
   container.replaceChildren(section('customers', 'Customers',
-    h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups and your backend’s API calls. Balances are in minor units of your currency shown as decimals.'),
+    h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups and your backend’s API calls. Pending rewards wait for their hold or your review (Rewards tab); the balance is approved and not yet paid: what you owe now.'),
     table, more));
   if (await load() === 0) table.replaceWith(h('p', {}, 'No customers yet. Install the snippet or create customers with the API (Integration tab).'));
 }
