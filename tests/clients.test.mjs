@@ -41,6 +41,18 @@ test('referring customer, referred customer, sale, reward', async () => {
   assert.deepEqual(await worker.sql("SELECT customer_key, referrer_key, reward FROM transactions WHERE key = 'order-1001'"), [{ customer_key: 'bob', referrer_key: 'ann', reward: 490 }]);
   assert.equal(earned(await edgeref.getCustomer('ann')), 490);
   assert.deepEqual((await edgeref.customerStats('ann')).paying_referrals, 1);
+  // Approve the referrer's reward and pay it out.
+  const rewards = [];
+  for await (const r of edgeref.rewards({ status: 'pending', customer: 'ann' })) rewards.push(r);
+  const reward = rewards.find((r) => r.transaction_key === 'order-1001');
+  assert.deepEqual([reward.amount, reward.kind], [490, 'referrer']);
+  assert.equal((await edgeref.approveReward(reward.id)).status, 'approved');
+  await assert.rejects(edgeref.rejectReward(reward.id, 'too late'), (e) => e instanceof EdgerefError && e.status === 409);
+  assert.ok((await edgeref.listPayables()).data.some((p) => p.customer.key === 'ann'));
+  const payout = await edgeref.createPayout({ customer: { key: 'ann' }, reference: 'bank-1' });
+  assert.ok(payout.reward_ids.includes(reward.id));
+  assert.equal((await edgeref.listPayouts()).data.length, 1);
+  assert.equal((await edgeref.getCustomer('ann')).paid_total, payout.amount);
 });
 
 test('a 422 is a ValidationError naming the field; a 404 an EdgerefError', async () => {

@@ -178,6 +178,34 @@ pub struct UpdateWebhook {
     pub is_active: Option<bool>,
 }
 
+/// `POST /v1/rewards/{id}/reject`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectReward {
+    pub reason: String,
+}
+
+/// `POST /v1/payouts`: pays the customer's approved rewards, oldest first, up to
+/// `amount` (default: the whole balance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayout {
+    pub customer: CustomerRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// Your payment's reference (a bank transfer id, a PayPal batch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl CreatePayout {
+    pub fn all_of(customer: CustomerRef) -> Self {
+        Self { customer, amount: None, reference: None, note: None }
+    }
+}
+
 // ---- responses ----
 
 /// The error object every failure answers with: `{"error": {"code", "message", "field"?}}`.
@@ -269,6 +297,61 @@ pub struct Transaction {
     pub friend_reward: i64,
     pub refunded: i64,
     pub created_at: String,
+}
+
+/// A reward: one share (referrer's or friend's) of a signup or a sale, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reward {
+    pub id: String,
+    /// Who earns it.
+    pub customer: CustomerKey,
+    /// The referred customer whose signup or sale earned it.
+    #[serde(default)]
+    pub referred_customer: Option<CustomerKey>,
+    /// `referrer` or `friend`.
+    pub kind: String,
+    pub amount: i64,
+    pub currency: String,
+    /// `pending`, `approved`, `rejected`, `reversed` or `paid`.
+    pub status: String,
+    /// Fraud flags (`disposable_email`, `same_visitor`, `velocity`, `lookalike_email`).
+    pub flags: Vec<String>,
+    pub transaction_key: Option<String>,
+    pub available_at: String,
+    pub created_at: String,
+    pub decided_at: Option<String>,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub payout_id: Option<String>,
+}
+
+/// A payout: approved rewards marked as paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payout {
+    pub id: String,
+    pub customer: CustomerKey,
+    pub amount: i64,
+    pub currency: String,
+    pub reference: Option<String>,
+    pub note: Option<String>,
+    pub reward_ids: Vec<String>,
+    pub created_at: String,
+}
+
+/// A customer with approved, unpaid rewards (`GET /v1/payables`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payable {
+    pub customer: PayableCustomer,
+    pub balance: i64,
+    pub currency: String,
+    pub approved_rewards: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayableCustomer {
+    pub key: String,
+    pub email: String,
+    pub name: Option<String>,
 }
 
 /// `{"key" | "id", "deleted": true}`.

@@ -68,8 +68,8 @@ impl LedgerKind {
 
 /// Who approves rewards once their hold has passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "server", serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(rename_all = "snake_case"))]
 pub enum Approval {
     /// The scheduled run approves unflagged rewards when their hold ends.
     #[default]
@@ -90,12 +90,12 @@ pub struct RewardRules {
     pub referrer: RewardRule,
     pub friend: Option<FriendReward>,
     /// Days a reward stays pending before it can be approved (refund window).
-    #[cfg_attr(feature = "server", serde(default))]
+    #[cfg_attr(feature = "api", serde(default))]
     pub hold_days: u16,
-    #[cfg_attr(feature = "server", serde(default))]
+    #[cfg_attr(feature = "api", serde(default))]
     pub approval: Approval,
     /// Rewards one referrer may earn per UTC day before the rest are flagged `velocity`.
-    #[cfg_attr(feature = "server", serde(default))]
+    #[cfg_attr(feature = "api", serde(default))]
     pub max_per_referrer_per_day: Option<u32>,
 }
 

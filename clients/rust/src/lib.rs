@@ -190,6 +190,42 @@ impl<T: Transport> Client<T> {
         self.get(&query.path("/v1/events")).await
     }
 
+    // ---- rewards and payouts ----
+
+    /// `GET /v1/rewards`: one page, oldest first; `query.status`, `.customer`, `.flagged` filter.
+    pub async fn list_rewards(&self, query: &ListQuery) -> Result<Page<Reward>, Error> {
+        self.get(&query.path("/v1/rewards")).await
+    }
+
+    /// Every reward matching `query`, page by page (e.g. the review queue: `status: pending, flagged: true`).
+    pub fn rewards(&self, query: ListQuery) -> Pages<'_, T, Reward> {
+        Pages::new(self, "/v1/rewards".to_owned(), query)
+    }
+
+    /// Approves a pending reward (else [`Error::Conflict`]).
+    pub async fn approve_reward(&self, id: &str) -> Result<Reward, Error> {
+        self.call(Method::Post, &format!("/v1/rewards/{}/approve", segment(id)), None::<&()>).await
+    }
+
+    /// Rejects a pending reward with a reason (else [`Error::Conflict`]).
+    pub async fn reject_reward(&self, id: &str, body: &RejectReward) -> Result<Reward, Error> {
+        self.call(Method::Post, &format!("/v1/rewards/{}/reject", segment(id)), Some(body)).await
+    }
+
+    /// `POST /v1/payouts`: marks the customer's approved rewards as paid, oldest first.
+    pub async fn create_payout(&self, body: &CreatePayout) -> Result<Payout, Error> {
+        self.call(Method::Post, "/v1/payouts", Some(body)).await
+    }
+
+    pub async fn list_payouts(&self, query: &ListQuery) -> Result<Page<Payout>, Error> {
+        self.get(&query.path("/v1/payouts")).await
+    }
+
+    /// Customers with an approved, unpaid balance: what to pay next.
+    pub async fn list_payables(&self, query: &ListQuery) -> Result<Page<Payable>, Error> {
+        self.get(&query.path("/v1/payables")).await
+    }
+
     // ---- webhooks ----
 
     /// `POST /v1/webhooks`: the answer carries the signing secret, shown only here.

@@ -17,6 +17,10 @@ pub struct ListQuery {
     pub customer: Option<String>,
     /// Events of one type (`?type=customer.created`).
     pub event_type: Option<String>,
+    /// Rewards in one status (`pending`, `approved`, `rejected`, `reversed`, `paid`).
+    pub status: Option<String>,
+    /// Rewards with (`true`) or without (`false`) fraud flags.
+    pub flagged: Option<bool>,
 }
 
 impl ListQuery {
@@ -29,7 +33,8 @@ impl ListQuery {
         if let Some(limit) = self.limit {
             params.push(format!("limit={limit}"));
         }
-        for (name, value) in [("cursor", &self.cursor), ("customer", &self.customer), ("type", &self.event_type)] {
+        let flagged = self.flagged.map(|f| f.to_string());
+        for (name, value) in [("cursor", &self.cursor), ("customer", &self.customer), ("type", &self.event_type), ("status", &self.status), ("flagged", &flagged)] {
             if let Some(v) = value {
                 params.push(format!("{name}={}", segment(v)));
             }

@@ -132,8 +132,10 @@ fn a_cursor_that_does_not_move_ends_the_walk() {
 
 #[test]
 fn list_filters_are_encoded_into_the_query() {
-    let q = ListQuery { limit: Some(10), cursor: None, customer: Some("bob smith".into()), event_type: Some("customer.created".into()) };
+    let q = ListQuery { limit: Some(10), customer: Some("bob smith".into()), event_type: Some("customer.created".into()), ..Default::default() };
     assert_eq!(q.path("/v1/x"), "/v1/x?limit=10&customer=bob%20smith&type=customer.created");
+    let q = ListQuery { status: Some("pending".into()), flagged: Some(true), ..Default::default() };
+    assert_eq!(q.path("/v1/rewards"), "/v1/rewards?status=pending&flagged=true");
     assert_eq!(ListQuery::default().path("/v1/x"), "/v1/x");
 }
 

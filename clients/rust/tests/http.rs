@@ -3,7 +3,7 @@
 //! EDGEREF_API_KEY set; without them it has nothing to talk to and skips.
 #![cfg(feature = "http")]
 
-use edgeref_client::types::{CreateCustomer, CreateTransaction, CustomerRef};
+use edgeref_client::types::{CreateCustomer, CreatePayout, CreateTransaction, CustomerRef};
 use edgeref_client::{Client, Error, HttpTransport, ListQuery};
 
 #[tokio::test]
@@ -38,6 +38,20 @@ async fn the_referral_flow_over_http() {
     keys.sort();
     assert_eq!(keys, ["bob", "dee"]);
     assert_eq!(edgeref.transactions(ListQuery::default()).collect_all().await.expect("transactions").len(), 1);
+
+    // The referrer's reward waits for approval (or its hold); approve it and pay it out.
+    let pending = edgeref.rewards(ListQuery { status: Some("pending".into()), customer: Some("ann".into()), ..Default::default() }).collect_all().await.expect("rewards");
+    let reward = pending.iter().find(|r| r.transaction_key.as_deref() == Some("order-1001")).expect("the sale's reward");
+    assert_eq!((reward.amount, reward.kind.as_str()), (490, "referrer"));
+    assert_eq!(edgeref.approve_reward(&reward.id).await.expect("approve").status, "approved");
+    assert!(matches!(edgeref.approve_reward(&reward.id).await, Err(Error::Conflict(_))), "only a pending reward can be approved");
+    let payables = edgeref.list_payables(&ListQuery::default()).await.expect("payables");
+    assert!(payables.data.iter().any(|p| p.customer.key == "ann" && p.balance >= 490));
+    let payout = edgeref.create_payout(&CreatePayout::all_of(CustomerRef::key("ann"))).await.expect("payout");
+    assert!(payout.reward_ids.contains(&reward.id));
+    assert_eq!(edgeref.list_payouts(&ListQuery::default()).await.expect("payouts").data.len(), 1);
+    let ann = edgeref.get_customer("ann").await.expect("ann paid");
+    assert_eq!((ann.balance, ann.paid_total), (0, payout.amount));
 
     let down = Client::new(HttpTransport::new("http://127.0.0.1:9"), "k");
     let e = down.me().await.unwrap_err();

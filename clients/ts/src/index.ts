@@ -132,6 +132,12 @@ export interface ListQuery {
   cursor?: string;
 }
 
+export interface RewardQuery extends ListQuery {
+  status?: 'pending' | 'approved' | 'rejected' | 'reversed' | 'paid';
+  customer?: string;
+  flagged?: boolean;
+}
+
 /** A client for one program's API. `raw` is the typed openapi-fetch client for every operation. */
 export function createEdgerefClient(options: ClientOptions) {
   const fetch = retryingFetch(options.fetch ?? ((r, i) => globalThis.fetch(r, i)), options);
@@ -178,6 +184,16 @@ export function createEdgerefClient(options: ClientOptions) {
     listTransactions: (query: ListQuery & { customer?: string } = {}) => unwrap(raw.GET('/v1/transactions', { params: { query } })),
     transactions: (query: ListQuery & { customer?: string } = {}) =>
       pages((cursor) => unwrap(raw.GET('/v1/transactions', { params: { query: { ...query, cursor } } })), query.cursor),
+
+    /** Rewards, oldest first: `status`, `customer`, `flagged` filter (the review queue: pending and flagged). */
+    listRewards: (query: RewardQuery = {}) => unwrap(raw.GET('/v1/rewards', { params: { query } })),
+    rewards: (query: RewardQuery = {}) => pages((cursor) => unwrap(raw.GET('/v1/rewards', { params: { query: { ...query, cursor } } })), query.cursor),
+    approveReward: (id: string) => unwrap(raw.POST('/v1/rewards/{reward_id}/approve', { params: { path: { reward_id: id } } })),
+    rejectReward: (id: string, reason: string) => unwrap(raw.POST('/v1/rewards/{reward_id}/reject', { params: { path: { reward_id: id } }, body: { reason } })),
+    /** Marks the customer's approved rewards as paid, oldest first, up to `amount` (default: all). */
+    createPayout: (body: Schemas['PayoutCreate']) => unwrap(raw.POST('/v1/payouts', { body })),
+    listPayouts: (query: ListQuery = {}) => unwrap(raw.GET('/v1/payouts', { params: { query } })),
+    listPayables: (query: ListQuery = {}) => unwrap(raw.GET('/v1/payables', { params: { query } })),
   };
 }
 

@@ -430,7 +430,7 @@ export interface paths {
         /** List transactions */
         get: operations["listTransactions"];
         put?: never;
-        /** Record a sale (idempotent on key) */
+        /** Record a sale (idempotent on key; in the program's currency) */
         post: operations["createTransaction"];
         delete?: never;
         options?: never;
@@ -578,6 +578,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List rewards (the review queue: ?status=pending&flagged=true) */
+        get: operations["listRewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{reward_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending reward */
+        post: operations["approveReward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{reward_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending reward, with a reason */
+        post: operations["rejectReward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Payouts made */
+        get: operations["listPayouts"];
+        put?: never;
+        /** Pay a customer's approved rewards, oldest first */
+        post: operations["createPayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers with an approved, unpaid balance */
+        get: operations["listPayables"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{id}/me": {
         parameters: {
             query?: never;
@@ -710,7 +796,7 @@ export interface paths {
         /** List transactions */
         get: operations["listProgramTransactions"];
         put?: never;
-        /** Record a sale (idempotent on key) */
+        /** Record a sale (idempotent on key; in the program's currency) */
         post: operations["createProgramTransaction"];
         delete?: never;
         options?: never;
@@ -858,6 +944,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List rewards (the review queue: ?status=pending&flagged=true) */
+        get: operations["listProgramRewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/rewards/{reward_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending reward */
+        post: operations["approveProgramReward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/rewards/{reward_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending reward, with a reason */
+        post: operations["rejectProgramReward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Payouts made */
+        get: operations["listProgramPayouts"];
+        put?: never;
+        /** Pay a customer's approved rewards, oldest first */
+        post: operations["createProgramPayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/payables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers with an approved, unpaid balance */
+        get: operations["listProgramPayables"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -918,12 +1090,22 @@ export interface components {
         Rewards: {
             referrer: components["schemas"]["RewardRule"];
             friend: components["schemas"]["FriendReward"] | null;
+            /** @description Days a reward stays pending (default 0) */
+            hold_days?: number;
+            /**
+             * @description Who approves rewards after the hold (default auto)
+             * @enum {unknown}
+             */
+            approval?: "auto" | "manual";
+            max_per_referrer_per_day?: number | null;
         };
         Program: {
             id: string;
             public_id: string;
             name: string;
             website_url: string;
+            /** @description ISO 4217 code */
+            currency: string;
             /** Format: date-time */
             created_at: string;
             tracking: components["schemas"]["Tracking"];
@@ -934,14 +1116,75 @@ export interface components {
             name: string;
             /** Format: uri */
             website_url: string;
+            /** @description ISO 4217 code */
+            currency?: string;
             tracking?: components["schemas"]["TrackingPatch"];
             rewards?: components["schemas"]["Rewards"];
         };
         ProgramPatch: {
             name?: string;
             website_url?: string;
+            /** @description ISO 4217 code */
+            currency?: string;
             tracking?: components["schemas"]["TrackingPatch"];
             rewards?: components["schemas"]["Rewards"];
+        };
+        Reward: {
+            id: string;
+            customer: {
+                key?: string;
+            };
+            referred_customer?: {
+                key?: string;
+            } | null;
+            /** @enum {unknown} */
+            kind: "referrer" | "friend";
+            amount: number;
+            currency: string;
+            /** @enum {unknown} */
+            status: "pending" | "approved" | "rejected" | "reversed" | "paid";
+            flags: ("disposable_email" | "lookalike_email" | "same_visitor" | "velocity")[];
+            transaction_key?: string | null;
+            /** Format: date-time */
+            available_at: string;
+            /** Format: date-time */
+            created_at: string;
+            decided_at?: string | null;
+            reason?: string | null;
+            payout_id?: string | null;
+        };
+        Rejection: {
+            reason: string;
+        };
+        Payout: {
+            id: string;
+            customer: {
+                key?: string;
+            };
+            amount: number;
+            currency: string;
+            reference?: string | null;
+            note?: string | null;
+            reward_ids: string[];
+            /** Format: date-time */
+            created_at: string;
+        };
+        PayoutCreate: {
+            customer: components["schemas"]["CustomerRef"];
+            /** @description Default: the whole approved balance */
+            amount?: number;
+            reference?: string | null;
+            note?: string | null;
+        };
+        Payable: {
+            customer?: {
+                key?: string;
+                email?: string;
+                name?: string | null;
+            };
+            balance?: number;
+            currency?: string;
+            approved_rewards?: number;
         };
         ApiKey: {
             id: string;
@@ -977,6 +1220,8 @@ export interface components {
             friend_reward?: components["schemas"]["FriendReward"] | null;
             referrals_count: number;
             balance: number;
+            pending_balance?: number;
+            paid_total?: number;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1046,7 +1291,7 @@ export interface components {
             id: string;
             name: string;
             url: string;
-            events: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.credited" | "transaction.created" | "transaction.deleted")[];
+            events: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.credited" | "transaction.created" | "transaction.deleted" | "reward.created" | "reward.approved" | "reward.rejected" | "payout.created")[];
             is_active: boolean;
             source?: string | null;
             disabled_reason?: string | null;
@@ -1060,14 +1305,14 @@ export interface components {
             name: string;
             /** Format: uri */
             url: string;
-            events: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.credited" | "transaction.created" | "transaction.deleted")[];
+            events: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.credited" | "transaction.created" | "transaction.deleted" | "reward.created" | "reward.approved" | "reward.rejected" | "payout.created")[];
             is_active?: boolean;
             source?: string | null;
         };
         WebhookPatch: {
             name?: string;
             url?: string;
-            events?: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.credited" | "transaction.created" | "transaction.deleted")[];
+            events?: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.credited" | "transaction.created" | "transaction.deleted" | "reward.created" | "reward.approved" | "reward.rejected" | "payout.created")[];
             is_active?: boolean;
         };
         Delivery: {
@@ -2298,7 +2543,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Record a sale (idempotent on key) */
+            /** @description Record a sale (idempotent on key; in the program's currency) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2650,6 +2895,200 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRewards: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Only rewards in this status */
+                status?: "pending" | "approved" | "rejected" | "reversed" | "paid";
+                /** @description Only this customer's (by key) */
+                customer?: string;
+                /** @description Only flagged (true) or unflagged (false) rewards */
+                flagged?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List rewards (the review queue: ?status=pending&flagged=true) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Reward"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    approveReward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The reward's id (`rwd_…`) */
+                reward_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Approve a pending reward */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reward"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rejectReward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The reward's id (`rwd_…`) */
+                reward_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Rejection"];
+            };
+        };
+        responses: {
+            /** @description Reject a pending reward, with a reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reward"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPayouts: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Only this customer's (by key) */
+                customer?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Payouts made */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Payout"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutCreate"];
+            };
+        };
+        responses: {
+            /** @description Pay a customer's approved rewards, oldest first */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPayables: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Customers with an approved, unpaid balance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Payable"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -3042,7 +3481,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Record a sale (idempotent on key) */
+            /** @description Record a sale (idempotent on key; in the program's currency) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3433,6 +3872,223 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgramRewards: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Only rewards in this status */
+                status?: "pending" | "approved" | "rejected" | "reversed" | "paid";
+                /** @description Only this customer's (by key) */
+                customer?: string;
+                /** @description Only flagged (true) or unflagged (false) rewards */
+                flagged?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List rewards (the review queue: ?status=pending&flagged=true) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Reward"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    approveProgramReward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description The reward's id (`rwd_…`) */
+                reward_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Approve a pending reward */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reward"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rejectProgramReward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description The reward's id (`rwd_…`) */
+                reward_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Rejection"];
+            };
+        };
+        responses: {
+            /** @description Reject a pending reward, with a reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reward"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgramPayouts: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Only this customer's (by key) */
+                customer?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Payouts made */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Payout"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createProgramPayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutCreate"];
+            };
+        };
+        responses: {
+            /** @description Pay a customer's approved rewards, oldest first */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgramPayables: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Customers with an approved, unpaid balance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Payable"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
