@@ -12,10 +12,12 @@ import {
 } from '../clients/ts/dist/index.js';
 
 let worker, edgeref, api;
+const MANUAL = { rewards: { referrer: { type: 'percent', percent: 10 }, friend: null, approval: 'manual' } };
 
 before(async () => {
   worker = await startWorker();
-  const created = await createProgram(worker);
+  // Manual approval: the reward waits for the client to approve it.
+  const created = await createProgram(worker, MANUAL);
   api = created.api;
   edgeref = createEdgerefClient({ baseUrl: worker.url, apiKey: created.key.key });
 });
@@ -30,7 +32,7 @@ test('referring customer, referred customer, sale, reward', async () => {
   assert.equal(ann.referred_by, null);
   const bob = await edgeref.createCustomer({ key: 'bob', email: 'bob@example.com', referring_customer: { key: 'ann' } });
   assert.equal(bob.referred_by, 'ann');
-  const sale = { key: 'order-1001', customer: { key: 'bob' }, amount: 4900, currency: 'USD' };
+  const sale = { key: 'order-1001', customer: { key: 'bob' }, amount: 4900, currency: 'EUR' };
   const t = await edgeref.createTransaction(sale);
   assert.deepEqual([t.referring_customer, t.reward], [{ key: 'ann' }, 490]);
   // A retry is the first result; a different sale under the same key is its own error class.
@@ -61,7 +63,7 @@ test('a 422 is a ValidationError naming the field; a 404 an EdgerefError', async
     assert.deepEqual([e.status, e.code, e.field], [422, 'validation_failed', 'email']);
     return true;
   });
-  await assert.rejects(edgeref.createTransaction({ key: 'x', customer: { key: 'nobody' }, amount: 100, currency: 'USD' }), (e) => e instanceof ValidationError && e.field === 'customer');
+  await assert.rejects(edgeref.createTransaction({ key: 'x', customer: { key: 'nobody' }, amount: 100, currency: 'EUR' }), (e) => e instanceof ValidationError && e.field === 'customer');
   await assert.rejects(edgeref.getCustomer('nobody'), (e) => e instanceof EdgerefError && !(e instanceof ValidationError) && e.status === 404 && e.code === 'not_found');
   assert.equal((await api('GET', '/v1/customers/cy')).status, 404, 'nothing was written');
 });
@@ -96,7 +98,7 @@ test('an unreachable Edgeref is a NetworkError, not an API error', async () => {
 // The Rust client's HTTP transport (reqwest) against the same Worker: clients/rust/tests/http.rs,
 // compiled by `make clients`, on a program of its own.
 test('the Rust client over HTTP: the same flow', async () => {
-  const { key } = await createProgram(worker);
+  const { key } = await createProgram(worker, MANUAL);
   const root = fileURLToPath(new URL('..', import.meta.url));
   const { stdout, stderr } = await promisify(execFile)('cargo', ['test', '-p', 'edgeref-client', '--features', 'http', '--test', 'http', '--quiet'], {
     cwd: root, env: { ...process.env, EDGEREF_URL: worker.url, EDGEREF_API_KEY: key.key }, maxBuffer: 16 << 20,

@@ -39,7 +39,7 @@ test('a referring customer, a referred one, a sale and its reward, through the s
   assert.equal(bob.status, 201, JSON.stringify(bob.body));
   assert.deepEqual(bob.body.friend_reward, { type: 'fixed', amount: 300, on: 'signup' });
 
-  const sale = await shop('POST', '/orders', { id: 'order-1001', customer: 'bob', amount: 4900, currency: 'USD' });
+  const sale = await shop('POST', '/orders', { id: 'order-1001', customer: 'bob', amount: 4900, currency: 'EUR' });
   assert.equal(sale.status, 200, JSON.stringify(sale.body));
   assert.deepEqual([sale.body.referring_customer, sale.body.reward], [{ key: 'ann' }, 490]);
 
@@ -55,10 +55,10 @@ test('a referring customer, a referred one, a sale and its reward, through the s
   assert.deepEqual(rows, [{ key: 'order-1001', customer_key: 'bob', referrer_key: 'ann', amount: 4900, reward: 490 }]);
 
   // A retried checkout is the same transaction; the same order id for a different sale is the idempotency variant.
-  const retry = await shop('POST', '/orders', { id: 'order-1001', customer: 'bob', amount: 4900, currency: 'USD' });
+  const retry = await shop('POST', '/orders', { id: 'order-1001', customer: 'bob', amount: 4900, currency: 'EUR' });
   assert.equal(retry.status, 200);
   assert.deepEqual(retry.body, sale.body);
-  const reused = await shop('POST', '/orders', { id: 'order-1001', customer: 'bob', amount: 9900, currency: 'USD' });
+  const reused = await shop('POST', '/orders', { id: 'order-1001', customer: 'bob', amount: 9900, currency: 'EUR' });
   assert.equal(reused.status, 409);
   assert.equal(reused.body.error.kind, 'idempotency_conflict');
   assert.equal(reused.body.error.field, 'key');

@@ -17,7 +17,7 @@ async fn the_referral_flow_over_http() {
     edgeref.create_customer(&CreateCustomer::new("ann", "ann@example.com").name("Ann")).await.expect("ann");
     let bob = edgeref.create_customer(&CreateCustomer::new("bob", "bob@example.com").referred_by(CustomerRef::key("ann"))).await.expect("bob");
     assert_eq!(bob.referred_by.as_deref(), Some("ann"));
-    let sale = CreateTransaction::new("order-1001", CustomerRef::key("bob"), 4900, "USD");
+    let sale = CreateTransaction::new("order-1001", CustomerRef::key("bob"), 4900, "EUR");
     let t = edgeref.create_transaction(&sale).await.expect("sale");
     assert_eq!(t.reward, 490);
     assert_eq!(edgeref.create_transaction(&sale).await.expect("retry"), t);
