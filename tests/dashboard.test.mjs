@@ -202,11 +202,24 @@ test('the owner walks through every screen: create, settings, integration, custo
   await tracking.getByRole('radio', { name: /Lifetime/ }).check();
   assert.equal(await tracking.getByLabel('Cookie duration in days').isDisabled(), true);
   await tracking.getByLabel('First click wins').check();
+  // First-party tracking: the cookie domain defaults to the website's registrable domain (the placeholder);
+  // an endpoint moves the snippet, beacons and short links onto the shop's own site. The preview follows.
+  const cookieDomain = tracking.getByLabel('Cookie domain');
+  assert.equal(await cookieDomain.getAttribute('placeholder'), 'acme.example');
+  assert.equal(await tracking.locator('#cookie-preview').textContent(), 'acme.example and its subdomains');
+  assert.equal(await tracking.locator('#endpoint-preview').textContent(), `${worker.url} (short links like ${worker.url}/r/xxxyyy)`);
+  const endpoint = tracking.getByLabel('First-party endpoint');
+  await endpoint.fill('https://acme.example/_edgeref?x=1');
+  assert.equal((await clickFor(page, tracking.getByRole('button', { name: 'Save tracking' }), 'PATCH', program.id)).status(), 422);
+  assert.equal(await endpoint.getAttribute('aria-invalid'), 'true', 'the API names tracking.endpoint; the field is marked');
+  await endpoint.fill('https://acme.example/_edgeref/');
+  assert.equal(await tracking.locator('#endpoint-preview').textContent(), 'https://acme.example/_edgeref (short links like https://acme.example/_edgeref/r/xxxyyy)');
   assert.equal((await clickFor(page, tracking.getByRole('button', { name: 'Save tracking' }), 'PATCH', program.id)).status(), 200);
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   let state = (await owner('GET', `/v1/programs/${program.id}`)).body;
   assert.equal(state.name, 'Acme store');
-  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click', cookie_domain: null, endpoint: null });
+  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click', cookie_domain: null, endpoint: 'https://acme.example/_edgeref' });
+  assert.equal(state.default_cookie_domain, 'acme.example');
 
   // An invalid parameter is refused by the API and the field is marked.
   await tracking.getByLabel('Parameter name').fill('a b');
@@ -238,11 +251,13 @@ test('the owner walks through every screen: create, settings, integration, custo
   // Integration → the universal snippet, copied to the clipboard.
   await page.getByRole('link', { name: 'Integration' }).click();
   await page.getByRole('heading', { name: 'Universal tracking snippet' }).waitFor();
-  assert.equal(await page.locator('#snippet-code').textContent(), program.snippet);
+  // The endpoint set above: the tag loads from the shop's own site.
+  assert.equal(state.snippet, `<script async src="https://acme.example/_edgeref/s/${program.public_id}.js"></script>`);
+  assert.equal(await page.locator('#snippet-code').textContent(), state.snippet);
   await page.getByText('just before the closing').waitFor();
   await page.getByRole('button', { name: 'Copy snippet' }).click();
   await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), program.snippet);
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), state.snippet);
 
   // Integration → API keys: the key is shown once and works.
   const keys = page.locator('#api-keys');
@@ -318,6 +333,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   // Customers and results, after some referred activity through the API.
   const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com', name: 'Alice' })).body;
   assert.equal(alice.referral_link, `https://acme.example/a/${alice.referral_code}`);
+  assert.equal(alice.short_link, `https://acme.example/_edgeref/r/${alice.referral_code}`);
   for (let i = 0; i < 3; i++) {
     const visit = await client(worker.url)('POST', '/t/visit', JSON.stringify({ program: program.public_id, code: alice.referral_code, url: alice.referral_link, referrer: '' }), { 'content-type': 'text/plain', 'user-agent': DESKTOP_UA, 'cf-connecting-ip': `10.5.0.${i}` });
     assert.equal(visit.status, 202); // three visitors: one visitor's repeats count once
@@ -342,6 +358,11 @@ test('the owner walks through every screen: create, settings, integration, custo
   await aliceRow.getByText(alice.referral_link).waitFor();
   const amounts = async (row) => Promise.all([4, 5, 6].map((i) => row.getByRole('cell').nth(i).textContent()));
   assert.deepEqual(await amounts(aliceRow), ['€0.00', '€5.00', '€0.00'], 'the signup reward is approved at once: in her balance (pending, balance, paid)');
+  // The short link (counts the click, sets the cookie from the server) is one click to copy.
+  await aliceRow.getByText(alice.short_link).waitFor();
+  await aliceRow.getByRole('button', { name: 'Copy short link' }).click();
+  await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), alice.short_link);
   await aliceRow.getByRole('button', { name: /Show the 1 referrals/ }).click();
   await page.getByRole('listitem').filter({ hasText: 'bob@example.com (bob)' }).waitFor();
   const bobRow = page.getByRole('row').filter({ hasText: 'bob@example.com · bob' });

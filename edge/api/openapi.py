@@ -54,6 +54,8 @@ schemas = {
                     "max_per_referrer_per_day": nul({"type": "integer", "minimum": 1, "description": "Rewards past this many a day are flagged velocity"})},
                    ["referrer", "friend"]),
     "Program": obj({"id": S, "public_id": S, "name": S, "website_url": S, "currency": CURRENCY, "created_at": TIME, "tracking": ref("Tracking"),
+                    "default_cookie_domain": {**nul(S), "description": "The cookie domain when `tracking.cookie_domain` is null: the website's registrable "
+                                              "domain by the Public Suffix List (`shop.co.uk` for `www.shop.co.uk`); null for host-only cookies (an IP, `localhost`)"},
                     "rewards": ref("Rewards"), "snippet": S}, ["id", "public_id", "name", "website_url", "currency", "created_at", "tracking", "rewards", "snippet"], closed=False),
     "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}, ["name", "website_url"]),
     "ProgramPatch": obj({"name": S, "website_url": S, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}),
@@ -71,9 +73,11 @@ schemas = {
     "ApiKeyCreated": obj({"id": S, "name": S, "prefix": S, "key": S, "created_at": TIME}, ["id", "name", "prefix", "key"]),
     "Named": obj({"name": S}, ["name"]),
     "CustomerRef": obj({"key": KEY, "email": S}),
-    "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S, "referred_by": nul(S),
-                     "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "pending_balance": I, "paid_total": I, "created_at": TIME, "updated_at": TIME},
-                    ["key", "email", "referral_code", "referral_link", "referred_by", "referrals_count", "balance", "created_at"], closed=False),
+    "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S,
+                     "short_link": {"type": "string", "description": "`{tracking.endpoint or this Worker's origin}/r/{referral_code}`: a redirect link that counts the click "
+                                    "and sets the referral cookie from the server (no JavaScript needed), then goes on to `referral_link`"},
+                     "referred_by": nul(S), "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "pending_balance": I, "paid_total": I, "created_at": TIME, "updated_at": TIME},
+                    ["key", "email", "referral_code", "referral_link", "short_link", "referred_by", "referrals_count", "balance", "created_at"], closed=False),
     "CustomerCreate": obj({"key": KEY, "email": {"type": "string", "format": "email"}, "name": nul(S), "surname": nul(S),
                            "referral_code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "referring_customer": ref("CustomerRef")}, ["key", "email"]),
     "CustomerPatch": obj({"email": S, "name": nul(S), "surname": nul(S)}),
@@ -157,6 +161,7 @@ PARAMS = {
     "file": "`{public_id}.js` (the loader) or `snippet_bg.wasm` (the module)",
     "public_id": "The program's public id (in its snippet tag)",
     "reward_id": "The reward's id (`rwd_…`)",
+    "code": "A customer's referral code (`short_link` ends with it)",
 }
 LIMIT = ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "Page size, 1–250 (default 50)")
 CURSOR = ("cursor", S, "`next_cursor` of the previous page")
@@ -193,6 +198,8 @@ def add(method, path, op_id, summary, tag, security, ok, body=None, query=(), er
         o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     code, schema = ok
     o["responses"] = {code: {"description": summary, **({"content": {"application/json": {"schema": schema}}} if schema else {})}}
+    if code.startswith("3"):
+        o["responses"][code]["headers"] = {"Location": {"description": "Where the visitor goes next", "schema": {"type": "string", "format": "uri"}}}
     o["responses"].update({str(c): {"$ref": f"#/components/responses/{ERRORS[c][0]}"} for c in sorted(errs)})
     assert path not in paths or method not in paths[path], f"{method} {path} twice"
     paths.setdefault(path, {})[method] = o
@@ -256,12 +263,26 @@ add("get", "/openapi.json", "getOpenApiDocument", "This document", "Meta", PUBLI
 add("post", "/auth/login", "login", "Exchange the admin token for a session cookie", "Auth", PUBLIC, ("200", ref("Session")), ref("Login"), extra={401, 403}, storage=False)
 add("post", "/auth/logout", "logout", "End the session", "Auth", PUBLIC, ("200", ref("Session")), storage=False)
 add("get", "/auth/session", "getSession", "Whether the session cookie is valid", "Auth", PUBLIC, ("200", ref("Session")), errs={401})
-add("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`)", "Tracking", PUBLIC, ("200", None))
+def first_party_twin(op_id):
+    """Every tracking path is served under `/_edgeref/` too (a Worker route
+    `shop.example/_edgeref/*` on the owner's site): `trackVisit` there is
+    `trackFirstPartyVisit`, `FirstParty` after the verb as `owner_twin` does."""
+    verb = re.match(r"[a-z]+", op_id).group(0)
+    return f"{verb}FirstParty{op_id[len(verb):]}"
+
+def tracking(method, path, op_id, summary, ok, body=None, **kw):
+    add(method, path, op_id, summary, "Tracking", PUBLIC, ok, body, **kw)
+    add(method, "/_edgeref" + path, first_party_twin(op_id), summary + ", under `/_edgeref/` (a first-party Worker route)", "Tracking", PUBLIC, ok, body, **kw)
+
+tracking("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`)", ("200", None))
 # Beacons are text/plain JSON (no preflight), so no 415; the site's origin is checked (403) and visitors rate limited (429).
-add("post", "/t/visit", "trackVisit", "Visit beacon (text/plain JSON, no preflight)", "Tracking", PUBLIC, ("202", ref("VisitAnswer")), ref("VisitBeacon"),
-    errs={400, 403, 404, 413, 422, 429, 503})
-add("post", "/t/signup", "trackSignup", "Signup beacon: attribute a signup", "Tracking", PUBLIC, ("200", ref("SignupAnswer")), ref("SignupBeacon"),
-    errs={400, 403, 404, 413, 422, 429, 503})
+tracking("post", "/t/visit", "trackVisit", "Visit beacon (text/plain JSON, no preflight); on a first-party host the answer sets the referral cookies", ("202", ref("VisitAnswer")),
+         ref("VisitBeacon"), errs={400, 403, 404, 413, 422, 429, 503})
+tracking("post", "/t/signup", "trackSignup", "Signup beacon: attribute a signup", ("200", ref("SignupAnswer")), ref("SignupBeacon"),
+         errs={400, 403, 404, 413, 422, 429, 503})
+# Any code redirects (an unknown or malformed one to the website without it); 404 only when the Worker has no program at all.
+tracking("get", "/r/{code}", "followReferralLink", "Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link",
+         ("302", None), errs={404, 503})
 # Stripe's own raw body (signature over the bytes): 400 for a bad signature, 422 for a sale it cannot record, 409 for a refund racing another.
 add("post", "/integrations/stripe/{public_id}", "receiveStripeWebhook", "Stripe webhook receiver (Stripe-Signature verified)", "Integrations", PUBLIC,
     ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})

@@ -32,7 +32,7 @@ use worker::{event, Context, Env, MessageBatch, Request, Response, Result, Sched
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     db::take_query_count();
-    let cx = match Cx::new(env, ctx) {
+    let cx = match Cx::new(env, ctx, http::self_origin(&req)) {
         Ok(cx) => cx,
         Err(e) => return e.into_response(),
     };
@@ -51,8 +51,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
-        if let Err(e) = rewards::approve_due(&env, &db).await {
-            worker::console_error!("approving due rewards failed: {}", e.message);
+        db::take_query_count();
+        let started = ids::now_ms();
+        match rewards::approve_due(&db).await {
+            Ok(approved) => ingest::meter::scheduled_run(approved, db::take_query_count(), ids::now_ms() - started),
+            Err(e) => worker::console_error!("approving due rewards failed: {}", e.message),
         }
         outbox::delivery::send_due(&env, &db).await;
     }

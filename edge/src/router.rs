@@ -61,9 +61,10 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
             let config = programs::store::tracking_config(&cx.env, &public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
             tracking::snippet::loader(&http::self_origin(&req), &config)
         }
-        BeaconPreflight => tracking::cors::preflight(&req),
+        BeaconPreflight => tracking::cors::preflight(&req, cx).await,
         Visit => tracking::visit(req, cx).await,
         Signup => tracking::signup(req, cx).await,
+        Redirect { code } => tracking::redirect::follow(req, cx, &code).await,
         StripeEvent { public_id } => integrations::stripe::receive(req, cx, &public_id).await,
         Login => auth::login(req, &cx.env).await,
         Logout => auth::logout(&req),

@@ -32,6 +32,8 @@ pub enum PublicRoute {
     BeaconPreflight,
     Visit,
     Signup,
+    /// `GET /r/{code}`: a referral link that works without JavaScript.
+    Redirect { code: String },
     StripeEvent { public_id: String },
     Login,
     Logout,
@@ -96,11 +98,14 @@ pub enum ApiRoute {
 }
 
 /// The route for a method and a path's (percent-decoded) segments; HEAD is GET.
+/// Tracking paths (`/s/…`, `/t/…`, `/r/…`) are served under `/_edgeref/` too, so
+/// a Worker route `shop.example/_edgeref/*` needs no other setting.
 pub fn resolve(method: &Method, segs: &[&str]) -> Option<Route> {
     let method = if *method == Method::Head { Method::Get } else { method.clone() };
     match segs {
         ["v1", "programs", rest @ ..] => owner(&method, rest),
         ["v1", rest @ ..] => api(&method, rest).map(|r| Route::Api(Scope::Key, r)),
+        ["_edgeref", rest @ ..] if matches!(rest.first(), Some(&("s" | "t" | "r"))) => public(&method, rest).map(Route::Public),
         _ => public(&method, segs).map(Route::Public),
     }
 }
@@ -117,6 +122,7 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Options, ["t", _]) => BeaconPreflight,
         (Post, ["t", "visit"]) => Visit,
         (Post, ["t", "signup"]) => Signup,
+        (Get, ["r", code]) => Redirect { code: code.to_string() },
         (Post, ["integrations", "stripe", public_id]) => StripeEvent { public_id: public_id.to_string() },
         (Post, ["auth", "login"]) => Login,
         (Post, ["auth", "logout"]) => Logout,

@@ -245,6 +245,10 @@ pub struct Customer {
     pub surname: Option<String>,
     pub referral_code: String,
     pub referral_link: String,
+    /// `{endpoint or Worker origin}/r/{code}`: counts the click and sets the
+    /// cookie from the server, then redirects to `referral_link`.
+    #[serde(default)]
+    pub short_link: String,
     pub referred_by: Option<String>,
     pub friend_reward: Option<FriendReward>,
     pub referrals_count: i64,

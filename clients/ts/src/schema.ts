@@ -106,6 +106,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_edgeref/s/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`), under `/_edgeref/` (a first-party Worker route) */
+        get: operations["getFirstPartySnippetFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/t/visit": {
         parameters: {
             query?: never;
@@ -115,8 +132,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Visit beacon (text/plain JSON, no preflight) */
+        /** Visit beacon (text/plain JSON, no preflight); on a first-party host the answer sets the referral cookies */
         post: operations["trackVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_edgeref/t/visit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Visit beacon (text/plain JSON, no preflight); on a first-party host the answer sets the referral cookies, under `/_edgeref/` (a first-party Worker route) */
+        post: operations["trackFirstPartyVisit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -134,6 +168,57 @@ export interface paths {
         put?: never;
         /** Signup beacon: attribute a signup */
         post: operations["trackSignup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_edgeref/t/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Signup beacon: attribute a signup, under `/_edgeref/` (a first-party Worker route) */
+        post: operations["trackFirstPartySignup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/r/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link */
+        get: operations["followReferralLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_edgeref/r/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link, under `/_edgeref/` (a first-party Worker route) */
+        get: operations["followFirstPartyReferralLink"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1109,6 +1194,8 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             tracking: components["schemas"]["Tracking"];
+            /** @description The cookie domain when `tracking.cookie_domain` is null: the website's registrable domain by the Public Suffix List (`shop.co.uk` for `www.shop.co.uk`); null for host-only cookies (an IP, `localhost`) */
+            default_cookie_domain?: string | null;
             rewards: components["schemas"]["Rewards"];
             snippet: string;
         };
@@ -1216,6 +1303,8 @@ export interface components {
             surname?: string | null;
             referral_code: string;
             referral_link: string;
+            /** @description `{tracking.endpoint or this Worker's origin}/r/{referral_code}`: a redirect link that counts the click and sets the referral cookie from the server (no JavaScript needed), then goes on to `referral_link` */
+            short_link: string;
             referred_by: string | null;
             friend_reward?: components["schemas"]["FriendReward"] | null;
             referrals_count: number;
@@ -1714,6 +1803,29 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getFirstPartySnippetFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `{public_id}.js` (the loader) or `snippet_bg.wasm` (the module) */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`), under `/_edgeref/` (a first-party Worker route) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     trackVisit: {
         parameters: {
             query?: never;
@@ -1727,7 +1839,38 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Visit beacon (text/plain JSON, no preflight) */
+            /** @description Visit beacon (text/plain JSON, no preflight); on a first-party host the answer sets the referral cookies */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    trackFirstPartyVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitBeacon"];
+            };
+        };
+        responses: {
+            /** @description Visit beacon (text/plain JSON, no preflight); on a first-party host the answer sets the referral cookies, under `/_edgeref/` (a first-party Worker route) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1773,6 +1916,87 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    trackFirstPartySignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupBeacon"];
+            };
+        };
+        responses: {
+            /** @description Signup beacon: attribute a signup, under `/_edgeref/` (a first-party Worker route) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    followReferralLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A customer's referral code (`short_link` ends with it) */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link */
+            302: {
+                headers: {
+                    /** @description Where the visitor goes next */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    followFirstPartyReferralLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A customer's referral code (`short_link` ends with it) */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link, under `/_edgeref/` (a first-party Worker route) */
+            302: {
+                headers: {
+                    /** @description Where the visitor goes next */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -61,8 +61,8 @@ pub async fn find(cx: &Cx, program_id: &str, r: &CustomerRef, field: &str) -> Ap
 }
 
 /// The event payload for a customer: the object the REST API returns.
-pub fn customer_json(c: &CustomerRow, program: &Program) -> Value {
-    serde_json::to_value(c.view(&program.website_url, &program.tracking)).expect("view serializes")
+pub fn customer_json(cx: &Cx, c: &CustomerRow, program: &Program) -> Value {
+    serde_json::to_value(c.view(&program.website_url, &program.tracking, &cx.origin)).expect("view serializes")
 }
 
 /// What a new customer's friend reward credits at signup (a fixed reward `on: signup`).
@@ -132,7 +132,7 @@ pub async fn create_customer(cx: &Cx, program: &Program, input: &NewCustomerInpu
     let write = |code: ReferralCode| async move {
         let row = new_row(program, input, &code, now);
         let mut stmts = store::insert_statements(&cx.db, &program.id, &row);
-        let event = outbox::event(&cx.db, &program.id, "customer.created", &customer_json(&row, program));
+        let event = outbox::event(&cx.db, &program.id, "customer.created", &customer_json(cx, &row, program));
         stmts.extend(event.statements);
         let (earned, mut events) = rewards::earn(&cx.db, program, &signup_earnings(program, &row, flags), now);
         stmts.extend(earned);
@@ -183,7 +183,7 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
         input.referrer = Some(referrer);
     }
     let customer = create_customer(cx, program, &input, &Vec::new).await?;
-    json(201, &customer_json(&customer, program))
+    json(201, &customer_json(cx, &customer, program))
 }
 
 pub async fn list(req: &Request, cx: &Cx, program: &Program, referred_by: Option<&str>) -> ApiResult<Response> {
@@ -192,12 +192,12 @@ pub async fn list(req: &Request, cx: &Cx, program: &Program, referred_by: Option
         store::require(&cx.db, &program.id, key).await?;
     }
     let rows = store::page(&cx.db, &program.id, referred_by, cursor_param(req)?, limit).await?;
-    let rows = rows.into_iter().map(|(id, c)| (id, customer_json(&c, program))).collect();
+    let rows = rows.into_iter().map(|(id, c)| (id, customer_json(cx, &c, program))).collect();
     json(200, &page(rows, limit))
 }
 
 pub async fn get(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
-    json(200, &customer_json(&store::require(&cx.db, &program.id, key).await?, program))
+    json(200, &customer_json(cx, &store::require(&cx.db, &program.id, key).await?, program))
 }
 
 pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
@@ -213,17 +213,17 @@ pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
         c.surname = surname.as_deref().map(|n| validate::name("surname", n, 200)).transpose()?;
     }
     c.updated_at = ids::now_ms();
-    let event = outbox::event(&cx.db, &program.id, "customer.updated", &customer_json(&c, program));
+    let event = outbox::event(&cx.db, &program.id, "customer.updated", &customer_json(cx, &c, program));
     let mut stmts = vec![store::update(&cx.db, &program.id, &c)];
     stmts.extend(event.statements);
     db::batch(&cx.db, stmts).await?;
     outbox::dispatch(cx, vec![event.id]);
-    json(200, &customer_json(&c, program))
+    json(200, &customer_json(cx, &c, program))
 }
 
 pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
     let c = store::require(&cx.db, &program.id, key).await?;
-    let event = outbox::event(&cx.db, &program.id, "customer.deleted", &customer_json(&c, program));
+    let event = outbox::event(&cx.db, &program.id, "customer.deleted", &customer_json(cx, &c, program));
     let mut stmts = store::delete_statements(&cx.db, &program.id, &c);
     stmts.extend(event.statements);
     db::batch(&cx.db, stmts).await?;

@@ -1,5 +1,6 @@
 //! A customer as stored and as the API shows it.
 
+use crate::programs::model::tracking_base;
 use edgeref_shared::{link, time, ReferralCode, TrackingSettings};
 use serde::Deserialize;
 
@@ -45,7 +46,8 @@ impl CustomerRow {
         serde_json::from_str::<Vec<String>>(&self.fraud_flags).unwrap_or_default().iter().filter_map(|f| edgeref_shared::fraud::Flag::parse(f)).collect()
     }
 
-    pub fn view(&self, website_url: &str, tracking: &TrackingSettings) -> CustomerView {
+    /// The API's view; `edge_origin` is the Worker's (`Cx::origin`), for `short_link`.
+    pub fn view(&self, website_url: &str, tracking: &TrackingSettings, edge_origin: &str) -> CustomerView {
         let referral_link = ReferralCode::parse(&self.referral_code)
             .map(|c| link::build(website_url, tracking, &c))
             .unwrap_or_default();
@@ -56,6 +58,7 @@ impl CustomerRow {
             surname: self.surname.clone(),
             referral_code: self.referral_code.clone(),
             referral_link,
+            short_link: format!("{}/r/{}", tracking_base(tracking, edge_origin), self.referral_code),
             referred_by: self.referred_by.clone(),
             friend_reward: self.friend_reward.as_deref().and_then(|f| serde_json::from_str(f).ok()),
             referrals_count: self.referrals_count,

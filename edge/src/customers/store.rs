@@ -111,6 +111,18 @@ pub fn update(db: &D1Database, program_id: &str, c: &CustomerRow) -> Stmt {
 }
 
 /// The key of the customer who owns `code`, if any (the D1 side of `codes::owner_of`).
+/// Who holds a code, in every program (a code is unique per program only):
+/// `(program_id, customer key)` pairs, by the `customers_referral_code` index.
+pub async fn holders_of_code(db: &D1Database, code: &str) -> ApiResult<Vec<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        program_id: String,
+        key: String,
+    }
+    let rows: Vec<Row> = db::all(sql!(db, "SELECT program_id, key FROM customers WHERE referral_code = ?1 LIMIT 100", code)).await?;
+    Ok(rows.into_iter().map(|r| (r.program_id, r.key)).collect())
+}
+
 pub async fn key_by_code(db: &D1Database, program_id: &str, code: &str) -> ApiResult<Option<String>> {
     #[derive(Deserialize)]
     struct Row {

@@ -88,6 +88,8 @@ const ISOLATE_TTL_MS: i64 = 60_000;
 
 thread_local! {
     static CONFIGS: RefCell<HashMap<String, (i64, TrackingConfig)>> = RefCell::new(HashMap::new());
+    /// Every program's config, oldest first, when loaded (redirect links and preflights name no program).
+    static ALL: RefCell<Option<(i64, Vec<TrackingConfig>)>> = const { RefCell::new(None) };
 }
 
 fn kv_key(public_id: &str) -> String {
@@ -104,12 +106,14 @@ pub async fn publish(env: &Env, p: &Program) -> ApiResult<()> {
     let text = serde_json::to_string(&config).expect("config serializes");
     kv(env)?.put(&kv_key(&p.public_id), text)?.execute().await.map_err(|e| ApiError::unavailable("kv put", e))?;
     CONFIGS.with(|c| c.borrow_mut().insert(p.public_id.clone(), (crate::ids::now_ms(), config)));
+    ALL.with(|a| a.borrow_mut().take());
     Ok(())
 }
 
 /// Removes the program's config from KV and this isolate (after delete).
 pub async fn unpublish(env: &Env, public_id: &str) -> ApiResult<()> {
     CONFIGS.with(|c| c.borrow_mut().remove(public_id));
+    ALL.with(|a| a.borrow_mut().take());
     kv(env)?.delete(&kv_key(public_id)).await.map_err(|e| ApiError::unavailable("kv delete", e))
 }
 
@@ -126,4 +130,18 @@ pub async fn tracking_config(env: &Env, public_id: &str) -> ApiResult<Option<Tra
         CONFIGS.with(|c| c.borrow_mut().insert(public_id.to_owned(), (now, cfg.clone())));
     }
     Ok(config)
+}
+
+/// Every program's tracking config, oldest first: from the isolate (trusted for
+/// `ISOLATE_TTL_MS`, like one program's), else D1. `fresh` skips the isolate's
+/// copy (a code's program created in another isolate moments ago).
+pub async fn all_configs(db: &D1Database, fresh: bool) -> ApiResult<Vec<TrackingConfig>> {
+    let now = crate::ids::now_ms();
+    let cached = ALL.with(|a| a.borrow().as_ref().filter(|(at, _)| !fresh && now - at < ISOLATE_TTL_MS).map(|(_, all)| all.clone()));
+    if let Some(all) = cached {
+        return Ok(all);
+    }
+    let all: Vec<TrackingConfig> = list(db).await?.iter().map(Program::tracking_config).collect();
+    ALL.with(|a| *a.borrow_mut() = Some((now, all.clone())));
+    Ok(all)
 }

@@ -18,7 +18,7 @@ use edgeref_shared::lifecycle::{self, RewardAction, RewardStatus};
 use edgeref_shared::reward::LedgerKind;
 use edgeref_shared::{time, validate};
 use model::{flags_json, RewardRow};
-use worker::{D1Database, Env, Request, Response};
+use worker::{D1Database, Request, Response};
 
 /// Who earns a new reward, how much, and on what grounds.
 pub struct Earning<'a> {
@@ -160,18 +160,16 @@ const APPROVE_BATCH: i64 = 1000;
 /// The scheduled run: approves every due reward (hold over, automatic
 /// approval, no flags) in batches, each batch one D1 transaction with its
 /// ledger entries, balances and `reward.approved` events. Returns how many.
-pub async fn approve_due(env: &Env, db: &D1Database) -> ApiResult<i64> {
+pub async fn approve_due(db: &D1Database) -> ApiResult<i64> {
     let mut approved = 0;
     loop {
         let (token, now) = (ids::new_id("dec"), ids::now_ms());
         let mut stmts = vec![store::claim_due(db, &token, now, APPROVE_BATCH)];
         stmts.extend(store::approved_effects(db, &token, now, &time::rfc3339(now)));
         db::batch(db, stmts).await?;
+        // Their deliveries are due now: the same scheduled run sends them next (`send_due`).
         let n = store::count_decided(db, &token).await?;
         approved += n;
-        if n > 0 {
-            outbox::delivery::send_events(env, db, &store::approved_event_ids(db, &token).await?).await;
-        }
         if n < APPROVE_BATCH {
             return Ok(approved);
         }

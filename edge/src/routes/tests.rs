@@ -43,7 +43,7 @@ fn every_documented_operation_resolves() {
 fn examples() -> Vec<(Method, &'static str)> {
     use Method::*;
     vec![
-        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"),
+        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"),
         (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
@@ -65,7 +65,7 @@ fn variant(r: &Route) -> &'static str {
     match r {
         Route::Public(p) => match p {
             Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm",
-            Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup",
+            Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup", Pu::Redirect { .. } => "Redirect",
             Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
         },
         Route::Owner(OwnerRoute::CreateProgram) => "CreateProgram",
@@ -104,6 +104,12 @@ fn every_route_is_documented() {
         let r = route(method.clone(), path).unwrap_or_else(|| panic!("{method:?} {path} does not resolve"));
         seen.insert(variant(&r));
         assert!(docs.iter().any(|(m, t)| *m == method && matches_template(path, t)), "{method:?} {path} is routed but not in openapi.json");
+        // Every tracking path is served under /_edgeref/ too (a first-party Worker route), and documented there.
+        if ["/s/", "/t/", "/r/"].iter().any(|p| path.starts_with(p)) {
+            let first_party = format!("/_edgeref{path}");
+            assert_eq!(route(method.clone(), &first_party), Some(r.clone()), "{method:?} {first_party}");
+            assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&first_party, t)), "{method:?} {first_party} is routed but not documented");
+        }
         // The owner reaches every program-API route under /v1/programs/{id}/ too, and that is documented as well.
         if let Some(tail) = path.strip_prefix("/v1/").filter(|t| !t.starts_with("programs")) {
             let owner = format!("/v1/programs/x1/{tail}");
@@ -112,7 +118,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest and BeaconPreflight are internal (benchmark meter, CORS preflight) and left out of the public document.
-    assert_eq!(seen.len(), 53, "examples cover {} of the 53 public route variants", seen.len());
+    assert_eq!(seen.len(), 54, "examples cover {} of the 54 public route variants", seen.len());
 }
 
 #[test]
@@ -128,6 +134,8 @@ fn segments_are_percent_decoded_and_head_is_get() {
     assert_eq!(route(Method::Head, "/health"), Some(Route::Public(PublicRoute::Health)));
     assert_eq!(route(Method::Options, "/t/visit"), Some(Route::Public(PublicRoute::BeaconPreflight)));
     assert_eq!(route(Method::Get, "/s/abc.js"), Some(Route::Public(PublicRoute::Loader { public_id: "abc".into() })));
+    assert_eq!(route(Method::Get, "/r/Ab%2Fc"), Some(Route::Public(PublicRoute::Redirect { code: "Ab/c".into() })), "a bad code still redirects");
+    assert_eq!(route(Method::Options, "/_edgeref/t/signup"), Some(Route::Public(PublicRoute::BeaconPreflight)));
 }
 
 #[test]
@@ -142,6 +150,12 @@ fn unknown_paths_and_wrong_methods_resolve_to_nothing() {
         (Method::Get, "/s/readme.txt"),
         (Method::Get, "/t/visit"),
         (Method::Delete, "/v1/programs"),
+        (Method::Post, "/r/x1"),
+        (Method::Get, "/r/x1/more"),
+        (Method::Get, "/_edgeref/health"),
+        (Method::Get, "/_edgeref/v1/me"),
+        (Method::Post, "/_edgeref/auth/login"),
+        (Method::Get, "/_edgeref/_edgeref/r/x1"),
     ] {
         assert_eq!(route(method.clone(), path), None, "{method:?} {path}");
     }

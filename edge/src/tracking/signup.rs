@@ -7,7 +7,7 @@ use crate::customers::{self, model::CustomerRow, NewCustomerInput};
 use crate::error::ApiResult;
 use crate::programs::model::Program;
 use crate::{codes, db, ids};
-use edgeref_shared::attribution::{attribute, Referrer, SignupFacts};
+use edgeref_shared::attribution::{attribute, Referrer, Refusal, SignupFacts};
 use edgeref_shared::fraud::{signup_flags, SignupSignals};
 use edgeref_shared::ReferralCode;
 use serde_json::{json, Value};
@@ -39,7 +39,8 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
         window: program.tracking.cookie,
         already_referred: existing.is_some(),
     };
-    let verdict = attribute(&facts);
+    // Attribution needs a referrer, so an Ok verdict always carries one.
+    let verdict = attribute(&facts).and_then(|()| referrer.clone().ok_or(Refusal::UnknownCode));
     let customer_key = input.key.clone();
     let code_text = code.as_ref().map_or_else(|| raw_code.chars().take(64).collect(), |c| c.as_str().to_owned());
     let record = |attributed: bool, reason: Option<&'static str>| SignupRecord {
@@ -53,9 +54,8 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
         at: ids::now_ms(),
     };
     match verdict {
-        Ok(()) => {
+        Ok(referrer) => {
             let signup = record(true, None);
-            let referrer = referrer.clone().expect("attribution needs a referrer");
             let origin = store::signup_origin(&cx.db, &program.id, &referrer.key).await?;
             let flags = signup_flags(&SignupSignals {
                 friend_email: &input.email,
@@ -101,7 +101,8 @@ async fn create_referred(cx: &Cx, program: &Program, input: &NewCustomerInput, s
 /// credited (or why not), their own referral link, and their friend reward.
 /// Never emails, balances or who referred them.
 fn answer(attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>, program: &Program) -> Value {
-    let view = customer.map(|c| c.view(&program.website_url, &program.tracking));
+    // The answer carries no short link, so no Worker origin is needed.
+    let view = customer.map(|c| c.view(&program.website_url, &program.tracking, ""));
     json!({
         "attributed": attributed,
         "reason": reason,

@@ -2,7 +2,7 @@
 //! `/s/snippet_bg.wasm` (the Rust snippet, content-hashed, cached forever).
 
 use crate::error::{ApiError, ApiResult};
-use crate::programs::model::TrackingConfig;
+use crate::programs::model::{tracking_base, TrackingConfig};
 use edgeref_shared::{CookieLifetime, LinkFormat, Attribution};
 use serde_json::json;
 use worker::{Headers, Response};
@@ -18,10 +18,12 @@ pub fn loader(edge_origin: &str, config: &TrackingConfig) -> ApiResult<Response>
     let t = &config.tracking;
     // The PSL registrable domain (or the owner's override), also for a bare host: the same cookie the Worker sets.
     let cookie_domain = t.effective_cookie_domain(&config.website_url);
+    // Beacons and the module through the first-party endpoint when the owner set one.
+    let base = tracking_base(t, edge_origin);
     let c = json!({
-        "e": edge_origin,
+        "e": base,
         "p": config.public_id,
-        "w": format!("{edge_origin}/s/snippet_bg.wasm?v={WASM_HASH}"),
+        "w": format!("{base}/s/snippet_bg.wasm?v={WASM_HASH}"),
         "f": t.link_format == LinkFormat::Path,
         "n": t.param.as_str(),
         "d": match t.cookie { CookieLifetime::Days(d) => d, CookieLifetime::Lifetime => 0 },

@@ -1,4 +1,4 @@
-// Customers: each with their referral link, who referred them, their referrals and balance.
+// Customers: each with their referral link and short link, who referred them, their referrals and balance.
 import { api, programPath } from '../api.js';
 import { h, section, copyButton, money, date, failure } from '../dom.js';
 
@@ -25,13 +25,16 @@ export async function render(container, program) {
 
   function row(c) {
     const linkText = h('span', { class: 'mono' }, c.referral_link);
+    // The short link counts the click and sets the cookie from the server, with or without JavaScript.
+    const shortText = h('span', { class: 'mono' }, c.short_link);
     const toggle = c.referrals_count > 0
       ? h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-label': `Show the ${c.referrals_count} referrals of ${c.email}` }, String(c.referrals_count))
       : '0';
     const name = [c.name, c.surname].filter(Boolean).join(' ');
     const tr = h('tr', {},
       h('td', {}, h('div', {}, name || c.email), h('div', { class: 'muted' }, name ? `${c.email} · ${c.key}` : c.key)),
-      h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText)),
+      h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText),
+        h('div', { class: 'muted' }, shortText, ' ', copyButton('Copy short link', () => c.short_link, shortText))),
       h('td', {}, c.referred_by ?? '—'),
       h('td', { class: 'num' }, toggle),
       h('td', { class: 'num' }, money(c.pending_balance, program.currency)),

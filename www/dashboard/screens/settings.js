@@ -75,6 +75,8 @@ function trackingForm(program, save) {
   const lifetime = t.cookie_days === null;
   const days = h('input', { type: 'number', name: 'cookie_days', min: 1, max: 3650, value: t.cookie_days ?? 30, 'aria-label': 'Cookie duration in days', disabled: lifetime });
   const preview = h('output', { id: 'link-preview', class: 'preview' });
+  const cookiePreview = h('output', { id: 'cookie-preview', class: 'preview' });
+  const endpointPreview = h('output', { id: 'endpoint-preview', class: 'preview' });
   const form = h('form', {},
     h('fieldset', {}, h('legend', {}, 'Referral link format'),
       choice('radio', 'link_format', 'query', 'Query: yourdomain.com?ref=xxxyyy', t.link_format === 'query'),
@@ -89,13 +91,26 @@ function trackingForm(program, save) {
     h('fieldset', {}, h('legend', {}, 'When a visitor followed several referral links'),
       choice('radio', 'attribution', 'last_click', 'Last click wins', t.attribution === 'last_click'),
       choice('radio', 'attribution', 'first_click', 'First click wins', t.attribution === 'first_click')),
+    h('fieldset', {}, h('legend', {}, 'First-party tracking (optional)'),
+      field('Cookie domain', { name: 'cookie_domain', maxlength: 253, value: t.cookie_domain ?? '', placeholder: program.default_cookie_domain ?? '', autocomplete: 'off', spellcheck: 'false' },
+        'The domain the referral cookie is shared on, with all its subdomains. Empty: your website’s registrable domain.'),
+      field('First-party endpoint', { type: 'url', name: 'endpoint', maxlength: 2000, value: t.endpoint ?? '', placeholder: 'https://shop.example/_edgeref', autocomplete: 'off', spellcheck: 'false' },
+        'This Worker on your own site (a Worker route or custom domain): the snippet, beacons and short links use it, and the cookie is set by the server, which Safari does not cut to 7 days.'),
+      h('div', { class: 'field' }, h('span', { id: 'cookie-preview-label' }, 'The referral cookie is shared on'), ' ', cookiePreview),
+      h('div', { class: 'field' }, h('span', { id: 'endpoint-preview-label' }, 'Snippet, beacons and short links come from'), ' ', endpointPreview)),
     h('button', { type: 'submit' }, 'Save tracking'),
   );
   preview.setAttribute('aria-labelledby', 'preview-label');
+  cookiePreview.setAttribute('aria-labelledby', 'cookie-preview-label');
+  endpointPreview.setAttribute('aria-labelledby', 'endpoint-preview-label');
   const refresh = () => {
     const v = new FormData(form);
     preview.textContent = referralLink(program.website_url, v.get('link_format'), v.get('param') || 'ref', 'xxxyyy');
     days.disabled = v.get('cookie') === 'lifetime';
+    const domain = v.get('cookie_domain').trim().replace(/^\./, '') || program.default_cookie_domain;
+    cookiePreview.textContent = domain ? `${domain} and its subdomains` : 'your website’s own host only';
+    const base = v.get('endpoint').trim().replace(/\/+$/, '') || location.origin;
+    endpointPreview.textContent = `${base} (short links like ${base}/r/xxxyyy)`;
   };
   form.addEventListener('input', refresh);
   form.refresh = refresh;
@@ -106,6 +121,8 @@ function trackingForm(program, save) {
       param: v.get('param'),
       cookie_days: v.get('cookie') === 'lifetime' ? null : Number(v.get('cookie_days')),
       attribution: v.get('attribution'),
+      cookie_domain: v.get('cookie_domain').trim() || null,
+      endpoint: v.get('endpoint').trim() || null,
     },
   }));
 }
