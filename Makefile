@@ -15,11 +15,14 @@ SHARED_SRC := $(shell find shared/src -name '*.rs') shared/Cargo.toml Cargo.lock
 SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml snippet/loader.js snippet/js/cookies.js
 EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs edge/api/openapi.json
 SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
+CLIENT_RS_SRC := $(shell find clients/rust/src -name '*.rs') clients/rust/Cargo.toml
+CONSUMER_SRC := $(shell find examples/edge-consumer/src -name '*.rs') examples/edge-consumer/Cargo.toml
+CLIENT_TS_SRC := clients/ts/src/index.ts clients/ts/src/schema.ts clients/ts/tsconfig.json clients/ts/package-lock.json
 # The snippet builds with its own flags (opt-level 3; no reference types: no
 # externref table to ship), so in its own target dir, keeping the Worker's cache.
 SNIPPET_TARGET := target/snippet
 
-.PHONY: dev test bench soak screenshots build snippet tools tools-test tools-bench lint-openapi test-rust test-wasm test-e2e test-zapier clean
+.PHONY: dev test bench soak screenshots build snippet clients tools tools-test tools-bench lint-openapi test-rust test-wasm test-clients test-e2e test-zapier clean
 
 # Like a deployment, the cron trigger fires on its schedule: scripts/dev-cron.mjs ticks
 # wrangler's scheduled-test endpoint and exits with wrangler (which takes this shell's pid).
@@ -30,7 +33,7 @@ dev: build
 	node scripts/dev-cron.mjs --url http://127.0.0.1:$(PORT) --pid $$$$ & \
 	exec wrangler dev --ip 127.0.0.1 --port $(PORT) --test-scheduled
 
-test: tools-test lint-openapi build test-rust test-wasm test-e2e test-zapier
+test: tools-test lint-openapi build clients test-rust test-wasm test-clients test-e2e test-zapier
 
 # Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
 bench: tools-bench build
@@ -84,8 +87,30 @@ edge/build/index.js: $(SNIPPET_OUT) $(SHARED_SRC) $(EDGE_SRC)
 	cd edge && worker-build --release
 	touch $@
 
+# The clients (docs/clients.md) and what their end-to-end tests run: the TypeScript
+# client's generated types and build, the edge consumer Worker (examples/edge-consumer,
+# edgeref-client over a service binding), the Rust client's HTTP-transport test binary.
+clients: tools-test clients/ts/dist/index.js examples/edge-consumer/build/index.js
+	cargo test -p edgeref-client --features http --no-run --quiet
+
+# The TypeScript client's types, from the OpenAPI document by the pinned openapi-typescript.
+clients/ts/src/schema.ts: edge/api/openapi.json clients/ts/package-lock.json
+	npm run --prefix clients/ts --silent generate
+
+clients/ts/dist/index.js: $(CLIENT_TS_SRC)
+	npm run --prefix clients/ts --silent build
+
+# A second Worker build, in the same target dir: workers-rs is compiled once for both.
+examples/edge-consumer/build/index.js: $(SHARED_SRC) $(CLIENT_RS_SRC) $(CONSUMER_SRC)
+	cd examples/edge-consumer && worker-build --release
+	touch $@
+
 test-rust:
 	cargo test --workspace
+
+# The generated client code is what the generator makes of the OpenAPI document, and committed.
+test-clients:
+	scripts/check-client-drift.sh
 
 # The snippet's own tests, in headless Chromium (wasm-bindgen-test; browser flags in snippet/webdriver.json).
 test-wasm:
@@ -100,4 +125,4 @@ test-zapier:
 	npm test --prefix integrations/zapier
 
 clean:
-	rm -rf target edge/build snippet/pkg .wrangler
+	rm -rf target edge/build snippet/pkg .wrangler clients/ts/dist examples/edge-consumer/build

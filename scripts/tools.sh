@@ -56,6 +56,13 @@ if [ "$want" = test ] || [ "$want" = bench ]; then
     npm ci --prefix $zap --no-audit --no-fund
     touch $zap/node_modules/.edgeref-installed
   fi
+  # The TypeScript client's generator (openapi-typescript), tsc and openapi-fetch, pinned in its lock file.
+  ts=clients/ts
+  if [ ! -f $ts/node_modules/.edgeref-installed ] || [ $ts/package-lock.json -nt $ts/node_modules/.edgeref-installed ]; then
+    say "npm ci (clients/ts)"
+    npm ci --prefix $ts --no-audit --no-fund
+    touch $ts/node_modules/.edgeref-installed
+  fi
   if [ "$want" = bench ]; then cargo_tool twiggy 0.8.0; fi
   if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"

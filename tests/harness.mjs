@@ -14,7 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wranglerBin = join(root, 'node_modules', '.bin', 'wrangler');
 const run = promisify(execFile);
 // Tests never edit the config while a Worker runs: no watcher that could reload it mid-test.
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', WRANGLER_CI_DISABLE_CONFIG_WATCHING: 'true' };
+const baseEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', WRANGLER_CI_DISABLE_CONFIG_WATCHING: 'true' };
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -34,10 +34,14 @@ export async function freePort() {
  * Starts `wrangler dev` on a fresh local D1/KV; resolves once it answers.
  * `vars` adds Worker vars; `config` picks another wrangler.toml; a given
  * `state` directory is reused and kept (the benchmark caches its data set).
+ * `env` adds environment variables for wrangler (e.g. a private
+ * WRANGLER_REGISTRY_PATH, so service bindings find only this test's Workers);
+ * `migrate: false` for a Worker without D1.
  */
-export async function startWorker({ vars = {}, config = 'wrangler.toml', state: keep } = {}) {
+export async function startWorker({ vars = {}, config = 'wrangler.toml', state: keep, env: extraEnv = {}, migrate = true } = {}) {
   const state = keep ?? (await mkdtemp(join(tmpdir(), 'edgeref-state-')));
-  await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, '-c', config], { cwd: root, env });
+  const env = { ...baseEnv, ...extraEnv };
+  if (migrate) await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, '-c', config], { cwd: root, env });
   const port = await freePort();
   // Several Workers may run at once (tests, the benchmark): each needs its own inspector port.
   const inspector = await freePort();

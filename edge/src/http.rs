@@ -2,7 +2,6 @@
 
 use crate::error::{ApiError, ApiResult};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde::Serialize;
 use worker::{Request, Response};
 
@@ -122,24 +121,8 @@ pub fn page<T: Serialize>(mut rows: Vec<(i64, T)>, limit: i64) -> serde_json::Va
     serde_json::json!({ "data": data, "next_cursor": next })
 }
 
-/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// For PATCH bodies: a field that may be absent but not `null` (`null` is a 422
-/// naming it, not a silent "no change").
-pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
+// PATCH bodies' "absent but not null" helper lives with the shared API types.
+pub use edgeref_shared::api::present;
 
 /// The bearer token of an `Authorization` header, if any.
 pub fn bearer(req: &Request) -> Option<String> {

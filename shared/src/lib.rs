@@ -15,7 +15,7 @@
 #![forbid(unsafe_code)]
 // The snippet's build is `no_std` (with `alloc`): std's panic and formatting
 // machinery would cost the browser more than all of our rules together.
-#![cfg_attr(not(any(feature = "server", test)), no_std)]
+#![cfg_attr(not(any(feature = "server", feature = "api", test)), no_std)]
 
 extern crate alloc;
 
@@ -25,6 +25,10 @@ pub mod cookie;
 pub mod error;
 pub mod link;
 pub mod tracking;
+
+// The program API's bodies: the Worker and the Rust client `edgeref-client`.
+#[cfg(feature = "api")]
+pub mod api;
 
 // The rest only runs in the Worker.
 #[cfg(feature = "server")]
@@ -39,7 +43,7 @@ pub mod fraud;
 pub mod lifecycle;
 #[cfg(feature = "server")]
 pub mod origin;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "api"))]
 pub mod reward;
 #[cfg(feature = "server")]
 pub mod time;

@@ -11,8 +11,8 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
 
 /// When a fixed reward is earned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "server", serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(rename_all = "snake_case"))]
 pub enum Trigger {
     Signup,
     Sale,
@@ -20,8 +20,8 @@ pub enum Trigger {
 
 /// A reward in money: a share of each sale, or a fixed amount per signup or sale.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "server", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
 pub enum RewardRule {
     Percent { percent: u8 },
     Fixed { amount: i64, on: Trigger },
@@ -30,8 +30,8 @@ pub enum RewardRule {
 /// What the referred friend gets: money like the referrer, or a coupon the
 /// merchant honours (shown to the friend, not paid out by Edgeref).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "server", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
 pub enum FriendReward {
     Percent { percent: u8 },
     Fixed { amount: i64, on: Trigger },
@@ -68,8 +68,8 @@ impl LedgerKind {
 
 /// Who approves rewards once their hold has passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "server", serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(rename_all = "snake_case"))]
 pub enum Approval {
     /// The scheduled run approves unflagged rewards when their hold ends.
     #[default]
@@ -84,18 +84,18 @@ pub const MAX_HOLD_DAYS: u16 = 365;
 /// A program's rewards. Default: referrer earns 10 % of each sale, friend
 /// nothing, no hold, approved automatically, no daily limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "server", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(deny_unknown_fields))]
 pub struct RewardRules {
     pub referrer: RewardRule,
     pub friend: Option<FriendReward>,
     /// Days a reward stays pending before it can be approved (refund window).
-    #[cfg_attr(feature = "server", serde(default))]
+    #[cfg_attr(feature = "api", serde(default))]
     pub hold_days: u16,
-    #[cfg_attr(feature = "server", serde(default))]
+    #[cfg_attr(feature = "api", serde(default))]
     pub approval: Approval,
     /// Rewards one referrer may earn per UTC day before the rest are flagged `velocity`.
-    #[cfg_attr(feature = "server", serde(default))]
+    #[cfg_attr(feature = "api", serde(default))]
     pub max_per_referrer_per_day: Option<u32>,
 }
 
@@ -254,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "server")]
+    #[cfg(feature = "api")]
     fn json_shapes() {
         let rules: RewardRules = serde_json::from_str(
             r#"{"referrer":{"type":"fixed","amount":500,"on":"signup"},"friend":{"type":"coupon","code":"FRIEND10","description":"10% off"}}"#,

@@ -6,7 +6,7 @@ pub mod store;
 use crate::context::Cx;
 use crate::db::{self, DbError, DbResult, Stmt};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{cursor_param, json, json_body, limit_param, nullable, page};
+use crate::http::{cursor_param, json, json_body, limit_param, page};
 use crate::programs::model::Program;
 use crate::{codes, ids, outbox};
 use crate::rewards::{self, model::flags_json, Earning};
@@ -15,46 +15,13 @@ use edgeref_shared::fraud::{self, Flag};
 use edgeref_shared::reward::{FriendReward, LedgerKind, Trigger, MAX_AMOUNT};
 use edgeref_shared::{time, validate, ReferralCode};
 use model::CustomerRow;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use store::LedgerEntry;
 use worker::{Request, Response};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerRef {
-    pub key: Option<String>,
-    pub email: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateCustomer {
-    key: String,
-    email: String,
-    name: Option<String>,
-    surname: Option<String>,
-    referral_code: Option<String>,
-    referring_customer: Option<CustomerRef>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UpdateCustomer {
-    #[serde(default, deserialize_with = "crate::http::present")]
-    email: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    surname: Option<Option<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Credit {
-    amount: i64,
-    note: Option<String>,
-}
+// The request bodies are the shared API types (`edgeref_shared::api`), read strictly.
+pub use edgeref_shared::api::CustomerRef;
+use edgeref_shared::api::{CreateCustomer, CreditCustomer as Credit, UpdateCustomer};
 
 /// Validated input for a new customer, from the API or a tracked signup.
 pub struct NewCustomerInput {

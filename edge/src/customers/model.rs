@@ -1,9 +1,8 @@
 //! A customer as stored and as the API shows it.
 
 use crate::programs::model::tracking_base;
-use edgeref_shared::reward::FriendReward;
 use edgeref_shared::{link, time, ReferralCode, TrackingSettings};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub const COLUMNS: &str = "key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at, fraud_flags,
     (SELECT COALESCE(SUM(r.amount), 0) FROM rewards r WHERE r.program_id = customers.program_id AND r.customer_key = customers.key AND r.status = 'pending') AS pending_balance,
@@ -38,27 +37,8 @@ fn no_flags() -> String {
     "[]".into()
 }
 
-/// The API's customer object.
-#[derive(Serialize)]
-pub struct CustomerView<'a> {
-    pub key: &'a str,
-    pub email: &'a str,
-    pub name: Option<&'a str>,
-    pub surname: Option<&'a str>,
-    pub referral_code: &'a str,
-    pub referral_link: String,
-    /// `{endpoint or Worker origin}/r/{code}`: counts the click and sets the
-    /// cookie from the server, then redirects to `referral_link`.
-    pub short_link: String,
-    pub referred_by: Option<&'a str>,
-    pub friend_reward: Option<FriendReward>,
-    pub referrals_count: i64,
-    pub balance: i64,
-    pub pending_balance: i64,
-    pub paid_total: i64,
-    pub created_at: String,
-    pub updated_at: String,
-}
+/// The API's customer object, shared with the Rust client.
+pub use edgeref_shared::api::Customer as CustomerView;
 
 impl CustomerRow {
     /// The fraud flags of its referred signup.
@@ -67,19 +47,19 @@ impl CustomerRow {
     }
 
     /// The API's view; `edge_origin` is the Worker's (`Cx::origin`), for `short_link`.
-    pub fn view(&self, website_url: &str, tracking: &TrackingSettings, edge_origin: &str) -> CustomerView<'_> {
+    pub fn view(&self, website_url: &str, tracking: &TrackingSettings, edge_origin: &str) -> CustomerView {
         let referral_link = ReferralCode::parse(&self.referral_code)
             .map(|c| link::build(website_url, tracking, &c))
             .unwrap_or_default();
         CustomerView {
-            key: &self.key,
-            email: &self.email,
-            name: self.name.as_deref(),
-            surname: self.surname.as_deref(),
-            referral_code: &self.referral_code,
+            key: self.key.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            surname: self.surname.clone(),
+            referral_code: self.referral_code.clone(),
             referral_link,
             short_link: format!("{}/r/{}", tracking_base(tracking, edge_origin), self.referral_code),
-            referred_by: self.referred_by.as_deref(),
+            referred_by: self.referred_by.clone(),
             friend_reward: self.friend_reward.as_deref().and_then(|f| serde_json::from_str(f).ok()),
             referrals_count: self.referrals_count,
             balance: self.balance,
@@ -92,11 +72,4 @@ impl CustomerRow {
 }
 
 /// A referral statistic row for `/v1/customers/{key}/stats`.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct CustomerStats {
-    pub visits: i64,
-    pub signups: i64,
-    pub paying_referrals: i64,
-    pub revenue: i64,
-    pub rewards: i64,
-}
+pub use edgeref_shared::api::CustomerStats;

@@ -6,7 +6,7 @@ pub mod store;
 
 use crate::context::Cx;
 use crate::customers::store::{ledger_statements, LedgerEntry};
-use crate::customers::{self, CustomerRef};
+use crate::customers;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
@@ -15,19 +15,11 @@ use crate::rewards::{self, model::RewardRow};
 use crate::{ids, outbox};
 use edgeref_shared::reward::{LedgerKind, MAX_AMOUNT};
 use edgeref_shared::validate;
-use serde::Deserialize;
 use serde_json::json;
 use store::PayoutRow;
 use worker::{Request, Response};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreatePayout {
-    customer: CustomerRef,
-    amount: Option<i64>,
-    reference: Option<String>,
-    note: Option<String>,
-}
+use edgeref_shared::api::CreatePayout;
 
 /// The amount to pay: the whole balance by default; never zero, negative or above the balance.
 fn payout_amount(requested: Option<i64>, balance: i64) -> ApiResult<i64> {

@@ -18,7 +18,6 @@ use edgeref_shared::lifecycle::{self, RewardAction, RewardStatus};
 use edgeref_shared::reward::LedgerKind;
 use edgeref_shared::{time, validate};
 use model::{flags_json, RewardRow};
-use serde::Deserialize;
 use worker::{D1Database, Request, Response};
 
 /// Who earns a new reward, how much, and on what grounds.
@@ -90,11 +89,7 @@ pub fn reverse(db: &D1Database, program_id: &str, r: &RewardRow, by: i64, kind: 
     stmts
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Rejection {
-    reason: String,
-}
+use edgeref_shared::api::RejectReward as Rejection;
 
 /// `GET /v1/rewards?status=&customer=&flagged=&limit=&cursor=`, oldest first.
 pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Response> {

@@ -21,6 +21,7 @@ use cors::{check_origin, with_cors};
 use edgeref_shared::ReferralCode;
 use serde::Deserialize;
 use serde_json::json;
+use edgeref_shared::api::ServerSignup;
 use signup::{attribute_signup, SignupCustomer};
 use worker::{Request, Response};
 
@@ -40,14 +41,6 @@ struct VisitBeacon {
 #[derive(Deserialize)]
 struct SignupBeacon {
     program: String,
-    code: String,
-    visit_id: Option<String>,
-    customer: SignupCustomer,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ServerSignup {
     code: String,
     visit_id: Option<String>,
     customer: SignupCustomer,

@@ -10,16 +10,10 @@ use crate::{codes, db, ids};
 use edgeref_shared::attribution::{attribute, Referrer, Refusal, SignupFacts};
 use edgeref_shared::fraud::{signup_flags, SignupSignals};
 use edgeref_shared::ReferralCode;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// What the page passes to `edgeref('signup', …)`; other fields it may add are ignored.
-#[derive(Deserialize)]
-pub struct SignupCustomer {
-    pub key: String,
-    pub email: String,
-    pub name: Option<String>,
-}
+pub use edgeref_shared::api::SignupCustomer;
 
 /// Attributes a signup to the code's referrer, or records why not. Idempotent
 /// per customer key: a repeat answers with the first result.
@@ -112,7 +106,7 @@ fn answer(attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>
     json!({
         "attributed": attributed,
         "reason": reason,
-        "referral_code": view.as_ref().map(|v| v.referral_code),
+        "referral_code": view.as_ref().map(|v| v.referral_code.as_str()),
         "referral_link": view.as_ref().map(|v| v.referral_link.as_str()),
         "friend_reward": view.as_ref().and_then(|v| v.friend_reward.as_ref()),
     })

@@ -6,7 +6,7 @@ pub mod model;
 pub mod store;
 
 use crate::context::Cx;
-use crate::customers::{self, model::CustomerRow, CustomerRef};
+use crate::customers::{self, model::CustomerRow};
 use crate::db::{self, DbError, Stmt};
 use crate::rewards::{self, Earning};
 use crate::error::{ApiError, ApiResult};
@@ -18,19 +18,10 @@ use edgeref_shared::fraud::Flag;
 use edgeref_shared::reward::{reversal, LedgerKind};
 use edgeref_shared::{time, validate};
 use model::{friend_share, TransactionRow};
-use serde::Deserialize;
 use serde_json::json;
 use worker::{Request, Response};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateTransaction {
-    key: String,
-    customer: CustomerRef,
-    amount: i64,
-    currency: String,
-    product_id: Option<String>,
-}
+use edgeref_shared::api::CreateTransaction;
 
 /// A validated sale, ready to be recorded.
 pub struct Sale {

@@ -3,7 +3,8 @@
 use edgeref_shared::reward::{FriendReward, RewardRule, Trigger};
 use edgeref_shared::time;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use edgeref_shared::api::{CustomerKey, Transaction};
+use serde_json::Value;
 
 pub const COLUMNS: &str = "id, key, customer_key, referrer_key, amount, currency, product_id, reward, friend_reward, refunded, request_hash, created_at";
 
@@ -29,18 +30,19 @@ pub struct TransactionRow {
 impl TransactionRow {
     /// The API's transaction object (also the webhook payload).
     pub fn view(&self) -> Value {
-        json!({
-            "key": self.key,
-            "customer": {"key": self.customer_key},
-            "referring_customer": self.referrer_key.as_ref().map(|k| json!({"key": k})),
-            "amount": self.amount,
-            "currency": self.currency,
-            "product_id": self.product_id,
-            "reward": self.reward,
-            "friend_reward": self.friend_reward,
-            "refunded": self.refunded,
-            "created_at": time::rfc3339(self.created_at),
-        })
+        let view = Transaction {
+            key: self.key.clone(),
+            customer: CustomerKey { key: self.customer_key.clone() },
+            referring_customer: self.referrer_key.clone().map(|key| CustomerKey { key }),
+            amount: self.amount,
+            currency: self.currency.clone(),
+            product_id: self.product_id.clone(),
+            reward: self.reward,
+            friend_reward: self.friend_reward,
+            refunded: self.refunded,
+            created_at: time::rfc3339(self.created_at),
+        };
+        serde_json::to_value(view).expect("view serializes")
     }
 }
 
@@ -56,6 +58,7 @@ pub fn friend_share(granted: Option<&str>, amount: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn sale(referrer: Option<&str>, reward: i64, friend_reward: i64) -> TransactionRow {
         TransactionRow {

@@ -14,33 +14,10 @@ use edgeref_shared::signature::new_secret;
 use edgeref_shared::validate;
 use edgeref_shared::webhook::{is_event_type, TEST_EVENT};
 use model::{event_list, NewWebhook, WebhookRow, WebhookView};
-use serde::Deserialize;
 use serde_json::json;
 use worker::{Request, Response};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateWebhook {
-    name: String,
-    url: String,
-    events: Vec<String>,
-    is_active: Option<bool>,
-    /// Who created it, e.g. "zapier" for REST-hook subscriptions.
-    source: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UpdateWebhook {
-    #[serde(default, deserialize_with = "crate::http::present")]
-    name: Option<String>,
-    #[serde(default, deserialize_with = "crate::http::present")]
-    url: Option<String>,
-    #[serde(default, deserialize_with = "crate::http::present")]
-    events: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::http::present")]
-    is_active: Option<bool>,
-}
+use edgeref_shared::api::{CreateWebhook, UpdateWebhook};
 
 fn endpoint_url(cx: &Cx, input: &str) -> ApiResult<String> {
     Ok(validate::endpoint_url("url", input, cx.dev_mode())?.to_string())

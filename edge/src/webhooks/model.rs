@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ApiResult};
 use edgeref_shared::time;
 use edgeref_shared::webhook::is_event_type;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,19 +31,9 @@ pub struct NewWebhook<'a> {
     pub source: Option<&'a str>,
 }
 
-/// A webhook as the API shows it: never its secret (that is shown once, at creation or rotation).
-#[derive(Serialize)]
-pub struct WebhookView {
-    id: String,
-    name: String,
-    url: String,
-    events: Vec<String>,
-    is_active: bool,
-    source: Option<String>,
-    disabled_reason: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
+/// A webhook as the API shows it (shared with the Rust client): never its
+/// secret (that is shown once, at creation or rotation).
+pub use edgeref_shared::api::Webhook as WebhookView;
 
 impl From<WebhookRow> for WebhookView {
     fn from(r: WebhookRow) -> Self {

@@ -1,0 +1,508 @@
+//! The program API's request and response bodies, shared by the Worker (which
+//! reads requests strictly and writes responses with these types) and the Rust
+//! client `edgeref-client` (which writes requests and reads responses).
+//!
+//! Requests deny unknown fields: a typo is a 422 naming it, never a silent no-op.
+//! Optional request fields are left out when `None`, so what a client sends is
+//! what the Worker's PATCH semantics expect (absent = unchanged).
+//! Responses accept unknown fields, so an older client keeps working when the
+//! Worker adds one; they serialize `None` as `null`, as the API always has.
+//!
+//! ```
+//! use edgeref_shared::api::{CreateTransaction, CustomerRef};
+//! let body = CreateTransaction::new("order-1001", CustomerRef::key("bob"), 4900, "USD");
+//! assert_eq!(
+//!     serde_json::to_string(&body).unwrap(),
+//!     r#"{"key":"order-1001","customer":{"key":"bob"},"amount":4900,"currency":"USD"}"#
+//! );
+//! ```
+
+use crate::reward::FriendReward;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// For PATCH bodies: a field that may be absent but not `null` (`null` is a 422
+/// naming it, not a silent "no change").
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+// ---- requests ----
+
+/// A customer named by `key` or by `email` (exactly one; the Worker checks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl CustomerRef {
+    pub fn key(key: impl Into<String>) -> Self {
+        Self { key: Some(key.into()), email: None }
+    }
+    pub fn email(email: impl Into<String>) -> Self {
+        Self { key: None, email: Some(email.into()) }
+    }
+}
+
+/// `POST /v1/customers`. With `referring_customer` it is a referred customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomer {
+    pub key: String,
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surname: Option<String>,
+    /// A merchant-chosen code; otherwise the Worker generates one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referral_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referring_customer: Option<CustomerRef>,
+}
+
+impl CreateCustomer {
+    pub fn new(key: impl Into<String>, email: impl Into<String>) -> Self {
+        Self { key: key.into(), email: email.into(), name: None, surname: None, referral_code: None, referring_customer: None }
+    }
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    pub fn referred_by(mut self, referrer: CustomerRef) -> Self {
+        self.referring_customer = Some(referrer);
+        self
+    }
+}
+
+/// `PATCH /v1/customers/{key}`: absent fields stay; `name`/`surname` may be set to `null`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCustomer {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub surname: Option<Option<String>>,
+}
+
+/// `POST /v1/customers/{key}/credit`: a manual ledger entry (negative debits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditCustomer {
+    pub amount: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/transactions`. `key` is the idempotency key: the same key with the
+/// same body answers 200 with the first result; with a different body, 409.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTransaction {
+    pub key: String,
+    pub customer: CustomerRef,
+    pub amount: i64,
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+}
+
+impl CreateTransaction {
+    pub fn new(key: impl Into<String>, customer: CustomerRef, amount: i64, currency: impl Into<String>) -> Self {
+        Self { key: key.into(), customer, amount, currency: currency.into(), product_id: None }
+    }
+}
+
+/// Who signed up, as the page or the merchant's backend knows them; other fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupCustomer {
+    pub key: String,
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `POST /v1/signups`: attribute a signup with the code the merchant's backend captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSignup {
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visit_id: Option<String>,
+    pub customer: SignupCustomer,
+}
+
+/// `POST /v1/webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+    /// Who created it, e.g. "zapier" for REST-hook subscriptions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// `PATCH /v1/webhooks/{id}`: absent fields stay; none may be `null`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebhook {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+}
+
+/// `POST /v1/rewards/{id}/reject`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectReward {
+    pub reason: String,
+}
+
+/// `POST /v1/payouts`: pays the customer's approved rewards, oldest first, up to
+/// `amount` (default: the whole balance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayout {
+    pub customer: CustomerRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// Your payment's reference (a bank transfer id, a PayPal batch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl CreatePayout {
+    pub fn all_of(customer: CustomerRef) -> Self {
+        Self { customer, amount: None, reference: None, note: None }
+    }
+}
+
+// ---- responses ----
+
+/// The error object every failure answers with: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorObject,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// One page of a list: `next_cursor` is `Some` while more pages follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// A reference to a customer in a response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerKey {
+    pub key: String,
+}
+
+/// The API's customer object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub key: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub surname: Option<String>,
+    pub referral_code: String,
+    pub referral_link: String,
+    /// `{endpoint or Worker origin}/r/{code}`: counts the click and sets the
+    /// cookie from the server, then redirects to `referral_link`.
+    #[serde(default)]
+    pub short_link: String,
+    pub referred_by: Option<String>,
+    pub friend_reward: Option<FriendReward>,
+    pub referrals_count: i64,
+    /// Approved, unpaid rewards: what the merchant owes now (minor units of the program's currency).
+    pub balance: i64,
+    /// Rewards still in their hold or awaiting review (0 from a Worker older than reward holds).
+    #[serde(default)]
+    pub pending_balance: i64,
+    /// Everything paid out so far.
+    #[serde(default)]
+    pub paid_total: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `GET /v1/customers/{key}/stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerStats {
+    pub visits: i64,
+    pub signups: i64,
+    pub paying_referrals: i64,
+    pub revenue: i64,
+    pub rewards: i64,
+}
+
+/// `POST /v1/customers/{key}/credit`'s answer (also the `customer.credited` event's data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub customer: CustomerKey,
+    pub amount: i64,
+    pub kind: String,
+    pub note: Option<String>,
+    /// The customer's balance after this entry.
+    pub balance: i64,
+    pub created_at: String,
+}
+
+/// The API's transaction object (also the `transaction.*` events' data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub key: String,
+    pub customer: CustomerKey,
+    pub referring_customer: Option<CustomerKey>,
+    pub amount: i64,
+    pub currency: String,
+    pub product_id: Option<String>,
+    /// What the referrer earned from it.
+    pub reward: i64,
+    /// What the buyer earned from it as a referred friend.
+    pub friend_reward: i64,
+    pub refunded: i64,
+    pub created_at: String,
+}
+
+/// A reward: one share (referrer's or friend's) of a signup or a sale, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reward {
+    pub id: String,
+    /// Who earns it.
+    pub customer: CustomerKey,
+    /// The referred customer whose signup or sale earned it.
+    #[serde(default)]
+    pub referred_customer: Option<CustomerKey>,
+    /// `referrer` or `friend`.
+    pub kind: String,
+    pub amount: i64,
+    pub currency: String,
+    /// `pending`, `approved`, `rejected`, `reversed` or `paid`.
+    pub status: String,
+    /// Fraud flags (`disposable_email`, `same_visitor`, `velocity`, `lookalike_email`).
+    pub flags: Vec<String>,
+    pub transaction_key: Option<String>,
+    pub available_at: String,
+    pub created_at: String,
+    pub decided_at: Option<String>,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub payout_id: Option<String>,
+}
+
+/// A payout: approved rewards marked as paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payout {
+    pub id: String,
+    pub customer: CustomerKey,
+    pub amount: i64,
+    pub currency: String,
+    pub reference: Option<String>,
+    pub note: Option<String>,
+    pub reward_ids: Vec<String>,
+    pub created_at: String,
+}
+
+/// A customer with approved, unpaid rewards (`GET /v1/payables`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payable {
+    pub customer: PayableCustomer,
+    pub balance: i64,
+    pub currency: String,
+    pub approved_rewards: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayableCustomer {
+    pub key: String,
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// `{"key" | "id", "deleted": true}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub deleted: bool,
+}
+
+/// `GET /v1/me`: the program an API key belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub program: MeProgram,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeProgram {
+    pub id: String,
+    pub name: String,
+    pub website_url: String,
+}
+
+/// `POST /v1/signups`'s answer: credited or why not, and the new customer's link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupAnswer {
+    pub attributed: bool,
+    /// `unknown_code`, `expired`, `self_referral` or `already_referred`.
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub referral_code: Option<String>,
+    #[serde(default)]
+    pub referral_link: Option<String>,
+    #[serde(default)]
+    pub friend_reward: Option<FriendReward>,
+}
+
+/// A webhook endpoint as the API shows it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub is_active: bool,
+    pub source: Option<String>,
+    pub disabled_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /v1/webhooks`'s answer: the webhook and its signing secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookCreated {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// `POST /v1/webhooks/{id}/rotate-secret`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSecret {
+    pub id: String,
+    pub secret: String,
+}
+
+/// One delivery of an event to a webhook, with every attempt, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts_count: i64,
+    pub last_response_code: Option<i64>,
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    pub attempted_at: String,
+    pub response_code: Option<i64>,
+    pub response_body: Option<String>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub next_retry_at: Option<String>,
+}
+
+/// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/resend`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resent {
+    pub id: String,
+    pub resent: bool,
+}
+
+/// `POST /v1/webhooks/{id}/test`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestSent {
+    pub event_id: String,
+}
+
+/// An event as delivered to webhooks (Standard Webhooks payload).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp: String,
+    pub program_id: String,
+    pub data: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_optional_request_fields_are_not_sent() {
+        let body = CreateCustomer::new("bob", "bob@example.com").referred_by(CustomerRef::email("ann@example.com"));
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"key":"bob","email":"bob@example.com","referring_customer":{"email":"ann@example.com"}}"#);
+        let clear_name = UpdateCustomer { name: Some(None), ..Default::default() };
+        assert_eq!(serde_json::to_string(&clear_name).unwrap(), r#"{"name":null}"#);
+    }
+
+    #[test]
+    fn requests_refuse_unknown_fields_and_patches_tell_null_from_absent() {
+        assert!(serde_json::from_str::<CreateTransaction>(r#"{"key":"t","customer":{"key":"b"},"amount":1,"currency":"USD","x":1}"#).is_err());
+        assert!(serde_json::from_str::<UpdateCustomer>(r#"{"email":null}"#).is_err());
+        let patch: UpdateCustomer = serde_json::from_str(r#"{"surname":null}"#).unwrap();
+        assert_eq!((patch.name, patch.surname), (None, Some(None)));
+    }
+
+    #[test]
+    fn responses_accept_fields_added_later() {
+        let page: Page<CustomerKey> = serde_json::from_str(r#"{"data":[{"key":"a","new":1}],"next_cursor":"7","total":1}"#).unwrap();
+        assert_eq!((page.data[0].key.as_str(), page.next_cursor.as_deref()), ("a", Some("7")));
+    }
+
+    #[test]
+    fn a_created_webhook_is_the_webhook_and_its_secret() {
+        let json = r#"{"id":"whk_1","name":"n","url":"https://x.example","events":["customer.created"],"is_active":true,"source":null,"disabled_reason":null,"created_at":"t","updated_at":"t","secret":"whsec_x"}"#;
+        let created: WebhookCreated = serde_json::from_str(json).unwrap();
+        assert_eq!((created.webhook.id.as_str(), created.secret.as_str()), ("whk_1", "whsec_x"));
+    }
+}
