@@ -195,3 +195,18 @@ test("CORS answers the program's website and no other origin; the preflight allo
   assert.equal(ok.headers.get('access-control-allow-credentials'), null, 'the token is a header, not a cookie');
   assert.equal((await preflight(EVIL)).headers.get('access-control-allow-origin'), null);
 });
+
+test('/w/me is rate limited per visitor like the beacons, with a readable 429', async () => {
+  const { token } = (await mint('k-alice-70')).body;
+  const call = (ip) => fetch(`${worker.url}/w/me`, { headers: { origin: SHOP, authorization: `Bearer ${token}`, 'cf-connecting-ip': ip } });
+  const statuses = [];
+  for (let i = 0; i < 70; i++) statuses.push((await call('10.7.7.7')).status);
+  assert.equal(statuses.filter((s) => s === 200).length, 60);
+  assert.equal(statuses.filter((s) => s === 429).length, 10);
+  const limited = await call('10.7.7.7');
+  assert.equal(limited.status, 429);
+  assert.equal((await limited.json()).error.code, 'rate_limited');
+  assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  assert.equal(limited.headers.get('access-control-allow-origin'), SHOP);
+  assert.equal((await call('10.7.7.8')).status, 200, 'another visitor is unaffected');
+});
