@@ -62,10 +62,14 @@ async fn token_holder(req: &Request, cx: &Cx) -> ApiResult<(Program, CustomerRow
         Err(e) if e.status == 404 => return Err(invalid_token()),
         found => found?,
     };
-    let customer = customers::store::by_key(&cx.db, &program.id, &claims.customer_key).await?.ok_or_else(invalid_token)?;
+    let customer = customers::store::by_key(&cx.db, &program.id, &claims.customer_key).await?;
     let key = signing_key(cx).ok_or_else(invalid_token)?;
-    portal::verify(&key, &token, customer.created_at, ids::now_ms() / 1000).ok_or_else(invalid_token)?;
-    Ok((program, customer))
+    // Checked even for a missing customer, so the time taken does not tell which keys exist.
+    let created_at = customer.as_ref().map_or(i64::MIN, |c| c.created_at);
+    match (customer, portal::verify(&key, &token, created_at, ids::now_ms() / 1000)) {
+        (Some(customer), Some(_)) => Ok((program, customer)),
+        _ => Err(invalid_token()),
+    }
 }
 
 /// What the referrer sees: their link, code, stats, balances and friends
