@@ -83,6 +83,19 @@ schemas = {
     "CustomerPatch": obj({"email": S, "name": nul(S), "surname": nul(S)}),
     "Stats": obj({"visits": I, "signups": I, "paying_referrals": I, "revenue": I, "rewards": I}, ["visits", "signups", "paying_referrals", "revenue", "rewards"]),
     "Credit": obj({"amount": {"type": "integer"}, "note": nul(S)}, ["amount"]),
+    "PortalTokenRequest": obj({"ttl_seconds": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 3600,
+                                               "description": "How long the token works, in seconds (default an hour)"}}),
+    "PortalToken": obj({"token": {"type": "string", "description": "For `Authorization: Bearer` on `GET /w/me`; signed, not encrypted (it shows the program id and customer key)"},
+                        "expires_at": TIME,
+                        "portal_url": {"type": "string", "description": "`{this Worker's origin}/portal/{public_id}?token=…`, the hosted portal page (not served yet)"}},
+                       ["token", "expires_at", "portal_url"]),
+    "PortalReferral": obj({"name": nul(S), "email": {"type": "string", "description": "Masked: first character and domain, `b•••@example.com`"},
+                           "joined_at": TIME, "purchased": {"type": "boolean", "description": "Has a sale that is not fully refunded"}},
+                          ["name", "email", "joined_at", "purchased"]),
+    "PortalMe": obj({"program": obj({"name": S}, ["name"]), "name": nul(S), "referral_code": S, "referral_link": S, "short_link": S, "stats": ref("Stats"),
+                     "balance": I, "pending_balance": I, "paid_total": I, "currency": CURRENCY, "friend_reward": nul(ref("FriendReward")),
+                     "referrals": {"type": "array", "maxItems": 100, "items": ref("PortalReferral"), "description": "The newest 100 friends; `stats.signups` counts them all"}},
+                    ["program", "name", "referral_code", "referral_link", "short_link", "stats", "balance", "pending_balance", "paid_total", "currency", "friend_reward", "referrals"]),
     "LedgerEntry": obj({"customer": obj({"key": S}), "amount": I, "kind": S, "note": nul(S), "balance": I, "created_at": TIME}, closed=False),
     "Transaction": obj({"key": S, "customer": obj({"key": S}), "referring_customer": nul(obj({"key": S})), "amount": I, "currency": S,
                         "product_id": nul(S), "reward": I, "friend_reward": I, "refunded": I, "created_at": TIME}, ["key", "customer", "amount", "currency", "reward"], closed=False),
@@ -220,7 +233,7 @@ def owner_twin(op_id):
 def program_api(prefix, security, twin=False):
     """The program API, mounted at /v1 (API key) and /v1/programs/{id} (owner)."""
     def a(method, rest, op_id, summary, tag, ok, **kw):
-        add(method, prefix + rest, owner_twin(op_id) if twin else op_id, summary, f"{tag} (owner)" if twin else tag, security, ok, **kw)
+        return add(method, prefix + rest, owner_twin(op_id) if twin else op_id, summary, f"{tag} (owner)" if twin else tag, security, ok, **kw)
     a("get", "/me", "getMe", "The program this key belongs to", "Program API", ("200", {"type": "object"}))
     a("post", "/customers", "createCustomer", "Create a referring or referred customer", "Customers", ("201", ref("Customer")), body=ref("CustomerCreate"), extra={409})
     a("get", "/customers", "listCustomers", "List customers", "Customers", ("200", page(ref("Customer"))), query=PAGING)
@@ -230,6 +243,9 @@ def program_api(prefix, security, twin=False):
     a("get", "/customers/{key}/referrals", "listCustomerReferrals", "Customers this one referred", "Customers", ("200", page(ref("Customer"))), query=PAGING)
     a("get", "/customers/{key}/stats", "getCustomerStats", "Referral statistics", "Customers", ("200", ref("Stats")))
     a("post", "/customers/{key}/credit", "creditCustomer", "Credit (or debit) the balance", "Customers", ("201", ref("LedgerEntry")), body=ref("Credit"))
+    token = a("post", "/customers/{key}/portal-token", "createCustomerPortalToken", "Mint a portal token for the customer's browser (the widget, `GET /w/me`)",
+              "Customers", ("201", ref("PortalToken")), body=ref("PortalTokenRequest"))
+    token["requestBody"]["required"] = False  # no body: an hour
     a("post", "/signups", "attributeSignup", "Attribute a signup from your backend (the code it captured)", "Tracking", ("200", ref("SignupAnswer")),
       body=obj({"code": S, "visit_id": nul(S), "customer": ref("SignupCustomer")}, ["code", "customer"]))
     a("post", "/transactions", "createTransaction", "Record a sale (idempotent on key; in the program's currency)", "Transactions", ("201", ref("Transaction")), body=ref("TransactionCreate"), extra={409})
@@ -283,6 +299,9 @@ tracking("post", "/t/signup", "trackSignup", "Signup beacon: attribute a signup"
 # Any code redirects (an unknown or malformed one to the website without it); 404 only when the Worker has no program at all.
 tracking("get", "/r/{code}", "followReferralLink", "Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link",
          ("302", None), errs={404, 503})
+# The referrer's browser, with a portal token (any token that does not let it in is one 401); rate limited like the beacons.
+add("get", "/w/me", "getPortalMe", "The referrer's own link, stats, balances and referred friends (masked), for a portal token", "Portal",
+    [{"portalToken": []}], ("200", ref("PortalMe")), errs={401, 429, 503})
 # Stripe's own raw body (signature over the bytes): 400 for a bad signature, 422 for a sale it cannot record, 409 for a refund racing another.
 add("post", "/integrations/stripe/{public_id}", "receiveStripeWebhook", "Stripe webhook receiver (Stripe-Signature verified)", "Integrations", PUBLIC,
     ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})
@@ -319,6 +338,7 @@ TAGS = {
     "Webhooks": "Signed webhooks (Standard Webhooks), their delivery log, and recent events.",
     "Rewards": "What referrers and friends earn: held, reviewed (fraud flags), approved or rejected.",
     "Payouts": "Paying approved rewards, and who is owed money now.",
+    "Portal": "What a referrer's browser reads with a portal token from `POST /v1/customers/{key}/portal-token` (CORS: the program's website).",
 }
 used = list(dict.fromkeys(o["tags"][0] for ops in paths.values() for o in ops.values()))
 tags = [{"name": t, "description": TAGS.get(t) or TAGS[t.removesuffix(" (owner)")] + " As the owner, under `/v1/programs/{id}/` (admin token or session)."} for t in used]
@@ -342,6 +362,7 @@ doc = {
             "adminToken": {"type": "http", "scheme": "bearer", "description": "The ADMIN_TOKEN Worker secret"},
             "session": {"type": "apiKey", "in": "cookie", "name": "edgeref_session", "description": "Dashboard session from POST /auth/login"},
             "apiKey": {"type": "http", "scheme": "bearer", "description": "A program API key, erk_…"},
+            "portalToken": {"type": "http", "scheme": "bearer", "description": "A portal token from POST /v1/customers/{key}/portal-token: one customer's, for at most a day"},
         },
     },
 }

@@ -10,12 +10,27 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// Reads a JSON body sent with `Content-Type: application/json`.
 pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    require_json(req)?;
+    parse_json(&capped_body(req).await?)
+}
+
+/// Like `json_body`, but an empty body means every field's default.
+pub async fn optional_json_body<T: DeserializeOwned + Default>(req: &mut Request) -> ApiResult<T> {
+    let bytes = capped_body(req).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    require_json(req)?;
+    parse_json(&bytes)
+}
+
+fn require_json(req: &Request) -> ApiResult<()> {
     let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if media != "application/json" {
         return Err(ApiError::new(415, "unsupported_media_type", "send the body as Content-Type: application/json"));
     }
-    parse_json(&capped_body(req).await?)
+    Ok(())
 }
 
 /// Reads a body of at most `MAX_BODY` bytes.

@@ -18,6 +18,7 @@ mod openapi;
 mod outbound;
 mod outbox;
 mod payouts;
+mod portal;
 mod programs;
 mod rewards;
 mod router;

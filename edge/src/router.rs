@@ -5,7 +5,7 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
 use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope};
-use crate::{api_keys, auth, customers, http, ingest, integrations, openapi, payouts, programs, rewards, tracking, transactions, webhooks};
+use crate::{api_keys, auth, customers, http, ingest, integrations, openapi, payouts, portal, programs, rewards, tracking, transactions, webhooks};
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -65,6 +65,8 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         Visit => tracking::visit(req, cx).await,
         Signup => tracking::signup(req, cx).await,
         Redirect { code } => tracking::redirect::follow(req, cx, &code).await,
+        PortalMe => portal::me(req, cx).await,
+        PortalPreflight => portal::preflight(&req, cx).await,
         StripeEvent { public_id } => integrations::stripe::receive(req, cx, &public_id).await,
         Login => auth::login(req, &cx.env).await,
         Logout => auth::logout(&req),
@@ -109,6 +111,7 @@ async fn api(req: Request, cx: &Cx, program: &Program, route: ApiRoute) -> ApiRe
         ListReferrals(key) => customers::list(&req, cx, program, Some(&key)).await,
         CustomerStats(key) => customers::stats(cx, program, &key).await,
         CreditCustomer(key) => customers::credit(req, cx, program, &key).await,
+        CreatePortalToken(key) => portal::create_token(req, cx, program, &key).await,
         ServerSignup => tracking::server_signup(req, cx, program).await,
         CreateTransaction => transactions::create(req, cx, program).await,
         ListTransactions => transactions::list(&req, cx, program).await,

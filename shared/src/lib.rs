@@ -54,6 +54,8 @@ pub mod webhook;
 #[cfg(feature = "server")]
 pub mod apikey;
 #[cfg(feature = "server")]
+pub mod portal;
+#[cfg(feature = "server")]
 pub mod seal;
 #[cfg(feature = "server")]
 pub mod session;

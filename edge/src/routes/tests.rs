@@ -43,13 +43,13 @@ fn every_documented_operation_resolves() {
 fn examples() -> Vec<(Method, &'static str)> {
     use Method::*;
     vec![
-        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"),
+        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"), (Get, "/w/me"),
         (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
         (Get, "/v1/programs/x1/integrations"), (Put, "/v1/programs/x1/integrations/x1"), (Delete, "/v1/programs/x1/integrations/x1"), (Get, "/v1/programs/x1/stats"),
         (Get, "/v1/me"), (Post, "/v1/customers"), (Get, "/v1/customers"), (Get, "/v1/customers/x1"), (Patch, "/v1/customers/x1"), (Delete, "/v1/customers/x1"),
-        (Get, "/v1/customers/x1/referrals"), (Get, "/v1/customers/x1/stats"), (Post, "/v1/customers/x1/credit"), (Post, "/v1/signups"),
+        (Get, "/v1/customers/x1/referrals"), (Get, "/v1/customers/x1/stats"), (Post, "/v1/customers/x1/credit"), (Post, "/v1/customers/x1/portal-token"), (Post, "/v1/signups"),
         (Post, "/v1/transactions"), (Get, "/v1/transactions"), (Get, "/v1/transactions/x1"), (Delete, "/v1/transactions/x1"), (Get, "/v1/events"),
         (Post, "/v1/webhooks"), (Get, "/v1/webhooks"), (Get, "/v1/webhooks/x1"), (Patch, "/v1/webhooks/x1"), (Delete, "/v1/webhooks/x1"),
         (Get, "/v1/webhooks/x1/deliveries"), (Post, "/v1/webhooks/x1/deliveries/x1/resend"), (Post, "/v1/webhooks/x1/test"), (Post, "/v1/webhooks/x1/rotate-secret"),
@@ -66,6 +66,7 @@ fn variant(r: &Route) -> &'static str {
         Route::Public(p) => match p {
             Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm",
             Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup", Pu::Redirect { .. } => "Redirect",
+            Pu::PortalMe => "PortalMe", Pu::PortalPreflight => "PortalPreflight",
             Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
         },
         Route::Owner(OwnerRoute::CreateProgram) => "CreateProgram",
@@ -78,7 +79,7 @@ fn variant(r: &Route) -> &'static str {
         Route::Api(_, a) => match a {
             A::Me => "Me", A::CreateCustomer => "CreateCustomer", A::ListCustomers => "ListCustomers", A::GetCustomer(_) => "GetCustomer",
             A::UpdateCustomer(_) => "UpdateCustomer", A::DeleteCustomer(_) => "DeleteCustomer", A::ListReferrals(_) => "ListReferrals",
-            A::CustomerStats(_) => "CustomerStats", A::CreditCustomer(_) => "CreditCustomer", A::ServerSignup => "ServerSignup",
+            A::CustomerStats(_) => "CustomerStats", A::CreditCustomer(_) => "CreditCustomer", A::CreatePortalToken(_) => "CreatePortalToken", A::ServerSignup => "ServerSignup",
             A::CreateTransaction => "CreateTransaction", A::ListTransactions => "ListTransactions", A::GetTransaction(_) => "GetTransaction",
             A::DeleteTransaction(_) => "DeleteTransaction", A::RecentEvents => "RecentEvents", A::CreateWebhook => "CreateWebhook",
             A::ListWebhooks => "ListWebhooks", A::GetWebhook(_) => "GetWebhook", A::UpdateWebhook(_) => "UpdateWebhook",
@@ -117,8 +118,8 @@ fn every_route_is_documented() {
             assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&owner, t)), "{method:?} {owner} is routed but not documented");
         }
     }
-    // BenchIngest and BeaconPreflight are internal (benchmark meter, CORS preflight) and left out of the public document.
-    assert_eq!(seen.len(), 54, "examples cover {} of the 54 public route variants", seen.len());
+    // BenchIngest, BeaconPreflight and PortalPreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
+    assert_eq!(seen.len(), 56, "examples cover {} of the 56 public route variants", seen.len());
 }
 
 #[test]
@@ -136,6 +137,7 @@ fn segments_are_percent_decoded_and_head_is_get() {
     assert_eq!(route(Method::Get, "/s/abc.js"), Some(Route::Public(PublicRoute::Loader { public_id: "abc".into() })));
     assert_eq!(route(Method::Get, "/r/Ab%2Fc"), Some(Route::Public(PublicRoute::Redirect { code: "Ab/c".into() })), "a bad code still redirects");
     assert_eq!(route(Method::Options, "/_edgeref/t/signup"), Some(Route::Public(PublicRoute::BeaconPreflight)));
+    assert_eq!(route(Method::Options, "/w/me"), Some(Route::Public(PublicRoute::PortalPreflight)));
 }
 
 #[test]
@@ -156,6 +158,9 @@ fn unknown_paths_and_wrong_methods_resolve_to_nothing() {
         (Method::Get, "/_edgeref/v1/me"),
         (Method::Post, "/_edgeref/auth/login"),
         (Method::Get, "/_edgeref/_edgeref/r/x1"),
+        (Method::Get, "/_edgeref/w/me"),
+        (Method::Post, "/w/me"),
+        (Method::Get, "/v1/customers/x1/portal-token"),
     ] {
         assert_eq!(route(method.clone(), path), None, "{method:?} {path}");
     }

@@ -35,16 +35,19 @@ pub fn with_cors(mut response: Response, origin: Option<&str>) -> ApiResult<Resp
 /// origin is allowed if some program allows it; the request itself is checked
 /// against its own program.
 pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
-    let origin = req.headers().get("origin").ok().flatten();
-    let allowed = match &origin {
-        Some(o) => programs::all_configs(&cx.db, false).await?.iter().any(|c| origin::allowed(&c.website_url, &c.tracking, o, cx.dev_mode())),
-        None => false,
-    };
-    let origin = origin.filter(|_| allowed);
+    let origin = allowed_by_some_program(req, cx).await?;
     let mut r = Response::empty()?.with_status(204);
     let h = r.headers_mut();
     h.set("access-control-allow-methods", "POST")?;
     h.set("access-control-allow-headers", "content-type")?;
     h.set("access-control-max-age", "86400")?;
     with_cors(r, origin.as_deref())
+}
+
+/// The request's `Origin` if some program's website may use it (a preflight,
+/// or an answer about no program in particular), else `None`.
+pub async fn allowed_by_some_program(req: &Request, cx: &Cx) -> ApiResult<Option<String>> {
+    let Some(o) = req.headers().get("origin").ok().flatten() else { return Ok(None) };
+    let configs = programs::all_configs(&cx.db, false).await?;
+    Ok(configs.iter().any(|c| origin::allowed(&c.website_url, &c.tracking, &o, cx.dev_mode())).then_some(o))
 }

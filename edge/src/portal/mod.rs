@@ -1,0 +1,161 @@
+//! The referrer's side: portal tokens minted by the merchant's server
+//! (`POST /v1/customers/{key}/portal-token`) and what a token lets the
+//! referrer's browser read about themself (`GET /w/me`).
+
+pub mod store;
+
+use crate::context::Cx;
+use crate::customers::{self, model::CustomerRow};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{bearer, json, optional_json_body};
+use crate::programs::{self, model::Program};
+use crate::{ids, tracking};
+use edgeref_shared::portal::{self, Claims, DEFAULT_TTL_SECS, MAX_TTL_SECS, MIN_TTL_SECS};
+use edgeref_shared::{origin, time};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    ttl_seconds: Option<i64>,
+}
+
+/// The signing key: from `SECRETS_KEY`, else the admin token, under the portal's
+/// own label (`portal::key_from_secret`), so a token reveals neither secret.
+fn signing_key(cx: &Cx) -> Option<[u8; 32]> {
+    let secret = cx.env.secret("SECRETS_KEY").or_else(|_| cx.env.secret("ADMIN_TOKEN")).ok()?.to_string();
+    (!secret.is_empty()).then(|| portal::key_from_secret(&secret))
+}
+
+fn ttl(requested: Option<i64>) -> ApiResult<i64> {
+    match requested.unwrap_or(DEFAULT_TTL_SECS) {
+        t @ MIN_TTL_SECS..=MAX_TTL_SECS => Ok(t),
+        _ => Err(ApiError::invalid("ttl_seconds", format!("must be an integer from {MIN_TTL_SECS} to {MAX_TTL_SECS} (seconds)"))),
+    }
+}
+
+/// `POST /v1/customers/{key}/portal-token`: a token for the customer's browser.
+pub async fn create_token(mut req: Request, cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
+    let body: TokenRequest = optional_json_body(&mut req).await?;
+    let ttl = ttl(body.ttl_seconds)?;
+    let customer = customers::store::require(&cx.db, &program.id, key).await?;
+    let signing_key = signing_key(cx).ok_or_else(|| ApiError::unavailable("portal tokens", "neither SECRETS_KEY nor ADMIN_TOKEN is set"))?;
+    let expires_at = ids::now_ms() / 1000 + ttl;
+    let claims = Claims { program_id: program.id.clone(), customer_key: customer.key.clone(), expires_at };
+    let token = portal::issue(&signing_key, &claims, customer.created_at);
+    let portal_url = format!("{}/portal/{}?token={token}", cx.origin, program.public_id);
+    json(201, &json!({"token": token, "expires_at": time::rfc3339(expires_at * 1000), "portal_url": portal_url}))
+}
+
+/// The one answer for every token that does not let its bearer in, whatever the reason.
+fn invalid_token() -> ApiError {
+    ApiError::new(401, "unauthorized", "missing, invalid or expired portal token: ask the site for a new link")
+}
+
+/// The program and customer a request's token was signed for, if it is genuine and current.
+async fn token_holder(req: &Request, cx: &Cx) -> ApiResult<(Program, CustomerRow)> {
+    let token = bearer(req).ok_or_else(invalid_token)?;
+    let claims = portal::read(&token).ok_or_else(invalid_token)?;
+    let program = match programs::store::get(&cx.db, &claims.program_id).await {
+        Err(e) if e.status == 404 => return Err(invalid_token()),
+        found => found?,
+    };
+    let customer = customers::store::by_key(&cx.db, &program.id, &claims.customer_key).await?;
+    let key = signing_key(cx).ok_or_else(invalid_token)?;
+    // Checked even for a missing customer, so the time taken does not tell which keys exist.
+    let created_at = customer.as_ref().map_or(i64::MIN, |c| c.created_at);
+    match (customer, portal::verify(&key, &token, created_at, ids::now_ms() / 1000)) {
+        (Some(customer), Some(_)) => Ok((program, customer)),
+        _ => Err(invalid_token()),
+    }
+}
+
+/// What the referrer sees: their link, code, stats, balances and friends
+/// (first name and masked email only: never a friend's key or address).
+async fn me_json(cx: &Cx, program: &Program, c: &CustomerRow) -> ApiResult<Value> {
+    let view = c.view(&program.website_url, &program.tracking, &cx.origin);
+    let stats = customers::store::stats(&cx.db, &program.id, &c.key).await?;
+    let referrals: Vec<Value> = store::referrals(&cx.db, &program.id, &c.key)
+        .await?
+        .iter()
+        .map(|r| json!({"name": r.name, "email": portal::mask_email(&r.email), "joined_at": time::rfc3339(r.created_at), "purchased": r.purchased != 0}))
+        .collect();
+    Ok(json!({
+        "program": {"name": program.name},
+        "name": c.name,
+        "referral_code": view.referral_code,
+        "referral_link": view.referral_link,
+        "short_link": view.short_link,
+        "stats": stats,
+        "balance": c.balance,
+        "pending_balance": c.pending_balance,
+        "paid_total": c.paid_total,
+        "currency": program.currency,
+        "friend_reward": program.rewards.friend,
+        "referrals": referrals,
+    }))
+}
+
+/// `GET /w/me`: CORS for the token's program's website; errors (401, 429)
+/// readable by any program's website, so the widget can say the link expired.
+pub async fn me(req: Request, cx: &Cx) -> ApiResult<Response> {
+    let answer = async {
+        tracking::rate_limit(&req, cx, "portal").await?;
+        let (program, customer) = token_holder(&req, cx).await?;
+        let body = me_json(cx, &program, &customer).await?;
+        ApiResult::Ok((program, body))
+    };
+    match answer.await {
+        Ok((program, body)) => {
+            let origin = request_origin(&req).filter(|o| origin::allowed(&program.website_url, &program.tracking, o, cx.dev_mode()));
+            with_cors(json(200, &body)?, origin.as_deref())
+        }
+        Err(e) => {
+            let origin = tracking::cors::allowed_by_some_program(&req, cx).await.ok().flatten();
+            with_cors(e.into_response()?, origin.as_deref())
+        }
+    }
+}
+
+/// The preflight for `/w/me`: the widget sends `Authorization`.
+pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
+    let origin = tracking::cors::allowed_by_some_program(req, cx).await?;
+    let mut r = Response::empty()?.with_status(204);
+    let h = r.headers_mut();
+    h.set("access-control-allow-methods", "GET")?;
+    h.set("access-control-allow-headers", "authorization")?;
+    h.set("access-control-max-age", "86400")?;
+    with_cors(r, origin.as_deref())
+}
+
+fn request_origin(req: &Request) -> Option<String> {
+    req.headers().get("origin").ok().flatten()
+}
+
+/// Not credentialed (the token travels in a header, not a cookie); never cached.
+fn with_cors(mut response: Response, origin: Option<&str>) -> ApiResult<Response> {
+    let h = response.headers_mut();
+    h.set("cache-control", "no-store")?;
+    h.set("vary", "Origin")?;
+    if let Some(o) = origin {
+        h.set("access-control-allow-origin", o)?;
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_defaults_to_an_hour_and_stays_within_a_minute_and_a_day() {
+        assert_eq!(ttl(None).unwrap(), 3_600);
+        assert_eq!(ttl(Some(60)).unwrap(), 60);
+        assert_eq!(ttl(Some(86_400)).unwrap(), 86_400);
+        for bad in [59, 86_401, 0, -1, i64::MIN, i64::MAX] {
+            assert_eq!(ttl(Some(bad)).unwrap_err().field.as_deref(), Some("ttl_seconds"), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Portal tokens: what a merchant's server hands a referrer's browser so the
+//! widget can read `/w/me` for that one customer. Stateless, like the dashboard
+//! session (`session.rs`): `{program}.{customer}.{expiry}.{signature}`, the
+//! first two base64url, the signature an HMAC-SHA256 under a key derived from a
+//! Worker secret. The signature also covers the customer's creation time, so a
+//! customer deleted (and maybe re-created under the same key) loses its tokens.
+//! Signed, not encrypted: the token shows its own program id and customer key.
+
+use crate::apikey::constant_time_eq;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+/// Shortest and longest lifetime a caller may ask for, and the default (seconds).
+pub const MIN_TTL_SECS: i64 = 60;
+pub const MAX_TTL_SECS: i64 = 86_400;
+pub const DEFAULT_TTL_SECS: i64 = 3_600;
+
+/// Longer than any token `issue` makes for a valid program id and customer key;
+/// anything longer is refused before decoding.
+const MAX_TOKEN_LEN: usize = 1024;
+
+/// Who a token speaks for, and until when (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub program_id: String,
+    pub customer_key: String,
+    pub expires_at: i64,
+}
+
+/// The token-signing key for a Worker secret, labelled so it is neither the
+/// secret itself nor the session or sealing key made from the same secret.
+pub fn key_from_secret(secret: &str) -> [u8; 32] {
+    Sha256::new().chain_update(b"edgeref/portal-token/v1\0").chain_update(secret.as_bytes()).finalize().into()
+}
+
+fn signature(key: &[u8; 32], claims: &Claims, customer_created_at: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    // Length-prefixed fields: no two different claims sign the same bytes.
+    for field in [claims.program_id.as_bytes(), claims.customer_key.as_bytes(), &claims.expires_at.to_be_bytes(), &customer_created_at.to_be_bytes()] {
+        mac.update(&(field.len() as u64).to_be_bytes());
+        mac.update(field);
+    }
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// The token for `claims`, for the customer created at `customer_created_at` (ms).
+///
+/// ```
+/// use edgeref_shared::portal::{issue, key_from_secret, verify, Claims};
+/// let key = key_from_secret("worker secret");
+/// let claims = Claims { program_id: "prg_1".into(), customer_key: "ann".into(), expires_at: 1_700_003_600 };
+/// let token = issue(&key, &claims, 1_690_000_000_000);
+/// assert_eq!(verify(&key, &token, 1_690_000_000_000, 1_700_000_000), Some(claims));
+/// assert_eq!(verify(&key, &token, 1_690_000_000_001, 1_700_000_000), None, "a re-created customer");
+/// ```
+pub fn issue(key: &[u8; 32], claims: &Claims, customer_created_at: i64) -> String {
+    format!(
+        "{}.{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(&claims.program_id),
+        URL_SAFE_NO_PAD.encode(&claims.customer_key),
+        claims.expires_at,
+        signature(key, claims, customer_created_at)
+    )
+}
+
+/// What a token claims, unverified: which program and customer to load before
+/// `verify` can check it. `None` for anything that is not shaped like a token.
+pub fn read(token: &str) -> Option<Claims> {
+    if token.len() > MAX_TOKEN_LEN {
+        return None;
+    }
+    let mut parts = token.split('.');
+    let (program, customer, expiry, _sig) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || expiry.is_empty() || expiry.len() > 12 || !expiry.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let text = |part: &str| URL_SAFE_NO_PAD.decode(part).ok().and_then(|b| String::from_utf8(b).ok()).filter(|s| !s.is_empty());
+    Some(Claims { program_id: text(program)?, customer_key: text(customer)?, expires_at: expiry.parse().ok()? })
+}
+
+/// The token's claims if `key` signed exactly this token for the customer
+/// created at `customer_created_at` and it has not expired at `now` (Unix seconds).
+pub fn verify(key: &[u8; 32], token: &str, customer_created_at: i64, now: i64) -> Option<Claims> {
+    let claims = read(token)?;
+    // Rebuilding the whole token rejects any other spelling of the same claims.
+    let genuine = constant_time_eq(token.as_bytes(), issue(key, &claims, customer_created_at).as_bytes());
+    (genuine && now < claims.expires_at).then_some(claims)
+}
+
+/// An email as a referrer may see a friend's: first character, dots, the domain
+/// (`bob@example.com` → `b•••@example.com`).
+pub fn mask_email(email: &str) -> String {
+    let (local, domain) = email.rsplit_once('@').unwrap_or(("", ""));
+    let first: String = local.chars().next().map(String::from).unwrap_or_default();
+    if domain.is_empty() {
+        return "•••".into();
+    }
+    format!("{first}•••@{domain}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn claims(program: &str, customer: &str, expires_at: i64) -> Claims {
+        Claims { program_id: program.into(), customer_key: customer.into(), expires_at }
+    }
+
+    #[test]
+    fn a_token_verifies_until_its_expiry_for_its_own_customer_only() {
+        let key = key_from_secret("secret");
+        let token = issue(&key, &claims("prg_1", "ann", 2_000), 5);
+        assert_eq!(verify(&key, &token, 5, 1_999), Some(claims("prg_1", "ann", 2_000)));
+        assert_eq!(verify(&key, &token, 5, 2_000), None, "expired");
+        assert_eq!(verify(&key, &token, 6, 1_000), None, "deleted and re-created");
+        assert_eq!(verify(&key_from_secret("rotated"), &token, 5, 1_000), None, "a new secret ends old tokens");
+        assert_ne!(key_from_secret("secret"), crate::session::key_from_admin_token("secret"), "not the session key");
+    }
+
+    #[test]
+    fn claims_cannot_be_swapped_under_the_same_signature() {
+        let key = key_from_secret("secret");
+        let token = issue(&key, &claims("prg_1", "ann", 2_000), 5);
+        let sig = token.rsplit('.').next().unwrap();
+        for (p, c, e) in [("prg_2", "ann", 2_000i64), ("prg_1", "bob", 2_000), ("prg_1", "ann", 9_999_999_999)] {
+            let forged = format!("{}.{}.{e}.{sig}", URL_SAFE_NO_PAD.encode(p), URL_SAFE_NO_PAD.encode(c));
+            assert_eq!(verify(&key, &forged, 5, 1_000), None, "{forged}");
+        }
+        // The same claims spelled differently (leading zero on the expiry) are refused too.
+        let (head, _) = token.split_once(".2000.").unwrap();
+        assert_eq!(verify(&key, &format!("{head}.02000.{sig}"), 5, 1_000), None);
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused_without_panicking() {
+        let key = key_from_secret("secret");
+        let long = "a".repeat(5000);
+        for bad in ["", ".", "...", "a.b.c", "a.b.c.d.e", "cHJn.YW5u..sig", "cHJn.YW5u.-1.sig", "cHJn.YW5u.99999999999999999999.sig", ".YW5u.2000.sig", "cHJn..2000.sig",
+            "//8.YW5u.2000.sig", "cHJn.YW5u.2000.", "\u{0}.\u{0}.1.\u{0}", &long] {
+            assert_eq!(verify(&key, bad, 0, 1_000), None, "{bad:?}");
+        }
+        assert_eq!(read("//8.YW5u.2000.sig"), None, "not UTF-8");
+        assert_eq!(read("cHJn.YW5u.2000.sig"), Some(claims("prg", "ann", 2_000)), "read does not check the signature");
+    }
+
+    #[test]
+    fn emails_are_masked_to_their_first_character_and_domain() {
+        assert_eq!(mask_email("bob@example.com"), "b•••@example.com");
+        assert_eq!(mask_email("élodie+x@shop.example"), "é•••@shop.example");
+        assert_eq!(mask_email("@example.com"), "•••@example.com");
+        assert_eq!(mask_email("a@b@example.com"), "a•••@example.com");
+        assert_eq!(mask_email("nobody"), "•••");
+    }
+
+    proptest! {
+        #[test]
+        fn any_changed_byte_is_rejected(program in "prg_[a-z0-9]{1,20}", customer in "[A-Za-z0-9._@:+-]{1,128}", expires_at in 1i64..100_000_000_000,
+                                        created in 0i64..10_000_000_000_000, at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let key = key_from_secret("secret");
+            let token = issue(&key, &claims(&program, &customer, expires_at), created);
+            prop_assert!(verify(&key, &token, created, expires_at - 1).is_some());
+            let mut bytes = token.clone().into_bytes();
+            let i = at.index(bytes.len());
+            prop_assume!(bytes[i] != byte);
+            bytes[i] = byte;
+            let altered = String::from_utf8_lossy(&bytes);
+            prop_assert_eq!(verify(&key, &altered, created, 0), None);
+        }
+
+        #[test]
+        fn a_token_is_refused_at_and_after_its_expiry(expires_at in 1i64..100_000_000_000, after in 0i64..1_000_000) {
+            let key = key_from_secret("secret");
+            let token = issue(&key, &claims("prg_1", "ann", expires_at), 1);
+            prop_assert_eq!(verify(&key, &token, 1, expires_at + after), None);
+        }
+
+        #[test]
+        fn a_token_is_refused_for_another_program_or_customer(p1 in "[a-z0-9_]{1,20}", p2 in "[a-z0-9_]{1,20}", c1 in "[A-Za-z0-9.]{1,40}", c2 in "[A-Za-z0-9.]{1,40}") {
+            prop_assume!(p1 != p2 || c1 != c2);
+            let key = key_from_secret("secret");
+            let token = issue(&key, &claims(&p1, &c1, 2_000), 1);
+            let sig = token.rsplit('.').next().unwrap();
+            let foreign = format!("{}.{}.2000.{sig}", URL_SAFE_NO_PAD.encode(&p2), URL_SAFE_NO_PAD.encode(&c2));
+            prop_assert_eq!(verify(&key, &foreign, 1, 1_000), None);
+        }
+
+        #[test]
+        fn verify_never_panics(token in ".{0,300}", created in any::<i64>(), now in any::<i64>()) {
+            let _ = verify(&key_from_secret("secret"), &token, created, now);
+        }
+    }
+}
