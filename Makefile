@@ -12,9 +12,9 @@ export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export WASM_BINDGEN_BIN := $(HOME)/.cargo/bin/wasm-bindgen
 
 SHARED_SRC := $(shell find shared/src -name '*.rs') shared/Cargo.toml Cargo.lock
-SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml snippet/loader.js snippet/js/cookies.js
+SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml snippet/core.js snippet/loader.js snippet/js/cookies.js
 EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs edge/api/openapi.json
-SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
+SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.js snippet/pkg/snippet_bg.wasm
 # The snippet builds with its own flags (opt-level 3; no reference types: no
 # externref table to ship), so in its own target dir, keeping the Worker's cache.
 SNIPPET_TARGET := target/snippet
@@ -60,16 +60,18 @@ snippet: $(SNIPPET_OUT)
 # The browser snippet: Rust → wasm, size-optimised by wasm-opt (`--low-memory-unused`
 # and `--zero-filled-memory` hold for a fresh Rust module). LLVM's opt-level 3 is
 # used, not "z": its output is a little larger raw but 11 % smaller brotli'd,
-# which is what visitors download (docs/benchmarks.md). Then the loader
-# (snippet/loader.js bundled with wasm-bindgen's glue for bundlers, minified for
-# ES2017, the syntax every browser with WebAssembly speaks);
-# the Worker fills in each program's config.
+# which is what visitors download (docs/benchmarks.md). wasm-bindgen's generated
+# glue is not shipped (snippet/loader.js speaks its ABI by hand). Then, minified
+# for ES2017 (the syntax every browser with WebAssembly speaks), the loader every
+# page view gets (snippet/core.js; the Worker fills in each program's config) and
+# the module's JS, fetched with the wasm only when there may be something to track.
 $(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
 	CARGO_PROFILE_RELEASE_OPT_LEVEL=3 RUSTFLAGS="-C target-feature=-reference-types" cargo build -p edgeref-snippet --release --target wasm32-unknown-unknown --features standalone --target-dir $(SNIPPET_TARGET)
 	rm -rf snippet/pkg
 	wasm-bindgen --target bundler --no-typescript --out-dir snippet/pkg --out-name glue $(SNIPPET_TARGET)/wasm32-unknown-unknown/release/edgeref_snippet.wasm
 	wasm-opt -Oz --converge --low-memory-unused --zero-filled-memory --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue -o snippet/pkg/snippet_bg.wasm snippet/pkg/glue_bg.wasm
-	esbuild snippet/loader.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet.js
+	esbuild snippet/core.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet.js
+	esbuild snippet/loader.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet_bg.js
 
 # The OpenAPI document is generated from its one source.
 edge/api/openapi.json: edge/api/openapi.py

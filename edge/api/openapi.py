@@ -137,7 +137,7 @@ PARAMS = {
     "delivery_id": "The delivery's id, from the delivery log",
     "key_id": "The API key's id (`key_…`), not the key itself",
     "name": "The integration: `stripe` or `mailerlite`",
-    "file": "`{public_id}.js` (the loader) or `snippet_bg.wasm` (the module)",
+    "file": "`{public_id}.js` (the loader), or the module it loads when there is something to track: `snippet_bg.js` and `snippet_bg.wasm`",
     "public_id": "The program's public id (in its snippet tag)",
 }
 LIMIT = ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "Page size, 1–250 (default 50)")
@@ -230,7 +230,7 @@ add("get", "/openapi.json", "getOpenApiDocument", "This document", "Meta", PUBLI
 add("post", "/auth/login", "login", "Exchange the admin token for a session cookie", "Auth", PUBLIC, ("200", ref("Session")), ref("Login"), extra={401, 403}, storage=False)
 add("post", "/auth/logout", "logout", "End the session", "Auth", PUBLIC, ("200", ref("Session")), storage=False)
 add("get", "/auth/session", "getSession", "Whether the session cookie is valid", "Auth", PUBLIC, ("200", ref("Session")), errs={401})
-add("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`)", "Tracking", PUBLIC, ("200", None))
+add("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`)", "Tracking", PUBLIC, ("200", None))
 # Beacons are text/plain JSON (no preflight), so no 415; the site's origin is checked (403) and visitors rate limited (429).
 add("post", "/t/visit", "trackVisit", "Visit beacon (text/plain JSON, no preflight)", "Tracking", PUBLIC, ("202", ref("VisitAnswer")), ref("VisitBeacon"),
     errs={400, 403, 404, 413, 422, 429, 503})
