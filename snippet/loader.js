@@ -15,43 +15,43 @@ const c = core.c;
 const log = core.log;
 
 // wasm-bindgen's ABI for the module's four functions, by hand instead of its generated glue
-// (docs/decisions.md: −N B brotli): strings go in as UTF-8 (pointer, length) the module
-// frees; `Option<String>` comes back through the module's stack, freed here once read.
+// (docs/decisions.md): strings go in as UTF-8 (pointer, length) that the module frees;
+// `Option<String>` comes back through the module's stack, freed here once read. `make
+// snippet` gives the exports one-letter names: y memory, m malloc, f free, k the stack
+// pointer, and s start, p page, a answered, r referral.
 let w;
-const memory = () => new Uint8Array(w.memory.buffer);
+const memory = () => new Uint8Array(w.y.buffer);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const text = (ptr, len) => decoder.decode(memory().subarray(ptr, ptr + len));
 function put(s) {
   const bytes = encoder.encode(s);
-  const ptr = w.__wbindgen_export(bytes.length, 1); // malloc
+  const ptr = w.m(bytes.length, 1);
   memory().set(bytes, ptr);
   return [ptr, bytes.length];
 }
 function returned(f, ...args) {
-  const slot = w.__wbindgen_add_to_stack_pointer(-16);
+  const slot = w.k(-16);
   f(slot, ...args);
-  const [ptr, len] = new Int32Array(w.memory.buffer, slot, 2);
-  w.__wbindgen_add_to_stack_pointer(16);
+  const [ptr, len] = new Int32Array(w.y.buffer, slot, 2);
+  w.k(16);
   if (!ptr) return undefined;
   const s = text(ptr, len);
-  w.__wbindgen_export3(ptr, len, 1); // free
+  w.f(ptr, len, 1);
   return s;
 }
 const m = {
-  start: (path, param, days, first, domain, https) => w.start(path, ...put(param), days, first, ...put(domain), https),
-  page: (href) => returned(w.page, ...put(href)),
-  answered: (code, valid, visit) => w.answered(...put(code), valid, ...put(visit)),
-  referral: (visit) => returned(w.referral, visit),
+  start: (path, param, days, first, domain, https) => w.s(path, ...put(param), days, first, ...put(domain), https),
+  page: (href) => returned(w.p, ...put(href)),
+  answered: (code, valid, visit) => w.a(...put(code), valid, ...put(visit)),
+  referral: (visit) => returned(w.r, visit),
 };
-// The module's two imports (`js/cookies.js`), named by wasm-bindgen `__wbg_{name}_{hash}`.
+// The module's imports, `js/cookies.js` (`e.c` returns through a slot like `returned`).
 const imports = {
-  './glue_bg.js': new Proxy({}, {
-    get: (_, name) =>
-      name.includes('set_cookie')
-        ? (ptr, len) => set_cookie(text(ptr, len))
-        : name.includes('cookies') && ((slot) => new Int32Array(w.memory.buffer, slot, 2).set(put(cookies()))),
-  }),
+  e: {
+    c: (slot) => new Int32Array(w.y.buffer, slot, 2).set(put(cookies())),
+    s: (ptr, len) => set_cookie(text(ptr, len)),
+  },
 };
 
 function post(path, body) {

@@ -232,7 +232,8 @@ test('a returning visitor’s cookie is renewed; queued calls before the loader 
     edgeref('reward', function (r) { log.push('reward:' + (r && r.code)); });
     edgeref('referral', function (c) { log.push('referral:' + c); });
   </script>`;
-  const { site, alice, program } = await shop({ cookie_days: 30 }, { body });
+  // Lifetime cookies are the ones a visit renews (the rule is the module's: edgeref-shared `cookie::decide`).
+  const { site, alice, program } = await shop({ cookie_days: null }, { body });
   await client(worker.url, ADMIN_TOKEN)('PATCH', `/v1/programs/${program.id}`, { rewards: { referrer: { type: 'percent', percent: 10 }, friend: { type: 'coupon', code: 'FRIEND10', description: '10% off' } } });
   const context = await browser.newContext();
   const t0 = Date.now() / 1000;
@@ -240,7 +241,7 @@ test('a returning visitor’s cookie is renewed; queued calls before the loader 
   const { page, seen } = await watched(context, `${site.origin}/account`, 300);
   await page.waitForFunction(() => window.log.length === 2);
   assert.deepEqual(await page.evaluate(() => window.log), ['reward:FRIEND10', `referral:${alice.referral_code}`]);
-  await eventually(async () => (await cookie(context)).expires - t0 > 29 * 86400);
+  await eventually(async () => (await cookie(context)).expires - t0 > 300 * 86400);
   assert.equal(moduleFiles(seen.requests).length, 2, 'the module’s JS and wasm');
   assert.deepEqual(seen.requests.filter((u) => u.endsWith('/t/visit')), [], 'a renewal is not a visit');
   await context.close();
