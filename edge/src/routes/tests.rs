@@ -109,7 +109,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest and BeaconPreflight are internal (benchmark meter, CORS preflight) and left out of the public document.
-    assert_eq!(seen.len(), 47, "examples cover {} of the 47 public route variants", seen.len());
+    assert_eq!(seen.len(), 48, "examples cover {} of the 48 public route variants", seen.len());
 }
 
 #[test]
@@ -125,6 +125,7 @@ fn segments_are_percent_decoded_and_head_is_get() {
     assert_eq!(route(Method::Head, "/health"), Some(Route::Public(PublicRoute::Health)));
     assert_eq!(route(Method::Options, "/t/visit"), Some(Route::Public(PublicRoute::BeaconPreflight)));
     assert_eq!(route(Method::Get, "/s/abc.js"), Some(Route::Public(PublicRoute::Loader { public_id: "abc".into() })));
+    assert_eq!(route(Method::Get, "/s/snippet_bg.js"), Some(Route::Public(PublicRoute::SnippetJs)), "the module's JS, not a program");
 }
 
 #[test]
