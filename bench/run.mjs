@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import os from 'node:os';
 import autocannon from 'autocannon';
-import { startWorker, startMerchantSite, launchBrowser, merchantPage, client, eventually, ADMIN_TOKEN } from '../tests/harness.mjs';
+import { startWorker, startMerchantSite, launchBrowser, merchantPage, client, eventually, ADMIN_TOKEN, DESKTOP_UA } from '../tests/harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -169,10 +169,15 @@ async function hotPath(rust, rustDirect, js) {
   row('edge', 'D1 queries per /t/visit request (queued)', probe.headers.get('x-d1-queries'), 'goal 0 reads, ≤ 1 write', Number(probe.headers.get('x-d1-queries')) <= 1 ? 'PASS' : 'FAIL');
   const probeDirect = await fetch(`${rustDirect.url}/t/visit`, visit(rustDirect.url, directSeed));
   row('edge', 'D1 queries per /t/visit request (no queue)', probeDirect.headers.get('x-d1-queries'), 'goal 0 reads, 1 write');
+  // A redirect link records the same visit from a GET (a person's browser: bots are not recorded).
+  const redirect = { url: `${rustDirect.url}/r/${directSeed.alice.referral_code}`, headers: { 'user-agent': DESKTOP_UA } };
+  await fetch(redirect.url, { redirect: 'manual', headers: redirect.headers }); // warms the isolate's code and program caches
+  const probeRedirect = await fetch(redirect.url, { redirect: 'manual', headers: { ...redirect.headers, 'cf-connecting-ip': '10.255.0.1' } });
+  row('edge', 'D1 queries per /r/{code} request (no queue, warm)', probeRedirect.headers.get('x-d1-queries'), 'goal 0 reads, 1 write', probeRedirect.status === 302 && Number(probeRedirect.headers.get('x-d1-queries')) <= 1 ? 'PASS' : 'FAIL');
 
-  // Alternating rounds, so drift in this noisy machine's speed hits both alike.
-  const targets = [['rust', visit(rustDirect.url, directSeed)], ['js', visit(js.url, { program: cfg, alice: rustSeed.alice })]];
-  const rounds = { rust: [], js: [] };
+  // Alternating rounds, so drift in this noisy machine's speed hits all alike.
+  const targets = [['rust', visit(rustDirect.url, directSeed)], ['js', visit(js.url, { program: cfg, alice: rustSeed.alice })], ['redirect', redirect]];
+  const rounds = { rust: [], js: [], redirect: [] };
   for (let i = 0; i < 5; i++) {
     for (const [name, target] of targets) rounds[name].push(await load(target.url, { ...target, duration: 4 }));
   }
@@ -181,9 +186,15 @@ async function hotPath(rust, rustDirect, js) {
     // The median round: one stall of this shared machine does not decide the ratio.
     const mid = [...rs].sort((a, b) => a.requests.average - b.requests.average)[2];
     const reqs = mid.requests.average;
-    const non2xx = rs.reduce((sum, r) => sum + r.non2xx, 0);
+    // Redirect links answer 302; anything else is a failure.
+    const wrong = rs.reduce((sum, r) => sum + (name === 'redirect' ? r.non2xx - r['3xx'] + r['2xx'] : r.non2xx), 0);
     results[name] = reqs;
-    row('edge', `/t/visit one insert per request: ${name} req/s (p50/p99 ms)`, `${reqs.toFixed(0)} (${mid.latency.p50}/${mid.latency.p99})`, '', non2xx ? `${non2xx} non-2xx` : '');
+    if (name === 'redirect') {
+      row('edge', `/r/{code} redirect link, one insert per request: rust req/s (p50/p99 ms)`, `${reqs.toFixed(0)} (${mid.latency.p50}/${mid.latency.p99})`,
+        `/t/visit ${results.rust.toFixed(0)} req/s`, wrong ? `${wrong} not 302` : '');
+    } else {
+      row('edge', `/t/visit one insert per request: ${name} req/s (p50/p99 ms)`, `${reqs.toFixed(0)} (${mid.latency.p50}/${mid.latency.p99})`, '', wrong ? `${wrong} non-2xx` : '');
+    }
   }
   const ratio = results.rust / results.js;
   row('edge', '/t/visit throughput Rust ÷ JS (same work)', ratio.toFixed(2) + '×', 'goal ≥ 1.0×', ratio >= 1 ? 'PASS' : 'FAIL');
@@ -277,6 +288,78 @@ async function scale() {
   }
 }
 
+// 6. Rewards: one scheduled run approving 10,000 due rewards; the list at 10 k and 1 M rewards ---
+/** `count` pending rewards for 100 referrers of `programId`, due (or held, `availableAt`), made by SQL. */
+async function seedRewards(w, programId, count, availableAt) {
+  await w.sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+    INSERT INTO customers (program_id, key, email, email_norm, referral_code, created_at, updated_at)
+    SELECT '${programId}', 'c' || i, 'c' || i || '@example.com', 'c' || i || '@example.com', 'code' || i, 0, 0 FROM n`);
+  for (let done = 0; done < count; done += 250_000) {
+    const upto = Math.min(count, done + 250_000);
+    await w.sql(`WITH RECURSIVE n(i) AS (SELECT ${done + 1} UNION ALL SELECT i + 1 FROM n WHERE i < ${upto})
+      INSERT INTO rewards (id, program_id, customer_key, referred_key, kind, amount, currency, status, flags, available_at, created_at)
+      SELECT 'rwd_b' || i, '${programId}', 'c' || (i % 100), 'f' || i, 'referrer', 100 + i % 900, 'USD',
+             CASE WHEN i % 10 = 0 THEN 'approved' ELSE 'pending' END, CASE WHEN i % 50 = 0 THEN '["velocity"]' ELSE '[]' END, ${availableAt}, i FROM n`);
+  }
+}
+
+async function rewardsBench() {
+  const w = await startWorker({ vars: { BENCH: 'on' } });
+  try {
+    const { program } = await newProgram(w.url);
+    await seedRewards(w, program.id, 11_112, 0); // 10,000 due and unflagged, the rest approved or flagged
+    const [{ n: due }] = await w.sql(`SELECT COUNT(*) AS n FROM rewards WHERE status = 'pending' AND flags = '[]'`);
+    const t = performance.now();
+    const r = await fetch(`${w.url}/__scheduled?cron=*/5+*+*+*+*`);
+    const wall = performance.now() - t;
+    if (!r.ok) throw new Error(`cron: ${r.status}`);
+    const { scheduled } = await (await fetch(`${w.url}/__bench/ingest`)).json();
+    const [{ n: left }] = await w.sql(`SELECT COUNT(*) AS n FROM rewards WHERE status = 'pending' AND flags = '[]'`);
+    row('rewards', `scheduled approval of ${due} due rewards (ms)`, `${scheduled.ms} (run ${wall.toFixed(0)})`, 'one run', scheduled.approved === due && left === 0 ? 'PASS' : 'FAIL');
+    row('rewards', 'D1 statements for it', scheduled.statements, `${(scheduled.statements / due * 1000).toFixed(1)} per 1,000`);
+  } finally {
+    await w.stop();
+  }
+  const timings = {};
+  for (const [name, count] of [['small', 10_000], ['large', 1_000_000]]) {
+    const state = join(root, 'bench/.cache', `rewards-${name}`);
+    const meta = join(state, 'bench.json');
+    if (!existsSync(meta)) {
+      mkdirSync(state, { recursive: true });
+      const s = await startWorker({ state });
+      const { program } = await newProgram(s.url);
+      await seedRewards(s, program.id, count, 4_102_444_800_000);
+      await s.stop();
+      writeFileSync(meta, JSON.stringify({ program }));
+    }
+    const { program } = JSON.parse(readFileSync(meta, 'utf8'));
+    const s = await startWorker({ state });
+    const owner = client(s.url, ADMIN_TOKEN);
+    const base = `/v1/programs/${program.id}/rewards`;
+    const time = async (path) => { await owner('GET', path); const xs = []; for (let i = 0; i < 15; i++) { const t = performance.now(); const r = await owner('GET', path); if (r.status !== 200) throw new Error(JSON.stringify(r.body)); xs.push(performance.now() - t); } return median(xs); };
+    timings[name] = {
+      'rewards, first page': await time(`${base}?limit=100`),
+      'rewards, middle page (cursor)': await time(`${base}?limit=100&cursor=${Math.floor(count / 2)}`),
+      'rewards, pending first page': await time(`${base}?limit=100&status=pending`),
+      'rewards, one referrer': await time(`${base}?limit=100&customer=c7`),
+    };
+    await s.stop();
+  }
+  for (const metric of Object.keys(timings.small)) {
+    const [s, l] = [timings.small[metric], timings.large[metric]];
+    row('rewards', `${metric}: 10 k → 1 M rewards (ms)`, `${s.toFixed(1)} → ${l.toFixed(1)}`, 'goal ≤ 2×', `${(l / s).toFixed(2)}× ${l / s <= 2 ? 'PASS' : 'FAIL'}`);
+  }
+}
+
+// `BENCH_ONLY=rewards` runs one section and prints it (docs/benchmarks.md is written by full runs only).
+if (process.env.BENCH_ONLY === 'rewards') {
+  await rewardsBench();
+  process.exit(0);
+}
+
+// `node bench/run.mjs edge` re-measures only the edge hot path (/t/visit, /r/{code}, /s/{id}.js)
+// and updates just those rows of docs/benchmarks.md; without an argument, everything.
+const only = process.argv[2];
 const started = Date.now();
 console.log(`${'section'.padEnd(10)} ${'metric'.padEnd(46)} ${'value'.padEnd(22)} ${'reference'.padEnd(22)} verdict`);
 const rust = await startWorker({ vars: { BENCH: 'on' } });
@@ -286,24 +369,46 @@ writeFileSync(directConfig, readFileSync(join(root, 'wrangler.toml'), 'utf8').sp
 const rustDirect = await startWorker({ vars: { BENCH: 'on' }, config: directConfig });
 const js = await startWorker({ config: 'bench/js-reference/wrangler.toml' });
 try {
-  const seed = await newProgram(rust.url);
-  await snippetWeight(rust, seed.program);
-  await pageViews(rust);
-  const ctx = await hotPath(rust, rustDirect, js);
-  await ingest(rust, rustDirect, ctx);
+  if (only === 'edge') {
+    await hotPath(rust, rustDirect, js);
+  } else {
+    const seed = await newProgram(rust.url);
+    await snippetWeight(rust, seed.program);
+    await pageViews(rust);
+    const ctx = await hotPath(rust, rustDirect, js);
+    await ingest(rust, rustDirect, ctx);
+  }
 } finally {
   await Promise.all([rust.stop(), rustDirect.stop(), js.stop()]);
 }
-await scale();
+if (!only) {
+  await scale();
+  await rewardsBench();
+}
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(`\nbench finished in ${minutes} min`);
 
 const machine = `${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
-const table = ['| section | metric | value | reference | verdict |', '|---|---|---|---|---|',
-  ...results.filter((r) => r.metric).map((r) => `| ${r.section} | ${r.metric} | ${r.value} | ${r.reference} | ${r.verdict} |`)].join('\n');
+const line = (r) => `| ${r.section} | ${r.metric} | ${r.value} | ${r.reference} | ${r.verdict} |`;
 const twiggy = results.find((r) => r.section === 'twiggy');
 const doc = join(root, 'docs/benchmarks.md');
 const text = readFileSync(doc, 'utf8');
-const generated = `<!-- results:start -->\nMachine: ${machine}. Run time: ${minutes} min.\n\n${table}\n${twiggy ? `\nLargest items in the snippet's wasm (\`twiggy top\`):\n\n\`\`\`\n${twiggy.text.trim()}\n\`\`\`\n` : ''}<!-- results:end -->`;
-writeFileSync(doc, text.replace(/<!-- results:start -->[\s\S]*<!-- results:end -->/, generated));
-console.log('wrote docs/benchmarks.md');
+if (only) {
+  // Replace this section's rows with the same metric, add new ones after the section's last row.
+  const lines = text.split('\n');
+  for (const r of results.filter((r) => r.metric && r.section === only)) {
+    const at = lines.findIndex((l) => l.startsWith(`| ${r.section} | ${r.metric} |`));
+    const last = lines.findLastIndex((l) => l.startsWith(`| ${r.section} | `));
+    if (at >= 0) lines[at] = line(r);
+    else lines.splice(last + 1, 0, line(r));
+  }
+  const note = `Rows of section "${only}" re-measured on ${machine}.`;
+  const out = lines.join('\n').replace(/(Run time: [^\n]*?)( Rows of section[^\n]*)?\n/, `$1 ${note}\n`);
+  writeFileSync(doc, out);
+  console.log(`updated the ${only} rows of docs/benchmarks.md`);
+} else {
+  const table = ['| section | metric | value | reference | verdict |', '|---|---|---|---|---|', ...results.filter((r) => r.metric).map(line)].join('\n');
+  const generated = `<!-- results:start -->\nMachine: ${machine}. Run time: ${minutes} min.\n\n${table}\n${twiggy ? `\nLargest items in the snippet's wasm (\`twiggy top\`):\n\n\`\`\`\n${twiggy.text.trim()}\n\`\`\`\n` : ''}<!-- results:end -->`;
+  writeFileSync(doc, text.replace(/<!-- results:start -->[\s\S]*<!-- results:end -->/, generated));
+  console.log('wrote docs/benchmarks.md');
+}

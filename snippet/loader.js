@@ -56,7 +56,8 @@ const imports = {
 
 function post(path, body) {
   if (!body) return Promise.resolve(null);
-  return fetch(c.e + path, { method: 'POST', keepalive: true, body: JSON.stringify(body) })
+  // With cookies: a first-party endpoint (tracking.endpoint) answers with Set-Cookie.
+  return fetch(c.e + path, { method: 'POST', keepalive: true, credentials: 'include', body: JSON.stringify(body) })
     .then((r) => r.json())
     .catch((x) => {
       log(path + ' failed: ' + x);

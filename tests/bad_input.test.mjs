@@ -12,7 +12,7 @@ const tables = ['programs', 'api_keys', 'customers', 'transactions', 'ledger', '
 before(async () => {
   worker = await startWorker();
   owner = client(worker.url, ADMIN_TOKEN);
-  program = (await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/' })).body;
+  program = (await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/', currency: 'EUR' })).body;
   api = client(worker.url, (await owner('POST', `/v1/programs/${program.id}/api-keys`, { name: 'k' })).body.key);
   await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com' });
   hook = (await api('POST', '/v1/webhooks', { name: 'h', url: 'https://hooks.example/x', events: ['customer.created'] })).body;
@@ -117,4 +117,32 @@ test('amounts and keys at the edges', async () => {
   assert.equal(unknownRoute.body.error.code, 'no_route');
   // The benchmark's meter exists only in a Worker started with BENCH=on.
   assert.equal((await api('GET', '/__bench/ingest')).status, 404);
+});
+
+test('a first-party endpoint that is not an absolute http(s) URL, has a query or fragment, or sits on a public suffix is refused naming tracking.endpoint', async () => {
+  const before = await counts();
+  for (const endpoint of ['ref.shop.example', '/_edgeref', 'ftp://shop.example/', 'javascript:alert(1)', 'https://shop.example/_edgeref?x=1',
+    'https://shop.example/#x', 'https://github.io/', 'https://co.uk/_edgeref', 'https://', '', 'x'.repeat(3000), 12]) {
+    for (const [method, path, body] of [['PATCH', `/v1/programs/${program.id}`, {}], ['POST', '/v1/programs', { name: 'P', website_url: 'https://p.example/' }]]) {
+      const r = await owner(method, path, { ...body, tracking: { endpoint } });
+      expectError(r, `${method} endpoint ${JSON.stringify(endpoint).slice(0, 30)}`);
+      assert.equal(r.status, 422, JSON.stringify(endpoint));
+      assert.equal(r.body.error.field, 'tracking.endpoint', JSON.stringify(endpoint));
+    }
+  }
+  assert.deepEqual(await counts(), before, 'nothing was written');
+});
+
+test('a redirect link with a malformed, over-long or unknown code goes to the website without a code, records nothing, never a 500', async () => {
+  const before = await counts();
+  for (const code of ['nope!', '%00', 'a%2Fb', 'x'.repeat(5000), 'unknown-code', '.x.', '%F0%9F%92%A5', "'%20OR%201=1"]) {
+    for (const prefix of ['', '/_edgeref']) {
+      const r = await fetch(`${worker.url}${prefix}/r/${code}`, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 Chrome/156.0' } });
+      assert.equal(r.status, 302, `${prefix}/r/${code.slice(0, 20)}: ${r.status}`);
+      assert.equal(r.headers.get('location'), 'https://shop.example/', code.slice(0, 20));
+      assert.equal(r.headers.get('cache-control'), 'no-store');
+      assert.equal(r.headers.get('set-cookie'), null);
+    }
+  }
+  assert.deepEqual(await counts(), before, 'nothing was written');
 });

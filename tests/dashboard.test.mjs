@@ -30,7 +30,8 @@ after(async () => {
 
 /** A fresh browser profile on the dashboard; fails the test on any page error or dialog. */
 async function openDashboard() {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
+  // Amounts are formatted in the reader's locale: fix it so the assertions and screenshots hold anywhere.
+  const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, locale: 'en-US' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: worker.url });
   const page = await context.newPage();
   const problems = [];
@@ -181,11 +182,14 @@ test('the owner walks through every screen: create, settings, integration, custo
   const settings = page.getByRole('navigation', { name: 'Program' }).getByRole('link', { name: 'Settings' });
   assert.equal(await settings.getAttribute('aria-current'), 'page');
 
-  // Settings → Program: rename.
+  // Settings → Program: rename, and sell in euros (possible until the first transaction).
   const programSection = page.locator('#program');
+  assert.equal(await programSection.getByLabel('Currency').inputValue(), 'USD');
   await programSection.getByLabel('Program name').fill('Acme store');
+  await programSection.getByLabel('Currency').selectOption('EUR');
   assert.equal((await clickFor(page, programSection.getByRole('button', { name: 'Save program' }), 'PATCH', program.id)).status(), 200);
   await page.getByRole('heading', { name: 'Acme store', level: 1 }).waitFor();
+  assert.equal((await owner('GET', `/v1/programs/${program.id}`)).body.currency, 'EUR');
 
   // Settings → Tracking: Link format, parameter "a", lifetime cookie; the preview follows live.
   const tracking = page.locator('#tracking');
@@ -198,11 +202,24 @@ test('the owner walks through every screen: create, settings, integration, custo
   await tracking.getByRole('radio', { name: /Lifetime/ }).check();
   assert.equal(await tracking.getByLabel('Cookie duration in days').isDisabled(), true);
   await tracking.getByLabel('First click wins').check();
+  // First-party tracking: the cookie domain defaults to the website's registrable domain (the placeholder);
+  // an endpoint moves the snippet, beacons and short links onto the shop's own site. The preview follows.
+  const cookieDomain = tracking.getByLabel('Cookie domain');
+  assert.equal(await cookieDomain.getAttribute('placeholder'), 'acme.example');
+  assert.equal(await tracking.locator('#cookie-preview').textContent(), 'acme.example and its subdomains');
+  assert.equal(await tracking.locator('#endpoint-preview').textContent(), `${worker.url} (short links like ${worker.url}/r/xxxyyy)`);
+  const endpoint = tracking.getByLabel('First-party endpoint');
+  await endpoint.fill('https://acme.example/_edgeref?x=1');
+  assert.equal((await clickFor(page, tracking.getByRole('button', { name: 'Save tracking' }), 'PATCH', program.id)).status(), 422);
+  assert.equal(await endpoint.getAttribute('aria-invalid'), 'true', 'the API names tracking.endpoint; the field is marked');
+  await endpoint.fill('https://acme.example/_edgeref/');
+  assert.equal(await tracking.locator('#endpoint-preview').textContent(), 'https://acme.example/_edgeref (short links like https://acme.example/_edgeref/r/xxxyyy)');
   assert.equal((await clickFor(page, tracking.getByRole('button', { name: 'Save tracking' }), 'PATCH', program.id)).status(), 200);
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   let state = (await owner('GET', `/v1/programs/${program.id}`)).body;
   assert.equal(state.name, 'Acme store');
-  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click' });
+  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click', cookie_domain: null, endpoint: 'https://acme.example/_edgeref' });
+  assert.equal(state.default_cookie_domain, 'acme.example');
 
   // An invalid parameter is refused by the API and the field is marked.
   await tracking.getByLabel('Parameter name').fill('a b');
@@ -225,17 +242,22 @@ test('the owner walks through every screen: create, settings, integration, custo
   assert.deepEqual(state.rewards, {
     referrer: { type: 'fixed', amount: 500, on: 'signup' },
     friend: { type: 'coupon', code: 'FRIEND10', description: '10 % off your first order' },
+    hold_days: 0,
+    approval: 'auto',
+    max_per_referrer_per_day: null,
   });
   await screenshot(page, '04-settings');
 
   // Integration → the universal snippet, copied to the clipboard.
   await page.getByRole('link', { name: 'Integration' }).click();
   await page.getByRole('heading', { name: 'Universal tracking snippet' }).waitFor();
-  assert.equal(await page.locator('#snippet-code').textContent(), program.snippet);
+  // The endpoint set above: the tag loads from the shop's own site.
+  assert.equal(state.snippet, `<script async src="https://acme.example/_edgeref/s/${program.public_id}.js"></script>`);
+  assert.equal(await page.locator('#snippet-code').textContent(), state.snippet);
   await page.getByText('just before the closing').waitFor();
   await page.getByRole('button', { name: 'Copy snippet' }).click();
   await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), program.snippet);
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), state.snippet);
 
   // Integration → API keys: the key is shown once and works.
   const keys = page.locator('#api-keys');
@@ -268,7 +290,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   await hooks.getByLabel('Endpoint URL').fill(`${receiver.url}/edgeref`);
   await hooks.getByLabel('customer.created').check();
   await hooks.getByLabel('transaction.created').check();
-  assert.equal(await hooks.getByRole('checkbox').count(), 6, 'all six events are offered');
+  assert.equal(await hooks.getByRole('checkbox').count(), 10, 'all ten events are offered');
   const hookResponse = await clickFor(page, hooks.getByRole('button', { name: 'Create', exact: true }), 'POST', '/webhooks');
   assert.equal(hookResponse.status(), 201);
   assert.match(await hooks.locator('#new-webhook-secret').textContent(), /^whsec_/);
@@ -311,12 +333,13 @@ test('the owner walks through every screen: create, settings, integration, custo
   // Customers and results, after some referred activity through the API.
   const alice = (await api('POST', '/v1/customers', { key: 'alice', email: 'alice@example.com', name: 'Alice' })).body;
   assert.equal(alice.referral_link, `https://acme.example/a/${alice.referral_code}`);
+  assert.equal(alice.short_link, `https://acme.example/_edgeref/r/${alice.referral_code}`);
   for (let i = 0; i < 3; i++) {
     const visit = await client(worker.url)('POST', '/t/visit', JSON.stringify({ program: program.public_id, code: alice.referral_code, url: alice.referral_link, referrer: '' }), { 'content-type': 'text/plain', 'user-agent': DESKTOP_UA, 'cf-connecting-ip': `10.5.0.${i}` });
     assert.equal(visit.status, 202); // three visitors: one visitor's repeats count once
   }
   assert.equal((await api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com', name: 'Bob', referring_customer: { key: 'alice' } })).status, 201);
-  assert.equal((await api('POST', '/v1/transactions', { key: 'order-1', customer: { key: 'bob' }, amount: 12_000, currency: 'EUR' })).status, 201);
+  assert.equal((await api('POST', '/v1/transactions', { key: 'order-1', customer: { key: 'bob' }, amount: 12_000, currency: 'EUR' })).status, 201); // the currency set in Settings → Program
   // Visits reach D1 through the ingest queue, a moment after the beacon is answered.
   const stats = await eventually(async () => {
     const r = await owner('GET', `/v1/programs/${program.id}/stats`);
@@ -333,7 +356,13 @@ test('the owner walks through every screen: create, settings, integration, custo
   await page.getByRole('link', { name: 'Customers' }).click();
   const aliceRow = page.getByRole('row').filter({ hasText: 'alice@example.com' }).first();
   await aliceRow.getByText(alice.referral_link).waitFor();
-  assert.equal(await aliceRow.getByRole('cell').nth(4).textContent(), '5.00', 'the signup reward is in her balance');
+  const amounts = async (row) => Promise.all([4, 5, 6].map((i) => row.getByRole('cell').nth(i).textContent()));
+  assert.deepEqual(await amounts(aliceRow), ['€0.00', '€5.00', '€0.00'], 'the signup reward is approved at once: in her balance (pending, balance, paid)');
+  // The short link (counts the click, sets the cookie from the server) is one click to copy.
+  await aliceRow.getByText(alice.short_link).waitFor();
+  await aliceRow.getByRole('button', { name: 'Copy short link' }).click();
+  await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), alice.short_link);
   await aliceRow.getByRole('button', { name: /Show the 1 referrals/ }).click();
   await page.getByRole('listitem').filter({ hasText: 'bob@example.com (bob)' }).waitFor();
   const bobRow = page.getByRole('row').filter({ hasText: 'bob@example.com · bob' });
@@ -347,8 +376,8 @@ test('the owner walks through every screen: create, settings, integration, custo
   assert.equal(await total('Visits'), '3');
   assert.equal(await total('Signups'), '1');
   assert.equal(await total('Conversions'), '1');
-  assert.equal(await total('Revenue'), '120.00');
-  assert.equal(await total('Rewards'), '5.00');
+  assert.equal(await total('Revenue'), '€120.00');
+  assert.equal(await total('Rewards'), '€5.00');
   assert.equal(await page.locator('svg.chart rect').count(), 30, 'a visits bar per day');
   assert.equal(await page.locator('svg.chart polyline').count(), 2, 'signups and conversions lines');
   assert.match(await page.locator('svg.chart desc').textContent(), /^30 days from .*: 3 visits, 1 signups, 1 conversions\.$/);
@@ -361,6 +390,12 @@ test('the owner walks through every screen: create, settings, integration, custo
   await page.getByRole('cell', { name: 'https://acme.example/' }).waitFor();
   await screenshot(page, '02-programs');
   await page.getByRole('link', { name: 'Acme store' }).click();
+  // The currency is fixed now that there is a transaction.
+  const currency = page.locator('#program').getByLabel('Currency');
+  await page.getByText('Fixed: the program has transactions').waitFor();
+  assert.equal(await currency.isDisabled(), true);
+  assert.equal(await currency.inputValue(), 'EUR');
+  assert.equal((await owner('PATCH', `/v1/programs/${program.id}`, { currency: 'USD' })).status, 409);
   const del = page.locator('#delete');
   const button = del.getByRole('button', { name: 'Delete program' });
   assert.equal(await button.isDisabled(), true);
@@ -376,6 +411,150 @@ test('the owner walks through every screen: create, settings, integration, custo
 
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test('rewards: hold and manual approval set in Settings; the owner reviews flagged rewards, approves, rejects, approves in bulk and records a payout', async () => {
+  const program = (await owner('POST', '/v1/programs', { name: 'Bike shop', website_url: 'https://bikes.example/' })).body;
+  const api = client(worker.url, (await owner('POST', `/v1/programs/${program.id}/api-keys`, { name: 'backend' })).body.key);
+  const { context, page, problems } = await openDashboard();
+  await signIn(page);
+
+  // Amounts carry their currency's symbol and its own number of decimals.
+  const formatted = await page.evaluate(async () => {
+    const { money, toMinor } = await import('/dashboard/dom.js');
+    return [money(1999, 'USD'), money(500, 'JPY'), money(1234, 'KWD'), toMinor('19.99', 'USD'), toMinor('500', 'JPY'), toMinor('1.234', 'KWD')];
+  });
+  assert.deepEqual(formatted.map((f) => (typeof f === 'string' ? f.replace(/\s/g, ' ') : f)), ['$19.99', '¥500', 'KWD 1.234', 1999, 500, 1234]);
+
+  // Settings → Rewards: 5.00 per referred signup, held 14 days, every reward approved by hand, one a day per referrer.
+  await page.getByRole('link', { name: 'Bike shop' }).click();
+  const settings = page.locator('#rewards');
+  const referrer = settings.getByRole('group', { name: /Referrer reward/ });
+  await referrer.getByLabel('Type').selectOption('fixed');
+  await referrer.getByLabel('Amount in minor units').fill('500');
+  await referrer.getByLabel('Earned').selectOption('signup');
+  assert.equal(await settings.getByLabel('Hold days').inputValue(), '0');
+  assert.equal(await settings.getByRole('radio', { name: /^Automatic/ }).isChecked(), true);
+  await settings.getByLabel('Hold days').fill('14');
+  await settings.getByRole('radio', { name: /^Manual/ }).check();
+  await settings.getByLabel('Rewards per referrer per day').fill('1');
+  assert.equal((await clickFor(page, settings.getByRole('button', { name: 'Save rewards' }), 'PATCH', program.id)).status(), 200);
+  assert.deepEqual((await owner('GET', `/v1/programs/${program.id}`)).body.rewards, {
+    referrer: { type: 'fixed', amount: 500, on: 'signup' }, friend: null, hold_days: 14, approval: 'manual', max_per_referrer_per_day: 1,
+  });
+  await screenshot(page, '11-reward-settings', settings);
+
+  // Referrals through the API: clean ones, and flagged ones (throwaway domain, the referrer's own mailbox, over the daily limit).
+  for (const [key, email] of [['ann', 'ann@example.com'], ['cat', 'cat@example.com'], ['fay', 'fay@example.com'], ['gil', 'gil@example.com']]) {
+    assert.equal((await api('POST', '/v1/customers', { key, email })).status, 201);
+  }
+  for (const [key, email, by] of [['ben', 'ben@example.com', 'ann'], ['dan', 'dan@mailinator.com', 'cat'], ['fay2', 'fay+2@example.com', 'fay'], ['hal', 'hal@example.com', 'gil'], ['ivy', 'ivy@example.com', 'gil']]) {
+    assert.equal((await api('POST', '/v1/customers', { key, email, referring_customer: { key: by } })).status, 201, key);
+  }
+  const rewardsOf = async (query) => (await owner('GET', `/v1/programs/${program.id}/rewards?${query}`)).body.data;
+  const pending = await rewardsOf('status=pending');
+  assert.deepEqual(pending.map((r) => [r.customer.key, r.kind, r.amount, r.currency, r.flags]), [
+    ['ann', 'referrer', 500, 'USD', []],
+    ['cat', 'referrer', 500, 'USD', ['disposable_email']],
+    ['fay', 'referrer', 500, 'USD', ['lookalike_email']],
+    ['gil', 'referrer', 500, 'USD', []],
+    ['gil', 'referrer', 500, 'USD', ['velocity']],
+  ], 'manual approval keeps every reward pending');
+
+  // Rewards → Review queue: every pending reward, its flags in words, its hold.
+  await page.getByRole('navigation', { name: 'Program' }).getByRole('link', { name: 'Rewards' }).click();
+  const queue = page.locator('#review');
+  const rowOf = (scope, key) => scope.getByRole('row').filter({ has: page.getByRole('cell', { name: key, exact: true }) });
+  await rowOf(queue, 'ann').waitFor();
+  assert.equal(await queue.getByRole('row').count(), 6, 'a heading row and five rewards');
+  await rowOf(queue, 'cat').getByText('throwaway email provider').waitFor();
+  await rowOf(queue, 'fay').getByText('same address as the referrer, with a +tag or dots').waitFor();
+  await rowOf(queue, 'gil').getByText('over the daily limit').waitFor();
+  assert.equal(await rowOf(queue, 'ann').getByRole('cell').nth(3).textContent(), '$5.00');
+  await rowOf(queue, 'ann').getByText(/^held until /).waitFor();
+  await page.locator('#payables').getByText('Nobody is owed money right now.').waitFor();
+  await page.locator('#payouts').getByText('No payouts yet.').waitFor();
+  await screenshot(page, '12-rewards');
+
+  // The filter: flagged only.
+  await queue.getByLabel('Show', { exact: true }).selectOption('true');
+  await rowOf(queue, 'ann').waitFor({ state: 'detached' });
+  assert.equal(await queue.getByRole('row').count(), 4, 'cat, fay and gil’s second');
+  await queue.getByLabel('Show', { exact: true }).selectOption('');
+  await eventually(async () => (await queue.getByRole('row').count()) === 6);
+
+  // Approve one: it leaves the queue and is on the referrer's balance.
+  const approved = await clickFor(page, rowOf(queue, 'ann').getByRole('button', { name: 'Approve the referrer reward of $5.00 for ann' }), 'POST', '/approve');
+  assert.equal(approved.status(), 200);
+  await rowOf(queue, 'ann').waitFor({ state: 'detached' });
+  await page.getByRole('status').filter({ hasText: 'Approved the referrer reward of $5.00 for ann.' }).waitFor();
+  const [annReward] = await rewardsOf('customer=ann');
+  assert.equal(annReward.status, 'approved');
+  assert.ok(annReward.decided_at);
+  let ann = (await api('GET', '/v1/customers/ann')).body;
+  assert.deepEqual([ann.pending_balance, ann.balance, ann.paid_total], [0, 500, 0]);
+
+  // Reject one with a reason; Escape closes the form and gives focus back.
+  const rejectButton = rowOf(queue, 'cat').getByRole('button', { name: /^Reject the referrer reward/ });
+  await rejectButton.click();
+  assert.equal(await rejectButton.getAttribute('aria-expanded'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'reason', 'the reason field has focus');
+  await page.keyboard.press('Escape');
+  await queue.getByLabel('Reason for rejecting').waitFor({ state: 'detached' });
+  assert.equal(await rejectButton.evaluate((el) => el === document.activeElement), true);
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Throwaway address, no purchase');
+  const rejected = await clickFor(page, queue.getByRole('button', { name: 'Reject reward' }), 'POST', '/reject');
+  assert.equal(rejected.status(), 200);
+  await rowOf(queue, 'cat').waitFor({ state: 'detached' });
+  const [catReward] = await rewardsOf('customer=cat');
+  assert.deepEqual([catReward.status, catReward.reason], ['rejected', 'Throwaway address, no purchase']);
+  const cat = (await api('GET', '/v1/customers/cat')).body;
+  assert.deepEqual([cat.pending_balance, cat.balance], [0, 0]);
+
+  // Approve the other three at once.
+  await queue.getByLabel('Select every reward shown').check();
+  const bulk = queue.getByRole('button', { name: 'Approve selected (3)' });
+  await bulk.click();
+  await queue.getByText('Nothing to review: no reward is pending.').waitFor();
+  await page.getByRole('status').filter({ hasText: 'Approved 3 rewards.' }).waitFor();
+  assert.deepEqual(await rewardsOf('status=pending'), []);
+  assert.deepEqual((await rewardsOf('status=approved')).map((r) => r.customer.key), ['ann', 'fay', 'gil', 'gil']);
+
+  // Payables: who is owed what; mark gil's 10.00 as paid with a reference.
+  const payables = page.locator('#payables');
+  await payables.getByRole('row').filter({ hasText: 'gil@example.com' }).waitFor();
+  const owed = payables.getByRole('row').filter({ hasText: '@example.com' });
+  assert.deepEqual(await owed.evaluateAll((rows) => rows.map((r) => [...r.cells].slice(0, 3).map((c) => c.textContent))), [
+    ['ann@example.comann', '1', '$5.00'], ['fay@example.comfay', '1', '$5.00'], ['gil@example.comgil', '2', '$10.00'],
+  ]);
+  await payables.getByRole('button', { name: 'Mark as paid… ($10.00 owed to gil)' }).click();
+  assert.equal(await payables.getByLabel('Amount (USD)').inputValue(), '10.00');
+  await payables.getByLabel('Reference').fill('SEPA-0042');
+  await payables.getByLabel('Note').fill('December referrals');
+  await screenshot(page, '13-mark-as-paid', payables);
+  const paid = await clickFor(page, payables.getByRole('button', { name: 'Record payout' }), 'POST', '/payouts');
+  assert.equal(paid.status(), 201);
+  const payoutRow = page.locator('#payouts').getByRole('row').filter({ hasText: 'SEPA-0042' });
+  await payoutRow.waitFor();
+  assert.deepEqual(await payoutRow.evaluate((r) => [...r.cells].slice(1).map((c) => c.textContent)), ['gil', '$10.00', 'SEPA-0042', 'December referrals', '2']);
+  await payables.getByRole('row').filter({ hasText: 'gil@example.com' }).waitFor({ state: 'detached' });
+  const [payout] = (await owner('GET', `/v1/programs/${program.id}/payouts`)).body.data;
+  assert.deepEqual([payout.customer.key, payout.amount, payout.currency, payout.reference, payout.note, payout.reward_ids.length], ['gil', 1000, 'USD', 'SEPA-0042', 'December referrals', 2]);
+  assert.deepEqual((await rewardsOf('customer=gil')).map((r) => [r.status, r.payout_id]), [['paid', payout.id], ['paid', payout.id]]);
+  const gil = (await api('GET', '/v1/customers/gil')).body;
+  assert.deepEqual([gil.pending_balance, gil.balance, gil.paid_total], [0, 0, 1000]);
+  await screenshot(page, '14-payouts', page.locator('#payouts'));
+
+  // Customers: pending, balance and paid side by side.
+  await page.getByRole('navigation', { name: 'Program' }).getByRole('link', { name: 'Customers' }).click();
+  const gilRow = page.getByRole('row').filter({ hasText: 'gil@example.com' });
+  await gilRow.waitFor();
+  assert.deepEqual(await Promise.all([4, 5, 6].map((i) => gilRow.getByRole('cell').nth(i).textContent())), ['$0.00', '$0.00', '$10.00']);
+
+  assert.deepEqual(problems, []);
+  await context.close();
+  await owner('DELETE', `/v1/programs/${program.id}`);
 });
 
 test('program stats: validated window, 404 for an unknown program, owner only', async () => {

@@ -127,7 +127,8 @@ export function client(base, token) {
     const headers = { ...extraHeaders };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-    const r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    // Redirects are answers to check (`/r/{code}`), not to follow.
+    const r = await fetch(base + path, { method, headers, redirect: 'manual', body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
     const text = await r.text();
     let parsed;
     try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
@@ -164,15 +165,18 @@ ${snippetTag}</head><body>${body}</body></html>`;
 /** What a person's Chrome sends; headless Chromium's own UA says "HeadlessChrome", which Edgeref counts as a bot. */
 export const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 
-/** Headless Debian Chromium through playwright-core (no browser download); contexts browse as a person's Chrome. */
-export async function launchBrowser() {
+/**
+ * Headless Debian Chromium through playwright-core (no browser download); contexts browse as a person's Chrome.
+ * `hosts` maps more made-up host patterns (`*.co.uk`) to 127.0.0.1, so cookie domains under real public suffixes are real.
+ */
+export async function launchBrowser({ hosts = [] } = {}) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync',
       // Merchant sites under a real-looking domain (www.shop.test) for the cookie-domain tests.
-      '--host-resolver-rules=MAP *.shop.test 127.0.0.1'],
+      `--host-resolver-rules=${['*.shop.test', ...hosts].map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`],
   });
   const newContext = browser.newContext.bind(browser);
   browser.newContext = (options = {}) => newContext({ userAgent: DESKTOP_UA, ...options });
@@ -182,7 +186,8 @@ export async function launchBrowser() {
 /** Creates a program (with `fields` over the defaults) and an API key: {program, key, api}. */
 export async function createProgram(worker, fields = {}) {
   const owner = client(worker.url, ADMIN_TOKEN);
-  const program = await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/', ...fields });
+  // EUR: the currency most tests' sales are in (a program takes sales in its currency only).
+  const program = await owner('POST', '/v1/programs', { name: 'Shop', website_url: 'https://shop.example/', currency: 'EUR', ...fields });
   if (program.status !== 201) throw new Error(`program: ${JSON.stringify(program.body)}`);
   const key = await owner('POST', `/v1/programs/${program.body.id}/api-keys`, { name: 'backend' });
   if (key.status !== 201) throw new Error(`api key: ${JSON.stringify(key.body)}`);

@@ -35,7 +35,8 @@ test('every documented operation is routed', async () => {
         .replace('{key_id}', 'missing')
         .replace('{name}', missing ? 'nothing' : 'stripe')
         .replace('{file}', `${seed.program.public_id}.js`)
-        .replace('{public_id}', seed.program.public_id);
+        .replace('{public_id}', seed.program.public_id)
+        .replace('{code}', 'missing');
       const call = path.startsWith('/v1/programs') || path.startsWith('/auth') ? owner : seed.api;
       const body = ['post', 'put', 'patch'].includes(method) ? {} : undefined;
       const r = await call(method.toUpperCase(), url, body);

@@ -25,7 +25,10 @@ S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 def nul(s): return {"oneOf": [s, {"type": "null"}]}
 TIME = {"type": "string", "format": "date-time"}
 KEY = {"type": "string", "pattern": "^[A-Za-z0-9._@:+-]{1,128}$"}
-EVENTS = ["customer.created", "customer.updated", "customer.deleted", "customer.credited", "transaction.created", "transaction.deleted"]
+EVENTS = ["customer.created", "customer.updated", "customer.deleted", "customer.credited", "transaction.created", "transaction.deleted",
+          "reward.created", "reward.approved", "reward.rejected", "payout.created"]
+CURRENCY = {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code"}
+FLAGS = {"type": "array", "items": {"enum": ["disposable_email", "lookalike_email", "same_visitor", "velocity"]}}
 
 schemas = {
     "Error": {**obj({"error": obj({
@@ -45,18 +48,36 @@ schemas = {
     "RewardRule": {"oneOf": [obj({"type": {"const": "percent"}, "percent": {"type": "integer", "minimum": 0, "maximum": 100}}, ["type", "percent"]),
                              obj({"type": {"const": "fixed"}, "amount": {"type": "integer", "minimum": 0}, "on": {"enum": ["signup", "sale"]}}, ["type", "amount", "on"])]},
     "FriendReward": {"oneOf": [ref("RewardRule"), obj({"type": {"const": "coupon"}, "code": S, "description": S}, ["type", "code", "description"])]},
-    "Rewards": obj({"referrer": ref("RewardRule"), "friend": nul(ref("FriendReward"))}, ["referrer", "friend"]),
-    "Program": obj({"id": S, "public_id": S, "name": S, "website_url": S, "created_at": TIME, "tracking": ref("Tracking"),
-                    "rewards": ref("Rewards"), "snippet": S}, ["id", "public_id", "name", "website_url", "created_at", "tracking", "rewards", "snippet"], closed=False),
-    "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}, ["name", "website_url"]),
-    "ProgramPatch": obj({"name": S, "website_url": S, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}),
+    "Rewards": obj({"referrer": ref("RewardRule"), "friend": nul(ref("FriendReward")),
+                    "hold_days": {"type": "integer", "minimum": 0, "maximum": 365, "description": "Days a reward stays pending (default 0)"},
+                    "approval": {"enum": ["auto", "manual"], "description": "Who approves rewards after the hold (default auto)"},
+                    "max_per_referrer_per_day": nul({"type": "integer", "minimum": 1, "description": "Rewards past this many a day are flagged velocity"})},
+                   ["referrer", "friend"]),
+    "Program": obj({"id": S, "public_id": S, "name": S, "website_url": S, "currency": CURRENCY, "created_at": TIME, "tracking": ref("Tracking"),
+                    "default_cookie_domain": {**nul(S), "description": "The cookie domain when `tracking.cookie_domain` is null: the website's registrable "
+                                              "domain by the Public Suffix List (`shop.co.uk` for `www.shop.co.uk`); null for host-only cookies (an IP, `localhost`)"},
+                    "rewards": ref("Rewards"), "snippet": S}, ["id", "public_id", "name", "website_url", "currency", "created_at", "tracking", "rewards", "snippet"], closed=False),
+    "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}, ["name", "website_url"]),
+    "ProgramPatch": obj({"name": S, "website_url": S, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}),
+    "Reward": obj({"id": S, "customer": obj({"key": S}), "referred_customer": nul(obj({"key": S})), "kind": {"enum": ["referrer", "friend"]}, "amount": I, "currency": S,
+                   "status": {"enum": ["pending", "approved", "rejected", "reversed", "paid"]}, "flags": FLAGS, "transaction_key": nul(S),
+                   "available_at": TIME, "created_at": TIME, "decided_at": nul(TIME), "reason": nul(S), "payout_id": nul(S)},
+                  ["id", "customer", "kind", "amount", "currency", "status", "flags", "available_at", "created_at"], closed=False),
+    "Rejection": obj({"reason": S}, ["reason"]),
+    "Payout": obj({"id": S, "customer": obj({"key": S}), "amount": I, "currency": S, "reference": nul(S), "note": nul(S),
+                   "reward_ids": {"type": "array", "items": S}, "created_at": TIME}, ["id", "customer", "amount", "currency", "reward_ids", "created_at"], closed=False),
+    "PayoutCreate": obj({"customer": ref("CustomerRef"), "amount": {"type": "integer", "minimum": 1, "description": "Default: the whole approved balance"},
+                         "reference": nul(S), "note": nul(S)}, ["customer"]),
+    "Payable": obj({"customer": obj({"key": S, "email": S, "name": nul(S)}), "balance": I, "currency": S, "approved_rewards": I}, closed=False),
     "ApiKey": obj({"id": S, "name": S, "prefix": S, "created_at": TIME, "last_used_at": nul(TIME)}, ["id", "name", "prefix", "created_at"]),
     "ApiKeyCreated": obj({"id": S, "name": S, "prefix": S, "key": S, "created_at": TIME}, ["id", "name", "prefix", "key"]),
     "Named": obj({"name": S}, ["name"]),
     "CustomerRef": obj({"key": KEY, "email": S}),
-    "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S, "referred_by": nul(S),
-                     "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "created_at": TIME, "updated_at": TIME},
-                    ["key", "email", "referral_code", "referral_link", "referred_by", "referrals_count", "balance", "created_at"], closed=False),
+    "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S,
+                     "short_link": {"type": "string", "description": "`{tracking.endpoint or this Worker's origin}/r/{referral_code}`: a redirect link that counts the click "
+                                    "and sets the referral cookie from the server (no JavaScript needed), then goes on to `referral_link`"},
+                     "referred_by": nul(S), "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "pending_balance": I, "paid_total": I, "created_at": TIME, "updated_at": TIME},
+                    ["key", "email", "referral_code", "referral_link", "short_link", "referred_by", "referrals_count", "balance", "created_at"], closed=False),
     "CustomerCreate": obj({"key": KEY, "email": {"type": "string", "format": "email"}, "name": nul(S), "surname": nul(S),
                            "referral_code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "referring_customer": ref("CustomerRef")}, ["key", "email"]),
     "CustomerPatch": obj({"email": S, "name": nul(S), "surname": nul(S)}),
@@ -139,6 +160,8 @@ PARAMS = {
     "name": "The integration: `stripe` or `mailerlite`",
     "file": "`{public_id}.js` (the loader), or the module it loads when there is something to track: `snippet_bg.js` and `snippet_bg.wasm`",
     "public_id": "The program's public id (in its snippet tag)",
+    "reward_id": "The reward's id (`rwd_…`)",
+    "code": "A customer's referral code (`short_link` ends with it)",
 }
 LIMIT = ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "Page size, 1–250 (default 50)")
 CURSOR = ("cursor", S, "`next_cursor` of the previous page")
@@ -175,6 +198,8 @@ def add(method, path, op_id, summary, tag, security, ok, body=None, query=(), er
         o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     code, schema = ok
     o["responses"] = {code: {"description": summary, **({"content": {"application/json": {"schema": schema}}} if schema else {})}}
+    if code.startswith("3"):
+        o["responses"][code]["headers"] = {"Location": {"description": "Where the visitor goes next", "schema": {"type": "string", "format": "uri"}}}
     o["responses"].update({str(c): {"$ref": f"#/components/responses/{ERRORS[c][0]}"} for c in sorted(errs)})
     assert path not in paths or method not in paths[path], f"{method} {path} twice"
     paths.setdefault(path, {})[method] = o
@@ -207,7 +232,7 @@ def program_api(prefix, security, twin=False):
     a("post", "/customers/{key}/credit", "creditCustomer", "Credit (or debit) the balance", "Customers", ("201", ref("LedgerEntry")), body=ref("Credit"))
     a("post", "/signups", "attributeSignup", "Attribute a signup from your backend (the code it captured)", "Tracking", ("200", ref("SignupAnswer")),
       body=obj({"code": S, "visit_id": nul(S), "customer": ref("SignupCustomer")}, ["code", "customer"]))
-    a("post", "/transactions", "createTransaction", "Record a sale (idempotent on key)", "Transactions", ("201", ref("Transaction")), body=ref("TransactionCreate"), extra={409})
+    a("post", "/transactions", "createTransaction", "Record a sale (idempotent on key; in the program's currency)", "Transactions", ("201", ref("Transaction")), body=ref("TransactionCreate"), extra={409})
     a("get", "/transactions", "listTransactions", "List transactions", "Transactions", ("200", page(ref("Transaction"))),
       query=PAGING + (("customer", S, "Only this customer's (by key)"), ("from", TIME, "Created at or after (RFC 3339)"), ("to", TIME, "Created before (RFC 3339)")))
     a("get", "/transactions/{key}", "getTransaction", "Get a transaction", "Transactions", ("200", ref("Transaction")))
@@ -223,6 +248,14 @@ def program_api(prefix, security, twin=False):
     a("post", "/webhooks/{webhook_id}/deliveries/{delivery_id}/resend", "resendWebhookDelivery", "Send a delivery again", "Webhooks", ("202", {"type": "object"}))
     a("post", "/webhooks/{webhook_id}/test", "testWebhook", "Send a test event", "Webhooks", ("202", {"type": "object"}))
     a("post", "/webhooks/{webhook_id}/rotate-secret", "rotateWebhookSecret", "Issue a new secret (shown once)", "Webhooks", ("200", {"type": "object"}))
+    a("get", "/rewards", "listRewards", "List rewards (the review queue: ?status=pending&flagged=true)", "Rewards", ("200", page(ref("Reward"))),
+      query=PAGING + (("status", {"enum": ["pending", "approved", "rejected", "reversed", "paid"]}, "Only rewards in this status"),
+                      ("customer", S, "Only this customer's (by key)"), ("flagged", B, "Only flagged (true) or unflagged (false) rewards")))
+    a("post", "/rewards/{reward_id}/approve", "approveReward", "Approve a pending reward", "Rewards", ("200", ref("Reward")), extra={409})
+    a("post", "/rewards/{reward_id}/reject", "rejectReward", "Reject a pending reward, with a reason", "Rewards", ("200", ref("Reward")), body=ref("Rejection"), extra={409})
+    a("post", "/payouts", "createPayout", "Pay a customer's approved rewards, oldest first", "Payouts", ("201", ref("Payout")), body=ref("PayoutCreate"), extra={409})
+    a("get", "/payouts", "listPayouts", "Payouts made", "Payouts", ("200", page(ref("Payout"))), query=PAGING + (("customer", S, "Only this customer's (by key)"),))
+    a("get", "/payables", "listPayables", "Customers with an approved, unpaid balance", "Payouts", ("200", page(ref("Payable"))), query=PAGING)
 
 # No 4xx at all for /health, /openapi.json and /auth/logout: see .redocly.lint-ignore.yaml.
 add("get", "/health", "getHealth", "Liveness", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
@@ -230,12 +263,26 @@ add("get", "/openapi.json", "getOpenApiDocument", "This document", "Meta", PUBLI
 add("post", "/auth/login", "login", "Exchange the admin token for a session cookie", "Auth", PUBLIC, ("200", ref("Session")), ref("Login"), extra={401, 403}, storage=False)
 add("post", "/auth/logout", "logout", "End the session", "Auth", PUBLIC, ("200", ref("Session")), storage=False)
 add("get", "/auth/session", "getSession", "Whether the session cookie is valid", "Auth", PUBLIC, ("200", ref("Session")), errs={401})
-add("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`)", "Tracking", PUBLIC, ("200", None))
+def first_party_twin(op_id):
+    """Every tracking path is served under `/_edgeref/` too (a Worker route
+    `shop.example/_edgeref/*` on the owner's site): `trackVisit` there is
+    `trackFirstPartyVisit`, `FirstParty` after the verb as `owner_twin` does."""
+    verb = re.match(r"[a-z]+", op_id).group(0)
+    return f"{verb}FirstParty{op_id[len(verb):]}"
+
+def tracking(method, path, op_id, summary, ok, body=None, **kw):
+    add(method, path, op_id, summary, "Tracking", PUBLIC, ok, body, **kw)
+    add(method, "/_edgeref" + path, first_party_twin(op_id), summary + ", under `/_edgeref/` (a first-party Worker route)", "Tracking", PUBLIC, ok, body, **kw)
+
+tracking("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`)", ("200", None))
 # Beacons are text/plain JSON (no preflight), so no 415; the site's origin is checked (403) and visitors rate limited (429).
-add("post", "/t/visit", "trackVisit", "Visit beacon (text/plain JSON, no preflight)", "Tracking", PUBLIC, ("202", ref("VisitAnswer")), ref("VisitBeacon"),
-    errs={400, 403, 404, 413, 422, 429, 503})
-add("post", "/t/signup", "trackSignup", "Signup beacon: attribute a signup", "Tracking", PUBLIC, ("200", ref("SignupAnswer")), ref("SignupBeacon"),
-    errs={400, 403, 404, 413, 422, 429, 503})
+tracking("post", "/t/visit", "trackVisit", "Visit beacon (text/plain JSON, no preflight); on a first-party host the answer sets the referral cookies", ("202", ref("VisitAnswer")),
+         ref("VisitBeacon"), errs={400, 403, 404, 413, 422, 429, 503})
+tracking("post", "/t/signup", "trackSignup", "Signup beacon: attribute a signup", ("200", ref("SignupAnswer")), ref("SignupBeacon"),
+         errs={400, 403, 404, 413, 422, 429, 503})
+# Any code redirects (an unknown or malformed one to the website without it); 404 only when the Worker has no program at all.
+tracking("get", "/r/{code}", "followReferralLink", "Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link",
+         ("302", None), errs={404, 503})
 # Stripe's own raw body (signature over the bytes): 400 for a bad signature, 422 for a sale it cannot record, 409 for a refund racing another.
 add("post", "/integrations/stripe/{public_id}", "receiveStripeWebhook", "Stripe webhook receiver (Stripe-Signature verified)", "Integrations", PUBLIC,
     ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})
@@ -270,6 +317,8 @@ TAGS = {
     "Customers": "Referring and referred customers, their referrals, statistics and balance.",
     "Transactions": "Sales (idempotent on their key); deleting one reverses its rewards.",
     "Webhooks": "Signed webhooks (Standard Webhooks), their delivery log, and recent events.",
+    "Rewards": "What referrers and friends earn: held, reviewed (fraud flags), approved or rejected.",
+    "Payouts": "Paying approved rewards, and who is owed money now.",
 }
 used = list(dict.fromkeys(o["tags"][0] for ops in paths.values() for o in ops.values()))
 tags = [{"name": t, "description": TAGS.get(t) or TAGS[t.removesuffix(" (owner)")] + " As the owner, under `/v1/programs/{id}/` (admin token or session)."} for t in used]

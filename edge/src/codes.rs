@@ -5,7 +5,7 @@
 //! miss falls back to it (and repairs KV).
 
 use crate::context::Cx;
-use crate::customers::store::key_by_code;
+use crate::customers::store::{holders_of_code, key_by_code};
 use crate::db::{DbError, DbResult};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
@@ -48,17 +48,20 @@ fn kv_key(program_id: &str, code: &str) -> String {
 }
 
 pub async fn remember(env: &Env, program_id: &str, code: &str, customer_key: &str) -> ApiResult<()> {
+    HOLDERS.with(|h| h.borrow_mut().remove(code));
     kv(env)?.put(&kv_key(program_id, code), customer_key)?.execute().await.map_err(|e| ApiError::unavailable("kv put", e))
 }
 
 pub async fn forget(env: &Env, program_id: &str, code: &str) -> ApiResult<()> {
     OWNERS.with(|o| o.borrow_mut().remove(&kv_key(program_id, code)));
+    HOLDERS.with(|h| h.borrow_mut().remove(code));
     kv(env)?.delete(&kv_key(program_id, code)).await.map_err(|e| ApiError::unavailable("kv delete", e))
 }
 
 /// Deletes every code of a program from KV (after the program is deleted).
 pub async fn forget_program(env: &Env, program_id: &str) -> ApiResult<()> {
     OWNERS.with(|o| o.borrow_mut().clear());
+    HOLDERS.with(|h| h.borrow_mut().clear());
     let store = kv(env)?;
     let prefix = format!("code:{program_id}:");
     let mut cursor: Option<String> = None;
@@ -116,4 +119,29 @@ pub async fn owner_of(cx: &Cx, program_id: &str, code: &ReferralCode) -> ApiResu
         remember_here(key);
     }
     Ok(key)
+}
+
+thread_local! {
+    /// Code → its holders in every program, for redirect links; unknown codes
+    /// too, so a stream of made-up codes costs one D1 read per code and minute.
+    static HOLDERS: std::cell::RefCell<std::collections::HashMap<String, (i64, Vec<(String, String)>)>> = Default::default();
+}
+
+/// Who holds a code, `(program_id, customer key)` in every program: isolate, then D1
+/// (`/r/{code}` names no program). Trusted for `OWNER_TTL_MS`, like `owner_of`.
+pub async fn holders(cx: &Cx, code: &ReferralCode) -> ApiResult<Vec<(String, String)>> {
+    let now = ids::now_ms();
+    let cached = HOLDERS.with(|h| h.borrow().get(code.as_str()).filter(|(at, _)| now - at < OWNER_TTL_MS).map(|(_, v)| v.clone()));
+    if let Some(found) = cached {
+        return Ok(found);
+    }
+    let found = holders_of_code(&cx.db, code.as_str()).await?;
+    HOLDERS.with(|h| {
+        let mut h = h.borrow_mut();
+        if h.len() >= OWNER_CACHE_MAX {
+            h.clear();
+        }
+        h.insert(code.as_str().to_owned(), (now, found.clone()));
+    });
+    Ok(found)
 }

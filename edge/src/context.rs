@@ -1,4 +1,5 @@
-//! What every handler gets besides its request: the bindings and the event's context.
+//! What every handler gets besides its request: the bindings, the event's
+//! context and the origin the Worker was reached at.
 
 use crate::error::{ApiError, ApiResult};
 use worker::{Context, D1Database, Env};
@@ -9,12 +10,15 @@ pub struct Cx {
     pub env: Env,
     pub ctx: Context,
     pub db: D1Database,
+    /// The origin this request reached the Worker at (`https://edgeref.example.workers.dev`),
+    /// for the links it hands out (snippet tags, short links).
+    pub origin: String,
 }
 
 impl Cx {
-    pub fn new(env: Env, ctx: Context) -> ApiResult<Self> {
+    pub fn new(env: Env, ctx: Context, origin: String) -> ApiResult<Self> {
         let db = env.d1("DB").map_err(|e| ApiError::unavailable("d1 binding", e))?;
-        Ok(Self { env, ctx, db })
+        Ok(Self { env, ctx, db, origin })
     }
 
     /// Development mode (`ALLOW_LOCALHOST_ORIGINS=true`, set by `make dev`):

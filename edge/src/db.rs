@@ -126,6 +126,10 @@ impl From<DbError> for ApiError {
 /// D1 reports failures as text only; this is the one place that reads it.
 /// SQLite names the first column of the violated index: `UNIQUE constraint failed: customers.program_id, customers.key`.
 pub fn classify(text: &str) -> DbError {
+    // A failed compare-and-set guard (`rewards::store::guard`) is a conflict too: someone else wrote first.
+    if text.contains("NOT NULL constraint failed: guards.ok") {
+        return DbError::Conflict { column: "guards.ok".into() };
+    }
     const MARK: &str = "UNIQUE constraint failed: ";
     match text.find(MARK) {
         Some(i) => {
@@ -150,6 +154,12 @@ mod tests {
         assert!(e.conflicts_on("customers.key"));
         assert!(!e.conflicts_on("customers.referral_code"));
         assert_eq!(classify("UNIQUE constraint failed: transactions.key"), DbError::Conflict { column: "transactions.key".into() });
+    }
+
+    #[test]
+    fn a_failed_guard_is_a_conflict_on_the_guard() {
+        assert!(classify("D1_ERROR: NOT NULL constraint failed: guards.ok: SQLITE_CONSTRAINT").conflicts_on("guards.ok"));
+        assert!(!classify("NOT NULL constraint failed: customers.email").conflicts_on("guards.ok"));
     }
 
     #[test]

@@ -17,7 +17,9 @@ mod integrations;
 mod openapi;
 mod outbound;
 mod outbox;
+mod payouts;
 mod programs;
+mod rewards;
 mod router;
 mod routes;
 mod tracking;
@@ -30,7 +32,7 @@ use worker::{event, Context, Env, MessageBatch, Request, Response, Result, Sched
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     db::take_query_count();
-    let cx = match Cx::new(env, ctx) {
+    let cx = match Cx::new(env, ctx, http::self_origin(&req)) {
         Ok(cx) => cx,
         Err(e) => return e.into_response(),
     };
@@ -44,10 +46,17 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(response)
 }
 
-/// The cron trigger: retries webhook and integration deliveries whose time has come.
+/// The cron trigger: approves rewards whose hold is over, then retries webhook
+/// and integration deliveries whose time has come.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
+        db::take_query_count();
+        let started = ids::now_ms();
+        match rewards::approve_due(&db).await {
+            Ok(approved) => ingest::meter::scheduled_run(approved, db::take_query_count(), ids::now_ms() - started),
+            Err(e) => worker::console_error!("approving due rewards failed: {}", e.message),
+        }
         outbox::delivery::send_due(&env, &db).await;
     }
 }

@@ -5,7 +5,7 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
 use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope};
-use crate::{api_keys, auth, customers, http, ingest, integrations, openapi, programs, tracking, transactions, webhooks};
+use crate::{api_keys, auth, customers, http, ingest, integrations, openapi, payouts, programs, rewards, tracking, transactions, webhooks};
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -62,9 +62,10 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
             let config = programs::store::tracking_config(&cx.env, &public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
             tracking::snippet::loader(&req, &config)
         }
-        BeaconPreflight => tracking::cors::preflight(&req),
+        BeaconPreflight => tracking::cors::preflight(&req, cx).await,
         Visit => tracking::visit(req, cx).await,
         Signup => tracking::signup(req, cx).await,
+        Redirect { code } => tracking::redirect::follow(req, cx, &code).await,
         StripeEvent { public_id } => integrations::stripe::receive(req, cx, &public_id).await,
         Login => auth::login(req, &cx.env).await,
         Logout => auth::logout(&req),
@@ -124,5 +125,11 @@ async fn api(req: Request, cx: &Cx, program: &Program, route: ApiRoute) -> ApiRe
         ResendDelivery(id, delivery) => webhooks::resend(cx, pid, &id, &delivery).await,
         TestWebhook(id) => webhooks::send_test(cx, pid, &id).await,
         RotateWebhookSecret(id) => webhooks::rotate_secret(cx, pid, &id).await,
+        ListRewards => rewards::list(&req, cx, program).await,
+        ApproveReward(id) => rewards::approve(cx, program, &id).await,
+        RejectReward(id) => rewards::reject(req, cx, program, &id).await,
+        CreatePayout => payouts::create(req, cx, program).await,
+        ListPayouts => payouts::list(&req, cx, program).await,
+        ListPayables => payouts::payables(&req, cx, program).await,
     }
 }

@@ -33,6 +33,8 @@ pub enum PublicRoute {
     BeaconPreflight,
     Visit,
     Signup,
+    /// `GET /r/{code}`: a referral link that works without JavaScript.
+    Redirect { code: String },
     StripeEvent { public_id: String },
     Login,
     Logout,
@@ -88,14 +90,23 @@ pub enum ApiRoute {
     ResendDelivery(String, String),
     TestWebhook(String),
     RotateWebhookSecret(String),
+    ListRewards,
+    ApproveReward(String),
+    RejectReward(String),
+    CreatePayout,
+    ListPayouts,
+    ListPayables,
 }
 
 /// The route for a method and a path's (percent-decoded) segments; HEAD is GET.
+/// Tracking paths (`/s/…`, `/t/…`, `/r/…`) are served under `/_edgeref/` too, so
+/// a Worker route `shop.example/_edgeref/*` needs no other setting.
 pub fn resolve(method: &Method, segs: &[&str]) -> Option<Route> {
     let method = if *method == Method::Head { Method::Get } else { method.clone() };
     match segs {
         ["v1", "programs", rest @ ..] => owner(&method, rest),
         ["v1", rest @ ..] => api(&method, rest).map(|r| Route::Api(Scope::Key, r)),
+        ["_edgeref", rest @ ..] if matches!(rest.first(), Some(&("s" | "t" | "r"))) => public(&method, rest).map(Route::Public),
         _ => public(&method, segs).map(Route::Public),
     }
 }
@@ -113,6 +124,7 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Options, ["t", _]) => BeaconPreflight,
         (Post, ["t", "visit"]) => Visit,
         (Post, ["t", "signup"]) => Signup,
+        (Get, ["r", code]) => Redirect { code: code.to_string() },
         (Post, ["integrations", "stripe", public_id]) => StripeEvent { public_id: public_id.to_string() },
         (Post, ["auth", "login"]) => Login,
         (Post, ["auth", "logout"]) => Logout,
@@ -174,6 +186,12 @@ fn api(method: &Method, segs: &[&str]) -> Option<ApiRoute> {
         (Post, ["webhooks", id, "deliveries", delivery, "resend"]) => ResendDelivery(s(id), s(delivery)),
         (Post, ["webhooks", id, "test"]) => TestWebhook(s(id)),
         (Post, ["webhooks", id, "rotate-secret"]) => RotateWebhookSecret(s(id)),
+        (Get, ["rewards"]) => ListRewards,
+        (Post, ["rewards", id, "approve"]) => ApproveReward(s(id)),
+        (Post, ["rewards", id, "reject"]) => RejectReward(s(id)),
+        (Post, ["payouts"]) => CreatePayout,
+        (Get, ["payouts"]) => ListPayouts,
+        (Get, ["payables"]) => ListPayables,
         _ => return None,
     })
 }

@@ -37,7 +37,7 @@ const explainErrors = (response, z) => {
 const item = (event) => ({ ...event.data, id: event.id, event_type: event.type, occurred_at: event.timestamp });
 
 const SAMPLES = {
-  customer: { id: 'msg_sample', key: 'user_42', email: 'alice@example.com', name: 'Alice', surname: null, referral_code: 'k7m2xq9p', referral_link: 'https://shop.example/?ref=k7m2xq9p', referred_by: null, referrals_count: 2, balance: 490 },
+  customer: { id: 'msg_sample', key: 'user_42', email: 'alice@example.com', name: 'Alice', surname: null, referral_code: 'k7m2xq9p', referral_link: 'https://shop.example/?ref=k7m2xq9p', short_link: 'https://shop.example/_edgeref/r/k7m2xq9p', referred_by: null, referrals_count: 2, balance: 490 },
   transaction: { id: 'msg_sample', key: 'order_1001', customer: { key: 'user_43' }, referring_customer: { key: 'user_42' }, amount: 4900, currency: 'EUR', reward: 490 },
 };
 

@@ -10,7 +10,9 @@ pub enum Refusal {
     UnknownCode,
     /// The referred visit is older than the program's cookie window.
     Expired,
-    /// The referrer signed up through their own link (same normalised email or key).
+    /// The referrer signed up through their own link (same key or the same address).
+    /// The same mailbox spelled differently (`+tag`, Gmail dots) is not refused but
+    /// flagged for review (`fraud::Flag::LookalikeEmail`).
     SelfReferral,
     /// This customer was already referred; the first referrer keeps the credit.
     AlreadyReferred,
@@ -59,14 +61,16 @@ const DAY_MS: i64 = 86_400_000;
 /// use edgeref_shared::CookieLifetime;
 /// let facts = SignupFacts {
 ///     referrer: Some(Referrer { key: "alice", email: "alice@example.com" }),
-///     signup_key: "bob", signup_email: "Alice+promo@Example.com",
+///     signup_key: "bob", signup_email: " Alice@Example.com",
 ///     visit_at_ms: None, signup_at_ms: 0, window: CookieLifetime::Days(30), already_referred: false,
 /// };
 /// assert_eq!(attribute(&facts), Err(Refusal::SelfReferral));
+/// // The same mailbox with a +tag is attributed, and flagged for review instead.
+/// assert_eq!(attribute(&SignupFacts { signup_email: "alice+promo@example.com", ..facts }), Ok(()));
 /// ```
 pub fn attribute(f: &SignupFacts) -> Result<(), Refusal> {
     let referrer = f.referrer.ok_or(Refusal::UnknownCode)?;
-    if referrer.key == f.signup_key || normalize_email(referrer.email) == normalize_email(f.signup_email) {
+    if referrer.key == f.signup_key || is_same_address(referrer.email, f.signup_email) {
         return Err(Refusal::SelfReferral);
     }
     if f.already_referred {
@@ -78,6 +82,11 @@ pub fn attribute(f: &SignupFacts) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// The same address, ignoring case and surrounding space: a self-referral.
+pub fn is_same_address(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// The mailbox an address delivers to, for spotting self-referrals: lowercase,
@@ -126,8 +135,12 @@ mod tests {
     #[test]
     fn refusals_in_order() {
         assert_eq!(attribute(&facts(None, "bob@example.com")), Err(Refusal::UnknownCode));
-        for variant in ["alice@gmail.com", "ALICE@gmail.com", "a.l.i.c.e@gmail.com", "alice+x@googlemail.com"] {
+        for variant in ["alice@gmail.com", "ALICE@gmail.com", " alice@GMAIL.com "] {
             assert_eq!(attribute(&facts(Some(ALICE), variant)), Err(Refusal::SelfReferral), "{variant}");
+        }
+        // Lookalikes are attributed and flagged for review (fraud::Flag::LookalikeEmail).
+        for variant in ["a.l.i.c.e@gmail.com", "alice+x@googlemail.com"] {
+            assert_eq!(attribute(&facts(Some(ALICE), variant)), Ok(()), "{variant}");
         }
         let same_key = SignupFacts { signup_key: "alice", ..facts(Some(ALICE), "other@example.com") };
         assert_eq!(attribute(&same_key), Err(Refusal::SelfReferral));
@@ -164,11 +177,17 @@ mod tests {
         }
 
         #[test]
-        fn plus_tags_never_evade_self_referral(local in "[a-z0-9]{1,10}", tag in "[a-z0-9]{0,10}", domain in "[a-z]{1,8}\\.com") {
+        fn the_same_address_in_any_case_is_always_self_referral(local in "[a-z0-9]{1,10}", domain in "[a-z]{1,8}\\.com") {
             let plain = format!("{local}@{domain}");
-            let tagged = format!("{}+{tag}@{}", local.to_uppercase(), domain.to_uppercase());
+            let shouted = plain.to_uppercase();
             let r = Referrer { key: "r", email: &plain };
-            prop_assert_eq!(attribute(&facts(Some(r), &tagged)), Err(Refusal::SelfReferral));
+            prop_assert_eq!(attribute(&facts(Some(r), &shouted)), Err(Refusal::SelfReferral));
+        }
+
+        #[test]
+        fn plus_tags_never_evade_review(local in "[a-z0-9]{1,10}", tag in "[a-z0-9]{1,10}", domain in "[a-z]{1,8}\\.com") {
+            let (plain, tagged) = (format!("{local}@{domain}"), format!("{local}+{tag}@{domain}"));
+            prop_assert!(crate::fraud::is_lookalike(&tagged, &plain));
         }
     }
 }

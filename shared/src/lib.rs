@@ -34,6 +34,10 @@ pub mod bot;
 #[cfg(feature = "server")]
 pub mod domain;
 #[cfg(feature = "server")]
+pub mod fraud;
+#[cfg(feature = "server")]
+pub mod lifecycle;
+#[cfg(feature = "server")]
 pub mod origin;
 #[cfg(feature = "server")]
 pub mod reward;

@@ -49,6 +49,8 @@ pub enum LedgerKind {
     Reversal,
     /// Added or removed by hand (`POST /v1/customers/{key}/credit`).
     Credit,
+    /// Paid out to the customer (`POST /v1/payouts`): a debit.
+    Payout,
 }
 
 impl LedgerKind {
@@ -59,22 +61,47 @@ impl LedgerKind {
             Self::Refund => "refund",
             Self::Reversal => "reversal",
             Self::Credit => "credit",
+            Self::Payout => "payout",
         }
     }
 }
 
-/// A program's rewards. Default: referrer earns 10 % of each sale, friend nothing.
+/// Who approves rewards once their hold has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "server", serde(rename_all = "snake_case"))]
+pub enum Approval {
+    /// The scheduled run approves unflagged rewards when their hold ends.
+    #[default]
+    Auto,
+    /// Every reward waits for the owner.
+    Manual,
+}
+
+/// Longest hold a program may set: a year covers every refund window.
+pub const MAX_HOLD_DAYS: u16 = 365;
+
+/// A program's rewards. Default: referrer earns 10 % of each sale, friend
+/// nothing, no hold, approved automatically, no daily limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "server", serde(deny_unknown_fields))]
 pub struct RewardRules {
     pub referrer: RewardRule,
     pub friend: Option<FriendReward>,
+    /// Days a reward stays pending before it can be approved (refund window).
+    #[cfg_attr(feature = "server", serde(default))]
+    pub hold_days: u16,
+    #[cfg_attr(feature = "server", serde(default))]
+    pub approval: Approval,
+    /// Rewards one referrer may earn per UTC day before the rest are flagged `velocity`.
+    #[cfg_attr(feature = "server", serde(default))]
+    pub max_per_referrer_per_day: Option<u32>,
 }
 
 impl Default for RewardRules {
     fn default() -> Self {
-        Self { referrer: RewardRule::Percent { percent: 10 }, friend: None }
+        Self { referrer: RewardRule::Percent { percent: 10 }, friend: None, hold_days: 0, approval: Approval::Auto, max_per_referrer_per_day: None }
     }
 }
 
@@ -132,7 +159,14 @@ impl FriendReward {
 impl RewardRules {
     pub fn validate(&self) -> Result<(), ValidationError> {
         self.referrer.validate("rewards.referrer")?;
-        self.friend.as_ref().map_or(Ok(()), FriendReward::validate)
+        self.friend.as_ref().map_or(Ok(()), FriendReward::validate)?;
+        if self.hold_days > MAX_HOLD_DAYS {
+            return Err(ValidationError::new("rewards.hold_days", "must be 0 to 365 days"));
+        }
+        if self.max_per_referrer_per_day == Some(0) {
+            return Err(ValidationError::new("rewards.max_per_referrer_per_day", "must be at least 1, or null for no limit"));
+        }
+        Ok(())
     }
 }
 
@@ -168,9 +202,25 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn holds_over_a_year_and_a_zero_daily_limit_are_refused() {
+        let ok = RewardRules { hold_days: 365, max_per_referrer_per_day: Some(1), ..RewardRules::default() };
+        assert!(ok.validate().is_ok());
+        assert_eq!(RewardRules { hold_days: 366, ..RewardRules::default() }.validate().unwrap_err().field, "rewards.hold_days");
+        assert_eq!(RewardRules { max_per_referrer_per_day: Some(0), ..RewardRules::default() }.validate().unwrap_err().field, "rewards.max_per_referrer_per_day");
+    }
+
+    #[test]
+    fn rules_stored_before_holds_existed_read_as_no_hold_and_auto_approval() {
+        let old: RewardRules = serde_json::from_str(r#"{"referrer":{"type":"percent","percent":10},"friend":null}"#).unwrap();
+        assert_eq!(old, RewardRules::default());
+        let json = serde_json::to_value(RewardRules::default()).unwrap();
+        assert_eq!(json, serde_json::json!({"referrer":{"type":"percent","percent":10},"friend":null,"hold_days":0,"approval":"auto","max_per_referrer_per_day":null}));
+    }
+
+    #[test]
     fn ledger_kinds_are_stored_as_the_names_statistics_count() {
-        let all = [LedgerKind::Reward, LedgerKind::Refund, LedgerKind::Reversal, LedgerKind::Credit];
-        assert_eq!(all.map(LedgerKind::as_str), ["reward", "refund", "reversal", "credit"]);
+        let all = [LedgerKind::Reward, LedgerKind::Refund, LedgerKind::Reversal, LedgerKind::Credit, LedgerKind::Payout];
+        assert_eq!(all.map(LedgerKind::as_str), ["reward", "refund", "reversal", "credit", "payout"]);
     }
 
     #[test]
@@ -213,7 +263,7 @@ mod tests {
         assert_eq!(rules.referrer, RewardRule::Fixed { amount: 500, on: Trigger::Signup });
         assert_eq!(
             serde_json::to_value(RewardRules::default()).unwrap(),
-            serde_json::json!({"referrer": {"type": "percent", "percent": 10}, "friend": null})
+            serde_json::json!({"referrer": {"type": "percent", "percent": 10}, "friend": null, "hold_days": 0, "approval": "auto", "max_per_referrer_per_day": null})
         );
         assert!(serde_json::from_str::<RewardRule>(r#"{"type":"percent","percent":10,"x":1}"#).is_err());
     }

@@ -56,10 +56,16 @@ pub fn amount(field: &'static str, value: i64) -> Result<i64, ValidationError> {
 
 /// An ISO 4217-shaped currency code, returned in upper case.
 pub fn currency(field: &'static str, input: &str) -> Result<String, ValidationError> {
-    if input.len() != 3 || !input.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(ValidationError::new(field, "must be a three-letter currency code like EUR"));
+    let code = input.to_ascii_uppercase();
+    match iso_currency::Currency::from_code(&code) {
+        Some(_) if input.len() == 3 => Ok(code),
+        _ => Err(ValidationError::new(field, "must be an ISO 4217 currency code like EUR")),
     }
-    Ok(input.to_ascii_uppercase())
+}
+
+/// How many decimals a currency's minor unit has (JPY 0, EUR 2, KWD 3); 2 when ISO names none.
+pub fn currency_decimals(code: &str) -> u16 {
+    iso_currency::Currency::from_code(code).and_then(|c| c.exponent()).unwrap_or(2)
 }
 
 /// An absolute http(s) URL with a host, at most 2048 characters, normalised by
@@ -135,9 +141,10 @@ mod tests {
             assert!(amount("amount", bad).is_err());
         }
         assert_eq!(currency("currency", "eur").unwrap(), "EUR");
-        for bad in ["", "EU", "EURO", "E1R", "€€€"] {
+        for bad in ["", "EU", "EURO", "E1R", "€€€", "XYZ", "ABC"] {
             assert!(currency("currency", bad).is_err(), "{bad}");
         }
+        assert_eq!([currency_decimals("JPY"), currency_decimals("EUR"), currency_decimals("KWD")], [0, 2, 3]);
     }
 
     #[test]

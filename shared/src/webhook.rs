@@ -1,13 +1,17 @@
 //! Webhook events and their delivery schedule.
 
 /// The events a webhook can subscribe to (docs/webhooks.md).
-pub const EVENT_TYPES: [&str; 6] = [
+pub const EVENT_TYPES: [&str; 10] = [
     "customer.created",
     "customer.updated",
     "customer.deleted",
     "customer.credited",
     "transaction.created",
     "transaction.deleted",
+    "reward.created",
+    "reward.approved",
+    "reward.rejected",
+    "payout.created",
 ];
 
 /// The event sent by "send test event"; it goes only to the endpoint asked for.

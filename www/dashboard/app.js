@@ -12,6 +12,7 @@ import * as settings from './screens/settings.js';
 import * as integration from './screens/integration.js';
 import * as customers from './screens/customers.js';
 import * as results from './screens/results.js';
+import * as rewards from './screens/rewards.js';
 
 const main = document.getElementById('main');
 const signOut = document.getElementById('sign-out');
@@ -21,6 +22,7 @@ const PROGRAM_TABS = [
   ['settings', 'Settings', settings],
   ['integration', 'Integration', integration],
   ['customers', 'Customers', customers],
+  ['rewards', 'Rewards', rewards],
   ['results', 'Results', results],
 ];
 

@@ -126,8 +126,17 @@ export function shownOnce(id, heading, explanation, secret, copyLabel) {
   return h('div', { class: 'secret' }, h('p', {}, h('strong', {}, heading, ' '), explanation), h('p', {}, value), copyButton(copyLabel, () => secret, value));
 }
 
-/** Minor units as a decimal amount: 1999 → "19.99" (the currency is the merchant's). */
-export const money = (minor) => (minor / 100).toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+/** How many decimals `currency`'s minor unit has: JPY 0, EUR 2, KWD 3 (the browser's ISO 4217 data). */
+export const currencyDigits = (currency) => new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+
+/** Minor units in `currency`, in the reader's locale: (1999, 'EUR') → "€19.99", (500, 'JPY') → "¥500". */
+export function money(minor, currency) {
+  const digits = currencyDigits(currency);
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(minor / 10 ** digits);
+}
+
+/** A decimal amount typed by the owner ("19.99") as minor units (1999). */
+export const toMinor = (decimal, currency) => Math.round(Number(decimal) * 10 ** currencyDigits(currency));
 export const date = (iso) => (iso ? new Date(iso).toLocaleDateString('en', { year: 'numeric', month: 'short', day: 'numeric' }) : '—');
 export const dateTime = (iso) => (iso ? new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'short' }) : '—');
 

@@ -9,7 +9,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, nullable, page};
 use crate::programs::model::Program;
 use crate::{codes, ids, outbox};
-use edgeref_shared::attribution::normalize_email;
+use crate::rewards::{self, model::flags_json, Earning};
+use edgeref_shared::attribution::is_same_address;
+use edgeref_shared::fraud::{self, Flag};
 use edgeref_shared::reward::{FriendReward, LedgerKind, Trigger, MAX_AMOUNT};
 use edgeref_shared::{time, validate, ReferralCode};
 use model::CustomerRow;
@@ -63,6 +65,8 @@ pub struct NewCustomerInput {
     /// A merchant-chosen code; otherwise one is generated.
     pub referral_code: Option<ReferralCode>,
     pub referrer: Option<CustomerRow>,
+    /// What fraud review saw in the referred signup; every reward it earns inherits them.
+    pub flags: Vec<Flag>,
 }
 
 impl NewCustomerInput {
@@ -74,6 +78,7 @@ impl NewCustomerInput {
             surname: surname.map(|n| validate::name("surname", n, 200)).transpose()?,
             referral_code: None,
             referrer: None,
+            flags: Vec::new(),
         })
     }
 }
@@ -89,8 +94,8 @@ pub async fn find(cx: &Cx, program_id: &str, r: &CustomerRef, field: &str) -> Ap
 }
 
 /// The event payload for a customer: the object the REST API returns.
-pub fn customer_json(c: &CustomerRow, program: &Program) -> Value {
-    serde_json::to_value(c.view(&program.website_url, &program.tracking)).expect("view serializes")
+pub fn customer_json(cx: &Cx, c: &CustomerRow, program: &Program) -> Value {
+    serde_json::to_value(c.view(&program.website_url, &program.tracking, &cx.origin)).expect("view serializes")
 }
 
 /// What a new customer's friend reward credits at signup (a fixed reward `on: signup`).
@@ -102,7 +107,7 @@ fn friend_signup_credit(friend_reward: Option<&FriendReward>) -> i64 {
 }
 
 /// The row for a new customer: a referred one carries the program's friend
-/// reward as granted now, and its signup credit as its opening balance.
+/// reward as granted now and the fraud flags of its signup.
 fn new_row(program: &Program, input: &NewCustomerInput, code: &ReferralCode, now: i64) -> CustomerRow {
     let referred_by = input.referrer.as_ref().map(|r| r.key.clone());
     let friend_reward = referred_by.as_ref().and(program.rewards.friend.as_ref());
@@ -114,27 +119,36 @@ fn new_row(program: &Program, input: &NewCustomerInput, code: &ReferralCode, now
         referral_code: code.as_str().to_owned(),
         referred_by,
         friend_reward: friend_reward.map(|f| serde_json::to_string(f).expect("reward serializes")),
-        balance: friend_signup_credit(friend_reward),
+        balance: 0,
         referrals_count: 0,
         created_at: now,
         updated_at: now,
+        fraud_flags: flags_json(&input.flags),
+        pending_balance: 0,
+        paid_total: 0,
     }
 }
 
-/// The rewards a referred signup earns: the referrer's signup reward (with its
-/// balance change) and the friend's signup credit (already in the new row's balance).
-fn signup_rewards(cx: &Cx, program: &Program, row: &CustomerRow) -> Vec<Stmt> {
+/// The signup's flags plus `velocity` when the referrer is over the program's daily limit.
+pub async fn reward_flags(cx: &Cx, program: &Program, referrer_key: &str, signup_flags: &[Flag]) -> ApiResult<Vec<Flag>> {
+    let mut flags = signup_flags.to_vec();
+    if let Some(limit) = program.rewards.max_per_referrer_per_day {
+        let today = ids::now_ms().div_euclid(86_400_000) * 86_400_000;
+        if fraud::over_daily_limit(rewards::store::earned_since(&cx.db, &program.id, referrer_key, today).await?, Some(limit)) {
+            flags.push(Flag::Velocity);
+        }
+    }
+    Ok(flags)
+}
+
+/// The rewards a referred signup earns: the referrer's signup reward and the friend's signup credit.
+fn signup_earnings<'a>(program: &Program, row: &'a CustomerRow, flags: &'a [Flag]) -> Vec<Earning<'a>> {
     let Some(referrer) = &row.referred_by else { return Vec::new() };
-    let entry = |customer_key, amount, note| LedgerEntry { customer_key, amount, kind: LedgerKind::Reward, transaction_key: None, note: Some(note), at: row.created_at };
-    let mut stmts = Vec::new();
-    let reward = program.rewards.referrer.for_signup();
-    if reward > 0 {
-        stmts.extend(store::ledger_statements(&cx.db, &program.id, &entry(referrer, reward, "referred signup")));
-    }
-    if row.balance > 0 {
-        stmts.push(store::ledger_row(&cx.db, &program.id, &entry(&row.key, row.balance, "friend signup reward")));
-    }
-    stmts
+    let friend = friend_signup_credit(program.rewards.friend.as_ref());
+    vec![
+        Earning { customer_key: referrer, referred_key: &row.key, kind: "referrer", amount: program.rewards.referrer.for_signup(), transaction_key: None, flags },
+        Earning { customer_key: &row.key, referred_key: &row.key, kind: "friend", amount: friend, transaction_key: None, flags },
+    ]
 }
 
 /// Creates a customer with everything that goes with it in one D1 batch: the
@@ -143,24 +157,32 @@ fn signup_rewards(cx: &Cx, program: &Program, row: &CustomerRow) -> Vec<Stmt> {
 /// its code to KV and delivers the event.
 pub async fn create_customer(cx: &Cx, program: &Program, input: &NewCustomerInput, extra: &dyn Fn() -> Vec<Stmt>) -> ApiResult<CustomerRow> {
     let now = ids::now_ms();
+    let flags = match &input.referrer {
+        Some(referrer) => reward_flags(cx, program, &referrer.key, &input.flags).await?,
+        None => Vec::new(),
+    };
+    let flags = &flags;
     let write = |code: ReferralCode| async move {
         let row = new_row(program, input, &code, now);
         let mut stmts = store::insert_statements(&cx.db, &program.id, &row);
-        stmts.extend(signup_rewards(cx, program, &row));
-        let event = outbox::event(&cx.db, &program.id, "customer.created", &customer_json(&row, program));
+        let event = outbox::event(&cx.db, &program.id, "customer.created", &customer_json(cx, &row, program));
         stmts.extend(event.statements);
+        let (earned, mut events) = rewards::earn(&cx.db, program, &signup_earnings(program, &row, flags), now);
+        stmts.extend(earned);
         stmts.extend(extra());
         db::batch(&cx.db, stmts).await?;
-        DbResult::Ok((row, event.id))
+        events.insert(0, event.id);
+        DbResult::Ok((row, events))
     };
     let written = match &input.referral_code {
         Some(chosen) => write(chosen.clone()).await,
         None => codes::with_unique_code(write).await,
     };
-    let (row, event_id) = written.map_err(creation_conflict)?;
+    let (row, events) = written.map_err(creation_conflict)?;
     codes::remember(&cx.env, &program.id, &row.referral_code, &input.key).await?;
-    outbox::dispatch(cx, vec![event_id]);
-    Ok(row)
+    outbox::dispatch(cx, events);
+    // Read back: the signup rewards may already be on the balance or pending.
+    store::require(&cx.db, &program.id, &row.key).await
 }
 
 /// A new customer's UNIQUE conflicts, named for the caller.
@@ -180,13 +202,21 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
     input.referral_code = body.referral_code.as_deref().map(ReferralCode::parse).transpose()?;
     if let Some(r) = &body.referring_customer {
         let referrer = find(cx, &program.id, r, "referring_customer").await?;
-        if referrer.key == input.key || normalize_email(&referrer.email) == normalize_email(&input.email) {
+        if referrer.key == input.key || is_same_address(&referrer.email, &input.email) {
             return Err(ApiError::invalid("referring_customer", "a customer cannot refer themselves"));
         }
+        input.flags = fraud::signup_flags(&fraud::SignupSignals {
+            friend_email: &input.email,
+            referrer_email: &referrer.email,
+            friend_ip_hash: None,
+            referrer_ip_hash: None,
+            friend_visit: None,
+            referrer_visit: None,
+        });
         input.referrer = Some(referrer);
     }
     let customer = create_customer(cx, program, &input, &Vec::new).await?;
-    json(201, &customer_json(&customer, program))
+    json(201, &customer_json(cx, &customer, program))
 }
 
 pub async fn list(req: &Request, cx: &Cx, program: &Program, referred_by: Option<&str>) -> ApiResult<Response> {
@@ -195,12 +225,12 @@ pub async fn list(req: &Request, cx: &Cx, program: &Program, referred_by: Option
         store::require(&cx.db, &program.id, key).await?;
     }
     let rows = store::page(&cx.db, &program.id, referred_by, cursor_param(req)?, limit).await?;
-    let rows = rows.into_iter().map(|(id, c)| (id, customer_json(&c, program))).collect();
+    let rows = rows.into_iter().map(|(id, c)| (id, customer_json(cx, &c, program))).collect();
     json(200, &page(rows, limit))
 }
 
 pub async fn get(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
-    json(200, &customer_json(&store::require(&cx.db, &program.id, key).await?, program))
+    json(200, &customer_json(cx, &store::require(&cx.db, &program.id, key).await?, program))
 }
 
 pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
@@ -216,17 +246,17 @@ pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
         c.surname = surname.as_deref().map(|n| validate::name("surname", n, 200)).transpose()?;
     }
     c.updated_at = ids::now_ms();
-    let event = outbox::event(&cx.db, &program.id, "customer.updated", &customer_json(&c, program));
+    let event = outbox::event(&cx.db, &program.id, "customer.updated", &customer_json(cx, &c, program));
     let mut stmts = vec![store::update(&cx.db, &program.id, &c)];
     stmts.extend(event.statements);
     db::batch(&cx.db, stmts).await?;
     outbox::dispatch(cx, vec![event.id]);
-    json(200, &customer_json(&c, program))
+    json(200, &customer_json(cx, &c, program))
 }
 
 pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
     let c = store::require(&cx.db, &program.id, key).await?;
-    let event = outbox::event(&cx.db, &program.id, "customer.deleted", &customer_json(&c, program));
+    let event = outbox::event(&cx.db, &program.id, "customer.deleted", &customer_json(cx, &c, program));
     let mut stmts = store::delete_statements(&cx.db, &program.id, &c);
     stmts.extend(event.statements);
     db::batch(&cx.db, stmts).await?;
@@ -285,8 +315,9 @@ mod tests {
             public_id: "p1".into(),
             name: "Shop".into(),
             website_url: "https://shop.example/".into(),
+            currency: "USD".into(),
             tracking: TrackingSettings::default(),
-            rewards: RewardRules { referrer: RewardRule::Percent { percent: 10 }, friend },
+            rewards: RewardRules { referrer: RewardRule::Percent { percent: 10 }, friend, ..RewardRules::default() },
             created_at: 0,
         }
     }
@@ -310,10 +341,14 @@ mod tests {
         let code = ReferralCode::parse("bobscode").unwrap();
         let alone = new_row(&p, &input, &code, 7);
         assert_eq!((alone.referred_by.as_deref(), alone.friend_reward.as_deref(), alone.balance), (None, None, 0));
+        assert!(signup_earnings(&p, &alone, &[]).is_empty(), "nobody earns from an unreferred signup");
         input.referrer = Some(referrer());
+        input.flags = vec![Flag::LookalikeEmail];
         let referred = new_row(&p, &input, &code, 7);
         assert_eq!(referred.referred_by.as_deref(), Some("ann"));
-        assert_eq!(referred.balance, 500);
+        assert_eq!(referred.fraud_flags, r#"["lookalike_email"]"#);
+        let earned: Vec<_> = signup_earnings(&p, &referred, &[]).iter().map(|e| (e.customer_key.to_owned(), e.kind, e.amount)).collect();
+        assert_eq!(earned, [("ann".to_owned(), "referrer", 0), ("bob".to_owned(), "friend", 500)]);
         assert_eq!(referred.friend_reward.as_deref(), Some(r#"{"type":"fixed","amount":500,"on":"signup"}"#));
         assert_eq!((referred.referral_code.as_str(), referred.created_at), ("bobscode", 7));
     }

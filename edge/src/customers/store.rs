@@ -33,8 +33,8 @@ pub async fn require(db: &D1Database, program_id: &str, key: &str) -> ApiResult<
 pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<Stmt> {
     let mut stmts = vec![sql!(
         db,
-        "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at, fraud_flags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
         program_id,
         &c.key,
         &c.email,
@@ -46,6 +46,7 @@ pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> 
         c.friend_reward.as_ref(),
         c.balance,
         c.created_at,
+        &c.fraud_flags,
     )];
     if let Some(referrer) = &c.referred_by {
         stmts.push(sql!(
@@ -110,6 +111,18 @@ pub fn update(db: &D1Database, program_id: &str, c: &CustomerRow) -> Stmt {
 }
 
 /// The key of the customer who owns `code`, if any (the D1 side of `codes::owner_of`).
+/// Who holds a code, in every program (a code is unique per program only):
+/// `(program_id, customer key)` pairs, by the `customers_referral_code` index.
+pub async fn holders_of_code(db: &D1Database, code: &str) -> ApiResult<Vec<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        program_id: String,
+        key: String,
+    }
+    let rows: Vec<Row> = db::all(sql!(db, "SELECT program_id, key FROM customers WHERE referral_code = ?1 LIMIT 100", code)).await?;
+    Ok(rows.into_iter().map(|r| (r.program_id, r.key)).collect())
+}
+
 pub async fn key_by_code(db: &D1Database, program_id: &str, code: &str) -> ApiResult<Option<String>> {
     #[derive(Deserialize)]
     struct Row {
@@ -147,6 +160,8 @@ pub fn delete_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> 
     let mut stmts = vec![
         sql!(db, "DELETE FROM customers WHERE program_id = ?1 AND key = ?2", program_id, &c.key),
         sql!(db, "DELETE FROM ledger WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM rewards WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM payouts WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
         sql!(db, "DELETE FROM signups WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
         sql!(db, "DELETE FROM visits WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
         sql!(db, "UPDATE customers SET referred_by = NULL WHERE program_id = ?1 AND referred_by = ?2", program_id, &c.key),

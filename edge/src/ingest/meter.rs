@@ -10,6 +10,13 @@ thread_local! {
     static BUSY_MS: Cell<f64> = const { Cell::new(0.0) };
     static IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
     static SINCE: Cell<f64> = const { Cell::new(0.0) };
+    /// The last scheduled run's reward approval: rewards approved, D1 statements, milliseconds.
+    static SCHEDULED: Cell<(i64, u32, i64)> = const { Cell::new((0, 0, 0)) };
+}
+
+/// Records what the last scheduled run's approval cost (`make bench` reads it).
+pub fn scheduled_run(approved: i64, statements: u32, ms: i64) {
+    SCHEDULED.set((approved, statements, ms));
 }
 
 pub async fn timed<T, E>(rows: usize, write: impl Future<Output = Result<T, E>>) -> Result<T, E> {
@@ -29,5 +36,6 @@ pub async fn timed<T, E>(rows: usize, write: impl Future<Output = Result<T, E>>)
 
 /// `{"rows", "busy_ms"}` since the isolate started.
 pub fn snapshot() -> serde_json::Value {
-    serde_json::json!({ "rows": ROWS.get(), "busy_ms": BUSY_MS.get() })
+    let (approved, statements, ms) = SCHEDULED.get();
+    serde_json::json!({ "rows": ROWS.get(), "busy_ms": BUSY_MS.get(), "scheduled": {"approved": approved, "statements": statements, "ms": ms} })
 }

@@ -97,6 +97,7 @@ async fn sale(cx: &Cx, program: &Program, object: &Value, amount: Option<i64>, e
         Ok(Recorded::Replayed(t)) => json!({"transaction": t.key, "duplicate": true}),
         // Same payment reported with another amount (a checkout and its invoice): keep the first.
         Err(e) if e.status == 409 => json!({"ignored": "payment already recorded"}),
+        Err(e) if e.code == "currency_mismatch" => json!({"ignored": e.message}),
         Err(e) => return Err(e),
     })
 }

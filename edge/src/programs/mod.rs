@@ -21,6 +21,7 @@ use worker::{Request, Response};
 struct CreateProgram {
     name: String,
     website_url: String,
+    currency: Option<String>,
     /// Any of the settings; the rest keep their defaults.
     tracking: Option<TrackingPatch>,
     rewards: Option<RewardRules>,
@@ -34,9 +35,26 @@ struct UpdateProgram {
     #[serde(default, deserialize_with = "crate::http::present")]
     website_url: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
-    tracking: Option<TrackingPatch>,
+    currency: Option<String>,
     #[serde(default, deserialize_with = "crate::http::present")]
-    rewards: Option<RewardRules>,
+    tracking: Option<TrackingPatch>,
+    /// Merged into the current rules: fields left out keep their values.
+    #[serde(default, deserialize_with = "crate::http::present")]
+    rewards: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The current reward rules with a patch's fields replaced, validated; an error
+/// names the field under `rewards.`.
+fn merged_rewards(current: &RewardRules, patch: serde_json::Map<String, serde_json::Value>) -> ApiResult<RewardRules> {
+    let mut merged = serde_json::to_value(current).expect("rules serialize");
+    merged.as_object_mut().expect("rules are an object").extend(patch);
+    let rules: RewardRules = serde_path_to_error::deserialize(merged).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "rewards".to_owned() } else { format!("rewards.{path}") };
+        ApiError::invalid(field, e.into_inner().to_string())
+    })?;
+    rules.validate()?;
+    Ok(rules)
 }
 
 pub async fn create(mut req: Request, cx: &Cx) -> ApiResult<Response> {
@@ -48,6 +66,7 @@ pub async fn create(mut req: Request, cx: &Cx) -> ApiResult<Response> {
         public_id: codes::public_id(),
         name: validate::name("name", &body.name, 200)?,
         website_url: validate::http_url("website_url", &body.website_url)?.to_string(),
+        currency: validate::currency("currency", body.currency.as_deref().unwrap_or("USD"))?,
         tracking: match &body.tracking {
             Some(patch) => TrackingSettings::default().patched(patch).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?,
             None => TrackingSettings::default(),
@@ -86,12 +105,19 @@ pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResul
     if let Some(url) = &patch.website_url {
         program.website_url = validate::http_url("website_url", url)?.to_string();
     }
+    if let Some(currency) = &patch.currency {
+        let currency = validate::currency("currency", currency)?;
+        // Balances never mix currencies: once money is recorded, the currency stays.
+        if currency != program.currency && store::has_transactions(&cx.db, &program.id).await? {
+            return Err(ApiError::conflict("the currency cannot change once the program has transactions").with_field("currency"));
+        }
+        program.currency = currency;
+    }
     if let Some(tracking) = &patch.tracking {
         program.tracking = program.tracking.patched(tracking).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?;
     }
     if let Some(rewards) = patch.rewards {
-        rewards.validate()?;
-        program.rewards = rewards;
+        program.rewards = merged_rewards(&program.rewards, rewards)?;
     }
     validate_tracking(&program)?;
     store::update(&cx.db, &program).await?;
@@ -104,4 +130,34 @@ pub async fn delete(cx: &Cx, program: &Program) -> ApiResult<Response> {
     store::unpublish(&cx.env, &program.public_id).await?;
     codes::forget_program(&cx.env, &program.id).await?;
     json(200, &json!({ "id": program.id, "deleted": true }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgeref_shared::reward::{Approval, RewardRule};
+    use serde_json::json;
+
+    fn patch(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_rewards_patch_keeps_the_fields_it_leaves_out() {
+        let current = RewardRules { hold_days: 14, approval: Approval::Manual, ..RewardRules::default() };
+        let merged = merged_rewards(&current, patch(json!({"referrer": {"type": "percent", "percent": 20}}))).unwrap();
+        assert_eq!(merged.referrer, RewardRule::Percent { percent: 20 });
+        assert_eq!((merged.hold_days, merged.approval), (14, Approval::Manual));
+        let cleared = merged_rewards(&current, patch(json!({"hold_days": 0}))).unwrap();
+        assert_eq!(cleared.hold_days, 0);
+    }
+
+    #[test]
+    fn a_bad_rewards_patch_names_its_field() {
+        let current = RewardRules::default();
+        assert_eq!(merged_rewards(&current, patch(json!({"hold_days": 400}))).unwrap_err().field.as_deref(), Some("rewards.hold_days"));
+        assert_eq!(merged_rewards(&current, patch(json!({"approval": "sometimes"}))).unwrap_err().field.as_deref(), Some("rewards.approval"));
+        assert_eq!(merged_rewards(&current, patch(json!({"referrer": {"type": "percent", "percent": 101}}))).unwrap_err().status, 422);
+        assert!(merged_rewards(&current, patch(json!({"bonus": 1}))).unwrap_err().field.unwrap().starts_with("rewards"));
+    }
 }

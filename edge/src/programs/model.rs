@@ -10,6 +10,8 @@ pub struct Program {
     pub public_id: String,
     pub name: String,
     pub website_url: String,
+    /// ISO 4217: every transaction, reward and balance of the program is in it.
+    pub currency: String,
     pub tracking: TrackingSettings,
     pub rewards: RewardRules,
     pub created_at: i64,
@@ -22,8 +24,12 @@ pub struct ProgramView<'a> {
     pub public_id: &'a str,
     pub name: &'a str,
     pub website_url: &'a str,
+    pub currency: &'a str,
     pub created_at: String,
     pub tracking: &'a TrackingSettings,
+    /// The cookie domain when `tracking.cookie_domain` is not set: the website's
+    /// registrable domain by the Public Suffix List, `None` for host-only cookies.
+    pub default_cookie_domain: Option<String>,
     pub rewards: &'a RewardRules,
     pub snippet: String,
 }
@@ -35,10 +41,12 @@ impl Program {
             public_id: &self.public_id,
             name: &self.name,
             website_url: &self.website_url,
+            currency: &self.currency,
             created_at: time::rfc3339(self.created_at),
             tracking: &self.tracking,
+            default_cookie_domain: TrackingSettings { cookie_domain: None, ..self.tracking.clone() }.effective_cookie_domain(&self.website_url),
             rewards: &self.rewards,
-            snippet: snippet_tag(edge_origin, &self.public_id),
+            snippet: snippet_tag(tracking_base(&self.tracking, edge_origin), &self.public_id),
         }
     }
 
@@ -53,8 +61,14 @@ impl Program {
     }
 }
 
-pub fn snippet_tag(edge_origin: &str, public_id: &str) -> String {
-    format!(r#"<script async src="{edge_origin}/s/{public_id}.js"></script>"#)
+pub fn snippet_tag(base: &str, public_id: &str) -> String {
+    format!(r#"<script async src="{base}/s/{public_id}.js"></script>"#)
+}
+
+/// Where a program's tracking paths (`/s/…`, `/t/…`, `/r/…`) are reached: its
+/// first-party `tracking.endpoint` when set, else this Worker's origin.
+pub fn tracking_base<'a>(tracking: &'a TrackingSettings, edge_origin: &'a str) -> &'a str {
+    tracking.endpoint.as_deref().unwrap_or(edge_origin)
 }
 
 /// What the hot tracking paths need of a program, cached in KV and the isolate
@@ -75,6 +89,7 @@ pub struct ProgramRow {
     pub public_id: String,
     pub name: String,
     pub website_url: String,
+    pub currency: String,
     pub tracking: String,
     pub rewards: String,
     pub created_at: i64,
@@ -89,6 +104,7 @@ impl ProgramRow {
             public_id: self.public_id,
             name: self.name,
             website_url: self.website_url,
+            currency: self.currency,
             created_at: self.created_at,
         })
     }

@@ -10,12 +10,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::{D1Database, Env, KvStore};
 
-const COLUMNS: &str = "id, public_id, name, website_url, tracking, rewards, created_at";
+const COLUMNS: &str = "id, public_id, name, website_url, currency, tracking, rewards, created_at";
 
 pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
     db::run(sql!(
         db,
-        "INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &p.id,
         &p.public_id,
         &p.name,
@@ -23,6 +23,7 @@ pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
         &json(&p.tracking),
         &json(&p.rewards),
         p.created_at,
+        &p.currency,
     ))
     .await
 }
@@ -30,12 +31,13 @@ pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
 pub async fn update(db: &D1Database, p: &Program) -> DbResult<()> {
     db::run(sql!(
         db,
-        "UPDATE programs SET name = ?2, website_url = ?3, tracking = ?4, rewards = ?5 WHERE id = ?1",
+        "UPDATE programs SET name = ?2, website_url = ?3, tracking = ?4, rewards = ?5, currency = ?6 WHERE id = ?1",
         &p.id,
         &p.name,
         &p.website_url,
         &json(&p.tracking),
         &json(&p.rewards),
+        &p.currency,
     ))
     .await
 }
@@ -54,11 +56,19 @@ pub async fn list(db: &D1Database) -> ApiResult<Vec<Program>> {
 pub async fn delete(db: &D1Database, id: &str) -> DbResult<()> {
     let tables = [
         "visits", "signups", "ledger", "transactions", "transaction_deletions", "transaction_refunds", "customers", "api_keys",
-        "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits",
+        "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits", "rewards", "payouts",
     ];
     let mut stmts: Vec<_> = tables.iter().map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id)).collect();
     stmts.push(sql!(db, "DELETE FROM programs WHERE id = ?1", id));
     db::batch(db, stmts).await
+}
+
+/// Whether the program has recorded any transaction (its currency is then fixed).
+pub async fn has_transactions(db: &D1Database, id: &str) -> ApiResult<bool> {
+    #[derive(serde::Deserialize)]
+    struct Found {}
+    let found: Option<Found> = db::first(sql!(db, "SELECT 1 AS one FROM transactions WHERE program_id = ?1 LIMIT 1", id)).await?;
+    Ok(found.is_some())
 }
 
 /// A program's per-day counters from `day` (`YYYY-MM-DD`) on.
@@ -78,6 +88,8 @@ const ISOLATE_TTL_MS: i64 = 60_000;
 
 thread_local! {
     static CONFIGS: RefCell<HashMap<String, (i64, TrackingConfig)>> = RefCell::new(HashMap::new());
+    /// Every program's config, oldest first, when loaded (redirect links and preflights name no program).
+    static ALL: RefCell<Option<(i64, Vec<TrackingConfig>)>> = const { RefCell::new(None) };
 }
 
 fn kv_key(public_id: &str) -> String {
@@ -94,12 +106,14 @@ pub async fn publish(env: &Env, p: &Program) -> ApiResult<()> {
     let text = serde_json::to_string(&config).expect("config serializes");
     kv(env)?.put(&kv_key(&p.public_id), text)?.execute().await.map_err(|e| ApiError::unavailable("kv put", e))?;
     CONFIGS.with(|c| c.borrow_mut().insert(p.public_id.clone(), (crate::ids::now_ms(), config)));
+    ALL.with(|a| a.borrow_mut().take());
     Ok(())
 }
 
 /// Removes the program's config from KV and this isolate (after delete).
 pub async fn unpublish(env: &Env, public_id: &str) -> ApiResult<()> {
     CONFIGS.with(|c| c.borrow_mut().remove(public_id));
+    ALL.with(|a| a.borrow_mut().take());
     kv(env)?.delete(&kv_key(public_id)).await.map_err(|e| ApiError::unavailable("kv delete", e))
 }
 
@@ -116,4 +130,18 @@ pub async fn tracking_config(env: &Env, public_id: &str) -> ApiResult<Option<Tra
         CONFIGS.with(|c| c.borrow_mut().insert(public_id.to_owned(), (now, cfg.clone())));
     }
     Ok(config)
+}
+
+/// Every program's tracking config, oldest first: from the isolate (trusted for
+/// `ISOLATE_TTL_MS`, like one program's), else D1. `fresh` skips the isolate's
+/// copy (a code's program created in another isolate moments ago).
+pub async fn all_configs(db: &D1Database, fresh: bool) -> ApiResult<Vec<TrackingConfig>> {
+    let now = crate::ids::now_ms();
+    let cached = ALL.with(|a| a.borrow().as_ref().filter(|(at, _)| !fresh && now - at < ISOLATE_TTL_MS).map(|(_, all)| all.clone()));
+    if let Some(all) = cached {
+        return Ok(all);
+    }
+    let all: Vec<TrackingConfig> = list(db).await?.iter().map(Program::tracking_config).collect();
+    ALL.with(|a| *a.borrow_mut() = Some((now, all.clone())));
+    Ok(all)
 }

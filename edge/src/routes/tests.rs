@@ -43,7 +43,7 @@ fn every_documented_operation_resolves() {
 fn examples() -> Vec<(Method, &'static str)> {
     use Method::*;
     vec![
-        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/snippet_bg.js"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"),
+        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/snippet_bg.js"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"),
         (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
@@ -53,6 +53,7 @@ fn examples() -> Vec<(Method, &'static str)> {
         (Post, "/v1/transactions"), (Get, "/v1/transactions"), (Get, "/v1/transactions/x1"), (Delete, "/v1/transactions/x1"), (Get, "/v1/events"),
         (Post, "/v1/webhooks"), (Get, "/v1/webhooks"), (Get, "/v1/webhooks/x1"), (Patch, "/v1/webhooks/x1"), (Delete, "/v1/webhooks/x1"),
         (Get, "/v1/webhooks/x1/deliveries"), (Post, "/v1/webhooks/x1/deliveries/x1/resend"), (Post, "/v1/webhooks/x1/test"), (Post, "/v1/webhooks/x1/rotate-secret"),
+        (Get, "/v1/rewards"), (Post, "/v1/rewards/x1/approve"), (Post, "/v1/rewards/x1/reject"), (Post, "/v1/payouts"), (Get, "/v1/payouts"), (Get, "/v1/payables"),
     ]
 }
 
@@ -64,7 +65,7 @@ fn variant(r: &Route) -> &'static str {
     match r {
         Route::Public(p) => match p {
             Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm", Pu::SnippetJs => "SnippetJs",
-            Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup",
+            Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup", Pu::Redirect { .. } => "Redirect",
             Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
         },
         Route::Owner(OwnerRoute::CreateProgram) => "CreateProgram",
@@ -82,7 +83,9 @@ fn variant(r: &Route) -> &'static str {
             A::DeleteTransaction(_) => "DeleteTransaction", A::RecentEvents => "RecentEvents", A::CreateWebhook => "CreateWebhook",
             A::ListWebhooks => "ListWebhooks", A::GetWebhook(_) => "GetWebhook", A::UpdateWebhook(_) => "UpdateWebhook",
             A::DeleteWebhook(_) => "DeleteWebhook", A::ListDeliveries(_) => "ListDeliveries", A::ResendDelivery(..) => "ResendDelivery",
-            A::TestWebhook(_) => "TestWebhook", A::RotateWebhookSecret(_) => "RotateWebhookSecret",
+            A::TestWebhook(_) => "TestWebhook", A::RotateWebhookSecret(_) => "RotateWebhookSecret", A::ListRewards => "ListRewards",
+            A::ApproveReward(_) => "ApproveReward", A::RejectReward(_) => "RejectReward", A::CreatePayout => "CreatePayout",
+            A::ListPayouts => "ListPayouts", A::ListPayables => "ListPayables",
         },
     }
 }
@@ -101,6 +104,12 @@ fn every_route_is_documented() {
         let r = route(method.clone(), path).unwrap_or_else(|| panic!("{method:?} {path} does not resolve"));
         seen.insert(variant(&r));
         assert!(docs.iter().any(|(m, t)| *m == method && matches_template(path, t)), "{method:?} {path} is routed but not in openapi.json");
+        // Every tracking path is served under /_edgeref/ too (a first-party Worker route), and documented there.
+        if ["/s/", "/t/", "/r/"].iter().any(|p| path.starts_with(p)) {
+            let first_party = format!("/_edgeref{path}");
+            assert_eq!(route(method.clone(), &first_party), Some(r.clone()), "{method:?} {first_party}");
+            assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&first_party, t)), "{method:?} {first_party} is routed but not documented");
+        }
         // The owner reaches every program-API route under /v1/programs/{id}/ too, and that is documented as well.
         if let Some(tail) = path.strip_prefix("/v1/").filter(|t| !t.starts_with("programs")) {
             let owner = format!("/v1/programs/x1/{tail}");
@@ -109,7 +118,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest and BeaconPreflight are internal (benchmark meter, CORS preflight) and left out of the public document.
-    assert_eq!(seen.len(), 48, "examples cover {} of the 48 public route variants", seen.len());
+    assert_eq!(seen.len(), 55, "examples cover {} of the 55 public route variants", seen.len());
 }
 
 #[test]
@@ -126,6 +135,8 @@ fn segments_are_percent_decoded_and_head_is_get() {
     assert_eq!(route(Method::Options, "/t/visit"), Some(Route::Public(PublicRoute::BeaconPreflight)));
     assert_eq!(route(Method::Get, "/s/abc.js"), Some(Route::Public(PublicRoute::Loader { public_id: "abc".into() })));
     assert_eq!(route(Method::Get, "/s/snippet_bg.js"), Some(Route::Public(PublicRoute::SnippetJs)), "the module's JS, not a program");
+    assert_eq!(route(Method::Get, "/r/Ab%2Fc"), Some(Route::Public(PublicRoute::Redirect { code: "Ab/c".into() })), "a bad code still redirects");
+    assert_eq!(route(Method::Options, "/_edgeref/t/signup"), Some(Route::Public(PublicRoute::BeaconPreflight)));
 }
 
 #[test]
@@ -140,6 +151,12 @@ fn unknown_paths_and_wrong_methods_resolve_to_nothing() {
         (Method::Get, "/s/readme.txt"),
         (Method::Get, "/t/visit"),
         (Method::Delete, "/v1/programs"),
+        (Method::Post, "/r/x1"),
+        (Method::Get, "/r/x1/more"),
+        (Method::Get, "/_edgeref/health"),
+        (Method::Get, "/_edgeref/v1/me"),
+        (Method::Post, "/_edgeref/auth/login"),
+        (Method::Get, "/_edgeref/_edgeref/r/x1"),
     ] {
         assert_eq!(route(method.clone(), path), None, "{method:?} {path}");
     }

@@ -1,8 +1,11 @@
-//! Which browser origins may call `/t/*` for a program, and the CORS headers that say so.
+//! Which browser origins may call `/t/*` for a program, and the CORS headers
+//! that say so. Credentialed (the loader sends cookies, so a first-party
+//! endpoint can set them), hence always the exact origin, never `*`.
 
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::TrackingConfig;
+use crate::programs::store as programs;
 use edgeref_shared::origin;
 use worker::{Request, Response};
 
@@ -21,15 +24,23 @@ pub fn with_cors(mut response: Response, origin: Option<&str>) -> ApiResult<Resp
     if let Some(o) = origin {
         let h = response.headers_mut();
         h.set("access-control-allow-origin", o)?;
+        h.set("access-control-allow-credentials", "true")?;
         h.set("vary", "Origin")?;
     }
     Ok(response)
 }
 
 /// Answers a CORS preflight for `/t/*` (the snippet avoids them with text/plain,
-/// but other callers may send JSON).
-pub fn preflight(req: &Request) -> ApiResult<Response> {
+/// but other callers may send JSON). A preflight names no program, so the
+/// origin is allowed if some program allows it; the request itself is checked
+/// against its own program.
+pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
     let origin = req.headers().get("origin").ok().flatten();
+    let allowed = match &origin {
+        Some(o) => programs::all_configs(&cx.db, false).await?.iter().any(|c| origin::allowed(&c.website_url, &c.tracking, o, cx.dev_mode())),
+        None => false,
+    };
+    let origin = origin.filter(|_| allowed);
     let mut r = Response::empty()?.with_status(204);
     let h = r.headers_mut();
     h.set("access-control-allow-methods", "POST")?;

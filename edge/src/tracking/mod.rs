@@ -1,9 +1,11 @@
-//! The browser-facing endpoints: the snippet and its beacons (`/s/*`, `/t/*`).
-//! Public, so every input is validated against the program, and CORS is
-//! limited to the program's website.
+//! The browser-facing endpoints: the snippet and its beacons (`/s/*`, `/t/*`)
+//! and redirect links (`/r/*`). Public, so every input is validated against the
+//! program, and CORS is limited to the program's website.
 
+pub mod cookies;
 pub mod cors;
 pub mod dedupe;
+pub mod redirect;
 pub mod signup;
 pub mod snippet;
 pub mod store;
@@ -61,7 +63,7 @@ async fn config_for(cx: &Cx, public_id: &str) -> ApiResult<TrackingConfig> {
 
 /// Beacons per visitor (IP) and program in the limiter's window: far above what
 /// a person clicking around makes, far below a script hammering one code.
-async fn rate_limit(req: &Request, cx: &Cx, program_id: &str) -> ApiResult<()> {
+pub async fn rate_limit(req: &Request, cx: &Cx, program_id: &str) -> ApiResult<()> {
     let Ok(limiter) = cx.env.rate_limiter("BEACONS") else { return Ok(()) };
     let ip = header(req, "cf-connecting-ip");
     match limiter.limit(format!("{program_id}:{ip}")).await {
@@ -70,7 +72,7 @@ async fn rate_limit(req: &Request, cx: &Cx, program_id: &str) -> ApiResult<()> {
     }
 }
 
-fn header(req: &Request, name: &str) -> String {
+pub fn header(req: &Request, name: &str) -> String {
     req.headers().get(name).ok().flatten().unwrap_or_default()
 }
 
@@ -80,7 +82,7 @@ fn visit_answer(visit_id: Option<&str>, origin: Option<&str>) -> ApiResult<Respo
 }
 
 /// `POST /t/visit`: config from the isolate/KV, code from KV, no D1 query: the
-/// visit goes to the ingest queue.
+/// visit goes to the ingest queue. On a first-party host the answer sets the cookies.
 pub async fn visit(mut req: Request, cx: &Cx) -> ApiResult<Response> {
     let beacon: VisitBeacon = read_beacon(&mut req).await?;
     let config = config_for(cx, &beacon.program).await?;
@@ -91,19 +93,38 @@ pub async fn visit(mut req: Request, cx: &Cx) -> ApiResult<Response> {
         Err(_) => None,
     };
     let Some((code, referrer_key)) = owner else { return visit_answer(None, origin.as_deref()) };
-    let user_agent = header(&req, "user-agent");
-    let fingerprint = dedupe::fingerprint(&config.id, code.as_str(), &header(&req, "cf-connecting-ip"), &user_agent, &beacon.url);
+    let landing = Landing { code: &code, referrer_key, url: &beacon.url, referrer: &beacon.referrer };
+    let visit_id = record_visit(&req, cx, &config, landing).await?;
+    let mut answer = visit_answer(Some(&visit_id), origin.as_deref())?;
+    cookies::attach(&mut answer, &req, &config, &code, Some(&visit_id))?;
+    Ok(answer)
+}
+
+/// A visit about to be recorded: the code, whose it is, where it landed, where from.
+pub struct Landing<'a> {
+    pub code: &'a ReferralCode,
+    pub referrer_key: String,
+    pub url: &'a str,
+    pub referrer: &'a str,
+}
+
+/// Records a visit once (a repeat within the dedupe window answers the first
+/// visit's id) and queues it for ingest; bots are recorded flagged, never
+/// counted. The visit's id. Shared by the beacon and redirect links.
+pub async fn record_visit(req: &Request, cx: &Cx, config: &TrackingConfig, landing: Landing<'_>) -> ApiResult<String> {
+    let user_agent = header(req, "user-agent");
+    let fingerprint = dedupe::fingerprint(&config.id, landing.code.as_str(), &header(req, "cf-connecting-ip"), &user_agent, landing.url);
     if let Some(id) = dedupe::recent_visit(&fingerprint) {
-        return visit_answer(Some(&id), origin.as_deref());
+        return Ok(id);
     }
     let clip = |s: &str| s.chars().take(2048).collect::<String>();
     let visit = VisitMsg {
         id: ids::new_id("vis"),
         program_id: config.id.clone(),
-        code: code.as_str().to_owned(),
-        referrer_key,
-        url: clip(&beacon.url),
-        referrer: clip(&beacon.referrer),
+        code: landing.code.as_str().to_owned(),
+        referrer_key: landing.referrer_key,
+        url: clip(landing.url),
+        referrer: clip(landing.referrer),
         created_at: ids::now_ms(),
         bot: edgeref_shared::bot::is_bot(&user_agent),
     };
@@ -113,7 +134,7 @@ pub async fn visit(mut req: Request, cx: &Cx) -> ApiResult<Response> {
         dedupe::forget_visit(&fingerprint);
         return Err(e);
     }
-    visit_answer(Some(&visit.id), origin.as_deref())
+    Ok(visit.id)
 }
 
 /// `POST /t/signup`: attributes a signup to the code's referrer, or records why not.
@@ -124,7 +145,8 @@ pub async fn signup(mut req: Request, cx: &Cx) -> ApiResult<Response> {
     let origin = check_origin(&req, cx, &config)?;
     rate_limit(&req, cx, &config.id).await?;
     let program = programs::get(&cx.db, &config.id).await?;
-    let body = attribute_signup(cx, &program, &beacon.code, beacon.visit_id.as_deref(), &beacon.customer).await?;
+    let ip_hash = ip_hash(cx, &header(&req, "cf-connecting-ip"));
+    let body = attribute_signup(cx, &program, &beacon.code, beacon.visit_id.as_deref(), ip_hash.as_deref(), &beacon.customer).await?;
     with_cors(json(200, &body)?, origin.as_deref())
 }
 
@@ -133,5 +155,16 @@ pub async fn signup(mut req: Request, cx: &Cx) -> ApiResult<Response> {
 /// (OAuth redirects, Safari capping script-written cookies, native apps).
 pub async fn server_signup(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
     let body: ServerSignup = crate::http::json_body(&mut req).await?;
-    json(200, &attribute_signup(cx, program, &body.code, body.visit_id.as_deref(), &body.customer).await?)
+    // The merchant's server calls this: its IP says nothing about the visitor.
+    json(200, &attribute_signup(cx, program, &body.code, body.visit_id.as_deref(), None, &body.customer).await?)
+}
+
+/// A keyed hash of the client IP (keyed by the Worker's secret, so the stored
+/// value cannot be reversed by trying every address). `None` without an IP.
+fn ip_hash(cx: &Cx, ip: &str) -> Option<String> {
+    if ip.is_empty() {
+        return None;
+    }
+    let key = cx.env.secret("SECRETS_KEY").or_else(|_| cx.env.secret("ADMIN_TOKEN")).map(|s| s.to_string()).unwrap_or_default();
+    Some(edgeref_shared::apikey::sha256_hex(&format!("edgeref-ip|{key}|{ip}"))[..32].to_owned())
 }

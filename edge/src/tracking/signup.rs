@@ -7,7 +7,8 @@ use crate::customers::{self, model::CustomerRow, NewCustomerInput};
 use crate::error::ApiResult;
 use crate::programs::model::Program;
 use crate::{codes, db, ids};
-use edgeref_shared::attribution::{attribute, Referrer, SignupFacts};
+use edgeref_shared::attribution::{attribute, Referrer, Refusal, SignupFacts};
+use edgeref_shared::fraud::{signup_flags, SignupSignals};
 use edgeref_shared::ReferralCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -22,7 +23,7 @@ pub struct SignupCustomer {
 
 /// Attributes a signup to the code's referrer, or records why not. Idempotent
 /// per customer key: a repeat answers with the first result.
-pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_id: Option<&str>, c: &SignupCustomer) -> ApiResult<Value> {
+pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_id: Option<&str>, ip_hash: Option<&str>, c: &SignupCustomer) -> ApiResult<Value> {
     let input = NewCustomerInput::validated(&c.key, &c.email, c.name.as_deref(), None)?;
     if let Some(past) = store::past_signup(&cx.db, &program.id, &input.key).await? {
         let customer = customers::store::by_key(&cx.db, &program.id, &input.key).await?;
@@ -44,7 +45,8 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
         window: program.tracking.cookie,
         already_referred: existing.is_some(),
     };
-    let verdict = attribute(&facts);
+    // Attribution needs a referrer, so an Ok verdict always carries one.
+    let verdict = attribute(&facts).and_then(|()| referrer.clone().ok_or(Refusal::UnknownCode));
     let customer_key = input.key.clone();
     let code_text = code.as_ref().map_or_else(|| raw_code.chars().take(64).collect(), |c| c.as_str().to_owned());
     let record = |attributed: bool, reason: Option<&'static str>| SignupRecord {
@@ -54,12 +56,22 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
         referrer_key: referrer.as_ref().map(|r| r.key.as_str()),
         attributed,
         reason,
+        ip_hash,
         at: ids::now_ms(),
     };
     match verdict {
-        Ok(()) => {
+        Ok(referrer) => {
             let signup = record(true, None);
-            let input = NewCustomerInput { referrer: referrer.clone(), ..input };
+            let origin = store::signup_origin(&cx.db, &program.id, &referrer.key).await?;
+            let flags = signup_flags(&SignupSignals {
+                friend_email: &input.email,
+                referrer_email: &referrer.email,
+                friend_ip_hash: ip_hash,
+                referrer_ip_hash: origin.ip_hash.as_deref(),
+                friend_visit: visit_id,
+                referrer_visit: origin.visit_id.as_deref(),
+            });
+            let input = NewCustomerInput { referrer: Some(referrer), flags, ..input };
             create_referred(cx, program, &input, &signup).await
         }
         Err(refusal) => {
@@ -95,7 +107,8 @@ async fn create_referred(cx: &Cx, program: &Program, input: &NewCustomerInput, s
 /// credited (or why not), their own referral link, and their friend reward.
 /// Never emails, balances or who referred them.
 fn answer(attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>, program: &Program) -> Value {
-    let view = customer.map(|c| c.view(&program.website_url, &program.tracking));
+    // The answer carries no short link, so no Worker origin is needed.
+    let view = customer.map(|c| c.view(&program.website_url, &program.tracking, ""));
     json!({
         "attributed": attributed,
         "reason": reason,
@@ -118,6 +131,7 @@ mod tests {
             public_id: "p1".into(),
             name: "Shop".into(),
             website_url: "https://shop.example/".into(),
+            currency: "USD".into(),
             tracking: TrackingSettings::default(),
             rewards: RewardRules::default(),
             created_at: 0,
@@ -134,6 +148,9 @@ mod tests {
             referrals_count: 0,
             created_at: 0,
             updated_at: 0,
+            fraud_flags: "[]".into(),
+            pending_balance: 0,
+            paid_total: 0,
         };
         let a = answer(true, None, Some(&customer), &program);
         assert_eq!(a["referral_link"], "https://shop.example/?ref=bobscode");

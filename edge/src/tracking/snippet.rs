@@ -3,7 +3,7 @@
 //! track: `/s/snippet_bg.js` and `/s/snippet_bg.wasm` (content-hashed, cached forever).
 
 use crate::error::{ApiError, ApiResult};
-use crate::programs::model::TrackingConfig;
+use crate::programs::model::{tracking_base, TrackingConfig};
 use edgeref_shared::{Attribution, CookieLifetime, LinkFormat};
 use serde_json::json;
 use std::cell::RefCell;
@@ -72,11 +72,13 @@ fn render(edge_origin: &str, config: &TrackingConfig) -> String {
     let t = &config.tracking;
     // The PSL registrable domain (or the owner's override), also for a bare host: the same cookie the Worker sets.
     let cookie_domain = t.effective_cookie_domain(&config.website_url);
+    // Beacons and the module through the first-party endpoint when the owner set one.
+    let base = tracking_base(t, edge_origin);
     let c = json!({
-        "e": edge_origin,
+        "e": base,
         "p": config.public_id,
-        "w": format!("{edge_origin}/s/snippet_bg.wasm?v={MODULE_HASH}"),
-        "m": format!("{edge_origin}/s/snippet_bg.js?v={MODULE_HASH}"),
+        "w": format!("{base}/s/snippet_bg.wasm?v={MODULE_HASH}"),
+        "m": format!("{base}/s/snippet_bg.js?v={MODULE_HASH}"),
         "f": t.link_format == LinkFormat::Path,
         "n": t.param.as_str(),
         "d": match t.cookie { CookieLifetime::Days(d) => d, CookieLifetime::Lifetime => 0 },

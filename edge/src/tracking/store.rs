@@ -25,13 +25,15 @@ pub struct SignupRecord<'a> {
     pub referrer_key: Option<&'a str>,
     pub attributed: bool,
     pub reason: Option<&'a str>,
+    /// Keyed hash of the client IP (browser signups only).
+    pub ip_hash: Option<&'a str>,
     pub at: i64,
 }
 
 pub fn insert_signup(db: &D1Database, program_id: &str, s: &SignupRecord) -> Stmt {
     sql!(
         db,
-        "INSERT INTO signups (program_id, customer_key, code, visit_id, referrer_key, attributed, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO signups (program_id, customer_key, code, visit_id, referrer_key, attributed, reason, created_at, ip_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         program_id,
         s.customer_key,
         s.code,
@@ -39,8 +41,21 @@ pub fn insert_signup(db: &D1Database, program_id: &str, s: &SignupRecord) -> Stm
         s.referrer_key,
         s.attributed as i64,
         s.reason,
-        s.at
+        s.at,
+        s.ip_hash
     )
+}
+
+/// Where a customer's own tracked signup came from, for fraud review.
+#[derive(Debug, Default, Deserialize)]
+pub struct SignupOrigin {
+    pub ip_hash: Option<String>,
+    pub visit_id: Option<String>,
+}
+
+pub async fn signup_origin(db: &D1Database, program_id: &str, customer_key: &str) -> ApiResult<SignupOrigin> {
+    let row: Option<SignupOrigin> = db::first(sql!(db, "SELECT ip_hash, visit_id FROM signups WHERE program_id = ?1 AND customer_key = ?2 ORDER BY id LIMIT 1", program_id, customer_key)).await?;
+    Ok(row.unwrap_or_default())
 }
 
 /// When the visit happened, if it is this program's.

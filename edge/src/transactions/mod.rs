@@ -6,14 +6,15 @@ pub mod model;
 pub mod store;
 
 use crate::context::Cx;
-use crate::customers::store::{ledger_statements, LedgerEntry};
 use crate::customers::{self, model::CustomerRow, CustomerRef};
 use crate::db::{self, DbError, Stmt};
+use crate::rewards::{self, Earning};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
 use crate::{ids, outbox};
 use edgeref_shared::apikey::sha256_hex;
+use edgeref_shared::fraud::Flag;
 use edgeref_shared::reward::{reversal, LedgerKind};
 use edgeref_shared::{time, validate};
 use model::{friend_share, TransactionRow};
@@ -48,15 +49,24 @@ pub enum Recorded {
     Replayed(TransactionRow),
 }
 
-/// The ledger statements that move each share of a sale by what `change` makes of it.
-fn share_entries(cx: &Cx, program: &Program, t: &TransactionRow, change: impl Fn(i64) -> i64, kind: LedgerKind, note: Option<&str>, now: i64) -> Vec<Stmt> {
-    t.shares(change)
-        .into_iter()
-        .flat_map(|(customer_key, amount)| {
-            let entry = LedgerEntry { customer_key, amount, kind, transaction_key: Some(&t.key), note, at: now };
-            ledger_statements(&cx.db, &program.id, &entry)
+/// What undoing part of a sale does to the rewards it earned: each reward
+/// (the referrer's, the friend's) loses `share` of what it was earned with.
+async fn reverse_rewards(cx: &Cx, program: &Program, t: &TransactionRow, share: impl Fn(i64) -> i64, kind: LedgerKind, reason: &str, now: i64) -> ApiResult<Vec<Stmt>> {
+    let rows = rewards::store::of_transaction(&cx.db, &program.id, &t.key).await?;
+    Ok(rows
+        .iter()
+        .flat_map(|r| {
+            let earned = if r.kind == "friend" { t.friend_reward } else { t.reward };
+            rewards::reverse(&cx.db, &program.id, r, share(earned), kind, reason, now)
         })
-        .collect()
+        .collect())
+}
+
+/// The rewards a sale earns: the referrer's share and the buyer's friend share.
+fn sale_earnings<'a>(t: &'a TransactionRow, flags: &'a [Flag]) -> Vec<Earning<'a>> {
+    let referrer = t.referrer_key.as_deref().map(|k| Earning { customer_key: k, referred_key: &t.customer_key, kind: "referrer", amount: t.reward, transaction_key: Some(&t.key), flags });
+    let friend = Earning { customer_key: &t.customer_key, referred_key: &t.customer_key, kind: "friend", amount: t.friend_reward, transaction_key: Some(&t.key), flags };
+    referrer.into_iter().chain([friend]).collect()
 }
 
 /// The row a sale becomes, with what it earns the referrer and the friend.
@@ -93,19 +103,34 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
     if let Some(existing) = store::by_key(&cx.db, &program.id, &sale.key).await? {
         return replay(existing);
     }
+    if sale.currency != program.currency {
+        return Err(currency_mismatch(program));
+    }
     let row = new_row(program, &sale, ids::now_ms());
+    let signup_flags: Vec<Flag> = sale.customer.flags();
+    let flags = match &row.referrer_key {
+        Some(referrer) => customers::reward_flags(cx, program, referrer, &signup_flags).await?,
+        None => signup_flags,
+    };
     let mut stmts = vec![store::insert(&cx.db, &program.id, &row)];
-    stmts.extend(share_entries(cx, program, &row, |earned| earned, LedgerKind::Reward, None, row.created_at));
     let event = outbox::event(&cx.db, &program.id, "transaction.created", &row.view());
     stmts.extend(event.statements);
+    let (earned, mut events) = rewards::earn(&cx.db, program, &sale_earnings(&row, &flags), row.created_at);
+    stmts.extend(earned);
+    events.insert(0, event.id);
     match db::batch(&cx.db, stmts).await {
         Ok(()) => {}
         // A concurrent request with the same key committed first: exactly one transaction exists.
         Err(e @ DbError::Conflict { .. }) => return replay(store::by_key(&cx.db, &program.id, &sale.key).await?.ok_or_else(|| ApiError::from(e))?),
         Err(e) => return Err(e.into()),
     }
-    outbox::dispatch(cx, vec![event.id]);
+    outbox::dispatch(cx, events);
     Ok(Recorded::Created(row))
+}
+
+/// A sale in another currency than the program's: balances never mix currencies.
+pub fn currency_mismatch(program: &Program) -> ApiError {
+    ApiError::new(422, "currency_mismatch", format!("this program pays rewards in {}; record the sale in {} too", program.currency, program.currency)).with_field("currency")
 }
 
 pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
@@ -143,7 +168,7 @@ pub async fn refund(cx: &Cx, program: &Program, key: &str, refunded_total: i64) 
         }
         let now = ids::now_ms();
         let mut stmts = store::refund(&cx.db, &program.id, &t, after, now);
-        stmts.extend(share_entries(cx, program, &t, |earned| -reversal(earned, t.amount, t.refunded, after), LedgerKind::Refund, Some("refund"), now));
+        stmts.extend(reverse_rewards(cx, program, &t, |earned| reversal(earned, t.amount, t.refunded, after), LedgerKind::Refund, "refund", now).await?);
         match db::batch(&cx.db, stmts).await {
             Ok(()) => return Ok(true),
             Err(DbError::Conflict { .. }) => continue,
@@ -176,11 +201,47 @@ pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response
     let t = store::by_key(&cx.db, &program.id, key).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
     let now = ids::now_ms();
     let mut stmts = store::delete(&cx.db, &program.id, &t, now);
-    stmts.extend(share_entries(cx, program, &t, |earned| -reversal(earned, t.amount, t.refunded, t.amount), LedgerKind::Reversal, Some("transaction deleted"), now));
+    stmts.extend(reverse_rewards(cx, program, &t, |earned| reversal(earned, t.amount, t.refunded, t.amount), LedgerKind::Reversal, "transaction deleted", now).await?);
     let event = outbox::event(&cx.db, &program.id, "transaction.deleted", &t.view());
     stmts.extend(event.statements);
     // A concurrent delete recorded its deletion first: for this request the transaction is gone.
-    db::batch(&cx.db, stmts).await.map_err(|e| if matches!(e, DbError::Conflict { .. }) { ApiError::not_found("transaction") } else { e.into() })?;
+    db::batch(&cx.db, stmts).await.map_err(|e| match e {
+        e if e.conflicts_on("transaction_deletions.transaction_id") => ApiError::not_found("transaction"),
+        e if e.conflicts_on(rewards::store::GUARD) => ApiError::conflict("a reward of this transaction changed meanwhile; retry"),
+        e => e.into(),
+    })?;
     outbox::dispatch(cx, vec![event.id]);
     json(200, &json!({"key": key, "deleted": true}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(referrer: Option<&str>) -> TransactionRow {
+        TransactionRow {
+            id: 1,
+            key: "t1".into(),
+            customer_key: "bob".into(),
+            referrer_key: referrer.map(Into::into),
+            amount: 10_000,
+            currency: "USD".into(),
+            product_id: None,
+            reward: 1000,
+            friend_reward: 500,
+            refunded: 0,
+            request_hash: String::new(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_sale_earns_the_referrer_share_and_the_buyers_friend_share_with_the_signups_flags() {
+        let flags = [Flag::LookalikeEmail];
+        let t = row(Some("ann"));
+        let earned: Vec<_> = sale_earnings(&t, &flags).iter().map(|e| (e.customer_key, e.kind, e.amount, e.transaction_key, e.flags.len())).collect();
+        assert_eq!(earned, [("ann", "referrer", 1000, Some("t1"), 1), ("bob", "friend", 500, Some("t1"), 1)]);
+        let unreferred = row(None);
+        assert_eq!(sale_earnings(&unreferred, &[]).iter().map(|e| e.kind).collect::<Vec<_>>(), ["friend"]);
+    }
 }

@@ -42,15 +42,6 @@ impl TransactionRow {
             "created_at": time::rfc3339(self.created_at),
         })
     }
-
-    /// Who a change to this sale's rewards moves, and by how much: the
-    /// referrer's share and the buyer's friend share, each mapped by `change`,
-    /// leaving out shares that do not move.
-    pub fn shares(&self, change: impl Fn(i64) -> i64) -> Vec<(&str, i64)> {
-        let referrer = self.referrer_key.as_deref().map(|k| (k, change(self.reward)));
-        let friend = Some((self.customer_key.as_str(), change(self.friend_reward)));
-        [referrer, friend].into_iter().flatten().filter(|(_, amount)| *amount != 0).collect()
-    }
 }
 
 /// What the friend earns from a sale under the reward they were granted at signup (stored as JSON).
@@ -91,14 +82,6 @@ mod tests {
         assert_eq!(friend_share(Some(r#"{"type":"coupon","code":"X","description":"10 % off"}"#), 10_000), 0);
         assert_eq!(friend_share(None, 10_000), 0);
         assert_eq!(friend_share(Some("not json"), 10_000), 0);
-    }
-
-    #[test]
-    fn shares_name_who_moves_and_skip_what_does_not() {
-        assert_eq!(sale(Some("ann"), 1000, 500).shares(|e| -e), [("ann", -1000), ("bob", -500)]);
-        assert_eq!(sale(Some("ann"), 1000, 0).shares(|e| e), [("ann", 1000)]);
-        assert_eq!(sale(None, 0, 500).shares(|e| e), [("bob", 500)]);
-        assert!(sale(Some("ann"), 1000, 500).shares(|_| 0).is_empty());
     }
 
     #[test]

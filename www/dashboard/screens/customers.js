@@ -1,8 +1,11 @@
-// Customers: each with their referral link, who referred them, their referrals and balance.
+// Customers: each with their referral link and short link, who referred them, their referrals and balance.
 import { api, programPath } from '../api.js';
 import { h, section, copyButton, money, date, failure } from '../dom.js';
 
 const PAGE = 50;
+/** Column headings, with what each amount means as a tooltip. */
+const COLUMNS = [['Customer'], ['Referral link'], ['Referred by'], ['Referrals'],
+  ['Pending', 'Rewards on hold or waiting for review'], ['Balance', 'Approved rewards not yet paid: what you owe now'], ['Paid', 'Paid out so far'], ['Joined']];
 
 export async function render(container, program) {
   const base = programPath(program.id, '/customers');
@@ -22,16 +25,21 @@ export async function render(container, program) {
 
   function row(c) {
     const linkText = h('span', { class: 'mono' }, c.referral_link);
+    // The short link counts the click and sets the cookie from the server, with or without JavaScript.
+    const shortText = h('span', { class: 'mono' }, c.short_link);
     const toggle = c.referrals_count > 0
       ? h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-label': `Show the ${c.referrals_count} referrals of ${c.email}` }, String(c.referrals_count))
       : '0';
     const name = [c.name, c.surname].filter(Boolean).join(' ');
     const tr = h('tr', {},
       h('td', {}, h('div', {}, name || c.email), h('div', { class: 'muted' }, name ? `${c.email} · ${c.key}` : c.key)),
-      h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText)),
+      h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText),
+        h('div', { class: 'muted' }, shortText, ' ', copyButton('Copy short link', () => c.short_link, shortText))),
       h('td', {}, c.referred_by ?? '—'),
       h('td', { class: 'num' }, toggle),
-      h('td', { class: 'num' }, money(c.balance)),
+      h('td', { class: 'num' }, money(c.pending_balance, program.currency)),
+      h('td', { class: 'num' }, money(c.balance, program.currency)),
+      h('td', { class: 'num' }, money(c.paid_total, program.currency)),
       h('td', {}, date(c.created_at)));
     if (toggle instanceof Node) toggle.addEventListener('click', () => referrals(c, tr, toggle));
     return tr;
@@ -44,20 +52,20 @@ export async function render(container, program) {
       toggle.setAttribute('aria-expanded', 'false');
       return;
     }
-    const cell = h('td', { colspan: 6 }, 'Loading…');
+    const cell = h('td', { colspan: 8 }, 'Loading…');
     tr.after(h('tr', { 'data-referrals-of': c.key }, cell));
     toggle.setAttribute('aria-expanded', 'true');
     try {
       const { data } = await api('GET', `${base}/${encodeURIComponent(c.key)}/referrals?limit=250`);
-      cell.replaceChildren(h('p', {}, `Referred by ${c.email}:`), h('ul', {}, data.map((r) => h('li', {}, `${r.email} (${r.key}), joined ${date(r.created_at)}, balance ${money(r.balance)}`))));
+      cell.replaceChildren(h('p', {}, `Referred by ${c.email}:`), h('ul', {}, data.map((r) => h('li', {}, `${r.email} (${r.key}), joined ${date(r.created_at)}, balance ${money(r.balance, program.currency)}`))));
     } catch (e) { cell.replaceChildren(failure(e)); }
   }
 
   const table = h('div', { class: 'scroll' }, h('table', {},
-    h('thead', {}, h('tr', {}, ['Customer', 'Referral link', 'Referred by', 'Referrals', 'Balance', 'Joined'].map((t, i) => h('th', { scope: 'col', class: i === 3 || i === 4 ? 'num' : null }, t)))),
+    h('thead', {}, h('tr', {}, COLUMNS.map(([t, title], i) => h('th', { scope: 'col', class: i >= 3 && i <= 6 ? 'num' : null, title }, t)))),
     body));
   container.replaceChildren(section('customers', 'Customers',
-    h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups and your backend’s API calls. Balances are in minor units of your currency shown as decimals.'),
+    h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups and your backend’s API calls. Pending rewards wait for their hold or your review (Rewards tab); the balance is approved and not yet paid: what you owe now.'),
     table, more));
   if (await load() === 0) table.replaceWith(h('p', {}, 'No customers yet. Install the snippet or create customers with the API (Integration tab).'));
 }

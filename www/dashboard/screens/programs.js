@@ -13,7 +13,7 @@ export async function render(main) {
         h('td', {}, link(p, 'settings', p.name)),
         h('td', {}, p.website_url),
         h('td', {}, date(p.created_at)),
-        h('td', {}, link(p, 'integration', 'Integration'), ' · ', link(p, 'customers', 'Customers'), ' · ', link(p, 'results', 'Results')),
+        h('td', {}, link(p, 'integration', 'Integration'), ' · ', link(p, 'customers', 'Customers'), ' · ', link(p, 'rewards', 'Rewards'), ' · ', link(p, 'results', 'Results')),
       )))))
     : h('p', {}, 'No programs yet. Create your first Refer-a-Friend program: it takes a name and your website’s address.');
   main.replaceChildren(

@@ -11,16 +11,16 @@ export async function render(container, program) {
     const stats = await api('GET', programPath(program.id, `/stats?days=${range.value}`));
     const t = stats.totals;
     out.replaceChildren(
-      h('dl', { class: 'totals' }, [['Visits', t.visits], ['Signups', t.signups], ['Conversions', t.conversions], ['Revenue', money(t.revenue)], ['Rewards', money(t.rewards)]]
+      h('dl', { class: 'totals' }, [['Visits', t.visits], ['Signups', t.signups], ['Conversions', t.conversions], ['Revenue', money(t.revenue, program.currency)], ['Rewards', money(t.rewards, program.currency)]]
         .map(([label, value]) => h('div', {}, h('dt', {}, label), h('dd', {}, value)))),
       chart(stats.daily),
       h('ul', { class: 'legend' }, SERIES.map(([, label, cls]) => h('li', { class: cls }, label))),
-      h('details', {}, h('summary', {}, 'Show as a table'), dataTable(stats.daily)));
+      h('details', {}, h('summary', {}, 'Show as a table'), dataTable(stats.daily, program.currency)));
   };
   range.addEventListener('change', () => show().catch((e) => out.replaceChildren(failure(e))));
   container.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'results-title' },
     h('div', { class: 'head' }, h('h2', { id: 'results-title' }, 'Results'), h('label', { class: 'inline' }, 'Period ', range)),
-    h('p', { class: 'muted' }, 'Referred visits, signups and sales (conversions), revenue from referred customers net of refunds, and rewards earned. Days are UTC.'),
+    h('p', { class: 'muted' }, 'Referred visits, signups and sales (conversions), revenue from referred customers net of refunds, and rewards earned, in the program’s currency. Days are UTC.'),
     out));
   await show();
 }
@@ -57,8 +57,8 @@ function niceMax(v) {
 
 const formatTick = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
-function dataTable(daily) {
+function dataTable(daily, currency) {
   return h('div', { class: 'scroll' }, h('table', {},
     h('thead', {}, h('tr', {}, ['Date', 'Visits', 'Signups', 'Conversions', 'Revenue'].map((t, i) => h('th', { scope: 'col', class: i ? 'num' : null }, t)))),
-    h('tbody', {}, daily.map((d) => h('tr', {}, h('td', {}, d.date), h('td', { class: 'num' }, d.visits), h('td', { class: 'num' }, d.signups), h('td', { class: 'num' }, d.conversions), h('td', { class: 'num' }, money(d.revenue)))))));
+    h('tbody', {}, daily.map((d) => h('tr', {}, h('td', {}, d.date), h('td', { class: 'num' }, d.visits), h('td', { class: 'num' }, d.signups), h('td', { class: 'num' }, d.conversions), h('td', { class: 'num' }, money(d.revenue, currency)))))));
 }

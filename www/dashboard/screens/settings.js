@@ -3,7 +3,7 @@ import { api, programPath } from '../api.js';
 import { h, section, field, choice, onSubmit, announce } from '../dom.js';
 import { go, programChanged } from '../nav.js';
 
-export function render(container, program) {
+export async function render(container, program) {
   // After a save, everything showing the name or website follows.
   async function save(patch) {
     Object.assign(program, await api('PATCH', programPath(program.id), patch));
@@ -17,19 +17,38 @@ export function render(container, program) {
   container.replaceChildren(
     h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
       [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
-    section('program', 'Program', programForm(program, save)),
+    section('program', 'Program', programForm(program, save, await hasTransactions(program))),
     section('tracking', 'Tracking', h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
     section('rewards', 'Rewards', rewardsForm(program, save)),
     section('delete', 'Delete program', removal),
   );
 }
 
-function programForm(program, save) {
+/** Whether the program has recorded a transaction: its currency is then fixed (the API answers 409). */
+async function hasTransactions(program) {
+  try {
+    return (await api('GET', programPath(program.id, '/transactions?limit=1'))).data.length > 0;
+  } catch {
+    return false; // then the API's 409 on save says it
+  }
+}
+
+/** Every ISO 4217 currency the browser knows, as "EUR — Euro", with the program's own always there. */
+function currencySelect(current, fixed) {
+  const names = new Intl.DisplayNames(['en'], { type: 'currency' });
+  const codes = [...new Set([...Intl.supportedValuesOf('currency'), current])].sort();
+  return h('select', { name: 'currency', disabled: fixed }, codes.map((c) => h('option', { value: c, selected: c === current }, `${c} — ${names.of(c)}`)));
+}
+
+function programForm(program, save, fixedCurrency) {
   return onSubmit(h('form', {},
     field('Program name', { name: 'name', required: true, maxlength: 200, value: program.name }),
     field('Website URL', { type: 'url', name: 'website_url', required: true, value: program.website_url }),
+    field('Currency', currencySelect(program.currency, fixedCurrency), fixedCurrency
+      ? 'Fixed: the program has transactions, and balances never mix currencies.'
+      : 'Every transaction, reward and balance is in it. It can change only until the first transaction is recorded.'),
     h('button', { type: 'submit' }, 'Save program'),
-  ), (v) => save({ name: v.get('name'), website_url: v.get('website_url') }));
+  ), (v) => save({ name: v.get('name'), website_url: v.get('website_url'), ...(v.has('currency') ? { currency: v.get('currency') } : {}) }));
 }
 
 /** A referral link as the Worker builds it (shared/src/link.rs), for the preview. */
@@ -56,6 +75,8 @@ function trackingForm(program, save) {
   const lifetime = t.cookie_days === null;
   const days = h('input', { type: 'number', name: 'cookie_days', min: 1, max: 3650, value: t.cookie_days ?? 30, 'aria-label': 'Cookie duration in days', disabled: lifetime });
   const preview = h('output', { id: 'link-preview', class: 'preview' });
+  const cookiePreview = h('output', { id: 'cookie-preview', class: 'preview' });
+  const endpointPreview = h('output', { id: 'endpoint-preview', class: 'preview' });
   const form = h('form', {},
     h('fieldset', {}, h('legend', {}, 'Referral link format'),
       choice('radio', 'link_format', 'query', 'Query: yourdomain.com?ref=xxxyyy', t.link_format === 'query'),
@@ -70,13 +91,26 @@ function trackingForm(program, save) {
     h('fieldset', {}, h('legend', {}, 'When a visitor followed several referral links'),
       choice('radio', 'attribution', 'last_click', 'Last click wins', t.attribution === 'last_click'),
       choice('radio', 'attribution', 'first_click', 'First click wins', t.attribution === 'first_click')),
+    h('fieldset', {}, h('legend', {}, 'First-party tracking (optional)'),
+      field('Cookie domain', { name: 'cookie_domain', maxlength: 253, value: t.cookie_domain ?? '', placeholder: program.default_cookie_domain ?? '', autocomplete: 'off', spellcheck: 'false' },
+        'The domain the referral cookie is shared on, with all its subdomains. Empty: your website’s registrable domain.'),
+      field('First-party endpoint', { type: 'url', name: 'endpoint', maxlength: 2000, value: t.endpoint ?? '', placeholder: 'https://shop.example/_edgeref', autocomplete: 'off', spellcheck: 'false' },
+        'This Worker on your own site (a Worker route or custom domain): the snippet, beacons and short links use it, and the cookie is set by the server, which Safari does not cut to 7 days.'),
+      h('div', { class: 'field' }, h('span', { id: 'cookie-preview-label' }, 'The referral cookie is shared on'), ' ', cookiePreview),
+      h('div', { class: 'field' }, h('span', { id: 'endpoint-preview-label' }, 'Snippet, beacons and short links come from'), ' ', endpointPreview)),
     h('button', { type: 'submit' }, 'Save tracking'),
   );
   preview.setAttribute('aria-labelledby', 'preview-label');
+  cookiePreview.setAttribute('aria-labelledby', 'cookie-preview-label');
+  endpointPreview.setAttribute('aria-labelledby', 'endpoint-preview-label');
   const refresh = () => {
     const v = new FormData(form);
     preview.textContent = referralLink(program.website_url, v.get('link_format'), v.get('param') || 'ref', 'xxxyyy');
     days.disabled = v.get('cookie') === 'lifetime';
+    const domain = v.get('cookie_domain').trim().replace(/^\./, '') || program.default_cookie_domain;
+    cookiePreview.textContent = domain ? `${domain} and its subdomains` : 'your website’s own host only';
+    const base = v.get('endpoint').trim().replace(/\/+$/, '') || location.origin;
+    endpointPreview.textContent = `${base} (short links like ${base}/r/xxxyyy)`;
   };
   form.addEventListener('input', refresh);
   form.refresh = refresh;
@@ -87,6 +121,8 @@ function trackingForm(program, save) {
       param: v.get('param'),
       cookie_days: v.get('cookie') === 'lifetime' ? null : Number(v.get('cookie_days')),
       attribution: v.get('attribution'),
+      cookie_domain: v.get('cookie_domain').trim() || null,
+      endpoint: v.get('endpoint').trim() || null,
     },
   }));
 }
@@ -101,7 +137,7 @@ function rewardFields(who, rule, types) {
   const groups = [
     group('percent', field('Percent', { type: 'number', name: `${who}_percent`, min: 0, max: 100, required: true, value: rule?.percent ?? 10 }, '0 to 100 % of each sale amount.')),
     group('fixed',
-      field('Amount in minor units', { type: 'number', name: `${who}_amount`, min: 0, required: true, value: rule?.amount ?? 500 }, 'Cents and the like: 500 is 5.00 in your currency.'),
+      field('Amount in minor units', { type: 'number', name: `${who}_amount`, min: 0, required: true, value: rule?.amount ?? 500 }, 'Cents and the like: 500 is 5.00 in a currency with cents, 500 in one without (JPY).'),
       field('Earned', h('select', { name: `${who}_on` }, h('option', { value: 'sale', selected: rule?.on !== 'signup' }, 'for each sale'), h('option', { value: 'signup', selected: rule?.on === 'signup' }, 'once, at a referred signup')))),
     group('coupon',
       field('Coupon code', { name: `${who}_code`, required: true, maxlength: 64, value: rule?.code ?? '' }, 'A code your shop honours, e.g. a Stripe promotion code.'),
@@ -124,14 +160,37 @@ function rewardFields(who, rule, types) {
   return { fields: [field('Type', select), ...groups], read };
 }
 
+/** Hold, approval and the daily limit: when a reward becomes money owed (docs/dashboard.md, Rewards). */
+function reviewFields(r) {
+  return h('fieldset', {}, h('legend', {}, 'Review: when a reward becomes money you owe'),
+    field('Hold days', { type: 'number', name: 'hold_days', min: 0, max: 365, required: true, value: r.hold_days ?? 0 },
+      'Rewards stay pending this many days (0 to 365), e.g. your refund window; a refund in that time cancels them.'),
+    h('fieldset', { 'aria-describedby': 'approval-hint' }, h('legend', {}, 'Approval'),
+      choice('radio', 'approval', 'auto', 'Automatic: approved when the hold ends', r.approval !== 'manual'),
+      choice('radio', 'approval', 'manual', 'Manual: every reward waits for you in Rewards → Review queue', r.approval === 'manual'),
+      h('p', { class: 'hint', id: 'approval-hint' }, 'Rewards with a fraud flag always wait for you.')),
+    field('Rewards per referrer per day', { type: 'number', name: 'max_per_referrer_per_day', min: 1, value: r.max_per_referrer_per_day ?? '', placeholder: 'No limit' },
+      'A referrer’s rewards beyond this many in a UTC day are flagged “over the daily limit” for review. Empty: no limit.'));
+}
+
 function rewardsForm(program, save) {
   const referrer = rewardFields('referrer', program.rewards.referrer, ['percent', 'fixed']);
   const friend = rewardFields('friend', program.rewards.friend, ['none', 'percent', 'fixed', 'coupon']);
+  // The API replaces the rules as a whole, so the form sends every part of them.
   return onSubmit(h('form', {},
     h('fieldset', {}, h('legend', {}, 'Referrer reward: what a customer earns for bringing a friend'), referrer.fields),
     h('fieldset', {}, h('legend', {}, 'Friend reward: what the referred friend gets (optional)'), friend.fields),
+    reviewFields(program.rewards),
     h('button', { type: 'submit' }, 'Save rewards'),
-  ), (v) => save({ rewards: { referrer: referrer.read(v), friend: friend.read(v) } }));
+  ), (v) => save({
+    rewards: {
+      referrer: referrer.read(v),
+      friend: friend.read(v),
+      hold_days: Number(v.get('hold_days')),
+      approval: v.get('approval'),
+      max_per_referrer_per_day: v.get('max_per_referrer_per_day') ? Number(v.get('max_per_referrer_per_day')) : null,
+    },
+  }));
 }
 
 function deleteForm(program) {

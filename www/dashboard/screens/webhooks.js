@@ -2,7 +2,7 @@
 import { api, programPath } from '../api.js';
 import { h, field, choice, onSubmit, announce, attempt, confirmed, shownOnce, dateTime, failure } from '../dom.js';
 
-export const EVENTS = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.credited', 'transaction.created', 'transaction.deleted'];
+export const EVENTS = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.credited', 'transaction.created', 'transaction.deleted', 'reward.created', 'reward.approved', 'reward.rejected', 'payout.created'];
 
 export async function render(container, program) {
   const base = programPath(program.id, '/webhooks');

@@ -1,0 +1,272 @@
+// Rewards: the review queue (approve, reject with a reason, approve in bulk),
+// who is owed money now (record a payout) and the payouts made.
+import { api, programPath } from '../api.js';
+import { h, field, onSubmit, announce, attempt, money, toMinor, currencyDigits, date, dateTime } from '../dom.js';
+
+/** Each fraud flag in the owner's words (the API's names: docs/dashboard.md, Rewards). */
+export const FLAG_WORDS = {
+  disposable_email: 'throwaway email provider',
+  lookalike_email: 'same address as the referrer, with a +tag or dots',
+  same_visitor: 'signed up from the referrer’s own network',
+  velocity: 'over the daily limit',
+};
+
+const PAGE = 100;
+
+export async function render(container, program) {
+  const payouts = payoutsCard(program);
+  const payables = payablesCard(program, () => Promise.all([payables.reload(), payouts.reload()]));
+  // An approval changes who is owed what.
+  const queue = reviewQueue(program, () => payables.reload());
+  container.replaceChildren(
+    h('nav', { 'aria-label': 'Rewards sections' }, h('ul', { class: 'toc' },
+      [['review', 'Review queue'], ['payables', 'Payables'], ['payouts', 'Payouts']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
+    queue.card, payables.card, payouts.card);
+  await Promise.all([queue.reload(), payables.reload(), payouts.reload()]);
+}
+
+/** A card: `<section>` labelled by its `<h2>`, which takes focus when its rows go away. */
+function card(id, title, ...content) {
+  const heading = h('h2', { id: `${id}-title`, tabindex: -1 }, title);
+  return { heading, el: h('section', { class: 'card', id, 'aria-labelledby': heading.id }, heading, ...content) };
+}
+
+/** A table filled a page at a time by `fetchPage(cursor)`; `reload()` starts again from the first page. */
+function pagedTable(headings, row, fetchPage, emptyText, moreLabel) {
+  const body = h('tbody');
+  const table = h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, headings)), body));
+  const empty = h('p', { class: 'empty', hidden: true }, emptyText);
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, moreLabel);
+  let cursor = null;
+  const refresh = () => {
+    const none = body.children.length === 0;
+    table.hidden = none;
+    empty.hidden = !none;
+  };
+  const fill = async (fresh) => {
+    const page = await fetchPage(fresh ? null : cursor);
+    if (fresh) body.replaceChildren();
+    body.append(...page.data.map(row));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    refresh();
+  };
+  more.addEventListener('click', () => fill(false).catch((e) => announce(e.message, { error: true })));
+  return { parts: [table, empty, more], body, reload: () => fill(true), refresh };
+}
+
+const th = (label, num) => h('th', { scope: 'col', class: num ? 'num' : null }, label);
+const query = (params, cursor) => new URLSearchParams({ limit: PAGE, ...params, ...(cursor ? { cursor } : {}) });
+
+/** A detail row under `tr` (a form for it), replacing any other detail row of the same table. */
+function openDetail(tr, colspan, content) {
+  tr.parentNode.querySelector('tr.detail')?.close();
+  const detail = h('tr', { class: 'detail' }, h('td', { colspan }, content));
+  tr.after(detail);
+  return detail;
+}
+
+function reviewQueue(program, approved) {
+  const base = programPath(program.id, '/rewards');
+  const show = h('select', { id: 'review-filter' },
+    h('option', { value: '' }, 'All pending rewards'),
+    h('option', { value: 'true' }, 'Flagged only'),
+    h('option', { value: 'false' }, 'Not flagged'));
+  const selectAll = h('input', { type: 'checkbox', 'aria-label': 'Select every reward shown' });
+  const bulk = h('button', { type: 'button', disabled: true }, 'Approve selected');
+  const describe = (r) => `${r.kind} reward of ${money(r.amount, r.currency)} for ${r.customer.key}`;
+  const boxes = () => [...table.body.querySelectorAll('input[type=checkbox]')];
+
+  const syncSelection = () => {
+    const all = boxes();
+    const chosen = all.filter((b) => b.checked).length;
+    selectAll.checked = chosen > 0 && chosen === all.length;
+    selectAll.indeterminate = chosen > 0 && chosen < all.length;
+    bulk.disabled = chosen === 0;
+    bulk.textContent = chosen ? `Approve selected (${chosen})` : 'Approve selected';
+  };
+
+  /** A decided reward leaves the queue; focus goes to the next one's Approve button, or the heading. */
+  const leave = (tr, message) => {
+    const next = tr.nextElementSibling?.classList.contains('detail') ? tr.nextElementSibling.nextElementSibling : tr.nextElementSibling;
+    if (tr.nextElementSibling?.classList.contains('detail')) tr.nextElementSibling.remove();
+    const hadFocus = tr.contains(document.activeElement) || document.activeElement === document.body;
+    tr.remove();
+    table.refresh();
+    syncSelection();
+    if (message) announce(message);
+    if (hadFocus) (next?.querySelector('button') ?? section.heading).focus();
+  };
+
+  function row(r) {
+    const box = h('input', { type: 'checkbox', value: r.id, 'aria-label': `Select the ${describe(r)}` });
+    box.addEventListener('change', syncSelection);
+    const held = Date.parse(r.available_at) > Date.now();
+    const approve = h('button', { type: 'button', 'aria-label': `Approve the ${describe(r)}` }, 'Approve');
+    const reject = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Reject the ${describe(r)}…` }, 'Reject…');
+    const tr = h('tr', { 'data-reward': r.id },
+      h('td', {}, box),
+      h('td', {}, r.customer.key),
+      h('td', {}, h('div', {}, r.kind === 'referrer' ? 'Referrer' : 'Friend'), h('div', { class: 'muted' }, r.transaction_key ? `sale ${r.transaction_key}` : 'signup')),
+      h('td', { class: 'num' }, money(r.amount, r.currency)),
+      h('td', {}, r.flags.length ? h('ul', { class: 'flags' }, r.flags.map((f) => h('li', { class: 'flag', title: f }, FLAG_WORDS[f] ?? f))) : h('span', { class: 'muted' }, 'none')),
+      h('td', {}, h('div', {}, date(r.created_at)), held ? h('div', { class: 'muted' }, `held until ${date(r.available_at)}`) : null),
+      h('td', {}, h('div', { class: 'actions' }, approve, reject)));
+    approve.addEventListener('click', attempt(async () => {
+      approve.disabled = true;
+      try {
+        await api('POST', `${base}/${encodeURIComponent(r.id)}/approve`);
+      } finally {
+        approve.disabled = false;
+      }
+      leave(tr, `Approved the ${describe(r)}.`);
+      await approved();
+    }));
+    reject.addEventListener('click', () => rejectForm(r, tr, reject));
+    return tr;
+  }
+
+  function rejectForm(r, tr, toggle) {
+    if (tr.nextElementSibling?.classList.contains('detail')) {
+      tr.nextElementSibling.close();
+      return;
+    }
+    const reason = h('input', { type: 'text', name: 'reason', required: true, maxlength: 500, autocomplete: 'off' });
+    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const form = onSubmit(h('form', { 'aria-label': `Reject the ${describe(r)}` },
+      field('Reason for rejecting', reason, 'Kept with the reward; the API and the reward.rejected webhook show it.'),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, 'Reject reward'), cancel)),
+    async (v) => {
+      await api('POST', `${base}/${encodeURIComponent(r.id)}/reject`, { reason: v.get('reason') });
+      leave(tr, `Rejected the ${describe(r)}.`);
+    });
+    const detail = openDetail(tr, 7, form);
+    detail.close = () => {
+      detail.remove();
+      toggle.setAttribute('aria-expanded', 'false');
+      if (toggle.isConnected) toggle.focus();
+    };
+    cancel.addEventListener('click', detail.close);
+    form.addEventListener('keydown', (e) => { if (e.key === 'Escape') detail.close(); });
+    toggle.setAttribute('aria-expanded', 'true');
+    reason.focus();
+  }
+
+  const table = pagedTable(
+    [h('th', { scope: 'col' }, selectAll), th('Customer'), th('Reward'), th('Amount', true), th('Flags'), th('Earned'), th('Decision')],
+    row,
+    (cursor) => api('GET', `${base}?${query({ status: 'pending', ...(show.value ? { flagged: show.value } : {}) }, cursor)}`),
+    'Nothing to review: no reward is pending.',
+    'Load more rewards');
+  const reload = async () => {
+    await table.reload();
+    syncSelection();
+  };
+
+  selectAll.addEventListener('change', () => {
+    boxes().forEach((b) => { b.checked = selectAll.checked; });
+    syncSelection();
+  });
+  show.addEventListener('change', () => reload().catch((e) => announce(e.message, { error: true })));
+  // One approval per reward, in order; what the API refuses (decided meanwhile) stays selected.
+  bulk.addEventListener('click', async () => {
+    const chosen = boxes().filter((b) => b.checked);
+    bulk.disabled = true;
+    let done = 0;
+    const refused = [];
+    for (const box of chosen) {
+      try {
+        await api('POST', `${base}/${encodeURIComponent(box.value)}/approve`);
+        leave(box.closest('tr'));
+        done++;
+      } catch (e) {
+        refused.push(e.message);
+      }
+    }
+    syncSelection();
+    announce(refused.length
+      ? `Approved ${done} of ${chosen.length} rewards. Not approved: ${refused.join('; ')}`
+      : `Approved ${done} reward${done === 1 ? '' : 's'}.`, { error: refused.length > 0 });
+    if (done) await approved().catch(() => {});
+  });
+
+  const section = card('review', 'Review queue',
+    h('p', { class: 'muted' }, 'Pending rewards: in their hold, waiting for your approval (manual approval in Settings → Rewards), or flagged as possible fraud. Approving puts a reward on the customer’s balance; rejecting drops it, with your reason.'),
+    h('div', { class: 'head' }, h('div', { class: 'inline' }, h('label', { for: show.id }, 'Show'), show), bulk),
+    table.parts);
+  return { card: section.el, reload };
+}
+
+function payablesCard(program, paid) {
+  const base = programPath(program.id);
+  const currency = program.currency;
+  const digits = currencyDigits(currency);
+
+  function row(p) {
+    const c = p.customer;
+    const mark = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-label': `Mark as paid… (${money(p.balance, currency)} owed to ${c.key})` }, 'Mark as paid…');
+    const tr = h('tr', {},
+      h('td', {}, h('div', {}, c.name || c.email), h('div', { class: 'muted' }, c.name ? `${c.email} · ${c.key}` : c.key)),
+      h('td', { class: 'num' }, p.approved_rewards),
+      h('td', { class: 'num' }, money(p.balance, currency)),
+      h('td', {}, mark));
+    mark.addEventListener('click', () => payForm(p, tr, mark));
+    return tr;
+  }
+
+  function payForm(p, tr, toggle) {
+    if (tr.nextElementSibling?.classList.contains('detail')) {
+      tr.nextElementSibling.close();
+      return;
+    }
+    const amount = h('input', { type: 'number', name: 'amount', required: true, min: 10 ** -digits, step: 10 ** -digits, max: (p.balance / 10 ** digits).toFixed(digits), value: (p.balance / 10 ** digits).toFixed(digits) });
+    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const form = onSubmit(h('form', { 'aria-label': `Payout to ${p.customer.key}` },
+      field(`Amount (${currency})`, amount, `Up to the balance, ${money(p.balance, currency)}. Less pays the oldest approved rewards that fit in whole.`),
+      field('Reference', { name: 'reference', maxlength: 200, autocomplete: 'off' }, 'Your payment’s reference, e.g. the bank transfer or PayPal transaction ID.'),
+      field('Note', { name: 'note', maxlength: 500, autocomplete: 'off' }, 'Anything to remember about it (optional).'),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Record payout'), cancel)),
+    async (v) => {
+      const body = { customer: { key: p.customer.key }, amount: toMinor(v.get('amount'), currency) };
+      for (const name of ['reference', 'note']) if (v.get(name).trim()) body[name] = v.get(name).trim();
+      const payout = await api('POST', `${base}/payouts`, body);
+      announce(`Recorded a payout of ${money(payout.amount, payout.currency)} to ${p.customer.key}.`);
+      section.heading.focus();
+      await paid();
+    });
+    const detail = openDetail(tr, 4, form);
+    detail.close = () => {
+      detail.remove();
+      toggle.setAttribute('aria-expanded', 'false');
+      if (toggle.isConnected) toggle.focus();
+    };
+    cancel.addEventListener('click', detail.close);
+    form.addEventListener('keydown', (e) => { if (e.key === 'Escape') detail.close(); });
+    toggle.setAttribute('aria-expanded', 'true');
+    amount.focus();
+  }
+
+  const table = pagedTable([th('Customer'), th('Approved rewards', true), th('Balance', true), th('Payout')], row,
+    (cursor) => api('GET', `${base}/payables?${query({}, cursor)}`),
+    'Nobody is owed money right now.', 'Load more customers');
+  const section = card('payables', 'Payables',
+    h('p', { class: 'muted' }, 'Customers with approved rewards not paid yet. Pay them your way (bank transfer, PayPal, store credit), then record it here: the balance goes down and the rewards it covers are marked paid.'),
+    table.parts);
+  return { card: section.el, reload: table.reload };
+}
+
+function payoutsCard(program) {
+  const base = programPath(program.id, '/payouts');
+  const row = (p) => h('tr', {},
+    h('td', {}, dateTime(p.created_at)),
+    h('td', {}, p.customer.key),
+    h('td', { class: 'num' }, money(p.amount, p.currency)),
+    h('td', {}, p.reference ?? '—'),
+    h('td', {}, p.note ?? '—'),
+    h('td', { class: 'num' }, p.reward_ids.length));
+  const table = pagedTable([th('Paid'), th('Customer'), th('Amount', true), th('Reference'), th('Note'), th('Rewards', true)], row,
+    (cursor) => api('GET', `${base}?${query({}, cursor)}`), 'No payouts yet.', 'Load more payouts');
+  const section = card('payouts', 'Payouts',
+    h('p', { class: 'muted' }, 'Every payout recorded, oldest first.'), table.parts);
+  return { card: section.el, reload: table.reload };
+}
