@@ -12,9 +12,9 @@ export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export WASM_BINDGEN_BIN := $(HOME)/.cargo/bin/wasm-bindgen
 
 SHARED_SRC := $(shell find shared/src -name '*.rs') shared/Cargo.toml Cargo.lock
-SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml snippet/loader.js snippet/js/cookies.js
+SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml snippet/core.js snippet/loader.js snippet/js/cookies.js
 EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs edge/api/openapi.json
-SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.wasm
+SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.js snippet/pkg/snippet_bg.wasm
 CLIENT_RS_SRC := $(shell find clients/rust/src -name '*.rs') clients/rust/Cargo.toml
 CONSUMER_SRC := $(shell find examples/edge-consumer/src -name '*.rs') examples/edge-consumer/Cargo.toml
 CLIENT_TS_SRC := clients/ts/src/index.ts clients/ts/src/schema.ts clients/ts/tsconfig.json clients/ts/package-lock.json
@@ -63,16 +63,37 @@ snippet: $(SNIPPET_OUT)
 # The browser snippet: Rust → wasm, size-optimised by wasm-opt (`--low-memory-unused`
 # and `--zero-filled-memory` hold for a fresh Rust module). LLVM's opt-level 3 is
 # used, not "z": its output is a little larger raw but 11 % smaller brotli'd,
-# which is what visitors download (docs/benchmarks.md). Then the loader
-# (snippet/loader.js bundled with wasm-bindgen's glue for bundlers, minified for
-# ES2017, the syntax every browser with WebAssembly speaks);
-# the Worker fills in each program's config.
+# which is what visitors download (docs/benchmarks.md). wasm-bindgen's generated
+# glue is not shipped (snippet/loader.js speaks its ABI by hand), so the module keeps
+# only the exports that JS calls, under one-letter names. Then, minified
+# for ES2017 (the syntax every browser with WebAssembly speaks), the loader every
+# page view gets (snippet/core.js; the Worker fills in each program's config) and
+# the module's JS, fetched with the wasm only when there may be something to track.
+WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue
+# The names the module's JS (snippet/loader.js) uses: one letter each, since names are part
+# of the download. Imports `e.c` (cookies) and `e.s` (set_cookie); exports y memory, m malloc,
+# f free, k the stack pointer, s start, p page, a answered, r referral. A name that stops
+# matching leaves an import unlinked or an export missing: the tracking tests fail.
+SNIPPET_RENAMES := -e 's/\(import "\.\/glue_bg\.js" "__wbg_cookies_[0-9a-f]+"/(import "e" "c"/' \
+  -e 's/\(import "\.\/glue_bg\.js" "__wbg_set_cookie_[0-9a-f]+"/(import "e" "s"/' \
+  -e 's/\(export "memory" /(export "y" /' -e 's/\(export "__wbindgen_export" /(export "m" /' \
+  -e 's/\(export "__wbindgen_export3" /(export "f" /' -e 's/\(export "__wbindgen_add_to_stack_pointer" /(export "k" /' \
+  -e 's/\(export "start" /(export "s" /' -e 's/\(export "page" /(export "p" /' \
+  -e 's/\(export "answered" /(export "a" /' -e 's/\(export "referral" /(export "r" /'
+# Every other export (realloc, wasm-bindgen's abort globals) and what only it reaches is dropped.
+SNIPPET_KEPT := [{"name": "js", "root": true, "reaches": ["y", "m", "f", "k", "s", "p", "a", "r"]}$(foreach e,y m f k s p a r,, {"name": "$(e)", "export": "$(e)"})]
+
 $(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
 	CARGO_PROFILE_RELEASE_OPT_LEVEL=3 RUSTFLAGS="-C target-feature=-reference-types" cargo build -p edgeref-snippet --release --target wasm32-unknown-unknown --features standalone --target-dir $(SNIPPET_TARGET)
 	rm -rf snippet/pkg
 	wasm-bindgen --target bundler --no-typescript --out-dir snippet/pkg --out-name glue $(SNIPPET_TARGET)/wasm32-unknown-unknown/release/edgeref_snippet.wasm
-	wasm-opt -Oz --converge --low-memory-unused --zero-filled-memory --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue -o snippet/pkg/snippet_bg.wasm snippet/pkg/glue_bg.wasm
-	esbuild snippet/loader.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet.js
+	wasm-dis $(WASM_FEATURES) snippet/pkg/glue_bg.wasm | sed -E $(SNIPPET_RENAMES) > snippet/pkg/renamed.wat
+	wasm-as $(WASM_FEATURES) snippet/pkg/renamed.wat -o snippet/pkg/renamed.wasm
+	echo '$(SNIPPET_KEPT)' > snippet/pkg/kept.json
+	wasm-metadce $(WASM_FEATURES) --graph-file snippet/pkg/kept.json snippet/pkg/renamed.wasm -o snippet/pkg/kept.wasm > /dev/null
+	wasm-opt -Oz --converge --low-memory-unused --zero-filled-memory --strip-producers --strip-target-features $(WASM_FEATURES) -o snippet/pkg/snippet_bg.wasm snippet/pkg/kept.wasm
+	esbuild snippet/core.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet.js
+	esbuild snippet/loader.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet_bg.js
 
 # The OpenAPI document is generated from its one source.
 edge/api/openapi.json: edge/api/openapi.py

@@ -1,25 +1,26 @@
 //! Copies the built browser snippet (`snippet/pkg`, made by `make snippet`) into
-//! OUT_DIR for `include_bytes!`, and names its content hash for cache busting.
+//! OUT_DIR for `include_bytes!`, and names the module's content hash (its JS and
+//! wasm, which change together) for cache busting.
 //! Without a built snippet (plain `cargo test`) empty placeholders keep the crate compiling.
 use std::{env, fs, path::Path};
 
 fn main() {
     let out = env::var("OUT_DIR").unwrap();
     let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../snippet/pkg");
-    let mut wasm_hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for name in ["snippet.js", "snippet_bg.wasm"] {
+    let mut module_hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in ["snippet.js", "snippet_bg.js", "snippet_bg.wasm"] {
         let src = pkg.join(name);
         println!("cargo:rerun-if-changed={}", src.display());
         let bytes = fs::read(&src).unwrap_or_else(|_| {
             println!("cargo:warning=snippet/pkg/{name} missing: run `make snippet`; serving an empty snippet");
             Vec::new()
         });
-        if name.ends_with(".wasm") {
+        if name.starts_with("snippet_bg") {
             for b in &bytes {
-                wasm_hash = (wasm_hash ^ *b as u64).wrapping_mul(0x100_0000_01b3); // FNV-1a
+                module_hash = (module_hash ^ *b as u64).wrapping_mul(0x100_0000_01b3); // FNV-1a
             }
         }
         fs::write(Path::new(&out).join(name), bytes).unwrap();
     }
-    println!("cargo:rustc-env=SNIPPET_WASM_HASH={:016x}", wasm_hash);
+    println!("cargo:rustc-env=SNIPPET_MODULE_HASH={:016x}", module_hash);
 }

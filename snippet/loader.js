@@ -1,18 +1,58 @@
-// The loader `/s/{public_id}.js`: `make snippet` bundles it with wasm-bindgen's glue and
-// minifies it into snippet/pkg/snippet.js; the Worker puts each program's config in for
-// __EDGEREF_CONFIG__.
+// The module's JS (`/s/snippet_bg.js`, immutable and content-hashed like the wasm beside it):
+// the loader (snippet/core.js) fetches both when there may be something to track, and hands
+// over its config, its log and the calls it queued on `window.edgeref`. `make snippet`
+// minifies this with snippet/js/cookies.js into snippet/pkg/snippet_bg.js.
 //
-// It starts the module, replays calls queued before it loaded, and tracks SPA navigations.
+// It starts the module and answers the queued calls, then every call and SPA navigation.
 // The module decides (the code, the cookie); this does the I/O: `text/plain` POSTs (no CORS
 // preflight) with `keepalive` (they survive page unload), answers handed back to the module.
 // Nothing here ever throws into the host page; failures are silent unless the page asks for
-// debug output (`data-debug` on the tag, or `?edgeref_debug=1`).
-import * as m from './pkg/glue_bg.js';
+// debug output.
+import { cookies, set_cookie } from './js/cookies.js';
 
-const c = __EDGEREF_CONFIG__;
-const script = document.currentScript;
-const debug = (script && script.hasAttribute('data-debug')) || /[?&]edgeref_debug=1/.test(location.search);
-const log = (message) => debug && console.info('edgeref: ' + message);
+const core = window.edgeref;
+const c = core.c;
+const log = core.log;
+
+// wasm-bindgen's ABI for the module's four functions, by hand instead of its generated glue
+// (docs/decisions.md): strings go in as UTF-8 (pointer, length) that the module frees;
+// `Option<String>` comes back through the module's stack, freed here once read. `make
+// snippet` gives the exports one-letter names: y memory, m malloc, f free, k the stack
+// pointer, and s start, p page, a answered, r referral.
+let w;
+const memory = () => new Uint8Array(w.y.buffer);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const text = (ptr, len) => decoder.decode(memory().subarray(ptr, ptr + len));
+function put(s) {
+  const bytes = encoder.encode(s);
+  const ptr = w.m(bytes.length, 1);
+  memory().set(bytes, ptr);
+  return [ptr, bytes.length];
+}
+function returned(f, ...args) {
+  const slot = w.k(-16);
+  f(slot, ...args);
+  const [ptr, len] = new Int32Array(w.y.buffer, slot, 2);
+  w.k(16);
+  if (!ptr) return undefined;
+  const s = text(ptr, len);
+  w.f(ptr, len, 1);
+  return s;
+}
+const m = {
+  start: (path, param, days, first, domain, https) => w.s(path, ...put(param), days, first, ...put(domain), https),
+  page: (href) => returned(w.p, ...put(href)),
+  answered: (code, valid, visit) => w.a(...put(code), valid, ...put(visit)),
+  referral: (visit) => returned(w.r, visit),
+};
+// The module's imports, `js/cookies.js` (`e.c` returns through a slot like `returned`).
+const imports = {
+  e: {
+    c: (slot) => new Int32Array(w.y.buffer, slot, 2).set(put(cookies())),
+    s: (ptr, len) => set_cookie(text(ptr, len)),
+  },
+};
 
 function post(path, body) {
   if (!body) return Promise.resolve(null);
@@ -26,9 +66,9 @@ function post(path, body) {
 }
 
 const commands = {
-  page() {
-    const code = m.page(location.href);
-    if (code) post('/t/visit', { program: c.p, code, url: location.href, referrer: document.referrer }).then((a) => {
+  page(href = location.href) {
+    const code = m.page(href);
+    if (code) post('/t/visit', { program: c.p, code, url: href, referrer: document.referrer }).then((a) => {
       if (a) m.answered(code, a.valid !== false, a.visit_id || '');
     });
   },
@@ -52,35 +92,23 @@ function started() {
   // The cookie domain only on that domain (not on a localhost preview): a foreign Domain= drops the cookie.
   const host = location.hostname;
   m.start(c.f, c.n, c.d, c.a, c.o && (host == c.o || host.endsWith('.' + c.o)) ? c.o : '', location.protocol == 'https:');
-  const queued = (window.edgeref && window.edgeref.q) || [];
-  const edgeref = (window.edgeref = (name, arg, callback) => {
+  // The loader's queue: its page views and the page's calls, in order; `resolve` answers the loader's promises.
+  const queued = core.q;
+  const edgeref = (window.edgeref = (name, arg, callback, resolve) => {
     const result = run(name, arg);
     callback = typeof arg == 'function' ? arg : callback;
     if (callback && result) result.then(callback);
+    if (resolve) resolve(result);
     return result;
   });
-  run('page');
   queued.forEach((args) => edgeref(...args));
-  for (const f of ['pushState', 'replaceState']) {
-    const original = history[f];
-    history[f] = function () {
-      const r = original.apply(this, arguments);
-      run('page');
-      return r;
-    };
-  }
-  addEventListener('popstate', () => run('page'));
   log('tracking ' + c.p);
 }
 
-if (typeof WebAssembly != 'object') log('WebAssembly is unavailable');
-else
-  fetch(c.w)
-    .then((r) => r.arrayBuffer())
-    .then((bytes) => WebAssembly.instantiate(bytes, { './glue_bg.js': m }))
-    .then(({ instance }) => {
-      // What wasm-bindgen's own entry (pkg/glue.js) does with the instance.
-      m.__wbg_set_wasm(instance.exports);
-      started();
-    })
-    .catch((x) => log('could not start: ' + x));
+core.w
+  .then((bytes) => WebAssembly.instantiate(bytes, imports))
+  .then(({ instance }) => {
+    w = instance.exports;
+    started();
+  })
+  .catch((x) => log('could not start: ' + x));

@@ -175,6 +175,119 @@ test('calls queued before the snippet loads are replayed in order', async () => 
   await site.stop();
 });
 
+// The loader alone on page views with nothing to track; the module (its JS and wasm) when there may be.
+const moduleFiles = (urls) => urls.filter((u) => /\/s\/snippet_bg\.(js|wasm)/.test(new URL(u).pathname));
+
+/** A page of `site` whose loader arrives only after the page's own calls (delayed by `ms`), recording every request. */
+async function watched(context, url, ms = 0) {
+  const page = await context.newPage();
+  const seen = { requests: [], thrown: [] };
+  page.on('request', (r) => seen.requests.push(r.url()));
+  page.on('pageerror', (e) => seen.thrown.push(String(e)));
+  if (ms) await page.route(/\/s\/[^/]+\.js$/, async (route) => { await new Promise((r) => setTimeout(r, ms)); await route.continue(); });
+  await page.goto(url);
+  // The loader ran: the page's stub was replaced.
+  await page.waitForFunction(() => window.edgeref && window.edgeref.c !== undefined || (window.edgeref && !window.edgeref.q));
+  return { page, seen };
+}
+
+test('a plain page view downloads the loader only; its calls answer null in order without the module', async () => {
+  const body = `<script>
+    window.log = [];
+    edgeref('referral', function (c) { log.push('referral:' + c); });
+    edgeref('reward', function (r) { log.push('reward:' + r); });
+    edgeref('signup', { key: 'zoe', email: 'zoe@example.com' }, function (r) { log.push('signup:' + r); });
+  </script>`;
+  const { site, alice } = await shop(undefined, { body });
+  const context = await browser.newContext();
+  const { page, seen } = await watched(context, `${site.origin}/pricing?x=1`, 300);
+  await page.waitForFunction(() => window.log.length === 3);
+  assert.deepEqual(await page.evaluate(() => window.log), ['referral:null', 'reward:null', 'signup:null']);
+  assert.equal(await page.evaluate(() => edgeref('referral')), null);
+  assert.deepEqual(moduleFiles(seen.requests), [], 'no module');
+  assert.deepEqual(seen.requests.filter((u) => u.includes('/t/')), [], 'no beacon');
+  assert.deepEqual(seen.thrown, []);
+  // The same visitor arrives through a link: the module loads and tracks.
+  const { answer } = await open(context, `${site.origin}/?ref=${alice.referral_code}`);
+  assert.equal(answer.valid, true);
+  await context.close();
+  await site.stop();
+});
+
+test('a parameter that only looks like the program’s loads nothing', async () => {
+  for (const [tracking, path] of [[undefined, '/?reference=CODE&xref=CODE&REF=CODE&ref'], [{ link_format: 'path', param: 'a' }, '/ab/CODE/a']]) {
+    const { site, alice } = await shop(tracking);
+    const context = await browser.newContext();
+    const { page, seen } = await watched(context, site.origin + path.replaceAll('CODE', alice.referral_code));
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    assert.deepEqual(moduleFiles(seen.requests), [], path);
+    assert.equal(await cookie(context), undefined);
+    await context.close();
+    await site.stop();
+  }
+});
+
+test('a returning visitor’s cookie is renewed; queued calls before the loader still run in order', async () => {
+  const body = `<script>
+    window.log = [];
+    edgeref('reward', function (r) { log.push('reward:' + (r && r.code)); });
+    edgeref('referral', function (c) { log.push('referral:' + c); });
+  </script>`;
+  // Lifetime cookies are the ones a visit renews (the rule is the module's: edgeref-shared `cookie::decide`).
+  const { site, alice, program } = await shop({ cookie_days: null }, { body });
+  await client(worker.url, ADMIN_TOKEN)('PATCH', `/v1/programs/${program.id}`, { rewards: { referrer: { type: 'percent', percent: 10 }, friend: { type: 'coupon', code: 'FRIEND10', description: '10% off' } } });
+  const context = await browser.newContext();
+  const t0 = Date.now() / 1000;
+  await context.addCookies([{ name: 'edgeref_ref', value: alice.referral_code, url: site.origin, expires: t0 + 86400 }]);
+  const { page, seen } = await watched(context, `${site.origin}/account`, 300);
+  await page.waitForFunction(() => window.log.length === 2);
+  assert.deepEqual(await page.evaluate(() => window.log), ['reward:FRIEND10', `referral:${alice.referral_code}`]);
+  await eventually(async () => (await cookie(context)).expires - t0 > 300 * 86400);
+  assert.equal(moduleFiles(seen.requests).length, 2, 'the module’s JS and wasm');
+  assert.deepEqual(seen.requests.filter((u) => u.endsWith('/t/visit')), [], 'a renewal is not a visit');
+  await context.close();
+  await site.stop();
+});
+
+test('an SPA navigation from a plain page to a referral link loads the module then and tracks', async () => {
+  const { site, alice } = await shop(undefined);
+  const context = await browser.newContext();
+  const { page, seen } = await watched(context, `${site.origin}/`);
+  assert.deepEqual(moduleFiles(seen.requests), []);
+  const beacon = page.waitForResponse((r) => r.url().endsWith('/t/visit'), { timeout: 10_000 });
+  await page.evaluate((code) => history.pushState({}, '', `/landing?ref=${code}`), alice.referral_code);
+  const sent = await beacon;
+  assert.equal((await sent.json()).valid, true);
+  assert.equal(new URL(JSON.parse(sent.request().postData()).url).pathname, '/landing');
+  assert.equal((await cookie(context)).value, alice.referral_code);
+  assert.equal(await page.evaluate(() => edgeref('referral')), alice.referral_code);
+  assert.equal(moduleFiles(seen.requests).length, 2, 'loaded once');
+  await context.close();
+  await site.stop();
+});
+
+test('the loader revalidates with its ETag (304) and names an immutable module', async () => {
+  const { site, program } = await shop(undefined);
+  const url = `${worker.url}/s/${program.public_id}.js`;
+  const first = await fetch(url);
+  const etag = first.headers.get('etag');
+  assert.match(etag, /^"[0-9a-f]{16}"$/);
+  const body = await first.text();
+  const [js] = /"m":"([^"]+)"/.exec(body).slice(1);
+  const again = await fetch(url, { headers: { 'if-none-match': etag } });
+  assert.equal(again.status, 304);
+  assert.equal((await fetch(url, { headers: { 'if-none-match': '"0000000000000000"' } })).status, 200);
+  const module = await fetch(js);
+  assert.equal(module.status, 200);
+  assert.match(module.headers.get('cache-control'), /immutable/);
+  // A settings change is a new loader at once in this isolate.
+  await client(worker.url, ADMIN_TOKEN)('PATCH', `/v1/programs/${program.id}`, { tracking: { param: 'via' } });
+  const changed = await fetch(url, { headers: { 'if-none-match': etag } });
+  assert.equal(changed.status, 200);
+  assert.match(await changed.text(), /"n":"via"/);
+  await site.stop();
+});
+
 // CSP: a merchant page whose own script is a file (no inline script), so the policy is exactly what it says.
 const PAGE_SCRIPT = `window.violations = [];
 document.addEventListener('securitypolicyviolation', (e) => violations.push(e.blockedURI));
@@ -203,7 +316,8 @@ async function assertUnharmedAndUntracked({ page, context, seen }) {
   assert.deepEqual(seen.thrown, [], 'nothing thrown into the page');
   assert.deepEqual(seen.requests.filter((u) => u.endsWith('/t/visit')), [], 'no beacon');
   assert.equal(await cookie(context), undefined);
-  assert.equal(await page.evaluate(() => window.edgeref.q?.length), 1, 'the page’s queued call is still queued: the snippet never started');
+  assert.equal(await page.evaluate(() => window.referral), undefined, 'the page’s queued call is unanswered: the module never started');
+  assert.equal(await page.evaluate(() => typeof window.edgeref.q), 'object', 'calls still queue');
 }
 
 test('the CSP docs/tracking.md recommends lets the snippet track', async () => {

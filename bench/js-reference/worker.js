@@ -48,7 +48,7 @@ export default {
       const config = await env.CONFIG.get(`program:${url.pathname.slice(3, -3)}`, 'json');
       if (!config) return new Response('not found', { status: 404 });
       const t = config.tracking;
-      const c = JSON.stringify({ e: url.origin, p: config.public_id, w: `${url.origin}/s/snippet_bg.wasm`, f: t.link_format === 'path', n: t.param, d: t.cookie_days ?? 0, a: t.attribution === 'first_click', o: null, r: null });
+      const c = JSON.stringify({ e: url.origin, p: config.public_id, w: `${url.origin}/s/snippet_bg.wasm`, m: `${url.origin}/s/snippet_bg.js`, f: t.link_format === 'path', n: t.param, d: t.cookie_days ?? 0, a: t.attribution === 'first_click', o: null, r: null });
       loader ??= await env.CONFIG.get('loader');
       return new Response(loader.replace('__EDGEREF_CONFIG__', () => c), { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' } });
     }

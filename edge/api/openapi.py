@@ -171,7 +171,7 @@ PARAMS = {
     "delivery_id": "The delivery's id, from the delivery log",
     "key_id": "The API key's id (`key_…`), not the key itself",
     "name": "The integration: `stripe` or `mailerlite`",
-    "file": "`{public_id}.js` (the loader) or `snippet_bg.wasm` (the module)",
+    "file": "`{public_id}.js` (the loader), or the module it loads when there is something to track: `snippet_bg.js` and `snippet_bg.wasm`",
     "public_id": "The program's public id (in its snippet tag)",
     "reward_id": "The reward's id (`rwd_…`)",
     "code": "A customer's referral code (`short_link` ends with it)",
@@ -290,7 +290,7 @@ def tracking(method, path, op_id, summary, ok, body=None, **kw):
     add(method, path, op_id, summary, "Tracking", PUBLIC, ok, body, **kw)
     add(method, "/_edgeref" + path, first_party_twin(op_id), summary + ", under `/_edgeref/` (a first-party Worker route)", "Tracking", PUBLIC, ok, body, **kw)
 
-tracking("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`)", ("200", None))
+tracking("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`)", ("200", None))
 # Beacons are text/plain JSON (no preflight), so no 415; the site's origin is checked (403) and visitors rate limited (429).
 tracking("post", "/t/visit", "trackVisit", "Visit beacon (text/plain JSON, no preflight); on a first-party host the answer sets the referral cookies", ("202", ref("VisitAnswer")),
          ref("VisitBeacon"), errs={400, 403, 404, 413, 422, 429, 503})

@@ -57,9 +57,10 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         BenchIngest if cx.bench_mode() => http::json(200, &ingest::meter::snapshot()),
         BenchIngest => Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/")))),
         SnippetWasm => tracking::snippet::wasm(),
+        SnippetJs => tracking::snippet::module_js(),
         Loader { public_id } => {
             let config = programs::store::tracking_config(&cx.env, &public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
-            tracking::snippet::loader(&http::self_origin(&req), &config)
+            tracking::snippet::loader(&req, &config)
         }
         BeaconPreflight => tracking::cors::preflight(&req, cx).await,
         Visit => tracking::visit(req, cx).await,

@@ -43,7 +43,7 @@ fn every_documented_operation_resolves() {
 fn examples() -> Vec<(Method, &'static str)> {
     use Method::*;
     vec![
-        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"), (Get, "/w/me"),
+        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/snippet_bg.js"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"), (Get, "/w/me"),
         (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
@@ -64,7 +64,7 @@ fn variant(r: &Route) -> &'static str {
     use PublicRoute as Pu;
     match r {
         Route::Public(p) => match p {
-            Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm",
+            Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm", Pu::SnippetJs => "SnippetJs",
             Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup", Pu::Redirect { .. } => "Redirect",
             Pu::PortalMe => "PortalMe", Pu::PortalPreflight => "PortalPreflight",
             Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
@@ -119,7 +119,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest, BeaconPreflight and PortalPreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 56, "examples cover {} of the 56 public route variants", seen.len());
+    assert_eq!(seen.len(), 57, "examples cover {} of the 57 public route variants", seen.len());
 }
 
 #[test]
@@ -135,6 +135,7 @@ fn segments_are_percent_decoded_and_head_is_get() {
     assert_eq!(route(Method::Head, "/health"), Some(Route::Public(PublicRoute::Health)));
     assert_eq!(route(Method::Options, "/t/visit"), Some(Route::Public(PublicRoute::BeaconPreflight)));
     assert_eq!(route(Method::Get, "/s/abc.js"), Some(Route::Public(PublicRoute::Loader { public_id: "abc".into() })));
+    assert_eq!(route(Method::Get, "/s/snippet_bg.js"), Some(Route::Public(PublicRoute::SnippetJs)), "the module's JS, not a program");
     assert_eq!(route(Method::Get, "/r/Ab%2Fc"), Some(Route::Public(PublicRoute::Redirect { code: "Ab/c".into() })), "a bad code still redirects");
     assert_eq!(route(Method::Options, "/_edgeref/t/signup"), Some(Route::Public(PublicRoute::BeaconPreflight)));
     assert_eq!(route(Method::Options, "/w/me"), Some(Route::Public(PublicRoute::PortalPreflight)));
