@@ -274,19 +274,9 @@ pub async fn credit(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
 mod tests {
     use super::*;
     use edgeref_shared::reward::{RewardRule, RewardRules};
-    use edgeref_shared::TrackingSettings;
 
     fn program(friend: Option<FriendReward>) -> Program {
-        Program {
-            id: "prg_1".into(),
-            public_id: "p1".into(),
-            name: "Shop".into(),
-            website_url: "https://shop.example/".into(),
-            currency: "USD".into(),
-            tracking: TrackingSettings::default(),
-            rewards: RewardRules { referrer: RewardRule::Percent { percent: 10 }, friend, ..RewardRules::default() },
-            created_at: 0,
-        }
+        Program::sample(RewardRules { referrer: RewardRule::Percent { percent: 10 }, friend, ..RewardRules::default() })
     }
 
     fn referrer() -> CustomerRow {

@@ -17,6 +17,23 @@ pub struct Program {
     pub created_at: i64,
 }
 
+#[cfg(test)]
+impl Program {
+    /// A program for tests: `Shop` at `https://shop.example/`, default settings, these reward rules.
+    pub fn sample(rewards: RewardRules) -> Self {
+        Self {
+            id: "prg_1".into(),
+            public_id: "p1".into(),
+            name: "Shop".into(),
+            website_url: "https://shop.example/".into(),
+            currency: "USD".into(),
+            tracking: TrackingSettings::default(),
+            rewards,
+            created_at: 0,
+        }
+    }
+}
+
 /// The API's program object (docs/contract.md), including the tag to paste before `</head>`.
 #[derive(Serialize)]
 pub struct ProgramView<'a> {

@@ -180,19 +180,9 @@ pub async fn approve_due(db: &D1Database) -> ApiResult<i64> {
 mod tests {
     use super::*;
     use edgeref_shared::reward::{Approval, RewardRules};
-    use edgeref_shared::TrackingSettings;
 
     fn program(hold_days: u16, approval: Approval) -> Program {
-        Program {
-            id: "prg_1".into(),
-            public_id: "p1".into(),
-            name: "Shop".into(),
-            website_url: "https://shop.example/".into(),
-            currency: "JPY".into(),
-            tracking: TrackingSettings::default(),
-            rewards: RewardRules { hold_days, approval, ..RewardRules::default() },
-            created_at: 0,
-        }
+        Program { currency: "JPY".into(), ..Program::sample(RewardRules { hold_days, approval, ..RewardRules::default() }) }
     }
 
     #[test]

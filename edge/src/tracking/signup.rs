@@ -116,20 +116,10 @@ fn answer(attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>
 mod tests {
     use super::*;
     use edgeref_shared::reward::RewardRules;
-    use edgeref_shared::TrackingSettings;
 
     #[test]
     fn the_answer_shows_the_visitor_their_link_and_never_emails_or_balances() {
-        let program = Program {
-            id: "prg_1".into(),
-            public_id: "p1".into(),
-            name: "Shop".into(),
-            website_url: "https://shop.example/".into(),
-            currency: "USD".into(),
-            tracking: TrackingSettings::default(),
-            rewards: RewardRules::default(),
-            created_at: 0,
-        };
+        let program = Program::sample(RewardRules::default());
         let customer = CustomerRow {
             key: "bob".into(),
             email: "bob@x.example".into(),

@@ -210,20 +210,7 @@ mod tests {
     use super::*;
 
     fn row(referrer: Option<&str>) -> TransactionRow {
-        TransactionRow {
-            id: 1,
-            key: "t1".into(),
-            customer_key: "bob".into(),
-            referrer_key: referrer.map(Into::into),
-            amount: 10_000,
-            currency: "USD".into(),
-            product_id: None,
-            reward: 1000,
-            friend_reward: 500,
-            refunded: 0,
-            request_hash: String::new(),
-            created_at: 0,
-        }
+        TransactionRow::sample(referrer, 1000, 500)
     }
 
     #[test]

@@ -46,6 +46,27 @@ impl TransactionRow {
     }
 }
 
+#[cfg(test)]
+impl TransactionRow {
+    /// A 100.00 USD sale `t1` by `bob` for tests, referred by `referrer`, that earned these rewards.
+    pub fn sample(referrer: Option<&str>, reward: i64, friend_reward: i64) -> Self {
+        Self {
+            id: 1,
+            key: "t1".into(),
+            customer_key: "bob".into(),
+            referrer_key: referrer.map(Into::into),
+            amount: 10_000,
+            currency: "USD".into(),
+            product_id: None,
+            reward,
+            friend_reward,
+            refunded: 0,
+            request_hash: String::new(),
+            created_at: 0,
+        }
+    }
+}
+
 /// What the friend earns from a sale under the reward they were granted at signup (stored as JSON).
 pub fn friend_share(granted: Option<&str>, amount: i64) -> i64 {
     match granted.and_then(|g| serde_json::from_str::<FriendReward>(g).ok()) {
@@ -61,20 +82,7 @@ mod tests {
     use serde_json::json;
 
     fn sale(referrer: Option<&str>, reward: i64, friend_reward: i64) -> TransactionRow {
-        TransactionRow {
-            id: 1,
-            key: "t1".into(),
-            customer_key: "bob".into(),
-            referrer_key: referrer.map(Into::into),
-            amount: 10_000,
-            currency: "USD".into(),
-            product_id: None,
-            reward,
-            friend_reward,
-            refunded: 0,
-            request_hash: String::new(),
-            created_at: 0,
-        }
+        TransactionRow::sample(referrer, reward, friend_reward)
     }
 
     #[test]
