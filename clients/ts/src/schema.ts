@@ -96,7 +96,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`) */
+        /** The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) */
         get: operations["getSnippetFile"];
         put?: never;
         post?: never;
@@ -113,7 +113,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`), under `/_edgeref/` (a first-party Worker route) */
+        /** The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`), under `/_edgeref/` (a first-party Worker route) */
         get: operations["getFirstPartySnippetFile"];
         put?: never;
         post?: never;
@@ -217,6 +217,23 @@ export interface paths {
         };
         /** Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link, under `/_edgeref/` (a first-party Worker route) */
         get: operations["followFirstPartyReferralLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/w/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The referrer's own link, stats, balances and referred friends (masked), for a portal token */
+        get: operations["getPortalMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -482,6 +499,23 @@ export interface paths {
         put?: never;
         /** Credit (or debit) the balance */
         post: operations["creditCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{key}/portal-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mint a portal token for the customer's browser (the widget, `GET /w/me`) */
+        post: operations["createCustomerPortalToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -848,6 +882,23 @@ export interface paths {
         put?: never;
         /** Credit (or debit) the balance */
         post: operations["creditProgramCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/customers/{key}/portal-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mint a portal token for the customer's browser (the widget, `GET /w/me`) */
+        post: operations["createProgramCustomerPortalToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1341,6 +1392,48 @@ export interface components {
             amount: number;
             note?: string | null;
         };
+        PortalTokenRequest: {
+            /**
+             * @description How long the token works, in seconds (default an hour)
+             * @default 3600
+             */
+            ttl_seconds: number;
+        };
+        PortalToken: {
+            /** @description For `Authorization: Bearer` on `GET /w/me`; signed, not encrypted (it shows the program id and customer key) */
+            token: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** @description `{this Worker's origin}/portal/{public_id}?token=…`, the hosted portal page (not served yet) */
+            portal_url: string;
+        };
+        PortalReferral: {
+            name: string | null;
+            /** @description Masked: first character and domain, `b•••@example.com` */
+            email: string;
+            /** Format: date-time */
+            joined_at: string;
+            /** @description Has a sale that is not fully refunded */
+            purchased: boolean;
+        };
+        PortalMe: {
+            program: {
+                name: string;
+            };
+            name: string | null;
+            referral_code: string;
+            referral_link: string;
+            short_link: string;
+            stats: components["schemas"]["Stats"];
+            balance: number;
+            pending_balance: number;
+            paid_total: number;
+            /** @description ISO 4217 code */
+            currency: string;
+            friend_reward: components["schemas"]["FriendReward"] | null;
+            /** @description The newest 100 friends; `stats.signups` counts them all */
+            referrals: components["schemas"]["PortalReferral"][];
+        };
         LedgerEntry: {
             customer?: {
                 key?: string;
@@ -1785,14 +1878,14 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description `{public_id}.js` (the loader) or `snippet_bg.wasm` (the module) */
+                /** @description `{public_id}.js` (the loader), or the module it loads when there is something to track: `snippet_bg.js` and `snippet_bg.wasm` */
                 file: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`) */
+            /** @description The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1808,14 +1901,14 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description `{public_id}.js` (the loader) or `snippet_bg.wasm` (the module) */
+                /** @description `{public_id}.js` (the loader), or the module it loads when there is something to track: `snippet_bg.js` and `snippet_bg.wasm` */
                 file: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The loader (`{public_id}.js`, config inlined) or the snippet module (`snippet_bg.wasm`), under `/_edgeref/` (a first-party Worker route) */
+            /** @description The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`), under `/_edgeref/` (a first-party Worker route) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1997,6 +2090,29 @@ export interface operations {
                 content?: never;
             };
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPortalMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The referrer's own link, stats, balances and referred friends (masked), for a portal token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalMe"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -2672,6 +2788,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createCustomerPortalToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's key (your id for them) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PortalTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Mint a portal token for the customer's browser (the widget, `GET /w/me`) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalToken"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3597,6 +3747,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createProgramCustomerPortalToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description The customer's key (your id for them) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PortalTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Mint a portal token for the customer's browser (the widget, `GET /w/me`) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalToken"];
                 };
             };
             400: components["responses"]["BadRequest"];
