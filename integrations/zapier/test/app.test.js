@@ -58,7 +58,7 @@ test('the actions create real customers and transactions, and show Edgeref error
   assert.equal(customer.key, 'yan');
   const referred = await appTester(App.creates.customer.operation.perform, { ...bundle, inputData: { key: 'xia', email: 'xia@example.com', referring_customer_key: 'yan' } });
   assert.equal(referred.referred_by, 'yan');
-  const tx = await appTester(App.creates.transaction.operation.perform, { ...bundle, inputData: { key: 'zap-1', customer_email: 'xia@example.com', amount: '5000', currency: 'usd' } });
+  const tx = await appTester(App.creates.transaction.operation.perform, { ...bundle, inputData: { key: 'zap-1', customer_email: 'xia@example.com', amount: '5000', currency: 'eur' } });
   assert.equal(tx.reward, 500);
   assert.equal((await api('GET', '/v1/customers/yan')).body.balance, 500);
   await assert.rejects(
