@@ -100,22 +100,7 @@ mod tests {
     use super::*;
 
     fn reward(id: &str, amount: i64) -> RewardRow {
-        RewardRow {
-            id: id.into(),
-            customer_key: "ann".into(),
-            referred_key: None,
-            kind: "referrer".into(),
-            amount,
-            currency: "USD".into(),
-            status: "approved".into(),
-            flags: "[]".into(),
-            transaction_key: None,
-            available_at: 0,
-            created_at: 0,
-            decided_at: None,
-            reason: None,
-            payout_id: None,
-        }
+        RewardRow::sample(id, amount)
     }
 
     #[test]

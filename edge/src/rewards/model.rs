@@ -59,6 +59,29 @@ impl RewardRow {
     }
 }
 
+#[cfg(test)]
+impl RewardRow {
+    /// An approved, unflagged USD referrer reward of `ann` for tests.
+    pub fn sample(id: &str, amount: i64) -> Self {
+        Self {
+            id: id.into(),
+            customer_key: "ann".into(),
+            referred_key: None,
+            kind: "referrer".into(),
+            amount,
+            currency: "USD".into(),
+            status: "approved".into(),
+            flags: "[]".into(),
+            transaction_key: None,
+            available_at: 0,
+            created_at: 0,
+            decided_at: None,
+            reason: None,
+            payout_id: None,
+        }
+    }
+}
+
 /// Flags as stored: a JSON array of names, sorted, each once.
 pub fn flags_json(flags: &[Flag]) -> String {
     let mut names: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
@@ -75,22 +98,7 @@ mod tests {
     fn flags_are_stored_sorted_once_each_and_read_back() {
         let json = flags_json(&[Flag::Velocity, Flag::DisposableEmail, Flag::Velocity]);
         assert_eq!(json, r#"["disposable_email","velocity"]"#);
-        let row = RewardRow {
-            id: "rwd_1".into(),
-            customer_key: "ann".into(),
-            referred_key: Some("bob".into()),
-            kind: "referrer".into(),
-            amount: 500,
-            currency: "JPY".into(),
-            status: "pending".into(),
-            flags: json,
-            transaction_key: None,
-            available_at: 0,
-            created_at: 0,
-            decided_at: None,
-            reason: None,
-            payout_id: None,
-        };
+        let row = RewardRow { referred_key: Some("bob".into()), currency: "JPY".into(), status: "pending".into(), flags: json, ..RewardRow::sample("rwd_1", 500) };
         assert_eq!(row.status(), Some(RewardStatus::Pending));
         let view = row.view();
         assert_eq!(view["flags"], json!(["disposable_email", "velocity"]));

@@ -66,6 +66,20 @@ function openDetail(tr, colspan, content) {
   return detail;
 }
 
+/** Opens `form` under `tr`, toggled by `toggle`: Cancel or Escape closes it and gives `toggle` the focus back. */
+function openForm(tr, colspan, form, { toggle, cancel, focus }) {
+  const detail = openDetail(tr, colspan, form);
+  detail.close = () => {
+    detail.remove();
+    toggle.setAttribute('aria-expanded', 'false');
+    if (toggle.isConnected) toggle.focus();
+  };
+  cancel.addEventListener('click', detail.close);
+  form.addEventListener('keydown', (e) => { if (e.key === 'Escape') detail.close(); });
+  toggle.setAttribute('aria-expanded', 'true');
+  focus.focus();
+}
+
 function reviewQueue(program, approved) {
   const base = programPath(program.id, '/rewards');
   const show = h('select', { id: 'review-filter' },
@@ -140,16 +154,7 @@ function reviewQueue(program, approved) {
       await api('POST', `${base}/${encodeURIComponent(r.id)}/reject`, { reason: v.get('reason') });
       leave(tr, `Rejected the ${describe(r)}.`);
     });
-    const detail = openDetail(tr, 7, form);
-    detail.close = () => {
-      detail.remove();
-      toggle.setAttribute('aria-expanded', 'false');
-      if (toggle.isConnected) toggle.focus();
-    };
-    cancel.addEventListener('click', detail.close);
-    form.addEventListener('keydown', (e) => { if (e.key === 'Escape') detail.close(); });
-    toggle.setAttribute('aria-expanded', 'true');
-    reason.focus();
+    openForm(tr, 7, form, { toggle, cancel, focus: reason });
   }
 
   const table = pagedTable(
@@ -234,16 +239,7 @@ function payablesCard(program, paid) {
       section.heading.focus();
       await paid();
     });
-    const detail = openDetail(tr, 4, form);
-    detail.close = () => {
-      detail.remove();
-      toggle.setAttribute('aria-expanded', 'false');
-      if (toggle.isConnected) toggle.focus();
-    };
-    cancel.addEventListener('click', detail.close);
-    form.addEventListener('keydown', (e) => { if (e.key === 'Escape') detail.close(); });
-    toggle.setAttribute('aria-expanded', 'true');
-    amount.focus();
+    openForm(tr, 4, form, { toggle, cancel, focus: amount });
   }
 
   const table = pagedTable([th('Customer'), th('Approved rewards', true), th('Balance', true), th('Payout')], row,
