@@ -58,10 +58,7 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         BenchIngest => Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/")))),
         SnippetWasm => tracking::snippet::wasm(),
         SnippetJs => tracking::snippet::module_js(),
-        Loader { public_id } => {
-            let config = programs::store::tracking_config(&cx.env, &public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
-            tracking::snippet::loader(&req, &config)
-        }
+        Loader { public_id } => tracking::snippet::loader(&req, cx, &public_id).await,
         BeaconPreflight => tracking::cors::preflight(&req, cx).await,
         Visit => tracking::visit(req, cx).await,
         Signup => tracking::signup(req, cx).await,

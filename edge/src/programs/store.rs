@@ -86,8 +86,17 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 /// see a settings change within this time; the isolate that made it at once.
 const ISOLATE_TTL_MS: i64 = 60_000;
 
+/// One program's config as this isolate holds it: since when, and which copy (a number
+/// no other copy in this isolate has, so what was built from it can tell it is current).
+struct Held {
+    at: i64,
+    version: u64,
+    config: TrackingConfig,
+}
+
 thread_local! {
-    static CONFIGS: RefCell<HashMap<String, (i64, TrackingConfig)>> = RefCell::new(HashMap::new());
+    static CONFIGS: RefCell<HashMap<String, Held>> = RefCell::new(HashMap::new());
+    static VERSIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// Every program's config, oldest first, when loaded (redirect links and preflights name no program).
     static ALL: RefCell<Option<(i64, Vec<TrackingConfig>)>> = const { RefCell::new(None) };
 }
@@ -105,7 +114,7 @@ pub async fn publish(env: &Env, p: &Program) -> ApiResult<()> {
     let config = p.tracking_config();
     let text = serde_json::to_string(&config).expect("config serializes");
     kv(env)?.put(&kv_key(&p.public_id), text)?.execute().await.map_err(|e| ApiError::unavailable("kv put", e))?;
-    CONFIGS.with(|c| c.borrow_mut().insert(p.public_id.clone(), (crate::ids::now_ms(), config)));
+    hold(&p.public_id, crate::ids::now_ms(), config);
     ALL.with(|a| a.borrow_mut().take());
     Ok(())
 }
@@ -120,16 +129,31 @@ pub async fn unpublish(env: &Env, public_id: &str) -> ApiResult<()> {
 /// The tracking config for a public id: isolate, then KV. `None` if unknown.
 pub async fn tracking_config(env: &Env, public_id: &str) -> ApiResult<Option<TrackingConfig>> {
     let now = crate::ids::now_ms();
-    let cached = CONFIGS.with(|c| c.borrow().get(public_id).filter(|(at, _)| now - at < ISOLATE_TTL_MS).map(|(_, cfg)| cfg.clone()));
+    let cached = CONFIGS.with(|c| c.borrow().get(public_id).filter(|h| now - h.at < ISOLATE_TTL_MS).map(|h| h.config.clone()));
     if cached.is_some() {
         return Ok(cached);
     }
     let text = kv(env)?.get(&kv_key(public_id)).text().await.map_err(|e| ApiError::unavailable("kv get", e))?;
     let config = text.and_then(|t| serde_json::from_str::<TrackingConfig>(&t).ok());
     if let Some(cfg) = &config {
-        CONFIGS.with(|c| c.borrow_mut().insert(public_id.to_owned(), (now, cfg.clone())));
+        hold(public_id, now, cfg.clone());
     }
     Ok(config)
+}
+
+fn hold(public_id: &str, at: i64, config: TrackingConfig) {
+    let version = VERSIONS.with(|v| {
+        v.set(v.get() + 1);
+        v.get()
+    });
+    CONFIGS.with(|c| c.borrow_mut().insert(public_id.to_owned(), Held { at, version, config }));
+}
+
+/// Which copy of the program's config this isolate trusts now, if any: what was built
+/// from that copy (the rendered loader) is current, with no config read or compared.
+pub fn held_version(public_id: &str) -> Option<u64> {
+    let now = crate::ids::now_ms();
+    CONFIGS.with(|c| c.borrow().get(public_id).filter(|h| now - h.at < ISOLATE_TTL_MS).map(|h| h.version))
 }
 
 /// Every program's tracking config, oldest first: from the isolate (trusted for

@@ -2,8 +2,9 @@
 //! view's one request) and the module it loads only when there may be something to
 //! track: `/s/snippet_bg.js` and `/s/snippet_bg.wasm` (content-hashed, cached forever).
 
+use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
-use crate::programs::model::{tracking_base, TrackingConfig};
+use crate::programs::{self, model::{tracking_base, TrackingConfig}};
 use edgeref_shared::{Attribution, CookieLifetime, LinkFormat};
 use serde_json::json;
 use std::cell::RefCell;
@@ -25,36 +26,23 @@ const LOADER_CACHE: &str = "public, max-age=300";
 /// A program's loader as last served by this isolate, with what it was built from.
 struct Rendered {
     origin: String,
-    config: TrackingConfig,
+    /// The isolate's copy of the config it was built from (`programs::store::held_version`).
+    version: u64,
     body: Rc<str>,
     etag: Rc<str>,
 }
 
 thread_local! {
-    /// By public id. Built once per settings change (the config compared field by field
-    /// is far cheaper than building its JSON and the loader on every page view).
+    /// By public id. Built once per copy of the config this isolate holds: a page view
+    /// checks one number instead of building JSON and the loader (or even reading the config).
     static RENDERED: RefCell<HashMap<String, Rendered>> = RefCell::new(HashMap::new());
 }
 
-fn same(a: &TrackingConfig, b: &TrackingConfig) -> bool {
-    a.id == b.id && a.public_id == b.public_id && a.website_url == b.website_url && a.tracking == b.tracking && a.friend_reward == b.friend_reward
-}
-
 /// The loader, or `304` when the browser's copy (`If-None-Match`) is this one.
-pub fn loader(req: &Request, config: &TrackingConfig) -> ApiResult<Response> {
-    let origin = crate::http::self_origin(req);
-    let cached = RENDERED.with(|r| {
-        r.borrow().get(&config.public_id).filter(|c| c.origin == origin && same(&c.config, config)).map(|c| (c.body.clone(), c.etag.clone()))
-    });
-    let (body, etag) = match cached {
+pub async fn loader(req: &Request, cx: &Cx, public_id: &str) -> ApiResult<Response> {
+    let (body, etag) = match current(cx, public_id) {
         Some(hit) => hit,
-        None => {
-            let body: Rc<str> = render(&origin, config).into();
-            let etag: Rc<str> = format!("\"{:016x}\"", fnv1a(body.as_bytes())).into();
-            let entry = Rendered { origin, config: config.clone(), body: body.clone(), etag: etag.clone() };
-            RENDERED.with(|r| r.borrow_mut().insert(config.public_id.clone(), entry));
-            (body, etag)
-        }
+        None => rendered(cx, public_id).await?,
     };
     let headers = Headers::new();
     headers.set("cache-control", LOADER_CACHE)?;
@@ -66,6 +54,25 @@ pub fn loader(req: &Request, config: &TrackingConfig) -> ApiResult<Response> {
     }
     headers.set("content-type", "text/javascript; charset=utf-8")?;
     Ok(Response::ok(String::from(&*body))?.with_headers(headers))
+}
+
+/// This isolate's rendering, if it was built from the config copy it holds now.
+fn current(cx: &Cx, public_id: &str) -> Option<(Rc<str>, Rc<str>)> {
+    let version = programs::store::held_version(public_id)?;
+    RENDERED.with(|r| r.borrow().get(public_id).filter(|c| c.version == version && c.origin == cx.origin).map(|c| (c.body.clone(), c.etag.clone())))
+}
+
+/// Reads the config (isolate, else KV), renders the loader and keeps it.
+async fn rendered(cx: &Cx, public_id: &str) -> ApiResult<(Rc<str>, Rc<str>)> {
+    let config = programs::store::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
+    let body: Rc<str> = render(&cx.origin, &config).into();
+    let etag: Rc<str> = format!("\"{:016x}\"", fnv1a(body.as_bytes())).into();
+    // Held just now by `tracking_config`; a config KV does not know is not kept.
+    if let Some(version) = programs::store::held_version(public_id) {
+        let entry = Rendered { origin: cx.origin.clone(), version, body: body.clone(), etag: etag.clone() };
+        RENDERED.with(|r| r.borrow_mut().insert(public_id.to_owned(), entry));
+    }
+    Ok((body, etag))
 }
 
 fn render(edge_origin: &str, config: &TrackingConfig) -> String {
