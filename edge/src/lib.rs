@@ -40,11 +40,13 @@ fn start() {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     db::take_query_count();
-    let cx = match Cx::new(env, ctx, http::self_origin(&req)) {
+    // Parsed once: the origin for the links the Worker hands out, the path for the router.
+    let url = req.url()?;
+    let cx = match Cx::new(env, ctx, url.origin().ascii_serialization()) {
         Ok(cx) => cx,
         Err(e) => return e.into_response(),
     };
-    let mut response = match router::serve(req, &cx).await {
+    let mut response = match router::serve(req, &cx, url.path()).await {
         Ok(response) => response,
         Err(e) => e.into_response()?,
     };

@@ -9,8 +9,8 @@ use crate::{api_keys, auth, customers, http, ingest, integrations, openapi, payo
 use serde_json::json;
 use worker::{Request, Response};
 
-pub async fn serve(req: Request, cx: &Cx) -> ApiResult<Response> {
-    let segments = routes::segments(&req.path());
+pub async fn serve(req: Request, cx: &Cx, path: &str) -> ApiResult<Response> {
+    let segments = routes::segments(path);
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let Some(route) = routes::resolve(&req.method(), &segs) else { return no_route(&req, cx, &segs).await };
     match route {
