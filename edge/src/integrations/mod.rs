@@ -11,7 +11,7 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, self_origin};
 use crate::programs::model::Program;
-use crate::{ids, outbox, webhooks};
+use crate::{audit, db, ids, outbox, webhooks};
 use edgeref_shared::validate;
 use mailerlite::MailerLiteSettings;
 use serde::Deserialize;
@@ -76,7 +76,15 @@ pub async fn put(mut req: Request, cx: &Cx, program: &Program, name: &str) -> Ap
         }
         _ => return Err(ApiError::not_found("integration")),
     };
-    store::save(&cx.db, &program.id, name, &settings.to_string(), &secrets::seal(&cx.env, &secret)?, ids::now_ms()).await?;
+    let before = store::get(&cx.db, &program.id, name).await?;
+    let action = if before.is_some() { "integration.updated" } else { "integration.enabled" };
+    // The credential shows only whether it changed, as [redacted].
+    let after = json!({"settings": settings, "credentials": secret});
+    let before = before.map(|b| json!({"settings": serde_json::from_str::<Value>(&b.settings).unwrap_or_default(), "credentials": secrets::open(&cx.env, &b.secret).ok()}));
+    let change = edgeref_shared::audit::diff(before.as_ref(), Some(&after));
+    let audit = audit::record(cx, &program.id, action, ("integration", name), change);
+    let save = store::save(&cx.db, &program.id, name, &settings.to_string(), &secrets::seal(&cx.env, &secret)?, ids::now_ms());
+    db::batch(&cx.db, [save].into_iter().chain(audit).collect()).await?;
     json(200, &answer)
 }
 
@@ -89,7 +97,10 @@ pub async fn delete(cx: &Cx, program: &Program, name: &str) -> ApiResult<Respons
     if !matches!(name, "stripe" | "mailerlite") {
         return Err(ApiError::not_found("integration"));
     }
-    store::delete(&cx.db, &program.id, name).await?;
+    let Some(row) = store::get(&cx.db, &program.id, name).await? else { return json(200, &json!({"name": name, "enabled": false})) };
+    let settings = json!({"settings": serde_json::from_str::<Value>(&row.settings).unwrap_or_default()});
+    let audit = audit::record(cx, &program.id, "integration.deleted", ("integration", name), audit::deleted(&settings));
+    db::batch(&cx.db, [store::delete(&cx.db, &program.id, name)].into_iter().chain(audit).collect()).await?;
     json(200, &json!({"name": name, "enabled": false}))
 }
 
