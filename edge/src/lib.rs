@@ -56,7 +56,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 /// The cron trigger: approves rewards whose hold is over, prunes the audit log
-/// past its retention, then retries webhook and integration deliveries whose time has come.
+/// past its retention, re-seals secrets during a `SECRETS_KEY` rotation, then retries webhook and integration deliveries whose time has come.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
@@ -68,6 +68,11 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         }
         if let Err(e) = audit::prune(&db, ids::now_ms()).await {
             worker::console_error!("pruning the audit log failed: {}", e.message);
+        }
+        match integrations::secrets::reseal_all(&env, &db).await {
+            Ok((0, 0)) => {}
+            Ok((resealed, lost)) => worker::console_log!("SECRETS_KEY rotation: re-sealed {resealed} integration secrets; {lost} open under neither key"),
+            Err(e) => worker::console_error!("re-sealing integration secrets failed: {}", e.message),
         }
         outbox::delivery::send_due(&env, &db).await;
     }

@@ -38,3 +38,21 @@ pub fn save(db: &D1Database, program_id: &str, name: &str, settings: &str, seale
 pub fn delete(db: &D1Database, program_id: &str, name: &str) -> Stmt {
     sql!(db, "DELETE FROM integrations WHERE program_id = ?1 AND name = ?2", program_id, name)
 }
+
+/// A sealed secret with the integration it belongs to.
+#[derive(Debug, Deserialize)]
+pub struct SealedRow {
+    pub program_id: String,
+    pub name: String,
+    pub secret: String,
+}
+
+/// Every stored secret (a handful per program), for re-sealing after a key rotation.
+pub async fn all_sealed(db: &D1Database) -> ApiResult<Vec<SealedRow>> {
+    db::all(sql!(db, "SELECT program_id, name, secret FROM integrations")).await
+}
+
+/// Swaps a sealed secret for its re-sealed twin, unless it changed meanwhile.
+pub fn replace_secret(db: &D1Database, program_id: &str, name: &str, old: &str, new: &str) -> Stmt {
+    sql!(db, "UPDATE integrations SET secret = ?4 WHERE program_id = ?1 AND name = ?2 AND secret = ?3", program_id, name, old, new)
+}
