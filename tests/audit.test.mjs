@@ -120,7 +120,8 @@ test('every resource kind produces entries, and no secret ever appears in the lo
   assert.deepEqual(byAction['webhook.created'].diff.secret, { to: '[redacted]' });
   assert.deepEqual(byAction['webhook.secret_rotated'].diff.secret, { from: '[redacted]', to: '[redacted]' });
   assert.deepEqual(byAction['webhook.updated'].diff, { is_active: { from: true, to: false } });
-  assert.deepEqual(byAction['integration.updated'].diff, { 'settings.group_id': { from: 'g1', to: 'g2' }, credentials: { from: '[redacted]', to: '[redacted]' } });
+  assert.deepEqual(byAction['integration.updated'].diff, { group_id: { from: 'g1', to: 'g2' }, api_token: { from: '[redacted]', to: '[redacted]' } });
+  assert.deepEqual(byAction['integration.deleted'].target, { type: 'integration', id: 'stripe' });
   assert.deepEqual(byAction['reward.rejected'].diff.status, { from: 'pending', to: 'rejected' });
   assert.deepEqual(byAction['reward.approved'].target, { type: 'reward', id: pending[0].id });
   assert.deepEqual(byAction['payout.created'].diff.customer, { to: 'ann' });

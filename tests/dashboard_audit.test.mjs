@@ -25,10 +25,12 @@ after(async () => {
 
 test('audit log: who changed what, with the changed fields, filtered and paged, never a secret', async () => {
   const { program, key, api } = await createProgram(worker, { name: 'Audit shop' });
+  for (let i = 0; i < 52; i++) assert.equal((await api('POST', '/v1/customers', { key: `c${i}`, email: `c${i}@example.com` })).status, 201);
   const hook = (await api('POST', '/v1/webhooks', { name: 'Orders', url: 'https://hooks.example/in', events: ['customer.created'] })).body;
   const rotated = (await api('POST', `/v1/webhooks/${hook.id}/rotate-secret`)).body;
-  for (let i = 0; i < 52; i++) assert.equal((await api('POST', '/v1/customers', { key: `c${i}`, email: `c${i}@example.com` })).status, 201);
   await owner('PATCH', `/v1/programs/${program.id}/customers/c7`, { name: 'Seven' });
+  const whsec = 'whsec_dashboard_' + Math.random().toString(36).slice(2);
+  assert.equal((await owner('PUT', `/v1/programs/${program.id}/integrations/stripe`, { webhook_secret: whsec })).status, 200);
 
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, locale: 'en-US' });
   const page = await context.newPage();
@@ -55,19 +57,27 @@ test('audit log: who changed what, with the changed fields, filtered and paged, 
   const [when, who, action, target, fields] = await cells(0);
   assert.match(when, /\d{4}/);
   assert.deepEqual([who, action, target, fields], ['Dashboard', 'program.updated', `program ${program.id}`, 'tracking.cookie_days: 30 → 60']);
-  assert.deepEqual((await cells(1)).slice(1), ['Admin token', 'customer.updated', 'customer c7', 'name: empty → Seven']);
-  assert.equal((await cells(2))[1], `API key “backend” ${key.id}`);
-  assert.equal((await cells(2))[2], 'customer.created');
+  assert.deepEqual((await cells(1)).slice(1), ['Admin token', 'integration.enabled', 'integration stripe', 'webhook_secret: set to [redacted]']);
+  assert.deepEqual((await cells(2)).slice(1), ['Admin token', 'customer.updated', 'customer c7', 'name: empty → Seven']);
+  assert.deepEqual((await cells(3)).slice(1), [`API key “backend” ${key.id}`, 'webhook.secret_rotated', `webhook ${hook.id}`, 'secret: [redacted] → [redacted]']);
+  assert.deepEqual((await cells(5)).slice(2, 4), ['customer.created', 'customer c51']);
+  assert.match((await cells(5))[4], /^email: set to c51@example\.com referral_code: set to \w+$/, 'only the fields that were set');
+  if (shots) {
+    await page.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; });
+    const box = await page.locator('#audit').boundingBox();
+    const eighth = await rows.nth(8).boundingBox();
+    await page.screenshot({ path: join(shots, '15-audit-log.png'), fullPage: true, clip: { x: box.x, y: box.y, width: box.width, height: eighth.y - box.y } });
+  }
 
-  // Older changes, a page at a time: 52 customers, the webhook, its rotation, the key, the program.
+  // Older changes, a page at a time: 52 customers, the webhook, its rotation, an edit, Stripe, the key, the program, the dashboard's edit.
   await page.getByRole('button', { name: 'Load older changes' }).click();
   await rows.nth(50).waitFor();
-  assert.equal(await rows.count(), 58);
+  assert.equal(await rows.count(), 59);
   assert.equal(await page.getByRole('button', { name: 'Load older changes' }).isHidden(), true);
   const text = await page.locator('#audit').innerText();
   assert.match(text, /webhook\.secret_rotated/);
   assert.match(text, /secret: \[redacted\] → \[redacted\]/);
-  for (const secret of [hook.secret, rotated.secret, key.key]) assert.equal(text.includes(secret), false, 'no secret on screen');
+  for (const secret of [hook.secret, rotated.secret, key.key, whsec]) assert.equal(text.includes(secret), false, 'no secret on screen');
 
   // Filters: one API key's changes; then one customer's history.
   const form = page.getByRole('form', { name: 'Filter the audit log' });
@@ -89,10 +99,6 @@ test('audit log: who changed what, with the changed fields, filtered and paged, 
 
   await form.getByRole('button', { name: 'Clear' }).click();
   await page.waitForFunction(() => document.querySelectorAll('#audit tbody tr').length === 50);
-  if (shots) {
-    await page.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; });
-    await page.locator('#audit').screenshot({ path: join(shots, '15-audit-log.png') });
-  }
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -90,7 +90,8 @@ fn clip(s: &str) -> String {
 }
 
 /// The changed fields between two JSON objects, as `{"field": {"from", "to"}}`
-/// (`from` left out for a created object, `to` for a deleted one). Nested objects
+/// (`from` left out for a created object, `to` for a deleted one, whose empty
+/// (`null`) fields are left out too: they say nothing). Nested objects
 /// are compared field by field under dotted names (`tracking.cookie_days`).
 /// Secret fields show only that they changed: both sides are `REDACTED`.
 pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Value {
@@ -118,8 +119,8 @@ fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Map
                 walk(&child, a.get(k), b.get(k), out);
             }
         }
-        (None, Some(Value::Object(b))) if path.is_empty() => b.iter().for_each(|(k, v)| walk(k, None, Some(v), out)),
-        (Some(Value::Object(a)), None) if path.is_empty() => a.iter().for_each(|(k, v)| walk(k, Some(v), None, out)),
+        (None, Some(Value::Object(b))) if path.is_empty() => b.iter().filter(|(_, v)| !v.is_null()).for_each(|(k, v)| walk(k, None, Some(v), out)),
+        (Some(Value::Object(a)), None) if path.is_empty() => a.iter().filter(|(_, v)| !v.is_null()).for_each(|(k, v)| walk(k, Some(v), None, out)),
         (a, b) if a != b && !path.is_empty() => insert(out, path, a.map(scrub), b.map(scrub)),
         _ => {}
     }
@@ -158,9 +159,9 @@ mod tests {
 
     #[test]
     fn a_created_object_has_only_to_and_a_deleted_one_only_from() {
-        let obj = json!({"email": "ann@x.example", "name": null});
-        assert_eq!(diff(None, Some(&obj)), json!({"email": {"to": "ann@x.example"}, "name": {"to": null}}));
-        assert_eq!(diff(Some(&obj), None), json!({"email": {"from": "ann@x.example"}, "name": {"from": null}}));
+        let obj = json!({"email": "ann@x.example", "name": null, "tags": []});
+        assert_eq!(diff(None, Some(&obj)), json!({"email": {"to": "ann@x.example"}, "tags": {"to": []}}), "empty fields of a new object are left out");
+        assert_eq!(diff(Some(&obj), None), json!({"email": {"from": "ann@x.example"}, "tags": {"from": []}}));
         assert_eq!(diff(None, None), json!({}));
     }
 
