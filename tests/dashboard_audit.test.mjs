@@ -63,7 +63,7 @@ test('audit log: who changed what, with the changed fields, filtered and paged, 
   assert.deepEqual((await cells(5)).slice(2, 4), ['customer.created', 'customer c51']);
   assert.match((await cells(5))[4], /^email: set to c51@example\.com referral_code: set to \w+$/, 'only the fields that were set');
   if (shots) {
-    await page.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; });
+    await page.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; window.scrollTo(0, 0); });
     const box = await page.locator('#audit').boundingBox();
     const eighth = await rows.nth(8).boundingBox();
     await page.screenshot({ path: join(shots, '15-audit-log.png'), fullPage: true, clip: { x: box.x, y: box.y, width: box.width, height: eighth.y - box.y } });
