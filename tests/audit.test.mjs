@@ -142,9 +142,14 @@ test('a failed change writes no entry', async () => {
   assert.equal((await owner('PATCH', `/v1/programs/${program.id}`, { tracking: { cookie_days: 0 } })).status, 422);
   assert.equal((await api('POST', '/v1/webhooks', { name: 'x', url: 'ftp://x', events: ['customer.created'] })).status, 422);
   assert.equal((await owner('DELETE', `/v1/programs/${program.id}/api-keys/key_nope`)).status, 404);
+  // Revoked five times at once: one revocation, one entry.
+  const spare = (await owner('POST', `/v1/programs/${program.id}/api-keys`, { name: 'spare' })).body;
+  const revokes = await Promise.all([1, 2, 3, 4, 5].map(() => owner('DELETE', `/v1/programs/${program.id}/api-keys/${spare.id}`)));
+  assert.deepEqual(revokes.map((r) => r.status).sort(), [200, 404, 404, 404, 404]);
+  assert.equal((await auditLog(program.id, '&action=api_key.revoked')).length, 1);
   await api('POST', '/v1/transactions', { key: 't1', customer: { key: 'ann' }, amount: 100, currency: 'EUR' });
   const m = await count();
-  assert.equal(m, n + 1, 'only the sale');
+  assert.equal(m, n + 3, 'only the spare key\'s creation and revocation, and the sale');
   // A replayed sale (same key, same body) changes nothing and records nothing.
   assert.equal((await api('POST', '/v1/transactions', { key: 't1', customer: { key: 'ann' }, amount: 100, currency: 'EUR' })).status, 200);
   assert.equal((await api('POST', '/v1/transactions', { key: 't1', customer: { key: 'ann' }, amount: 999, currency: 'EUR' })).status, 409);
