@@ -177,6 +177,17 @@ PARAMS = {
     "code": "A customer's referral code (`short_link` ends with it)",
 }
 LIMIT = ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "Page size, 1–250 (default 50)")
+ACTOR = {"oneOf": [obj({"type": {"enum": ["admin", "session", "system"]}}, ["type"]),
+                   obj({"type": {"const": "api_key"}, "id": S, "name": S}, ["type", "id", "name"])],
+         "description": "Who made the change: the admin token, a dashboard session, an API key (its id and name at the time), or Edgeref's scheduled run"}
+schemas["AuditEntry"] = obj({
+    "id": S, "actor": ACTOR,
+    "action": {"type": "string", "pattern": "^[a-z_]+\\.[a-z_]+$", "description": "`resource.verb`: `customer.created`, `program.updated`, `api_key.revoked`, `reward.approved`, `payout.created`, `webhook.deleted`…"},
+    "target": obj({"type": S, "id": S}, ["type", "id"]),
+    "diff": {"type": "object", "additionalProperties": obj({"from": {}, "to": {}}),
+             "description": "The changed fields (nested ones as `tracking.cookie_days`), each `{from, to}`; `from` is absent for a created object, `to` for a deleted one. Secrets only ever show as `[redacted]`"},
+    "ip_hash": {**nul(S), "description": "A keyed hash of the caller's IP (CF-Connecting-IP): equal for the same address, not reversible"},
+    "created_at": TIME}, ["id", "actor", "action", "target", "diff", "ip_hash", "created_at"])
 CURSOR = ("cursor", S, "`next_cursor` of the previous page")
 PAGING = (LIMIT, CURSOR)
 
@@ -320,6 +331,10 @@ add("delete", "/v1/programs/{id}/integrations/{name}", "disableProgramIntegratio
 add("get", "/v1/programs/{id}/stats", "getProgramStats", "Program totals and a daily series", "Programs", OWNER, ("200", {"type": "object"}),
     query=(("days", {"type": "integer", "minimum": 1, "maximum": 365}, "How many days up to today, 1–365 (default 30)"),))
 add("get", "/v1/programs/{id}/ingest", "getProgramIngestReport", "Visits the ingest queue gave up on", "Programs", OWNER, ("200", {"type": "object"}))
+add("get", "/v1/programs/{id}/audit-log", "listProgramAuditLog", "Who changed what: the audit log, newest first (owner only, never an API key)", "Programs", OWNER,
+    ("200", page(ref("AuditEntry"))),
+    query=(("actor", S, "Only this actor: `admin`, `session`, `system` or an API key's id"), ("action", S, "Only this action (`customer.updated`)"),
+           ("target_type", S, "Only changes to this kind of object (`customer`, `webhook`…)"), ("target_id", S, "Only changes to the object with this id or key"), *PAGING))
 program_api("/v1", KEYSEC)
 program_api("/v1/programs/{id}", OWNER, twin=True)
 
@@ -331,7 +346,7 @@ TAGS = {
     "Auth": "The dashboard's sign-in: the admin token exchanged for an HttpOnly session cookie.",
     "Tracking": "The snippet and its beacons (public, checked against the program's website), and server-side signups.",
     "Integrations": "Stripe and MailerLite: set-up by the owner, and the Stripe webhook receiver.",
-    "Programs": "The owner's programs, their API keys, statistics and ingest report (admin token or session).",
+    "Programs": "The owner's programs, their API keys, statistics, ingest report and audit log (admin token or session).",
     "Program API": "The program an API key belongs to (Zapier's authentication test).",
     "Customers": "Referring and referred customers, their referrals, statistics and balance.",
     "Transactions": "Sales (idempotent on their key); deleting one reverses its rewards.",

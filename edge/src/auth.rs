@@ -6,6 +6,7 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer, json, json_body, self_origin};
 use crate::{db, ids};
+use edgeref_shared::audit::Actor;
 use edgeref_shared::{apikey, session, time};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,17 +22,17 @@ fn admin_token(env: &Env) -> String {
 /// Lets the owner in: `Authorization: Bearer <ADMIN_TOKEN>` (checked in
 /// constant time), or else a dashboard session cookie. Cookies are sent by
 /// the browser on its own, so a cookie-authenticated write must also come
-/// from this Worker's own pages (`Origin` check against CSRF).
-pub fn require_owner(req: &Request, env: &Env) -> ApiResult<()> {
+/// from this Worker's own pages (`Origin` check against CSRF). Answers which of the two it was.
+pub fn require_owner(req: &Request, env: &Env) -> ApiResult<Actor> {
     if let Some(presented) = bearer(req) {
-        return apikey::token_matches(&presented, &admin_token(env)).then_some(()).ok_or_else(ApiError::unauthorized);
+        return apikey::token_matches(&presented, &admin_token(env)).then_some(Actor::Admin).ok_or_else(ApiError::unauthorized);
     }
     session_expiry(req, env).ok_or_else(ApiError::unauthorized)?;
     let safe = matches!(req.method(), Method::Get | Method::Head | Method::Options);
     if !safe && origin(req).as_deref() != Some(self_origin(req).as_str()) {
         return Err(cross_origin());
     }
-    Ok(())
+    Ok(Actor::Session)
 }
 
 /// The expiry (Unix seconds) of the request's session cookie, if it is genuine and current.
@@ -101,10 +102,10 @@ pub fn current(req: &Request, env: &Env) -> ApiResult<Response> {
     json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000)}))
 }
 
-/// Resolves a program API key to its program id. Unknown and revoked keys are
+/// Resolves a program API key to its program id and the key as an actor. Unknown and revoked keys are
 /// both plain 401s. `last_used_at` is refreshed at most once a minute, after
 /// the response, so key checks add no write to the request.
-pub async fn require_program_key(req: &Request, cx: &Cx) -> ApiResult<String> {
+pub async fn require_program_key(req: &Request, cx: &Cx) -> ApiResult<(String, Actor)> {
     let presented = bearer(req).ok_or_else(ApiError::unauthorized)?;
     if !presented.starts_with(apikey::KEY_PREFIX) {
         return Err(ApiError::unauthorized());
@@ -120,7 +121,7 @@ pub async fn require_program_key(req: &Request, cx: &Cx) -> ApiResult<String> {
             let _ = db::run(stmt).await;
         });
     }
-    Ok(row.program_id)
+    Ok((row.program_id, Actor::ApiKey { id: row.id, name: row.name }))
 }
 
 #[cfg(test)]

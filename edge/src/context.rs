@@ -2,7 +2,16 @@
 //! context and the origin the Worker was reached at.
 
 use crate::error::{ApiError, ApiResult};
-use worker::{Context, D1Database, Env};
+use edgeref_shared::audit::Actor;
+use std::cell::OnceCell;
+use worker::{Context, D1Database, Env, Request};
+
+/// Who sent the request, once authenticated: what the audit log records.
+pub struct Caller {
+    pub actor: Actor,
+    /// A keyed hash of `CF-Connecting-IP` (`Cx::ip_hash`).
+    pub ip_hash: Option<String>,
+}
 
 /// One request's context: the Worker's environment, its D1 database and the
 /// `fetch` event's context (for work after the response, `wait_until`).
@@ -13,12 +22,35 @@ pub struct Cx {
     /// The origin this request reached the Worker at (`https://edgeref.example.workers.dev`),
     /// for the links it hands out (snippet tags, short links).
     pub origin: String,
+    /// Set by the router once the caller is authenticated; unset on public routes.
+    caller: OnceCell<Caller>,
 }
 
 impl Cx {
     pub fn new(env: Env, ctx: Context, origin: String) -> ApiResult<Self> {
         let db = env.d1("DB").map_err(|e| ApiError::unavailable("d1 binding", e))?;
-        Ok(Self { env, ctx, db, origin })
+        Ok(Self { env, ctx, db, origin, caller: OnceCell::new() })
+    }
+
+    /// Remembers who is calling (the first time only: a request has one caller).
+    pub fn set_caller(&self, actor: Actor, req: &Request) {
+        let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
+        let _ = self.caller.set(Caller { actor, ip_hash: self.ip_hash(&ip) });
+    }
+
+    /// The authenticated caller, if any (none on public routes and in the scheduled run).
+    pub fn caller(&self) -> Option<&Caller> {
+        self.caller.get()
+    }
+
+    /// A keyed hash of a client IP (keyed by the Worker's secret, so the stored
+    /// value cannot be reversed by trying every address). `None` without an IP.
+    pub fn ip_hash(&self, ip: &str) -> Option<String> {
+        if ip.is_empty() {
+            return None;
+        }
+        let key = self.env.secret("SECRETS_KEY").or_else(|_| self.env.secret("ADMIN_TOKEN")).map(|s| s.to_string()).unwrap_or_default();
+        Some(edgeref_shared::apikey::sha256_hex(&format!("edgeref-ip|{key}|{ip}"))[..32].to_owned())
     }
 
     /// Development mode (`ALLOW_LOCALHOST_ORIGINS=true`, set by `make dev`):

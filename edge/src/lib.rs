@@ -4,6 +4,7 @@
 //! `docs/architecture.md` draws the modules and how data flows through them.
 
 mod api_keys;
+mod audit;
 mod auth;
 mod codes;
 mod context;
@@ -56,8 +57,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(response)
 }
 
-/// The cron trigger: approves rewards whose hold is over, then retries webhook
-/// and integration deliveries whose time has come.
+/// The cron trigger: approves rewards whose hold is over, prunes the audit log
+/// past its retention, re-seals secrets during a `SECRETS_KEY` rotation, then retries webhook and integration deliveries whose time has come.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
@@ -66,6 +67,14 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         match rewards::approve_due(&db).await {
             Ok(approved) => ingest::meter::scheduled_run(approved, db::take_query_count(), ids::now_ms() - started),
             Err(e) => worker::console_error!("approving due rewards failed: {}", e.message),
+        }
+        if let Err(e) = audit::prune(&db, ids::now_ms()).await {
+            worker::console_error!("pruning the audit log failed: {}", e.message);
+        }
+        match integrations::secrets::reseal_all(&env, &db).await {
+            Ok((0, 0)) => {}
+            Ok((resealed, lost)) => worker::console_log!("SECRETS_KEY rotation: re-sealed {resealed} integration secrets; {lost} open under neither key"),
+            Err(e) => worker::console_error!("re-sealing integration secrets failed: {}", e.message),
         }
         outbox::delivery::send_due(&env, &db).await;
     }

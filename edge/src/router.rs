@@ -5,7 +5,7 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
 use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope};
-use crate::{api_keys, auth, customers, http, ingest, integrations, openapi, payouts, portal, programs, rewards, tracking, transactions, webhooks};
+use crate::{api_keys, audit, auth, customers, http, ingest, integrations, openapi, payouts, portal, programs, rewards, tracking, transactions, webhooks};
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -16,7 +16,7 @@ pub async fn serve(req: Request, cx: &Cx, path: &str) -> ApiResult<Response> {
     match route {
         Route::Public(r) => public(req, cx, r, &segs).await,
         Route::Owner(r) => {
-            auth::require_owner(&req, &cx.env)?;
+            cx.set_caller(auth::require_owner(&req, &cx.env)?, &req);
             owner(req, cx, r).await
         }
         Route::Api(scope, r) => {
@@ -28,13 +28,11 @@ pub async fn serve(req: Request, cx: &Cx, path: &str) -> ApiResult<Response> {
 
 /// The program a program-API request is about: the API key's, or the one the owner names.
 async fn program_for(req: &Request, cx: &Cx, scope: &Scope) -> ApiResult<Program> {
-    let id = match scope {
-        Scope::Owner(id) => {
-            auth::require_owner(req, &cx.env)?;
-            id.clone()
-        }
+    let (id, actor) = match scope {
+        Scope::Owner(id) => (id.clone(), auth::require_owner(req, &cx.env)?),
         Scope::Key => auth::require_program_key(req, cx).await?,
     };
+    cx.set_caller(actor, req);
     programs::store::get(&cx.db, &id).await
 }
 
@@ -42,7 +40,7 @@ async fn program_for(req: &Request, cx: &Cx, scope: &Scope) -> ApiResult<Program
 /// a stranger learns nothing about which paths exist.
 async fn no_route(req: &Request, cx: &Cx, segs: &[&str]) -> ApiResult<Response> {
     match segs {
-        ["v1", "programs", ..] => auth::require_owner(req, &cx.env)?,
+        ["v1", "programs", ..] => drop(auth::require_owner(req, &cx.env)?),
         ["v1", ..] => drop(auth::require_program_key(req, cx).await?),
         _ => {}
     }
@@ -92,6 +90,7 @@ async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> 
         PutIntegration(name) => integrations::put(req, cx, &program, &name).await,
         DeleteIntegration(name) => integrations::delete(cx, &program, &name).await,
         Stats => programs::stats::get(&req, cx, &program).await,
+        AuditLog => audit::list(&req, cx, &program).await,
     }
 }
 

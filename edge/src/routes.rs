@@ -65,6 +65,8 @@ pub enum ProgramRoute {
     PutIntegration(String),
     DeleteIntegration(String),
     Stats,
+    /// `GET /v1/programs/{id}/audit-log`: owner only, never an API key.
+    AuditLog,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +160,7 @@ fn owner(method: &Method, rest: &[&str]) -> Option<Route> {
         (Put, [id, "integrations", name]) => program(id, P::PutIntegration(name.to_string())),
         (Delete, [id, "integrations", name]) => program(id, P::DeleteIntegration(name.to_string())),
         (Get, [id, "stats"]) => program(id, P::Stats),
+        (Get, [id, "audit-log"]) => program(id, P::AuditLog),
         (_, [id, tail @ ..]) if !tail.is_empty() => api(method, tail).map(|r| Route::Api(Scope::Owner(id.to_string()), r)),
         _ => None,
     }

@@ -34,6 +34,8 @@ pub mod api;
 #[cfg(feature = "server")]
 pub mod attribution;
 #[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
 pub mod bot;
 #[cfg(feature = "server")]
 pub mod domain;

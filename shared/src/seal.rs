@@ -41,6 +41,21 @@ pub fn open(key: &[u8; 32], sealed: &str) -> Option<String> {
     String::from_utf8(plain).ok()
 }
 
+/// Opens with the first key that fits, saying which (0 = the current key): during
+/// a key rotation, values sealed under the previous key still open, and the
+/// caller re-seals any that needed an older key.
+///
+/// ```
+/// use edgeref_shared::seal::{key_from_secret, open_any, seal};
+/// let (old, new) = (key_from_secret("old"), key_from_secret("new"));
+/// let sealed = seal(&old, &[1; 12], "whsec_abc");
+/// assert_eq!(open_any(&[new, old], &sealed), Some(("whsec_abc".to_owned(), 1)));
+/// assert_eq!(open_any(&[new], &sealed), None);
+/// ```
+pub fn open_any(keys: &[[u8; 32]], sealed: &str) -> Option<(String, usize)> {
+    keys.iter().enumerate().find_map(|(i, key)| open(key, sealed).map(|plain| (plain, i)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +75,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_value_sealed_under_either_key_opens_during_rotation(secret in "\\PC{0,100}", old in "\\PC{1,40}", new in "\\PC{1,40}") {
+            prop_assume!(old != new);
+            let (old, new) = (key_from_secret(&old), key_from_secret(&new));
+            prop_assert_eq!(open_any(&[new, old], &seal(&old, &[3; 12], &secret)), Some((secret.clone(), 1)));
+            prop_assert_eq!(open_any(&[new, old], &seal(&new, &[4; 12], &secret)), Some((secret.clone(), 0)));
+            prop_assert_eq!(open_any(&[new], &seal(&old, &[5; 12], &secret)), None);
+        }
+
         #[test]
         fn seal_round_trips(secret in "\\PC{0,200}", nonce in any::<[u8; 12]>(), k in "\\PC{1,40}") {
             let key = key_from_secret(&k);

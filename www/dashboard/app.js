@@ -13,6 +13,7 @@ import * as integration from './screens/integration.js';
 import * as customers from './screens/customers.js';
 import * as results from './screens/results.js';
 import * as rewards from './screens/rewards.js';
+import * as audit from './screens/audit.js';
 
 const main = document.getElementById('main');
 const signOut = document.getElementById('sign-out');
@@ -24,6 +25,7 @@ const PROGRAM_TABS = [
   ['customers', 'Customers', customers],
   ['rewards', 'Rewards', rewards],
   ['results', 'Results', results],
+  ['audit', 'Audit log', audit],
 ];
 
 /** `#/`, `#/new`, `#/p/{id}/{tab}` → the screen to show. */

@@ -400,6 +400,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who changed what: the audit log, newest first (owner only, never an API key) */
+        get: operations["listProgramAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -1575,6 +1592,36 @@ export interface components {
         Login: {
             token: string;
         };
+        AuditEntry: {
+            id: string;
+            /** @description Who made the change: the admin token, a dashboard session, an API key (its id and name at the time), or Edgeref's scheduled run */
+            actor: {
+                /** @enum {unknown} */
+                type: "admin" | "session" | "system";
+            } | {
+                /** @constant */
+                type: "api_key";
+                id: string;
+                name: string;
+            };
+            /** @description `resource.verb`: `customer.created`, `program.updated`, `api_key.revoked`, `reward.approved`, `payout.created`, `webhook.deleted`… */
+            action: string;
+            target: {
+                type: string;
+                id: string;
+            };
+            /** @description The changed fields (nested ones as `tracking.cookie_days`), each `{from, to}`; `from` is absent for a created object, `to` for a deleted one. Secrets only ever show as `[redacted]` */
+            diff: {
+                [key: string]: {
+                    from?: unknown;
+                    to?: unknown;
+                };
+            };
+            /** @description A keyed hash of the caller's IP (CF-Connecting-IP): equal for the same address, not reversible */
+            ip_hash: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
     };
     responses: {
         /** @description Malformed request: the body is not JSON (or not readable); `invalid_signature` for a Stripe event that does not verify */
@@ -2531,6 +2578,49 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgramAuditLog: {
+        parameters: {
+            query?: {
+                /** @description Only this actor: `admin`, `session`, `system` or an API key's id */
+                actor?: string;
+                /** @description Only this action (`customer.updated`) */
+                action?: string;
+                /** @description Only changes to this kind of object (`customer`, `webhook`…) */
+                target_type?: string;
+                /** @description Only changes to the object with this id or key */
+                target_id?: string;
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Who changed what: the audit log, newest first (owner only, never an API key) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AuditEntry"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -5,7 +5,7 @@ pub mod store;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body};
-use crate::ids;
+use crate::{audit, db, ids};
 use edgeref_shared::{apikey, time, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -40,7 +40,8 @@ pub async fn create(mut req: Request, cx: &Cx, program_id: &str) -> ApiResult<Re
     let name = validate::name("name", &body.name, 100)?;
     let key = apikey::generate(&ids::random::<32>());
     let (id, now) = (ids::new_id("key"), ids::now_ms());
-    store::insert(&cx.db, &id, program_id, &name, &key.prefix, &key.hash, now).await?;
+    let audit = audit::record(cx, program_id, "api_key.created", ("api_key", &id), audit::created(&json!({"name": name, "prefix": key.prefix})));
+    db::batch(&cx.db, [store::insert(&cx.db, &id, program_id, &name, &key.prefix, &key.hash, now)].into_iter().chain(audit).collect()).await?;
     json(201, &json!({"id": id, "name": name, "prefix": key.prefix, "key": key.secret, "created_at": time::rfc3339(now)}))
 }
 
@@ -51,8 +52,9 @@ pub async fn list(cx: &Cx, program_id: &str) -> ApiResult<Response> {
 
 /// Revokes a key at once; it keeps its row so audits can still name it.
 pub async fn revoke(cx: &Cx, program_id: &str, key_id: &str) -> ApiResult<Response> {
-    if !store::revoke(&cx.db, program_id, key_id, ids::now_ms()).await? {
-        return Err(ApiError::not_found("api key"));
-    }
+    let key = store::live(&cx.db, program_id, key_id).await?.ok_or_else(|| ApiError::not_found("api key"))?;
+    let mut stmts = vec![store::live_guard(&cx.db, program_id, key_id), store::revoke(&cx.db, program_id, key_id, ids::now_ms())];
+    stmts.extend(audit::record(cx, program_id, "api_key.revoked", ("api_key", key_id), audit::deleted(&json!({"name": key.name, "prefix": key.prefix}))));
+    db::batch(&cx.db, stmts).await.map_err(|e| if e.conflicts_on("guards.ok") { ApiError::not_found("api key") } else { e.into() })?;
     json(200, &json!({"id": key_id, "deleted": true}))
 }

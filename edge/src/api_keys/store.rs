@@ -1,6 +1,6 @@
 //! Program API keys in D1: only their hash and a display prefix are stored.
 
-use crate::db::{self, DbResult, Stmt};
+use crate::db::{self, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
 use serde::Deserialize;
@@ -19,13 +19,14 @@ pub struct KeyRow {
 #[derive(Debug, Deserialize)]
 pub struct KeyAuth {
     pub id: String,
+    pub name: String,
     pub program_id: String,
     pub hash: String,
     pub last_used_at: Option<i64>,
 }
 
-pub async fn insert(db: &D1Database, id: &str, program_id: &str, name: &str, prefix: &str, hash: &str, now: i64) -> DbResult<()> {
-    db::run(sql!(db, "INSERT INTO api_keys (id, program_id, name, prefix, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", id, program_id, name, prefix, hash, now)).await
+pub fn insert(db: &D1Database, id: &str, program_id: &str, name: &str, prefix: &str, hash: &str, now: i64) -> Stmt {
+    sql!(db, "INSERT INTO api_keys (id, program_id, name, prefix, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", id, program_id, name, prefix, hash, now)
 }
 
 /// The program's live keys, oldest first.
@@ -33,18 +34,25 @@ pub async fn list(db: &D1Database, program_id: &str) -> ApiResult<Vec<KeyRow>> {
     db::all(sql!(db, "SELECT id, name, prefix, created_at, last_used_at FROM api_keys WHERE program_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id", program_id)).await
 }
 
-/// Revokes a live key; `false` if there was none with that id. The row stays so audits can still name it.
-pub async fn revoke(db: &D1Database, program_id: &str, key_id: &str, now: i64) -> ApiResult<bool> {
-    #[derive(Deserialize)]
-    struct Found {}
-    let found: Option<Found> =
-        db::first(sql!(db, "UPDATE api_keys SET revoked_at = ?3 WHERE program_id = ?1 AND id = ?2 AND revoked_at IS NULL RETURNING id", program_id, key_id, now)).await?;
-    Ok(found.is_some())
+/// The live key with this id, if any.
+pub async fn live(db: &D1Database, program_id: &str, key_id: &str) -> ApiResult<Option<KeyRow>> {
+    db::first(sql!(db, "SELECT id, name, prefix, created_at, last_used_at FROM api_keys WHERE program_id = ?1 AND id = ?2 AND revoked_at IS NULL", program_id, key_id)).await
+}
+
+/// Revokes a key; the row stays so audits can still name it. With `live_guard`
+/// in the same batch, a key revoked meanwhile rolls the batch back.
+pub fn revoke(db: &D1Database, program_id: &str, key_id: &str, now: i64) -> Stmt {
+    sql!(db, "UPDATE api_keys SET revoked_at = ?3 WHERE program_id = ?1 AND id = ?2 AND revoked_at IS NULL", program_id, key_id, now)
+}
+
+/// Rolls the batch back unless the key is still live (so a revocation is recorded once).
+pub fn live_guard(db: &D1Database, program_id: &str, key_id: &str) -> Stmt {
+    sql!(db, "INSERT INTO guards (ok) SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE program_id = ?1 AND id = ?2 AND revoked_at IS NULL)", program_id, key_id)
 }
 
 /// The live key with this hash, if any.
 pub async fn by_hash(db: &D1Database, hash: &str) -> ApiResult<Option<KeyAuth>> {
-    db::first(sql!(db, "SELECT id, program_id, hash, last_used_at FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL", hash)).await
+    db::first(sql!(db, "SELECT id, name, program_id, hash, last_used_at FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL", hash)).await
 }
 
 pub fn touch(db: &D1Database, key_id: &str, now: i64) -> Stmt {

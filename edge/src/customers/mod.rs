@@ -8,7 +8,7 @@ use crate::db::{self, DbError, DbResult, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page};
 use crate::programs::model::Program;
-use crate::{codes, ids, outbox};
+use crate::{audit, codes, ids, outbox};
 use crate::rewards::{self, model::flags_json, Earning};
 use edgeref_shared::attribution::is_same_address;
 use edgeref_shared::fraud::{self, Flag};
@@ -136,6 +136,7 @@ pub async fn create_customer(cx: &Cx, program: &Program, input: &NewCustomerInpu
         stmts.extend(event.statements);
         let (earned, mut events) = rewards::earn(&cx.db, program, &signup_earnings(program, &row, flags), now);
         stmts.extend(earned);
+        stmts.extend(audit::record(cx, &program.id, "customer.created", ("customer", &row.key), audit::created(&audited(&row))));
         stmts.extend(extra());
         db::batch(&cx.db, stmts).await?;
         events.insert(0, event.id);
@@ -150,6 +151,11 @@ pub async fn create_customer(cx: &Cx, program: &Program, input: &NewCustomerInpu
     outbox::dispatch(cx, events);
     // Read back: the signup rewards may already be on the balance or pending.
     store::require(&cx.db, &program.id, &row.key).await
+}
+
+/// What the audit log compares of a customer.
+fn audited(c: &CustomerRow) -> Value {
+    json!({"email": c.email, "name": c.name, "surname": c.surname, "referral_code": c.referral_code, "referred_by": c.referred_by})
 }
 
 /// A new customer's UNIQUE conflicts, named for the caller.
@@ -203,6 +209,7 @@ pub async fn get(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
 pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
     let patch: UpdateCustomer = json_body(&mut req).await?;
     let mut c = store::require(&cx.db, &program.id, key).await?;
+    let before = audited(&c);
     if let Some(email) = &patch.email {
         c.email = validate::email("email", email)?;
     }
@@ -216,6 +223,7 @@ pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
     let event = outbox::event(&cx.db, &program.id, "customer.updated", &customer_json(cx, &c, program));
     let mut stmts = vec![store::update(&cx.db, &program.id, &c)];
     stmts.extend(event.statements);
+    stmts.extend(audit::record(cx, &program.id, "customer.updated", ("customer", key), audit::changed(&before, &audited(&c))));
     db::batch(&cx.db, stmts).await?;
     outbox::dispatch(cx, vec![event.id]);
     json(200, &customer_json(cx, &c, program))
@@ -226,6 +234,8 @@ pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response
     let event = outbox::event(&cx.db, &program.id, "customer.deleted", &customer_json(cx, &c, program));
     let mut stmts = store::delete_statements(&cx.db, &program.id, &c);
     stmts.extend(event.statements);
+    // Only the code: a deleted customer's email does not linger in the log.
+    stmts.extend(audit::record(cx, &program.id, "customer.deleted", ("customer", key), audit::deleted(&json!({"referral_code": c.referral_code}))));
     db::batch(&cx.db, stmts).await?;
     codes::forget(&cx.env, &program.id, &c.referral_code).await?;
     outbox::dispatch(cx, vec![event.id]);
@@ -265,6 +275,8 @@ pub async fn credit(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
     let ledger = LedgerEntry { customer_key: key, amount, kind: LedgerKind::Credit, transaction_key: None, note: note.as_deref(), at: now };
     let mut stmts = store::ledger_statements(&cx.db, &program.id, &ledger);
     stmts.extend(event.statements);
+    let change = json!({"balance": {"from": c.balance, "to": c.balance + amount}, "amount": {"to": amount}, "note": {"to": note}});
+    stmts.extend(audit::record(cx, &program.id, "customer.credited", ("customer", key), change));
     db::batch(&cx.db, stmts).await?;
     outbox::dispatch(cx, vec![event.id]);
     json(201, &entry)

@@ -11,7 +11,7 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, self_origin};
 use crate::programs::model::Program;
-use crate::{ids, outbox, webhooks};
+use crate::{audit, db, ids, outbox, webhooks};
 use edgeref_shared::validate;
 use mailerlite::MailerLiteSettings;
 use serde::Deserialize;
@@ -76,8 +76,25 @@ pub async fn put(mut req: Request, cx: &Cx, program: &Program, name: &str) -> Ap
         }
         _ => return Err(ApiError::not_found("integration")),
     };
-    store::save(&cx.db, &program.id, name, &settings.to_string(), &secrets::seal(&cx.env, &secret)?, ids::now_ms()).await?;
+    let before = store::get(&cx.db, &program.id, name).await?;
+    let action = if before.is_some() { "integration.updated" } else { "integration.enabled" };
+    let after = audited(name, settings.clone(), Some(secret.clone()));
+    let before = before.map(|b| audited(name, serde_json::from_str(&b.settings).unwrap_or_default(), secrets::open(&cx.env, &b.secret).ok()));
+    let change = edgeref_shared::audit::diff(before.as_ref(), Some(&after));
+    let audit = audit::record(cx, &program.id, action, ("integration", name), change);
+    let save = store::save(&cx.db, &program.id, name, &settings.to_string(), &secrets::seal(&cx.env, &secret)?, ids::now_ms());
+    db::batch(&cx.db, [save].into_iter().chain(audit).collect()).await?;
     json(200, &answer)
+}
+
+/// What the audit log compares of an integration: its settings and its credential
+/// under the name the API takes it by (which the diff shows only as [redacted]).
+fn audited(name: &str, mut settings: Value, credential: Option<String>) -> Value {
+    let field = if name == "stripe" { "webhook_secret" } else { "api_token" };
+    if let Some(map) = settings.as_object_mut() {
+        map.insert(field.into(), credential.into());
+    }
+    settings
 }
 
 /// A credential as services issue them: 1 to `max` visible ASCII characters.
@@ -89,7 +106,10 @@ pub async fn delete(cx: &Cx, program: &Program, name: &str) -> ApiResult<Respons
     if !matches!(name, "stripe" | "mailerlite") {
         return Err(ApiError::not_found("integration"));
     }
-    store::delete(&cx.db, &program.id, name).await?;
+    let Some(row) = store::get(&cx.db, &program.id, name).await? else { return json(200, &json!({"name": name, "enabled": false})) };
+    let settings = audited(name, serde_json::from_str(&row.settings).unwrap_or_default(), None);
+    let audit = audit::record(cx, &program.id, "integration.deleted", ("integration", name), audit::deleted(&settings));
+    db::batch(&cx.db, [store::delete(&cx.db, &program.id, name)].into_iter().chain(audit).collect()).await?;
     json(200, &json!({"name": name, "enabled": false}))
 }
 

@@ -1,6 +1,6 @@
 //! Integration settings in D1: public settings as JSON, the secret sealed.
 
-use crate::db::{self, DbResult};
+use crate::db::{self, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
 use serde::Deserialize;
@@ -22,8 +22,8 @@ pub async fn list(db: &D1Database, program_id: &str) -> ApiResult<Vec<Integratio
     db::all(sql!(db, "SELECT name, settings, secret FROM integrations WHERE program_id = ?1", program_id)).await
 }
 
-pub async fn save(db: &D1Database, program_id: &str, name: &str, settings: &str, sealed_secret: &str, now: i64) -> DbResult<()> {
-    db::run(sql!(
+pub fn save(db: &D1Database, program_id: &str, name: &str, settings: &str, sealed_secret: &str, now: i64) -> Stmt {
+    sql!(
         db,
         "INSERT INTO integrations (program_id, name, settings, secret, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
          ON CONFLICT (program_id, name) DO UPDATE SET settings = excluded.settings, secret = excluded.secret, updated_at = excluded.updated_at",
@@ -32,10 +32,27 @@ pub async fn save(db: &D1Database, program_id: &str, name: &str, settings: &str,
         settings,
         sealed_secret,
         now
-    ))
-    .await
+    )
 }
 
-pub async fn delete(db: &D1Database, program_id: &str, name: &str) -> DbResult<()> {
-    db::run(sql!(db, "DELETE FROM integrations WHERE program_id = ?1 AND name = ?2", program_id, name)).await
+pub fn delete(db: &D1Database, program_id: &str, name: &str) -> Stmt {
+    sql!(db, "DELETE FROM integrations WHERE program_id = ?1 AND name = ?2", program_id, name)
+}
+
+/// A sealed secret with the integration it belongs to.
+#[derive(Debug, Deserialize)]
+pub struct SealedRow {
+    pub program_id: String,
+    pub name: String,
+    pub secret: String,
+}
+
+/// Every stored secret (a handful per program), for re-sealing after a key rotation.
+pub async fn all_sealed(db: &D1Database) -> ApiResult<Vec<SealedRow>> {
+    db::all(sql!(db, "SELECT program_id, name, secret FROM integrations")).await
+}
+
+/// Swaps a sealed secret for its re-sealed twin, unless it changed meanwhile.
+pub fn replace_secret(db: &D1Database, program_id: &str, name: &str, old: &str, new: &str) -> Stmt {
+    sql!(db, "UPDATE integrations SET secret = ?4 WHERE program_id = ?1 AND name = ?2 AND secret = ?3", program_id, name, old, new)
 }

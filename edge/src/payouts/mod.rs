@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
 use crate::rewards::{self, model::RewardRow};
-use crate::{ids, outbox};
+use crate::{audit, ids, outbox};
 use edgeref_shared::reward::{LedgerKind, MAX_AMOUNT};
 use edgeref_shared::validate;
 use serde_json::json;
@@ -69,6 +69,8 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
     stmts.extend(rewards::store::pay(&cx.db, &program.id, &payout.reward_ids, &payout.id, now));
     let event = outbox::event(&cx.db, &program.id, "payout.created", &payout.view());
     stmts.extend(event.statements);
+    let fields = json!({"customer": payout.customer_key, "amount": amount, "currency": payout.currency, "reference": payout.reference, "rewards": reward_ids});
+    stmts.extend(audit::record(cx, &program.id, "payout.created", ("payout", &payout.id), audit::created(&fields)));
     db::batch(&cx.db, stmts).await.map_err(|e| {
         if e.conflicts_on(rewards::store::GUARD) { ApiError::new(409, "conflict", "the balance changed while paying (another payout or a refund); read it again and retry") } else { e.into() }
     })?;

@@ -7,7 +7,7 @@ pub mod store;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, self_origin};
-use crate::{codes, ids};
+use crate::{audit, codes, db, ids};
 use edgeref_shared::reward::RewardRules;
 use edgeref_shared::tracking::TrackingPatch;
 use edgeref_shared::{validate, TrackingSettings};
@@ -75,7 +75,8 @@ pub async fn create(mut req: Request, cx: &Cx) -> ApiResult<Response> {
         created_at: ids::now_ms(),
     };
     validate_tracking(&program)?;
-    store::insert(&cx.db, &program).await?;
+    let audit = audit::record(cx, &program.id, "program.created", ("program", &program.id), audit::created(&audited(&program)));
+    db::batch(&cx.db, [store::insert(&cx.db, &program)].into_iter().chain(audit).collect()).await?;
     store::publish(&cx.env, &program).await?;
     json(201, &program.view(&self_origin(&req)))
 }
@@ -84,6 +85,11 @@ pub async fn create(mut req: Request, cx: &Cx) -> ApiResult<Response> {
 /// website moved away from its cookie-domain override is a 422 naming the override.
 fn validate_tracking(program: &Program) -> ApiResult<()> {
     program.tracking.validate_for_site(&program.website_url).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))
+}
+
+/// What the audit log compares of a program: its settings.
+fn audited(p: &Program) -> serde_json::Value {
+    json!({"name": p.name, "website_url": p.website_url, "currency": p.currency, "tracking": p.tracking, "rewards": p.rewards})
 }
 
 pub async fn list(req: &Request, cx: &Cx) -> ApiResult<Response> {
@@ -99,6 +105,7 @@ pub fn get(req: &Request, program: &Program) -> ApiResult<Response> {
 
 pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResult<Response> {
     let patch: UpdateProgram = json_body(&mut req).await?;
+    let before = audited(&program);
     if let Some(name) = &patch.name {
         program.name = validate::name("name", name, 200)?;
     }
@@ -120,13 +127,16 @@ pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResul
         program.rewards = merged_rewards(&program.rewards, rewards)?;
     }
     validate_tracking(&program)?;
-    store::update(&cx.db, &program).await?;
+    let audit = audit::record(cx, &program.id, "program.updated", ("program", &program.id), audit::changed(&before, &audited(&program)));
+    db::batch(&cx.db, [store::update(&cx.db, &program)].into_iter().chain(audit).collect()).await?;
     store::publish(&cx.env, &program).await?;
     json(200, &program.view(&self_origin(&req)))
 }
 
 pub async fn delete(cx: &Cx, program: &Program) -> ApiResult<Response> {
-    store::delete(&cx.db, &program.id).await?;
+    let mut stmts = store::delete(&cx.db, &program.id);
+    stmts.extend(audit::record(cx, &program.id, "program.deleted", ("program", &program.id), audit::deleted(&json!({"name": program.name}))));
+    db::batch(&cx.db, stmts).await?;
     store::unpublish(&cx.env, &program.public_id).await?;
     codes::forget_program(&cx.env, &program.id).await?;
     json(200, &json!({ "id": program.id, "deleted": true }))

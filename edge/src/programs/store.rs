@@ -4,7 +4,7 @@
 use super::model::{Program, ProgramRow, TrackingConfig};
 use super::stats::Day;
 use crate::error::{ApiError, ApiResult};
-use crate::db::{self, DbResult};
+use crate::db::{self, Stmt};
 use crate::sql;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,8 +12,8 @@ use worker::{D1Database, Env, KvStore};
 
 const COLUMNS: &str = "id, public_id, name, website_url, currency, tracking, rewards, created_at";
 
-pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
-    db::run(sql!(
+pub fn insert(db: &D1Database, p: &Program) -> Stmt {
+    sql!(
         db,
         "INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &p.id,
@@ -24,12 +24,11 @@ pub async fn insert(db: &D1Database, p: &Program) -> DbResult<()> {
         &json(&p.rewards),
         p.created_at,
         &p.currency,
-    ))
-    .await
+    )
 }
 
-pub async fn update(db: &D1Database, p: &Program) -> DbResult<()> {
-    db::run(sql!(
+pub fn update(db: &D1Database, p: &Program) -> Stmt {
+    sql!(
         db,
         "UPDATE programs SET name = ?2, website_url = ?3, tracking = ?4, rewards = ?5, currency = ?6 WHERE id = ?1",
         &p.id,
@@ -38,8 +37,7 @@ pub async fn update(db: &D1Database, p: &Program) -> DbResult<()> {
         &json(&p.tracking),
         &json(&p.rewards),
         &p.currency,
-    ))
-    .await
+    )
 }
 
 pub async fn get(db: &D1Database, id: &str) -> ApiResult<Program> {
@@ -52,15 +50,16 @@ pub async fn list(db: &D1Database) -> ApiResult<Vec<Program>> {
     Ok(rows.into_iter().filter_map(ProgramRow::into_program).collect())
 }
 
-/// Deletes the program and everything under it in one D1 transaction.
-pub async fn delete(db: &D1Database, id: &str) -> DbResult<()> {
+/// The statements deleting the program and everything under it (but its audit
+/// log, which keeps who deleted it until pruned), for one D1 transaction.
+pub fn delete(db: &D1Database, id: &str) -> Vec<Stmt> {
     let tables = [
         "visits", "signups", "ledger", "transactions", "transaction_deletions", "transaction_refunds", "customers", "api_keys",
         "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits", "rewards", "payouts",
     ];
     let mut stmts: Vec<_> = tables.iter().map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id)).collect();
     stmts.push(sql!(db, "DELETE FROM programs WHERE id = ?1", id));
-    db::batch(db, stmts).await
+    stmts
 }
 
 /// Whether the program has recorded any transaction (its currency is then fixed).

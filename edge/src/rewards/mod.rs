@@ -12,7 +12,7 @@ use crate::db::{self, DbError, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
-use crate::{ids, outbox};
+use crate::{audit, ids, outbox};
 use edgeref_shared::fraud::Flag;
 use edgeref_shared::lifecycle::{self, RewardAction, RewardStatus};
 use edgeref_shared::reward::LedgerKind;
@@ -127,6 +127,7 @@ pub async fn approve(cx: &Cx, program: &Program, id: &str) -> ApiResult<Response
     let (token, now) = (ids::new_id("dec"), ids::now_ms());
     let mut stmts = store::decide(&cx.db, &program.id, id, "pending", "approved", None, &token, now);
     stmts.extend(store::approved_effects(&cx.db, &token, now, &time::rfc3339(now)));
+    stmts.extend(audit::record(cx, &program.id, "reward.approved", ("reward", id), status_change(&r, "approved", None)));
     db::batch(&cx.db, stmts).await.map_err(|e| decided_meanwhile(e, &r, "approved"))?;
     outbox::dispatch(cx, store::approved_event_ids(&cx.db, &token).await?);
     json(200, &require(cx, program, id).await?.view())
@@ -145,9 +146,19 @@ pub async fn reject(mut req: Request, cx: &Cx, program: &Program, id: &str) -> A
     let mut stmts = store::decide(&cx.db, &program.id, id, "pending", "rejected", Some(&reason), &ids::new_id("dec"), now);
     let event = outbox::event(&cx.db, &program.id, "reward.rejected", &decided.view());
     stmts.extend(event.statements);
+    stmts.extend(audit::record(cx, &program.id, "reward.rejected", ("reward", id), status_change(&r, "rejected", Some(&reason))));
     db::batch(&cx.db, stmts).await.map_err(|e| decided_meanwhile(e, &r, "rejected"))?;
     outbox::dispatch(cx, vec![event.id]);
     json(200, &decided.view())
+}
+
+/// A decision's diff: the status, and the reason when one is given.
+fn status_change(r: &RewardRow, to: &str, reason: Option<&str>) -> serde_json::Value {
+    let mut change = serde_json::json!({"status": {"from": r.status, "to": to}, "amount": {"from": r.amount}, "customer": {"from": r.customer_key}});
+    if let Some(reason) = reason {
+        change["reason"] = serde_json::json!({"to": reason});
+    }
+    change
 }
 
 fn decided_meanwhile(e: DbError, r: &RewardRow, action: &str) -> ApiError {
@@ -166,6 +177,8 @@ pub async fn approve_due(db: &D1Database) -> ApiResult<i64> {
         let (token, now) = (ids::new_id("dec"), ids::now_ms());
         let mut stmts = vec![store::claim_due(db, &token, now, APPROVE_BATCH)];
         stmts.extend(store::approved_effects(db, &token, now, &time::rfc3339(now)));
+        // One summary row per program and batch, never one per reward.
+        stmts.push(audit::store::approvals_summary(db, &token, now));
         db::batch(db, stmts).await?;
         // Their deliveries are due now: the same scheduled run sends them next (`send_due`).
         let n = store::count_decided(db, &token).await?;

@@ -47,7 +47,7 @@ fn examples() -> Vec<(Method, &'static str)> {
         (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
-        (Get, "/v1/programs/x1/integrations"), (Put, "/v1/programs/x1/integrations/x1"), (Delete, "/v1/programs/x1/integrations/x1"), (Get, "/v1/programs/x1/stats"),
+        (Get, "/v1/programs/x1/integrations"), (Put, "/v1/programs/x1/integrations/x1"), (Delete, "/v1/programs/x1/integrations/x1"), (Get, "/v1/programs/x1/stats"), (Get, "/v1/programs/x1/audit-log"),
         (Get, "/v1/me"), (Post, "/v1/customers"), (Get, "/v1/customers"), (Get, "/v1/customers/x1"), (Patch, "/v1/customers/x1"), (Delete, "/v1/customers/x1"),
         (Get, "/v1/customers/x1/referrals"), (Get, "/v1/customers/x1/stats"), (Post, "/v1/customers/x1/credit"), (Post, "/v1/customers/x1/portal-token"), (Post, "/v1/signups"),
         (Post, "/v1/transactions"), (Get, "/v1/transactions"), (Get, "/v1/transactions/x1"), (Delete, "/v1/transactions/x1"), (Get, "/v1/events"),
@@ -74,7 +74,7 @@ fn variant(r: &Route) -> &'static str {
         Route::Owner(OwnerRoute::Program(_, p)) => match p {
             P::Get => "GetProgram", P::Update => "UpdateProgram", P::Delete => "DeleteProgram", P::CreateApiKey => "CreateApiKey",
             P::ListApiKeys => "ListApiKeys", P::RevokeApiKey(_) => "RevokeApiKey", P::Ingest => "Ingest", P::ListIntegrations => "ListIntegrations",
-            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::Stats => "Stats",
+            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::Stats => "Stats", P::AuditLog => "AuditLog",
         },
         Route::Api(_, a) => match a {
             A::Me => "Me", A::CreateCustomer => "CreateCustomer", A::ListCustomers => "ListCustomers", A::GetCustomer(_) => "GetCustomer",
@@ -119,7 +119,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest, BeaconPreflight and PortalPreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 57, "examples cover {} of the 57 public route variants", seen.len());
+    assert_eq!(seen.len(), 58, "examples cover {} of the 58 public route variants", seen.len());
 }
 
 #[test]
@@ -127,6 +127,9 @@ fn owner_paths_name_their_program_and_key_paths_do_not() {
     assert_eq!(route(Method::Get, "/v1/programs/prg_1/customers/ann"), Some(Route::Api(Scope::Owner("prg_1".into()), ApiRoute::GetCustomer("ann".into()))));
     assert_eq!(route(Method::Get, "/v1/customers/ann"), Some(Route::Api(Scope::Key, ApiRoute::GetCustomer("ann".into()))));
     assert_eq!(route(Method::Get, "/v1/programs/prg_1/stats"), Some(Route::Owner(OwnerRoute::Program("prg_1".into(), ProgramRoute::Stats))));
+    // The audit log is the owner's only: no API-key path reaches it.
+    assert_eq!(route(Method::Get, "/v1/programs/prg_1/audit-log"), Some(Route::Owner(OwnerRoute::Program("prg_1".into(), ProgramRoute::AuditLog))));
+    assert_eq!(route(Method::Get, "/v1/audit-log"), None);
 }
 
 #[test]

@@ -138,7 +138,7 @@ pub async fn signup(mut req: Request, cx: &Cx) -> ApiResult<Response> {
     let origin = check_origin(&req, cx, &config)?;
     rate_limit(&req, cx, &config.id).await?;
     let program = programs::get(&cx.db, &config.id).await?;
-    let ip_hash = ip_hash(cx, &header(&req, "cf-connecting-ip"));
+    let ip_hash = cx.ip_hash(&header(&req, "cf-connecting-ip"));
     let body = attribute_signup(cx, &program, &beacon.code, beacon.visit_id.as_deref(), ip_hash.as_deref(), &beacon.customer).await?;
     with_cors(json(200, &body)?, origin.as_deref())
 }
@@ -152,12 +152,3 @@ pub async fn server_signup(mut req: Request, cx: &Cx, program: &Program) -> ApiR
     json(200, &attribute_signup(cx, program, &body.code, body.visit_id.as_deref(), None, &body.customer).await?)
 }
 
-/// A keyed hash of the client IP (keyed by the Worker's secret, so the stored
-/// value cannot be reversed by trying every address). `None` without an IP.
-fn ip_hash(cx: &Cx, ip: &str) -> Option<String> {
-    if ip.is_empty() {
-        return None;
-    }
-    let key = cx.env.secret("SECRETS_KEY").or_else(|_| cx.env.secret("ADMIN_TOKEN")).map(|s| s.to_string()).unwrap_or_default();
-    Some(edgeref_shared::apikey::sha256_hex(&format!("edgeref-ip|{key}|{ip}"))[..32].to_owned())
-}

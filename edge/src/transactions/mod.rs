@@ -12,7 +12,7 @@ use crate::rewards::{self, Earning};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
-use crate::{ids, outbox};
+use crate::{audit, ids, outbox};
 use edgeref_shared::apikey::sha256_hex;
 use edgeref_shared::fraud::Flag;
 use edgeref_shared::reward::{reversal, LedgerKind};
@@ -108,6 +108,7 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
     stmts.extend(event.statements);
     let (earned, mut events) = rewards::earn(&cx.db, program, &sale_earnings(&row, &flags), row.created_at);
     stmts.extend(earned);
+    stmts.extend(audit::record(cx, &program.id, "transaction.created", ("transaction", &row.key), audit::created(&audited(&row))));
     events.insert(0, event.id);
     match db::batch(&cx.db, stmts).await {
         Ok(()) => {}
@@ -120,6 +121,11 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
 }
 
 /// A sale in another currency than the program's: balances never mix currencies.
+/// What the audit log shows of a transaction.
+fn audited(t: &TransactionRow) -> serde_json::Value {
+    json!({"customer": t.customer_key, "amount": t.amount, "currency": t.currency, "refunded": t.refunded, "product_id": t.product_id})
+}
+
 pub fn currency_mismatch(program: &Program) -> ApiError {
     ApiError::new(422, "currency_mismatch", format!("this program pays rewards in {}; record the sale in {} too", program.currency, program.currency)).with_field("currency")
 }
@@ -195,6 +201,7 @@ pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response
     stmts.extend(reverse_rewards(cx, program, &t, |earned| reversal(earned, t.amount, t.refunded, t.amount), LedgerKind::Reversal, "transaction deleted", now).await?);
     let event = outbox::event(&cx.db, &program.id, "transaction.deleted", &t.view());
     stmts.extend(event.statements);
+    stmts.extend(audit::record(cx, &program.id, "transaction.deleted", ("transaction", key), audit::deleted(&audited(&t))));
     // A concurrent delete recorded its deletion first: for this request the transaction is gone.
     db::batch(&cx.db, stmts).await.map_err(|e| match e {
         e if e.conflicts_on("transaction_deletions.transaction_id") => ApiError::not_found("transaction"),

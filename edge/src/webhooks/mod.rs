@@ -8,7 +8,7 @@ pub mod store;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, limit_param, query_param};
-use crate::ids;
+use crate::{audit, db, ids};
 use crate::outbox::{self, delivery};
 use edgeref_shared::signature::new_secret;
 use edgeref_shared::validate;
@@ -35,10 +35,18 @@ pub async fn create(mut req: Request, cx: &Cx, program_id: &str) -> ApiResult<Re
     let source = body.source.as_deref().map(|s| validate::key("source", s)).transpose()?;
     let (id, secret) = (ids::new_id("whk"), new_secret(&ids::random::<24>()));
     let hook = NewWebhook { id: &id, name: &name, url: &url, events: &events, is_active: body.is_active.unwrap_or(true), secret: &secret, source: source.as_deref() };
-    store::insert(&cx.db, program_id, &hook, ids::now_ms()).await?;
+    let fields = json!({"name": name, "url": url, "events": serde_json::from_str::<serde_json::Value>(&events).unwrap_or_default(), "is_active": hook.is_active, "source": source, "secret": secret});
+    let audit = audit::record(cx, program_id, "webhook.created", ("webhook", &id), audit::created(&fields));
+    db::batch(&cx.db, [store::insert(&cx.db, program_id, &hook, ids::now_ms())].into_iter().chain(audit).collect()).await?;
     let mut view = serde_json::to_value(WebhookView::from(require(cx, program_id, &id).await?)).expect("view serializes");
     view["secret"] = secret.into();
     json(201, &view)
+}
+
+/// What the audit log compares of an endpoint (its secret is never here).
+fn audited(h: &WebhookRow) -> serde_json::Value {
+    let events: serde_json::Value = serde_json::from_str(&h.events).unwrap_or_default();
+    json!({"name": h.name, "url": h.url, "events": events, "is_active": h.is_active == 1, "source": h.source, "disabled_reason": h.disabled_reason})
 }
 
 pub async fn list(cx: &Cx, program_id: &str) -> ApiResult<Response> {
@@ -53,6 +61,7 @@ pub async fn get(cx: &Cx, program_id: &str, id: &str) -> ApiResult<Response> {
 pub async fn update(mut req: Request, cx: &Cx, program_id: &str, id: &str) -> ApiResult<Response> {
     let patch: UpdateWebhook = json_body(&mut req).await?;
     let mut hook = require(cx, program_id, id).await?;
+    let before = audited(&hook);
     if let Some(name) = &patch.name {
         hook.name = validate::name("name", name, 100)?;
     }
@@ -69,13 +78,16 @@ pub async fn update(mut req: Request, cx: &Cx, program_id: &str, id: &str) -> Ap
     if hook.is_active == 1 {
         hook.disabled_reason = None;
     }
-    store::update(&cx.db, program_id, &hook, ids::now_ms()).await?;
+    let audit = audit::record(cx, program_id, "webhook.updated", ("webhook", id), audit::changed(&before, &audited(&hook)));
+    db::batch(&cx.db, [store::update(&cx.db, program_id, &hook, ids::now_ms())].into_iter().chain(audit).collect()).await?;
     get(cx, program_id, id).await
 }
 
 pub async fn delete(cx: &Cx, program_id: &str, id: &str) -> ApiResult<Response> {
-    require(cx, program_id, id).await?;
-    store::delete(&cx.db, program_id, id).await?;
+    let hook = require(cx, program_id, id).await?;
+    let mut stmts = store::delete(&cx.db, program_id, id);
+    stmts.extend(audit::record(cx, program_id, "webhook.deleted", ("webhook", id), audit::deleted(&audited(&hook))));
+    db::batch(&cx.db, stmts).await?;
     json(200, &json!({"id": id, "deleted": true}))
 }
 
@@ -83,7 +95,9 @@ pub async fn delete(cx: &Cx, program_id: &str, id: &str) -> ApiResult<Response> 
 pub async fn rotate_secret(cx: &Cx, program_id: &str, id: &str) -> ApiResult<Response> {
     require(cx, program_id, id).await?;
     let secret = new_secret(&ids::random::<24>());
-    store::set_secret(&cx.db, program_id, id, &secret, ids::now_ms()).await?;
+    let change = json!({"secret": {"from": "[redacted]", "to": "[redacted]"}});
+    let audit = audit::record(cx, program_id, "webhook.secret_rotated", ("webhook", id), change);
+    db::batch(&cx.db, [store::set_secret(&cx.db, program_id, id, &secret, ids::now_ms())].into_iter().chain(audit).collect()).await?;
     json(200, &json!({"id": id, "secret": secret}))
 }
 

@@ -1,7 +1,7 @@
 //! Webhook endpoints and their delivery log in D1.
 
 use super::model::{AttemptRow, DeliveryRow, NewWebhook, WebhookRow};
-use crate::db::{self, DbResult, Stmt};
+use crate::db::{self, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
 use serde::Deserialize;
@@ -9,8 +9,8 @@ use worker::D1Database;
 
 const COLUMNS: &str = "id, name, url, events, is_active, source, disabled_reason, created_at, updated_at";
 
-pub async fn insert(db: &D1Database, program_id: &str, w: &NewWebhook<'_>, now: i64) -> DbResult<()> {
-    db::run(sql!(
+pub fn insert(db: &D1Database, program_id: &str, w: &NewWebhook<'_>, now: i64) -> Stmt {
+    sql!(
         db,
         "INSERT INTO webhooks (id, program_id, name, url, events, is_active, secret, source, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         w.id,
@@ -22,8 +22,7 @@ pub async fn insert(db: &D1Database, program_id: &str, w: &NewWebhook<'_>, now: 
         w.secret,
         w.source,
         now
-    ))
-    .await
+    )
 }
 
 pub async fn get(db: &D1Database, program_id: &str, id: &str) -> ApiResult<Option<WebhookRow>> {
@@ -35,8 +34,8 @@ pub async fn list(db: &D1Database, program_id: &str) -> ApiResult<Vec<WebhookRow
 }
 
 /// Saves the editable fields of `w` (name, url, events, is_active, disabled_reason).
-pub async fn update(db: &D1Database, program_id: &str, w: &WebhookRow, now: i64) -> DbResult<()> {
-    db::run(sql!(
+pub fn update(db: &D1Database, program_id: &str, w: &WebhookRow, now: i64) -> Stmt {
+    sql!(
         db,
         "UPDATE webhooks SET name = ?3, url = ?4, events = ?5, is_active = ?6, disabled_reason = ?7, updated_at = ?8 WHERE program_id = ?1 AND id = ?2",
         program_id,
@@ -47,25 +46,20 @@ pub async fn update(db: &D1Database, program_id: &str, w: &WebhookRow, now: i64)
         w.is_active,
         w.disabled_reason.as_ref(),
         now
-    ))
-    .await
-}
-
-/// Deletes the webhook with its deliveries and their attempts, in one transaction.
-pub async fn delete(db: &D1Database, program_id: &str, id: &str) -> DbResult<()> {
-    db::batch(
-        db,
-        vec![
-            sql!(db, "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id = ?1)", id),
-            sql!(db, "DELETE FROM deliveries WHERE webhook_id = ?1", id),
-            sql!(db, "DELETE FROM webhooks WHERE program_id = ?1 AND id = ?2", program_id, id),
-        ],
     )
-    .await
 }
 
-pub async fn set_secret(db: &D1Database, program_id: &str, id: &str, secret: &str, now: i64) -> DbResult<()> {
-    db::run(sql!(db, "UPDATE webhooks SET secret = ?3, updated_at = ?4 WHERE program_id = ?1 AND id = ?2", program_id, id, secret, now)).await
+/// The statements deleting the webhook with its deliveries and their attempts, for one transaction.
+pub fn delete(db: &D1Database, program_id: &str, id: &str) -> Vec<Stmt> {
+    vec![
+        sql!(db, "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id = ?1)", id),
+        sql!(db, "DELETE FROM deliveries WHERE webhook_id = ?1", id),
+        sql!(db, "DELETE FROM webhooks WHERE program_id = ?1 AND id = ?2", program_id, id),
+    ]
+}
+
+pub fn set_secret(db: &D1Database, program_id: &str, id: &str, secret: &str, now: i64) -> Stmt {
+    sql!(db, "UPDATE webhooks SET secret = ?3, updated_at = ?4 WHERE program_id = ?1 AND id = ?2", program_id, id, secret, now)
 }
 
 /// Switches an endpoint off, saying why (after its deliveries kept failing).
