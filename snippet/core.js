@@ -66,8 +66,29 @@ function load() {
   document.head.appendChild(s);
 }
 
+// `edgeref('widget', …)`: the widget's own script (`c.g`), loaded on the first call and
+// handed the calls on its element; never the module. Resolves with whether it rendered.
+let widgets;
+function widget(o) {
+  return new Promise((resolve) => {
+    if (!widgets) {
+      const s = document.createElement('script');
+      s.src = c.g;
+      s.q = widgets = [];
+      s.l = log;
+      s.onerror = () => {
+        log('could not load ' + c.g);
+        widgets.forEach(([, r]) => r(false));
+      };
+      document.head.appendChild(s);
+    }
+    widgets.push([o, resolve]);
+  });
+}
+
 // Until the module runs (it replaces `window.edgeref` and answers `edgeref.q` in order).
 function edgeref(name, arg, callback) {
+  if (name == 'widget') return widget(arg);
   return new Promise((resolve) => {
     queue.push([name, arg, callback, resolve]);
     drain();
@@ -77,6 +98,7 @@ edgeref.q = queue;
 edgeref.c = c;
 edgeref.log = log;
 window.edgeref = edgeref;
+for (let i = queue.length; i--; ) if (queue[i][0] == 'widget') widget(queue.splice(i, 1)[0][1]);
 queue.unshift(['page', location.href]);
 drain();
 
