@@ -67,10 +67,10 @@ function load() {
 }
 
 // `edgeref('widget', …)`: the widget's own script (`c.g`), loaded on the first call and
-// handed the calls on its element; never the module. Resolves with whether it rendered.
+// handed the calls on its element; never the module. Resolves (and calls back) with whether it rendered.
 let widgets;
-function widget(o) {
-  return new Promise((resolve) => {
+function widget(o, callback) {
+  const done = new Promise((resolve) => {
     if (!widgets) {
       const s = document.createElement('script');
       s.src = c.g;
@@ -84,11 +84,13 @@ function widget(o) {
     }
     widgets.push([o, resolve]);
   });
+  if (typeof callback == 'function') done.then(callback);
+  return done;
 }
 
 // Until the module runs (it replaces `window.edgeref` and answers `edgeref.q` in order).
 function edgeref(name, arg, callback) {
-  if (name == 'widget') return widget(arg);
+  if (name == 'widget') return widget(arg, callback);
   return new Promise((resolve) => {
     queue.push([name, arg, callback, resolve]);
     drain();
@@ -98,7 +100,7 @@ edgeref.q = queue;
 edgeref.c = c;
 edgeref.log = log;
 window.edgeref = edgeref;
-for (let i = queue.length; i--; ) if (queue[i][0] == 'widget') widget(queue.splice(i, 1)[0][1]);
+for (let i = queue.length; i--; ) if (queue[i][0] == 'widget') widget(queue[i][1], queue.splice(i, 1)[0][2]);
 queue.unshift(['page', location.href]);
 drain();
 
