@@ -293,3 +293,34 @@ test('the portal: names are escaped, an unknown program is a 404, a bad token sh
   assert.equal(unknown.status, 404);
   assert.equal((await unknown.json()).error.code, 'not_found');
 });
+
+test('the dashboard shows the two steps with copy buttons and previews the widget for a chosen customer', async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 900 }, locale: 'en-US' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: worker.url });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.goto(`${worker.url}/`);
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
+  await page.goto(`${worker.url}/#/p/${encodeURIComponent(shop.program.id)}/integration`);
+  const section = page.locator('#widget');
+  await section.getByRole('heading', { name: 'Referral widget' }).waitFor();
+  assert.match(await section.locator('#widget-mint-code').textContent(), new RegExp(`^curl -s -X POST ${worker.url}/v1/customers/CUSTOMER_KEY/portal-token`));
+  await section.getByRole('button', { name: 'Copy widget code' }).click();
+  await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+  assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^<div id="referral"><\/div>\n<script>edgeref\('widget', \{token: 'TOKEN_FROM_YOUR_SERVER', target: '#referral'\}\)<\/script>$/);
+  // An unknown customer is the API's 404, shown in the form; a known one is previewed.
+  await section.getByLabel('Customer key').fill('nobody');
+  await section.getByRole('button', { name: 'Preview widget' }).click();
+  await section.getByRole('alert').filter({ hasText: /not found/i }).waitFor();
+  await section.getByLabel('Customer key').fill('alice');
+  await section.getByRole('button', { name: 'Preview widget' }).click();
+  const frame = page.frameLocator('#widget-preview iframe');
+  await frame.locator('edgeref-widget').getByText('Your friends get 10 % off').waitFor();
+  assert.equal(await frame.locator('edgeref-widget').getByLabel('Your referral link').inputValue(), alice.referral_link);
+  if (shots) await section.screenshot({ path: join(shots, '17-widget-dashboard.png') });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

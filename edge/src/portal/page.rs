@@ -8,9 +8,10 @@ use crate::programs::model::Program;
 use crate::tracking::snippet;
 use worker::{Headers, Response};
 
-/// Nothing but this origin's script, its `/w/me` and the QR code as a `data:` image.
+/// Nothing but this origin's script, its `/w/me` and the QR code as a `data:` image; framed
+/// only by this origin (the dashboard's preview).
 const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src data:; style-src 'unsafe-inline'; \
-                   base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+                   base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 pub fn html(program_name: &str) -> String {
     let name = html_escape::encode_text(program_name);

@@ -163,7 +163,7 @@ fn unknown_paths_and_wrong_methods_resolve_to_nothing() {
         (Method::Get, "/_edgeref/v1/me"),
         (Method::Post, "/_edgeref/auth/login"),
         (Method::Get, "/_edgeref/_edgeref/r/x1"),
-        (Method::Get, "/_edgeref/w/me"),
+        (Method::Get, "/_edgeref/portal/x1"),
         (Method::Post, "/w/me"),
         (Method::Get, "/v1/customers/x1/portal-token"),
     ] {
