@@ -55,7 +55,7 @@ const EN = {
 };
 
 const CSS = `
-:host{all:initial!important;display:block!important;visibility:visible!important;opacity:1!important;contain:content;container-type:inline-size}
+:host{all:initial!important;display:block!important;visibility:visible!important;opacity:1!important;contain:content!important;container-type:inline-size!important}
 *{box-sizing:border-box;margin:0;padding:0;font:inherit;color:inherit;background:none;border:0;text-transform:none;letter-spacing:normal}
 .w{--a:#1d4ed8;display:grid;gap:16px;padding:16px;border:1px solid #d1d5db;border-radius:12px;background:#fff;color:#111827;
  font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;text-align:left;min-width:0}

@@ -113,7 +113,7 @@ test("the widget renders the customer's link, reward, stats, balances and friend
   assert.ok(['Share…', 'Email'].includes(order[2]), order[2]);
   if (shots) {
     await page.setViewportSize({ width: 1000, height: 1100 });
-    await page.evaluate(() => { document.querySelector('#referral').style.maxWidth = '360px'; });
+    await page.evaluate(() => { document.activeElement.blur(); document.querySelector('#referral').style.maxWidth = '360px'; });
     await w.screenshot({ path: join(shots, '15-widget.png') });
   }
   await context.close();
@@ -176,8 +176,8 @@ test("the page's own CSS cannot restyle or hide the widget", async () => {
   assert.notEqual(style.bg, 'rgb(255, 0, 0)');
   assert.notEqual(style.size, '40px');
   assert.equal(style.vis, 'visible');
-  const host = await page.evaluate(() => { const s = getComputedStyle(document.querySelector('edgeref-widget')); return [s.display, s.opacity, s.color]; });
-  assert.deepEqual(host.slice(0, 2), ['block', '1']);
+  const host = await page.evaluate(() => { const s = getComputedStyle(document.querySelector('edgeref-widget')); return [s.display, s.opacity, s.containerType]; });
+  assert.deepEqual(host, ['block', '1', 'inline-size']);
   assert.notEqual(await w.locator('h2').evaluate((e) => getComputedStyle(e).color), 'rgb(255, 0, 0)');
   await context.close();
 });
@@ -266,10 +266,11 @@ test('the hosted portal renders the widget with the program name, noindex, no-st
   assert.equal(await w.getByLabel('Your referral link').inputValue(), alice.referral_link);
   const html = await response.text();
   assert.ok(!html.includes(new URL(portal_url).searchParams.get('token')), 'the token is not echoed into the HTML');
-  if (shots) {
-    await page.setViewportSize({ width: 900, height: 1000 });
-    await page.screenshot({ path: join(shots, '16-portal.png'), fullPage: true });
-  }
+  // Wide enough: the QR code moves beside the link (a container query on the widget's own width).
+  await page.setViewportSize({ width: 900, height: 1000 });
+  const [input, qr] = await Promise.all([w.getByLabel('Your referral link').boundingBox(), w.getByRole('img').boundingBox()]);
+  assert.ok(qr.x > input.x + input.width && qr.y < input.y + input.height, `${JSON.stringify(input)} ${JSON.stringify(qr)}`);
+  if (shots) await page.screenshot({ path: join(shots, '16-portal.png'), fullPage: true });
   await context.close();
 });
 
@@ -320,7 +321,10 @@ test('the dashboard shows the two steps with copy buttons and previews the widge
   const frame = page.frameLocator('#widget-preview iframe');
   await frame.locator('edgeref-widget').getByText('Your friends get 10 % off').waitFor();
   assert.equal(await frame.locator('edgeref-widget').getByLabel('Your referral link').inputValue(), alice.referral_link);
-  if (shots) await section.screenshot({ path: join(shots, '17-widget-dashboard.png') });
+  if (shots) {
+    await page.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; });
+    await section.screenshot({ path: join(shots, '17-widget-dashboard.png') });
+  }
   assert.deepEqual(problems, []);
   await context.close();
 });
