@@ -222,14 +222,16 @@ async function hotPath(rust, rustDirect, js) {
 async function widgetBench(rust, rustDirect, { directSeed, visit }) {
   const seed = await newProgram(rustDirect.url);
   const token = (await seed.api('POST', '/v1/customers/alice/portal-token', { ttl_seconds: 86400 })).body.token;
-  const loader = await (await fetch(`${rust.url}/s/${seed.program.public_id}.js`)).text();
+  const loader = await (await fetch(`${rustDirect.url}/s/${seed.program.public_id}.js`)).text();
   const widgetUrl = JSON.parse(loader.match(/"g":("[^"]+")/)[1]);
   const script = sizes(Buffer.from(await (await fetch(widgetUrl)).arrayBuffer()));
   const me = { url: `${rustDirect.url}/w/me`, headers: { authorization: `Bearer ${token}`, origin: 'https://shop.example' } };
-  const answer = sizes(Buffer.from(await (await fetch(me.url, { headers: me.headers })).arrayBuffer()));
+  const probe = await fetch(me.url, { headers: me.headers });
+  const answer = sizes(Buffer.from(await probe.arrayBuffer()));
   row('widget', '/s/widget.js bytes raw / gzip / brotli (on demand)', fmt(script), 'not in any other page view');
   row('widget', '/w/me answer with qr_svg, raw / gzip / brotli', fmt(answer), 'one referrer, 0 friends');
   row('widget', 'widget page: widget.js + /w/me, brotli', script.br + answer.br, 'loader unchanged for other pages');
+  row('widget', 'D1 queries per /w/me request', probe.headers.get('x-d1-queries'), 'program, customer, stats, friends');
   // Alternating rounds against the same Worker (no queue), the median round counts.
   const targets = [['/w/me', me], ['/t/visit', visit(rustDirect.url, directSeed)]];
   const rounds = Object.fromEntries(targets.map(([n]) => [n, []]));
@@ -240,7 +242,7 @@ async function widgetBench(rust, rustDirect, { directSeed, visit }) {
     rps[name] = r.requests.average;
     const wrong = rs.reduce((sum, x) => sum + x.non2xx, 0);
     row('widget', `${name} req/s (p50/p99 ms), same run`, `${r.requests.average.toFixed(0)} (${r.latency.p50}/${r.latency.p99})`,
-      name === '/w/me' ? 'token check + 4 D1 reads + QR' : 'one insert per request', wrong ? `${wrong} non-2xx` : '');
+      name === '/w/me' ? 'token check, D1 reads, QR code' : 'one insert per request', wrong ? `${wrong} non-2xx` : '');
   }
   row('widget', '/w/me ÷ /t/visit throughput', (rps['/w/me'] / rps['/t/visit']).toFixed(2) + '×');
 }

@@ -91,7 +91,7 @@ async fn me_json(cx: &Cx, program: &Program, c: &CustomerRow) -> ApiResult<Value
         "referral_code": view.referral_code,
         "referral_link": view.referral_link,
         "short_link": view.short_link,
-        "qr_svg": qr::svg(&view.referral_link),
+        "qr_svg": qr::cached(&view.referral_link).as_deref(),
         "stats": stats,
         "balance": c.balance,
         "pending_balance": c.pending_balance,

@@ -4,6 +4,33 @@
 
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Codes this isolate made, by link: choosing the mask takes milliseconds of CPU, and a
+/// referrer opens the widget again and again with the same link. Emptied when full.
+const CACHED: usize = 2_000;
+
+thread_local! {
+    static MADE: RefCell<HashMap<String, Option<Rc<str>>>> = RefCell::new(HashMap::new());
+}
+
+/// The SVG of `link`'s QR code (made once per isolate), or `None` for data too long for any QR version.
+pub fn cached(link: &str) -> Option<Rc<str>> {
+    if let Some(hit) = MADE.with(|m| m.borrow().get(link).cloned()) {
+        return hit;
+    }
+    let made: Option<Rc<str>> = svg(link).map(Into::into);
+    MADE.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= CACHED {
+            m.clear();
+        }
+        m.insert(link.to_owned(), made.clone());
+    });
+    made
+}
 
 /// The SVG of `link`'s QR code, or `None` for data too long for any QR version.
 pub fn svg(link: &str) -> Option<String> {
@@ -32,5 +59,13 @@ mod tests {
         let long = svg(&format!("https://a.example/{}", "p".repeat(300))).unwrap();
         assert!(long.len() > short.len());
         assert_eq!(svg(&"x".repeat(5000)), None);
+    }
+
+    #[test]
+    fn the_cache_answers_what_svg_makes_for_each_link() {
+        for link in ["https://a.example/?r=1", "https://a.example/?r=2", "https://a.example/?r=1"] {
+            assert_eq!(cached(link).as_deref(), svg(link).as_deref());
+        }
+        assert_eq!(cached(&"x".repeat(5000)), None);
     }
 }
