@@ -328,3 +328,18 @@ test('the dashboard shows the two steps with copy buttons and previews the widge
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('on a referred view the module loads as usual, and the widget works before and after it runs', async () => {
+  const { token } = await mint();
+  const url = widgetPage('/referred', { token });
+  const { context, page, paths } = await open(`${url}?ref=${alice.referral_code}`);
+  assert.equal(await rendered(page), true, 'the stub-queued call, not held up by the module');
+  await page.waitForResponse((r) => r.url().endsWith('/t/visit'));
+  assert.ok(paths.some((p) => p.endsWith('/s/snippet_bg.wasm')), 'the module ran for the referral code');
+  // A later call goes through the module's `edgeref`, which hands it back to the loader.
+  await page.evaluate(() => { const d = document.createElement('div'); d.id = 'later'; document.body.append(d); });
+  assert.equal(await page.evaluate((token) => edgeref('widget', { token, target: '#later' }), token), true);
+  assert.equal(await page.locator('#later edgeref-widget').getByLabel('Your referral link').inputValue(), alice.referral_link);
+  assert.equal(paths.filter((p) => p === '/s/widget.js').length, 1, 'the widget script once');
+  await context.close();
+});
