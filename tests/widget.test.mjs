@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsQR from 'jsqr';
-import { startWorker, startMerchantSite, launchBrowser, createProgram, merchantPage, client, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, startMerchantSite, launchBrowser, createProgram, merchantPage, client, eventually, ADMIN_TOKEN } from './harness.mjs';
 
 const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots') : null;
 let worker, browser, site, shopOrigin, shop, alice;
@@ -334,8 +334,9 @@ test('on a referred view the module loads as usual, and the widget works before 
   const url = widgetPage('/referred', { token });
   const { context, page, paths } = await open(`${url}?ref=${alice.referral_code}`);
   assert.equal(await rendered(page), true, 'the stub-queued call, not held up by the module');
-  await page.waitForResponse((r) => r.url().endsWith('/t/visit'));
-  assert.ok(paths.some((p) => p.endsWith('/s/snippet_bg.wasm')), 'the module ran for the referral code');
+  // The module ran for the referral code: its beacon was sent (and it replaced window.edgeref).
+  await eventually(async () => paths.includes('/t/visit') && await page.evaluate(() => !('q' in window.edgeref)));
+  assert.ok(paths.includes('/s/snippet_bg.wasm'));
   // A later call goes through the module's `edgeref`, which hands it back to the loader.
   await page.evaluate(() => { const d = document.createElement('div'); d.id = 'later'; document.body.append(d); });
   assert.equal(await page.evaluate((token) => edgeref('widget', { token, target: '#later' }), token), true);
