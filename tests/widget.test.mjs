@@ -344,3 +344,29 @@ test('on a referred view the module loads as usual, and the widget works before 
   assert.equal(paths.filter((p) => p === '/s/widget.js').length, 1, 'the widget script once');
   await context.close();
 });
+
+test('every text in the widget has a contrast of at least 4.5:1 against its background', async () => {
+  const { token } = await mint();
+  const { context, page } = await open(widgetPage('/contrast', { token }));
+  assert.equal(await rendered(page), true);
+  const ratios = await page.evaluate(() => {
+    const rgb = (c) => c.match(/[\d.]+/g).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+      .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement || e.getRootNode().host) {
+        const c = getComputedStyle(e).backgroundColor;
+        if (rgb(c)[3] !== 0 && c !== 'transparent') return c;
+      }
+      return 'rgb(255, 255, 255)';
+    };
+    const root = document.querySelector('#referral edgeref-widget').shadowRoot;
+    return [...root.querySelectorAll('h2, h3, p, label, input, button, a, dt, dd, li span')].filter((e) => e.textContent.trim() || e.value).map((e) => {
+      const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(rgb(background(e)))];
+      return { text: (e.textContent || e.value).trim().slice(0, 30), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+    });
+  });
+  assert.ok(ratios.length > 20, `${ratios.length} texts`);
+  for (const { text, ratio } of ratios) assert.ok(ratio >= 4.5, `"${text}": ${ratio.toFixed(2)}:1`);
+  await context.close();
+});
