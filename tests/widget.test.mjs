@@ -370,3 +370,19 @@ test('every text in the widget has a contrast of at least 4.5:1 against its back
   for (const { text, ratio } of ratios) assert.ok(ratio >= 4.5, `"${text}": ${ratio.toFixed(2)}:1`);
   await context.close();
 });
+
+test("where the browser can share natively, Share… hands it the link and the message", async () => {
+  const { token } = await mint();
+  const context = await browser.newContext();
+  // Headless Chromium on Linux has no share sheet: this stands in for the browser's own.
+  await context.addInitScript(() => { navigator.share = (data) => { window.shared = data; return Promise.resolve(); }; });
+  const page = await context.newPage();
+  await page.goto(widgetPage('/share', { token }));
+  assert.equal(await rendered(page), true);
+  await widget(page).getByRole('button', { name: 'Share…' }).click();
+  const shared = await page.evaluate(() => window.shared);
+  assert.equal(shared.url, alice.referral_link);
+  assert.match(shared.text, /10 % off/);
+  assert.ok(shared.text.includes(alice.referral_link));
+  await context.close();
+});
