@@ -12,9 +12,9 @@ export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export WASM_BINDGEN_BIN := $(HOME)/.cargo/bin/wasm-bindgen
 
 SHARED_SRC := $(shell find shared/src -name '*.rs') shared/Cargo.toml Cargo.lock
-SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml snippet/core.js snippet/loader.js snippet/js/cookies.js
+SNIPPET_SRC := $(shell find snippet/src -name '*.rs') snippet/Cargo.toml snippet/core.js snippet/loader.js snippet/js/cookies.js snippet/widget.js
 EDGE_SRC := $(shell find edge/src -name '*.rs') edge/Cargo.toml edge/build.rs edge/api/openapi.json
-SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.js snippet/pkg/snippet_bg.wasm
+SNIPPET_OUT := snippet/pkg/snippet.js snippet/pkg/snippet_bg.js snippet/pkg/snippet_bg.wasm snippet/pkg/widget.js
 CLIENT_RS_SRC := $(shell find clients/rust/src -name '*.rs') clients/rust/Cargo.toml
 CONSUMER_SRC := $(shell find examples/edge-consumer/src -name '*.rs') examples/edge-consumer/Cargo.toml
 CLIENT_TS_SRC := clients/ts/src/index.ts clients/ts/src/schema.ts clients/ts/tsconfig.json clients/ts/package-lock.json
@@ -68,7 +68,8 @@ snippet: $(SNIPPET_OUT)
 # only the exports that JS calls, under one-letter names. Then, minified
 # for ES2017 (the syntax every browser with WebAssembly speaks), the loader every
 # page view gets (snippet/core.js; the Worker fills in each program's config) and
-# the module's JS, fetched with the wasm only when there may be something to track.
+# the module's JS, fetched with the wasm only when there may be something to track; and the
+# referrer widget (snippet/widget.js), fetched only by `edgeref('widget', …)`.
 WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue
 # The names the module's JS (snippet/loader.js) uses: one letter each, since names are part
 # of the download. Imports `e.c` (cookies) and `e.s` (set_cookie); exports y memory, m malloc,
@@ -94,6 +95,7 @@ $(SNIPPET_OUT) &: $(SHARED_SRC) $(SNIPPET_SRC)
 	wasm-opt -Oz --converge --low-memory-unused --zero-filled-memory --strip-producers --strip-target-features $(WASM_FEATURES) -o snippet/pkg/snippet_bg.wasm snippet/pkg/kept.wasm
 	esbuild snippet/core.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet.js
 	esbuild snippet/loader.js --bundle --format=iife --minify --target=es2017 --log-level=warning --outfile=snippet/pkg/snippet_bg.js
+	esbuild snippet/widget.js --bundle --format=iife --minify --target=es2018 --log-level=warning --outfile=snippet/pkg/widget.js
 
 # The OpenAPI document is generated from its one source.
 edge/api/openapi.json: edge/api/openapi.py

@@ -268,6 +268,35 @@ async function hotPath(rust, rustDirect, js) {
   return { rustSeed, directSeed, visit };
 }
 
+// 3b. The referrer widget: its weight (loaded on demand only) and /w/me beside /t/visit ----
+async function widgetBench(rust, rustDirect, { directSeed, visit }) {
+  const seed = await newProgram(rustDirect.url);
+  const token = (await seed.api('POST', '/v1/customers/alice/portal-token', { ttl_seconds: 86400 })).body.token;
+  const loader = await (await fetch(`${rustDirect.url}/s/${seed.program.public_id}.js`)).text();
+  const widgetUrl = JSON.parse(loader.match(/"g":("[^"]+")/)[1]);
+  const script = sizes(Buffer.from(await (await fetch(widgetUrl)).arrayBuffer()));
+  const me = { url: `${rustDirect.url}/w/me`, headers: { authorization: `Bearer ${token}`, origin: 'https://shop.example' } };
+  const probe = await fetch(me.url, { headers: me.headers });
+  const answer = sizes(Buffer.from(await probe.arrayBuffer()));
+  row('widget', '/s/widget.js bytes raw / gzip / brotli (on demand)', fmt(script), 'not in any other page view');
+  row('widget', '/w/me answer with qr_svg, raw / gzip / brotli', fmt(answer), 'one referrer, 0 friends');
+  row('widget', 'widget page: widget.js + /w/me, brotli', script.br + answer.br, 'loader unchanged for other pages');
+  row('widget', 'D1 queries per /w/me request', probe.headers.get('x-d1-queries'), 'program, customer, stats, friends');
+  // Alternating rounds against the same Worker (no queue), the median round counts.
+  const targets = [['/w/me', me], ['/t/visit', visit(rustDirect.url, directSeed)]];
+  const rounds = Object.fromEntries(targets.map(([n]) => [n, []]));
+  for (let i = 0; i < 3; i++) for (const [name, target] of targets) rounds[name].push(await load(target.url, { ...target, duration: 4 }));
+  const rps = {};
+  for (const [name, rs] of Object.entries(rounds)) {
+    const r = [...rs].sort((a, b) => a.requests.average - b.requests.average)[1];
+    rps[name] = r.requests.average;
+    const wrong = rs.reduce((sum, x) => sum + x.non2xx, 0);
+    row('widget', `${name} req/s (p50/p99 ms), same run`, `${r.requests.average.toFixed(0)} (${r.latency.p50}/${r.latency.p99})`,
+      name === '/w/me' ? 'token check, D1 reads, QR code' : 'one insert per request', wrong ? `${wrong} non-2xx` : '');
+  }
+  row('widget', '/w/me ÷ /t/visit throughput', (rps['/w/me'] / rps['/t/visit']).toFixed(2) + '×');
+}
+
 // 4. Ingest: queued batches vs one insert per request --------------------------
 async function ingest(rust, rustDirect, { rustSeed, directSeed, visit }) {
   // The Worker's own meter (BENCH=on): visit rows written and the time D1 was busy writing them.
@@ -408,7 +437,8 @@ if (process.env.BENCH_ONLY === 'rewards') {
 }
 
 // `node bench/run.mjs edge` re-measures only the edge hot path (/t/visit, /r/{code}, /s/{id}.js)
-// and updates just those rows of docs/benchmarks.md (`views`: the page views); without an argument, everything.
+// and updates just those rows of docs/benchmarks.md (`views`: the page views; `widget`: the
+// widget's rows); without an argument, everything.
 const only = process.argv[2];
 const started = Date.now();
 console.log(`${'section'.padEnd(10)} ${'metric'.padEnd(46)} ${'value'.padEnd(22)} ${'reference'.padEnd(22)} verdict`);
@@ -423,11 +453,17 @@ try {
     await hotPath(rust, rustDirect, js);
   } else if (only === 'views') {
     await pageViews(rust);
+  } else if (only === 'widget') {
+    const directSeed = await newProgram(rustDirect.url);
+    const visit = (url, seed) => ({ url: `${url}/t/visit`, method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://shop.example' },
+      body: JSON.stringify({ program: seed.program.public_id, code: seed.alice.referral_code, url: 'https://shop.example/?ref=x', referrer: '' }) });
+    await widgetBench(rust, rustDirect, { directSeed, visit });
   } else {
     const seed = await newProgram(rust.url);
     await snippetWeight(rust, seed.program);
     await pageViews(rust);
     const ctx = await hotPath(rust, rustDirect, js);
+    await widgetBench(rust, rustDirect, ctx);
     await ingest(rust, rustDirect, ctx);
   }
 } finally {
@@ -450,7 +486,8 @@ if (only) {
   const lines = text.split('\n');
   for (const r of results.filter((r) => r.metric && r.section === only)) {
     const at = lines.findIndex((l) => l.startsWith(`| ${r.section} | ${r.metric} |`));
-    const last = lines.findLastIndex((l) => l.startsWith(`| ${r.section} | `));
+    // A section not in the table yet goes after the edge rows.
+    const last = [r.section, 'edge'].map((s) => lines.findLastIndex((l) => l.startsWith(`| ${s} | `))).find((i) => i >= 0);
     if (at >= 0) lines[at] = line(r);
     else lines.splice(last + 1, 0, line(r));
   }

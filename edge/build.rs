@@ -1,6 +1,6 @@
 //! Copies the built browser snippet (`snippet/pkg`, made by `make snippet`) into
 //! OUT_DIR for `include_bytes!`, and names the module's content hash (its JS and
-//! wasm, which change together) for cache busting.
+//! wasm, which change together) and the widget's (snippet/widget.js) for cache busting.
 //! Without a built snippet (plain `cargo test`) empty placeholders keep the crate compiling.
 use std::{env, fs, path::Path};
 
@@ -8,19 +8,22 @@ fn main() {
     let out = env::var("OUT_DIR").unwrap();
     let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../snippet/pkg");
     let mut module_hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for name in ["snippet.js", "snippet_bg.js", "snippet_bg.wasm"] {
+    let mut widget_hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in ["snippet.js", "snippet_bg.js", "snippet_bg.wasm", "widget.js"] {
         let src = pkg.join(name);
         println!("cargo:rerun-if-changed={}", src.display());
         let bytes = fs::read(&src).unwrap_or_else(|_| {
             println!("cargo:warning=snippet/pkg/{name} missing: run `make snippet`; serving an empty snippet");
             Vec::new()
         });
-        if name.starts_with("snippet_bg") {
+        let hash = if name == "widget.js" { &mut widget_hash } else { &mut module_hash };
+        if name != "snippet.js" {
             for b in &bytes {
-                module_hash = (module_hash ^ *b as u64).wrapping_mul(0x100_0000_01b3); // FNV-1a
+                *hash = (*hash ^ *b as u64).wrapping_mul(0x100_0000_01b3); // FNV-1a
             }
         }
         fs::write(Path::new(&out).join(name), bytes).unwrap();
     }
     println!("cargo:rustc-env=SNIPPET_MODULE_HASH={:016x}", module_hash);
+    println!("cargo:rustc-env=SNIPPET_WIDGET_HASH={:016x}", widget_hash);
 }

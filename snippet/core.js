@@ -66,8 +66,28 @@ function load() {
   document.head.appendChild(s);
 }
 
+// `edgeref('widget', …)`: the widget's own script (`c.g`), loaded on the first call and
+// handed the calls on its element (`q`, with this log as `l`); never through the queue, so
+// never waiting for (or loading) the module. Resolves, and calls back, with whether it
+// rendered. The module's JS hands later calls back here (`edgeref.g`).
+let widgets;
+function widget(o, callback) {
+  if (!widgets) {
+    const s = document.createElement('script');
+    s.src = c.g;
+    s.q = widgets = [];
+    s.l = log;
+    s.onerror = () => log('could not load ' + c.g);
+    document.head.appendChild(s);
+  }
+  const done = new Promise((resolve) => widgets.push([o, resolve]));
+  done.then(callback);
+  return done;
+}
+
 // Until the module runs (it replaces `window.edgeref` and answers `edgeref.q` in order).
 function edgeref(name, arg, callback) {
+  if (name == 'widget') return widget(arg, callback);
   return new Promise((resolve) => {
     queue.push([name, arg, callback, resolve]);
     drain();
@@ -76,7 +96,10 @@ function edgeref(name, arg, callback) {
 edgeref.q = queue;
 edgeref.c = c;
 edgeref.log = log;
+edgeref.g = widget;
 window.edgeref = edgeref;
+// The stub's widget calls now, out of the queue (which may wait for the module).
+for (let i = queue.length; i--; ) if (queue[i][0] == 'widget') widget(queue[i][1], queue.splice(i, 1)[0][2]);
 queue.unshift(['page', location.href]);
 drain();
 

@@ -73,6 +73,8 @@ const commands = {
     });
   },
   referral: () => Promise.resolve(m.referral(false) || null),
+  // The widget is the loader's (its own script, loaded on demand), also once this runs.
+  widget: (o) => core.g(o),
   reward: () => Promise.resolve(m.referral(false) ? c.r : null),
   signup(customer) {
     const code = m.referral(false);

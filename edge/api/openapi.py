@@ -87,15 +87,17 @@ schemas = {
                                                "description": "How long the token works, in seconds (default an hour)"}}),
     "PortalToken": obj({"token": {"type": "string", "description": "For `Authorization: Bearer` on `GET /w/me`; signed, not encrypted (it shows the program id and customer key)"},
                         "expires_at": TIME,
-                        "portal_url": {"type": "string", "description": "`{this Worker's origin}/portal/{public_id}?token=…`, the hosted portal page (not served yet)"}},
+                        "portal_url": {"type": "string", "description": "`{this Worker's origin}/portal/{public_id}?token=…`, the hosted portal page (`GET /portal/{public_id}`)"}},
                        ["token", "expires_at", "portal_url"]),
     "PortalReferral": obj({"name": nul(S), "email": {"type": "string", "description": "Masked: first character and domain, `b•••@example.com`"},
                            "joined_at": TIME, "purchased": {"type": "boolean", "description": "Has a sale that is not fully refunded"}},
                           ["name", "email", "joined_at", "purchased"]),
-    "PortalMe": obj({"program": obj({"name": S}, ["name"]), "name": nul(S), "referral_code": S, "referral_link": S, "short_link": S, "stats": ref("Stats"),
+    "PortalMe": obj({"program": obj({"name": S}, ["name"]), "name": nul(S), "referral_code": S, "referral_link": S, "short_link": S,
+                     "qr_svg": nul({"type": "string", "description": "SVG markup of the QR code of `referral_link` (null only for a link too long for any QR code); show it as an image (`data:image/svg+xml`), never as markup"}),
+                     "stats": ref("Stats"),
                      "balance": I, "pending_balance": I, "paid_total": I, "currency": CURRENCY, "friend_reward": nul(ref("FriendReward")),
                      "referrals": {"type": "array", "maxItems": 100, "items": ref("PortalReferral"), "description": "The newest 100 friends; `stats.signups` counts them all"}},
-                    ["program", "name", "referral_code", "referral_link", "short_link", "stats", "balance", "pending_balance", "paid_total", "currency", "friend_reward", "referrals"]),
+                    ["program", "name", "referral_code", "referral_link", "short_link", "qr_svg", "stats", "balance", "pending_balance", "paid_total", "currency", "friend_reward", "referrals"]),
     "LedgerEntry": obj({"customer": obj({"key": S}), "amount": I, "kind": S, "note": nul(S), "balance": I, "created_at": TIME}, closed=False),
     "Transaction": obj({"key": S, "customer": obj({"key": S}), "referring_customer": nul(obj({"key": S})), "amount": I, "currency": S,
                         "product_id": nul(S), "reward": I, "friend_reward": I, "refunded": I, "created_at": TIME}, ["key", "customer", "amount", "currency", "reward"], closed=False),
@@ -301,7 +303,7 @@ def tracking(method, path, op_id, summary, ok, body=None, **kw):
     add(method, path, op_id, summary, "Tracking", PUBLIC, ok, body, **kw)
     add(method, "/_edgeref" + path, first_party_twin(op_id), summary + ", under `/_edgeref/` (a first-party Worker route)", "Tracking", PUBLIC, ok, body, **kw)
 
-tracking("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`)", ("200", None))
+tracking("get", "/s/{file}", "getSnippetFile", "The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`), the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) or the referrer widget (`widget.js`, loaded by `edgeref('widget', …)`)", ("200", None))
 # Beacons are text/plain JSON (no preflight), so no 415; the site's origin is checked (403) and visitors rate limited (429).
 tracking("post", "/t/visit", "trackVisit", "Visit beacon (text/plain JSON, no preflight); on a first-party host the answer sets the referral cookies", ("202", ref("VisitAnswer")),
          ref("VisitBeacon"), errs={400, 403, 404, 413, 422, 429, 503})
@@ -311,8 +313,12 @@ tracking("post", "/t/signup", "trackSignup", "Signup beacon: attribute a signup"
 tracking("get", "/r/{code}", "followReferralLink", "Redirect link: counts the click, sets the cookies on a first-party host, `302` to the referral link",
          ("302", None), errs={404, 503})
 # The referrer's browser, with a portal token (any token that does not let it in is one 401); rate limited like the beacons.
-add("get", "/w/me", "getPortalMe", "The referrer's own link, stats, balances and referred friends (masked), for a portal token", "Portal",
-    [{"portalToken": []}], ("200", ref("PortalMe")), errs={401, 429, 503})
+for prefix, op_id, where in (("", "getPortalMe", ""), ("/_edgeref", "getFirstPartyPortalMe", ", under `/_edgeref/` (a first-party Worker route)")):
+    add("get", prefix + "/w/me", op_id, "The referrer's own link, its QR code, stats, balances and referred friends (masked), for a portal token" + where, "Portal",
+        [{"portalToken": []}], ("200", ref("PortalMe")), errs={401, 429, 503})
+# An HTML page (the widget, full page): 404 for an unknown program; a bad token is the widget's "link expired" state, not an error.
+add("get", "/portal/{public_id}", "getPortalPage", "The hosted referrer portal (HTML; noindex, no-store, no-referrer): the widget as a page, for links in emails", "Portal",
+    PUBLIC, ("200", None), query=(("token", S, "A portal token (the page's script reads it from the address)"),), errs={404, 503})
 # Stripe's own raw body (signature over the bytes): 400 for a bad signature, 422 for a sale it cannot record, 409 for a refund racing another.
 add("post", "/integrations/stripe/{public_id}", "receiveStripeWebhook", "Stripe webhook receiver (Stripe-Signature verified)", "Integrations", PUBLIC,
     ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})

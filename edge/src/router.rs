@@ -56,6 +56,7 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         BenchIngest => Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/")))),
         SnippetWasm => tracking::snippet::wasm(),
         SnippetJs => tracking::snippet::module_js(),
+        WidgetJs => tracking::snippet::widget_js(),
         Loader { public_id } => tracking::snippet::loader(&req, cx, &public_id).await,
         BeaconPreflight => tracking::cors::preflight(&req, cx).await,
         Visit => tracking::visit(req, cx).await,
@@ -63,6 +64,10 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         Redirect { code } => tracking::redirect::follow(req, cx, &code).await,
         PortalMe => portal::me(req, cx).await,
         PortalPreflight => portal::preflight(&req, cx).await,
+        PortalPage { public_id } => {
+            let config = programs::store::tracking_config(&cx.env, &public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
+            portal::page::respond(&programs::store::get(&cx.db, &config.id).await?)
+        }
         StripeEvent { public_id } => integrations::stripe::receive(req, cx, &public_id).await,
         Login => auth::login(req, &cx.env).await,
         Logout => auth::logout(&req),

@@ -29,6 +29,8 @@ pub enum PublicRoute {
     BenchIngest,
     SnippetWasm,
     SnippetJs,
+    /// `GET /s/widget.js`: the referrer widget's script, loaded on demand.
+    WidgetJs,
     Loader { public_id: String },
     BeaconPreflight,
     Visit,
@@ -39,6 +41,8 @@ pub enum PublicRoute {
     /// `GET /w/me`: the referrer's own data, for a portal token.
     PortalMe,
     PortalPreflight,
+    /// `GET /portal/{public_id}`: the widget as a hosted page.
+    PortalPage { public_id: String },
     Login,
     Logout,
     Session,
@@ -105,14 +109,14 @@ pub enum ApiRoute {
 }
 
 /// The route for a method and a path's (percent-decoded) segments; HEAD is GET.
-/// Tracking paths (`/s/…`, `/t/…`, `/r/…`) are served under `/_edgeref/` too, so
-/// a Worker route `shop.example/_edgeref/*` needs no other setting.
+/// Tracking paths (`/s/…`, `/t/…`, `/r/…`) and the widget's `/w/me` are served under
+/// `/_edgeref/` too, so a Worker route `shop.example/_edgeref/*` needs no other setting.
 pub fn resolve(method: &Method, segs: &[&str]) -> Option<Route> {
     let method = if *method == Method::Head { Method::Get } else { method.clone() };
     match segs {
         ["v1", "programs", rest @ ..] => owner(&method, rest),
         ["v1", rest @ ..] => api(&method, rest).map(|r| Route::Api(Scope::Key, r)),
-        ["_edgeref", rest @ ..] if matches!(rest.first(), Some(&("s" | "t" | "r"))) => public(&method, rest).map(Route::Public),
+        ["_edgeref", rest @ ..] if matches!(rest.first(), Some(&("s" | "t" | "r" | "w"))) => public(&method, rest).map(Route::Public),
         _ => public(&method, segs).map(Route::Public),
     }
 }
@@ -126,6 +130,7 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Get, ["__bench", "ingest"]) => BenchIngest,
         (Get, ["s", "snippet_bg.wasm"]) => SnippetWasm,
         (Get, ["s", "snippet_bg.js"]) => SnippetJs,
+        (Get, ["s", "widget.js"]) => WidgetJs,
         (Get, ["s", file]) => Loader { public_id: file.strip_suffix(".js").filter(|id| !id.is_empty())?.to_owned() },
         (Options, ["t", _]) => BeaconPreflight,
         (Post, ["t", "visit"]) => Visit,
@@ -133,6 +138,7 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Get, ["r", code]) => Redirect { code: code.to_string() },
         (Get, ["w", "me"]) => PortalMe,
         (Options, ["w", "me"]) => PortalPreflight,
+        (Get, ["portal", public_id]) => PortalPage { public_id: public_id.to_string() },
         (Post, ["integrations", "stripe", public_id]) => StripeEvent { public_id: public_id.to_string() },
         (Post, ["auth", "login"]) => Login,
         (Post, ["auth", "logout"]) => Logout,

@@ -96,7 +96,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) */
+        /** The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`), the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) or the referrer widget (`widget.js`, loaded by `edgeref('widget', …)`) */
         get: operations["getSnippetFile"];
         put?: never;
         post?: never;
@@ -113,7 +113,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`), under `/_edgeref/` (a first-party Worker route) */
+        /** The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`), the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) or the referrer widget (`widget.js`, loaded by `edgeref('widget', …)`), under `/_edgeref/` (a first-party Worker route) */
         get: operations["getFirstPartySnippetFile"];
         put?: never;
         post?: never;
@@ -232,8 +232,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The referrer's own link, stats, balances and referred friends (masked), for a portal token */
+        /** The referrer's own link, its QR code, stats, balances and referred friends (masked), for a portal token */
         get: operations["getPortalMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_edgeref/w/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The referrer's own link, its QR code, stats, balances and referred friends (masked), for a portal token, under `/_edgeref/` (a first-party Worker route) */
+        get: operations["getFirstPartyPortalMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/{public_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hosted referrer portal (HTML; noindex, no-store, no-referrer): the widget as a page, for links in emails */
+        get: operations["getPortalPage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1421,7 +1455,7 @@ export interface components {
             token: string;
             /** Format: date-time */
             expires_at: string;
-            /** @description `{this Worker's origin}/portal/{public_id}?token=…`, the hosted portal page (not served yet) */
+            /** @description `{this Worker's origin}/portal/{public_id}?token=…`, the hosted portal page (`GET /portal/{public_id}`) */
             portal_url: string;
         };
         PortalReferral: {
@@ -1441,6 +1475,7 @@ export interface components {
             referral_code: string;
             referral_link: string;
             short_link: string;
+            qr_svg: string | null;
             stats: components["schemas"]["Stats"];
             balance: number;
             pending_balance: number;
@@ -1932,7 +1967,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) */
+            /** @description The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`), the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) or the referrer widget (`widget.js`, loaded by `edgeref('widget', …)`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1955,7 +1990,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`) or the snippet module (`snippet_bg.js`, `snippet_bg.wasm`), under `/_edgeref/` (a first-party Worker route) */
+            /** @description The loader (`{public_id}.js`, config inlined; `304` for a matching `If-None-Match`), the snippet module (`snippet_bg.js`, `snippet_bg.wasm`) or the referrer widget (`widget.js`, loaded by `edgeref('widget', …)`), under `/_edgeref/` (a first-party Worker route) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2149,7 +2184,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The referrer's own link, stats, balances and referred friends (masked), for a portal token */
+            /** @description The referrer's own link, its QR code, stats, balances and referred friends (masked), for a portal token */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2160,6 +2195,55 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getFirstPartyPortalMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The referrer's own link, its QR code, stats, balances and referred friends (masked), for a portal token, under `/_edgeref/` (a first-party Worker route) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalMe"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPortalPage: {
+        parameters: {
+            query?: {
+                /** @description A portal token (the page's script reads it from the address) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The program's public id (in its snippet tag) */
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hosted referrer portal (HTML; noindex, no-store, no-referrer): the widget as a page, for links in emails */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -1,7 +1,10 @@
 //! The referrer's side: portal tokens minted by the merchant's server
 //! (`POST /v1/customers/{key}/portal-token`) and what a token lets the
-//! referrer's browser read about themself (`GET /w/me`).
+//! referrer's browser read about themself (`GET /w/me`, with the QR code of
+//! their link from `qr`); `page` is the hosted portal, `/portal/{public_id}`.
 
+pub mod page;
+pub mod qr;
 pub mod store;
 
 use crate::context::Cx;
@@ -88,6 +91,7 @@ async fn me_json(cx: &Cx, program: &Program, c: &CustomerRow) -> ApiResult<Value
         "referral_code": view.referral_code,
         "referral_link": view.referral_link,
         "short_link": view.short_link,
+        "qr_svg": qr::cached(&view.referral_link).as_deref(),
         "stats": stats,
         "balance": c.balance,
         "pending_balance": c.pending_balance,

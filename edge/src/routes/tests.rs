@@ -43,7 +43,7 @@ fn every_documented_operation_resolves() {
 fn examples() -> Vec<(Method, &'static str)> {
     use Method::*;
     vec![
-        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/snippet_bg.js"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"), (Get, "/w/me"),
+        (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/snippet_bg.js"), (Get, "/s/widget.js"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"), (Get, "/w/me"), (Get, "/portal/p1"),
         (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
@@ -64,9 +64,9 @@ fn variant(r: &Route) -> &'static str {
     use PublicRoute as Pu;
     match r {
         Route::Public(p) => match p {
-            Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm", Pu::SnippetJs => "SnippetJs",
+            Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm", Pu::SnippetJs => "SnippetJs", Pu::WidgetJs => "WidgetJs",
             Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup", Pu::Redirect { .. } => "Redirect",
-            Pu::PortalMe => "PortalMe", Pu::PortalPreflight => "PortalPreflight",
+            Pu::PortalMe => "PortalMe", Pu::PortalPreflight => "PortalPreflight", Pu::PortalPage { .. } => "PortalPage",
             Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
         },
         Route::Owner(OwnerRoute::CreateProgram) => "CreateProgram",
@@ -105,8 +105,8 @@ fn every_route_is_documented() {
         let r = route(method.clone(), path).unwrap_or_else(|| panic!("{method:?} {path} does not resolve"));
         seen.insert(variant(&r));
         assert!(docs.iter().any(|(m, t)| *m == method && matches_template(path, t)), "{method:?} {path} is routed but not in openapi.json");
-        // Every tracking path is served under /_edgeref/ too (a first-party Worker route), and documented there.
-        if ["/s/", "/t/", "/r/"].iter().any(|p| path.starts_with(p)) {
+        // Every tracking path (and the widget's /w/me) is served under /_edgeref/ too (a first-party Worker route), and documented there.
+        if ["/s/", "/t/", "/r/", "/w/"].iter().any(|p| path.starts_with(p)) {
             let first_party = format!("/_edgeref{path}");
             assert_eq!(route(method.clone(), &first_party), Some(r.clone()), "{method:?} {first_party}");
             assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&first_party, t)), "{method:?} {first_party} is routed but not documented");
@@ -119,7 +119,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest, BeaconPreflight and PortalPreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 58, "examples cover {} of the 58 public route variants", seen.len());
+    assert_eq!(seen.len(), 60, "examples cover {} of the 60 public route variants", seen.len());
 }
 
 #[test]
@@ -139,6 +139,10 @@ fn segments_are_percent_decoded_and_head_is_get() {
     assert_eq!(route(Method::Options, "/t/visit"), Some(Route::Public(PublicRoute::BeaconPreflight)));
     assert_eq!(route(Method::Get, "/s/abc.js"), Some(Route::Public(PublicRoute::Loader { public_id: "abc".into() })));
     assert_eq!(route(Method::Get, "/s/snippet_bg.js"), Some(Route::Public(PublicRoute::SnippetJs)), "the module's JS, not a program");
+    assert_eq!(route(Method::Get, "/s/widget.js"), Some(Route::Public(PublicRoute::WidgetJs)), "the widget's JS, not a program");
+    assert_eq!(route(Method::Get, "/_edgeref/w/me"), Some(Route::Public(PublicRoute::PortalMe)));
+    assert_eq!(route(Method::Get, "/portal/Ab1"), Some(Route::Public(PublicRoute::PortalPage { public_id: "Ab1".into() })));
+    assert_eq!(route(Method::Get, "/_edgeref/portal/Ab1"), None, "the hosted page is the Worker's own, not first-party");
     assert_eq!(route(Method::Get, "/r/Ab%2Fc"), Some(Route::Public(PublicRoute::Redirect { code: "Ab/c".into() })), "a bad code still redirects");
     assert_eq!(route(Method::Options, "/_edgeref/t/signup"), Some(Route::Public(PublicRoute::BeaconPreflight)));
     assert_eq!(route(Method::Options, "/w/me"), Some(Route::Public(PublicRoute::PortalPreflight)));
@@ -162,7 +166,7 @@ fn unknown_paths_and_wrong_methods_resolve_to_nothing() {
         (Method::Get, "/_edgeref/v1/me"),
         (Method::Post, "/_edgeref/auth/login"),
         (Method::Get, "/_edgeref/_edgeref/r/x1"),
-        (Method::Get, "/_edgeref/w/me"),
+        (Method::Get, "/_edgeref/portal/x1"),
         (Method::Post, "/w/me"),
         (Method::Get, "/v1/customers/x1/portal-token"),
     ] {

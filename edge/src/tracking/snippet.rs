@@ -1,6 +1,7 @@
 //! `/s/{public_id}.js` (the loader, with the program's config inlined, every page
 //! view's one request) and the module it loads only when there may be something to
-//! track: `/s/snippet_bg.js` and `/s/snippet_bg.wasm` (content-hashed, cached forever).
+//! track: `/s/snippet_bg.js` and `/s/snippet_bg.wasm` (content-hashed, cached forever);
+//! and the referrer widget's script, `/s/widget.js`, loaded only by `edgeref('widget', …)`.
 
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
@@ -18,6 +19,9 @@ static LOADER: &str = include_str!(concat!(env!("OUT_DIR"), "/snippet.js"));
 static MODULE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/snippet_bg.js"));
 static WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/snippet_bg.wasm"));
 const MODULE_HASH: &str = env!("SNIPPET_MODULE_HASH");
+/// The referrer widget (snippet/widget.js, minified): its own file, never in the loader's budget.
+static WIDGET: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.js"));
+const WIDGET_HASH: &str = env!("SNIPPET_WIDGET_HASH");
 /// Where the loader takes the program's config.
 const CONFIG_SLOT: &str = "__EDGEREF_CONFIG__";
 /// Short: settings changes reach visitors within minutes; the module it names is immutable.
@@ -86,6 +90,7 @@ fn render(edge_origin: &str, config: &TrackingConfig) -> String {
         "p": config.public_id,
         "w": format!("{base}/s/snippet_bg.wasm?v={MODULE_HASH}"),
         "m": format!("{base}/s/snippet_bg.js?v={MODULE_HASH}"),
+        "g": format!("{base}{}", widget_path()),
         "f": t.link_format == LinkFormat::Path,
         "n": t.param.as_str(),
         "d": match t.cookie { CookieLifetime::Days(d) => d, CookieLifetime::Lifetime => 0 },
@@ -103,6 +108,16 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// The module's JS: the same for every program, fetched with the wasm.
 pub fn module_js() -> ApiResult<Response> {
     immutable(MODULE_JS.as_bytes(), "text/javascript; charset=utf-8")
+}
+
+/// The widget's script, content-hashed like the module.
+pub fn widget_js() -> ApiResult<Response> {
+    immutable(WIDGET.as_bytes(), "text/javascript; charset=utf-8")
+}
+
+/// Where the widget's script is, below a tracking base (this version's, cached forever).
+pub fn widget_path() -> String {
+    format!("/s/widget.js?v={WIDGET_HASH}")
 }
 
 pub fn wasm() -> ApiResult<Response> {

@@ -1,8 +1,9 @@
-// Integration: the universal snippet, API keys, webhooks, third-party integrations.
+// Integration: the universal snippet, API keys, the referral widget, webhooks, third-party integrations.
 import { api, programPath } from '../api.js';
 import { h, section, field, onSubmit, announce, copyButton, confirmed, shownOnce, date, failure } from '../dom.js';
 import * as webhooks from './webhooks.js';
 import * as thirdParty from './thirdparty.js';
+import * as widget from './widget.js';
 
 export async function render(container, program) {
   const keys = h('div');
@@ -11,6 +12,7 @@ export async function render(container, program) {
   container.replaceChildren(
     section('snippet', 'Universal tracking snippet', snippet(program)),
     section('api-keys', 'API integration', keys),
+    section('widget', 'Referral widget', widget.render(program)),
     section('webhooks', 'Webhooks', hooks),
     section('third-party', 'Third-party integrations', others),
   );
