@@ -15,6 +15,7 @@ use crate::programs::{self, model::Program};
 use crate::{ids, tracking};
 use edgeref_shared::portal::{self, Claims, DEFAULT_TTL_SECS, MAX_TTL_SECS, MIN_TTL_SECS};
 use edgeref_shared::{origin, time};
+use futures_util::future::join;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -61,11 +62,13 @@ fn invalid_token() -> ApiError {
 async fn token_holder(req: &Request, cx: &Cx) -> ApiResult<(Program, CustomerRow)> {
     let token = bearer(req).ok_or_else(invalid_token)?;
     let claims = portal::read(&token).ok_or_else(invalid_token)?;
-    let program = match programs::store::get(&cx.db, &claims.program_id).await {
+    // Both at once: one wait on D1 instead of two.
+    let (program, customer) = join(programs::store::get(&cx.db, &claims.program_id), customers::store::by_key(&cx.db, &claims.program_id, &claims.customer_key)).await;
+    let program = match program {
         Err(e) if e.status == 404 => return Err(invalid_token()),
         found => found?,
     };
-    let customer = customers::store::by_key(&cx.db, &program.id, &claims.customer_key).await?;
+    let customer = customer?;
     let key = signing_key(cx).ok_or_else(invalid_token)?;
     // Checked even for a missing customer, so the time taken does not tell which keys exist.
     let created_at = customer.as_ref().map_or(i64::MIN, |c| c.created_at);
@@ -79,9 +82,9 @@ async fn token_holder(req: &Request, cx: &Cx) -> ApiResult<(Program, CustomerRow
 /// (first name and masked email only: never a friend's key or address).
 async fn me_json(cx: &Cx, program: &Program, c: &CustomerRow) -> ApiResult<Value> {
     let view = c.view(&program.website_url, &program.tracking, &cx.origin);
-    let stats = customers::store::stats(&cx.db, &program.id, &c.key).await?;
-    let referrals: Vec<Value> = store::referrals(&cx.db, &program.id, &c.key)
-        .await?
+    let (stats, referrals) = join(customers::store::stats(&cx.db, &program.id, &c.key), store::referrals(&cx.db, &program.id, &c.key)).await;
+    let (stats, referrals) = (stats?, referrals?);
+    let referrals: Vec<Value> = referrals
         .iter()
         .map(|r| json!({"name": r.name, "email": portal::mask_email(&r.email), "joined_at": time::rfc3339(r.created_at), "purchased": r.purchased != 0}))
         .collect();
