@@ -48,6 +48,12 @@ test('every documented operation is routed', async () => {
   assert.ok(checked > 60, `checked ${checked} operations`);
 });
 
+/** The part of a run's output that says what failed (the tail alone can cut it off). */
+const failures = (out) => {
+  const at = out.search(/^=+ (FAILURES|ERRORS) =+$/m);
+  return at < 0 ? out.slice(-6000) : out.slice(at, at + 8000);
+};
+
 /** How many operations a schemathesis run says it tested. */
 const tested = (out) => Number(/Tested:\s*(\d+)/.exec(out)?.[1] ?? 0);
 
@@ -58,19 +64,20 @@ function schemathesis(args) {
   });
 }
 
-const common = ['--checks', 'not_a_server_error', '--max-examples', '8', '--workers', '2', '--max-time', '60', '--request-timeout', '10',
+// One worker: on a loaded 2-core CI machine two made requests time out (an error, not a finding).
+const common = ['--checks', 'not_a_server_error', '--max-examples', '8', '--workers', '1', '--max-time', '60', '--request-timeout', '10',
   // The coverage phase trips an internal hypothesis error on Python 3.11 (AST
   // recursion mismatch); examples and fuzzing (positive and negative) are what we rely on.
   '--phases', 'examples,fuzzing', '--mode', 'all', '--no-shrink'];
 
 test('schemathesis finds no server error in the program API', async () => {
   const r = await schemathesis([...common, '-H', `Authorization: Bearer ${seed.key.key}`, '--include-path-regex', '^/(v1/(me|customers|transactions|webhooks|events)|t/)']);
-  assert.equal(r.code, 0, r.out.slice(-6000));
+  assert.equal(r.code, 0, failures(r.out));
   assert.ok(tested(r.out) >= 15, `schemathesis tested ${tested(r.out)} operations:\n${r.out.slice(-3000)}`);
 });
 
 test('schemathesis finds no server error in the owner API', async () => {
   const r = await schemathesis([...common, '-H', `Authorization: Bearer ${ADMIN_TOKEN}`, '--include-path-regex', '^/v1/programs', '--exclude-method', 'DELETE']);
-  assert.equal(r.code, 0, r.out.slice(-6000));
+  assert.equal(r.code, 0, failures(r.out));
   assert.ok(tested(r.out) >= 15, `schemathesis tested ${tested(r.out)} operations:\n${r.out.slice(-3000)}`);
 });
