@@ -482,9 +482,10 @@ const twiggy = results.find((r) => r.section === 'twiggy');
 const doc = join(root, 'docs/benchmarks.md');
 const text = readFileSync(doc, 'utf8');
 if (only) {
-  // Replace this section's rows with the same metric, add new ones after the section's last row.
+  // Replace the rows this run measured (`views` also writes `requests` rows), add new ones
+  // after their section's last row.
   const lines = text.split('\n');
-  for (const r of results.filter((r) => r.metric && r.section === only)) {
+  for (const r of results.filter((r) => r.metric)) {
     const at = lines.findIndex((l) => l.startsWith(`| ${r.section} | ${r.metric} |`));
     // A section not in the table yet goes after the edge rows.
     const last = [r.section, 'edge'].map((s) => lines.findLastIndex((l) => l.startsWith(`| ${s} | `))).find((i) => i >= 0);

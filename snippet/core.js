@@ -5,9 +5,9 @@
 // It queues the page's calls, hooks SPA navigations, and loads the module (snippet/loader.js
 // and the Rust wasm, two immutable files) only when there may be something to track: the
 // program's parameter in the URL where its link format puts it, the `edgeref_ref` cookie (to
-// renew it), or a command only the module answers. That test only ever says "maybe": the
-// code, the cookie and the visit are the module's to decide. With no code anywhere, `page`,
-// `referral`, `reward` and `signup` have nothing to find, so they answer null here.
+// renew it). That test only ever says "maybe": the code, the cookie and the visit are the
+// module's to decide. With no code anywhere, every command (`page`, `referral`, `reward`,
+// `signup`, and any the module would not know) has nothing to find, so it answers null here.
 // Nothing here ever throws into the host page; failures are silent unless the page asks for
 // debug output (`data-debug` on the tag, or `?edgeref_debug=1`).
 const c = __EDGEREF_CONFIG__;
@@ -16,7 +16,6 @@ const debug = (script && script.hasAttribute('data-debug')) || /[?&]edgeref_debu
 const log = (message) => debug && console.info('edgeref: ' + message);
 // Calls not answered yet, in order: this page view first, then what the page's stub queued.
 const queue = (window.edgeref && window.edgeref.q) || [];
-const known = ['page', 'referral', 'reward', 'signup'];
 let loading;
 
 // A URL component that percent-decodes to the program's parameter name (as the module
@@ -44,14 +43,19 @@ function maybe() {
 
 function drain() {
   if (loading) return;
-  const may = maybe();
-  while (queue.length && !may && known.includes(queue[0][0])) {
-    const [, arg, callback, resolve] = queue.shift();
+  if (maybe()) return load();
+  for (const [, arg, callback, resolve] of queue.splice(0)) {
     const answer = Promise.resolve(null);
-    if (typeof arg == 'function' || callback) answer.then(typeof arg == 'function' ? arg : callback);
+    answer.then(typeof arg == 'function' ? arg : callback); // `then(undefined)` does nothing
     if (resolve) resolve(answer);
   }
-  if (queue.length) load();
+}
+
+function add(src) {
+  const s = document.createElement('script');
+  s.src = src;
+  s.onerror = () => log('could not load ' + src);
+  return document.head.appendChild(s);
 }
 
 // Both files of the module at once (its JS takes the wasm download from `edgeref.w`).
@@ -60,10 +64,7 @@ function load() {
   if (typeof WebAssembly != 'object') return log('WebAssembly is unavailable');
   edgeref.w = fetch(c.w).then((r) => r.arrayBuffer());
   edgeref.w.catch(() => {}); // reported by the module's JS, if it runs
-  const s = document.createElement('script');
-  s.src = c.m;
-  s.onerror = () => log('could not start: ' + c.m + ' did not load');
-  document.head.appendChild(s);
+  add(c.m);
 }
 
 // `edgeref('widget', …)`: the widget's own script (`c.g`), loaded on the first call and
@@ -73,12 +74,9 @@ function load() {
 let widgets;
 function widget(o, callback) {
   if (!widgets) {
-    const s = document.createElement('script');
-    s.src = c.g;
+    const s = add(c.g);
     s.q = widgets = [];
     s.l = log;
-    s.onerror = () => log('could not load ' + c.g);
-    document.head.appendChild(s);
   }
   const done = new Promise((resolve) => widgets.push([o, resolve]));
   done.then(callback);

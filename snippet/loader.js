@@ -72,10 +72,10 @@ const commands = {
       if (a) m.answered(code, a.valid !== false, a.visit_id || '');
     });
   },
-  referral: () => Promise.resolve(m.referral(false) || null),
+  referral: () => m.referral(false) || null,
   // The widget is the loader's (its own script, loaded on demand), also once this runs.
-  widget: (o) => core.g(o),
-  reward: () => Promise.resolve(m.referral(false) ? c.r : null),
+  widget: core.g,
+  reward: () => (m.referral(false) ? c.r : null),
   signup(customer) {
     const code = m.referral(false);
     return post('/t/signup', code && { program: c.p, code, visit_id: m.referral(true), customer });
@@ -97,9 +97,9 @@ function started() {
   // The loader's queue: its page views and the page's calls, in order; `resolve` answers the loader's promises.
   const queued = core.q;
   const edgeref = (window.edgeref = (name, arg, callback, resolve) => {
-    const result = run(name, arg);
-    callback = typeof arg == 'function' ? arg : callback;
-    if (callback && result) result.then(callback);
+    // Every answer a promise, like the loader's: commands may answer plain values.
+    const result = Promise.resolve(run(name, arg));
+    result.then(typeof arg == 'function' ? arg : callback);
     if (resolve) resolve(result);
     return result;
   });
