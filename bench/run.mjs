@@ -437,8 +437,8 @@ if (process.env.BENCH_ONLY === 'rewards') {
 }
 
 // `node bench/run.mjs edge` re-measures only the edge hot path (/t/visit, /r/{code}, /s/{id}.js)
-// and updates just those rows of docs/benchmarks.md (`views`: the page views; `widget`: the
-// widget's rows); without an argument, everything.
+// and updates just those rows of docs/benchmarks.md (`weight`: the snippet's files; `views`: the
+// page views; `widget`: the widget's rows); without an argument, everything.
 const only = process.argv[2];
 const started = Date.now();
 console.log(`${'section'.padEnd(10)} ${'metric'.padEnd(46)} ${'value'.padEnd(22)} ${'reference'.padEnd(22)} verdict`);
@@ -451,6 +451,8 @@ const js = await startWorker({ config: 'bench/js-reference/wrangler.toml' });
 try {
   if (only === 'edge') {
     await hotPath(rust, rustDirect, js);
+  } else if (only === 'weight') {
+    await snippetWeight(rust, (await newProgram(rust.url)).program);
   } else if (only === 'views') {
     await pageViews(rust);
   } else if (only === 'widget') {
