@@ -499,5 +499,95 @@ pub fn header_line(columns: &[&str]) -> String {
     csv_line(&columns.iter().map(|c| Cell::Text(Some(c))).collect::<Vec<_>>())
 }
 
+/// How an export column is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Stored text, formula-escaped.
+    Text,
+    /// An integer (amounts in minor units, counts).
+    Int,
+    /// Unix milliseconds, written as RFC 3339.
+    Time,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportColumn {
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+const fn text(name: &'static str) -> ExportColumn {
+    ExportColumn { name, kind: Kind::Text }
+}
+const fn int(name: &'static str) -> ExportColumn {
+    ExportColumn { name, kind: Kind::Int }
+}
+const fn at(name: &'static str) -> ExportColumn {
+    ExportColumn { name, kind: Kind::Time }
+}
+
+/// One exportable table: `GET /v1/{file}.csv` writes `columns` of `table`, oldest row first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportTable {
+    pub file: &'static str,
+    pub table: &'static str,
+    pub columns: &'static [ExportColumn],
+}
+
+/// Every export. The customers file starts with the import's columns, so it imports back as it is.
+pub const EXPORTS: [ExportTable; 4] = [
+    ExportTable {
+        file: "customers",
+        table: "customers",
+        columns: &[text("key"), text("email"), text("name"), text("surname"), text("referral_code"), text("referred_by"), at("created_at"), int("referrals_count"), int("balance"), at("updated_at")],
+    },
+    ExportTable {
+        file: "transactions",
+        table: "transactions",
+        columns: &[text("key"), text("customer_key"), text("referrer_key"), int("amount"), text("currency"), text("product_id"), int("reward"), int("friend_reward"), int("refunded"), at("created_at")],
+    },
+    ExportTable {
+        file: "rewards",
+        table: "rewards",
+        columns: &[
+            text("id"), text("customer_key"), text("kind"), text("referred_key"), int("amount"), text("currency"), text("status"), text("flags"),
+            text("transaction_key"), at("available_at"), at("created_at"), at("decided_at"), text("reason"), text("payout_id"),
+        ],
+    },
+    ExportTable {
+        file: "payouts",
+        table: "payouts",
+        columns: &[text("id"), text("customer_key"), int("amount"), text("currency"), text("reference"), text("note"), text("reward_ids"), at("created_at")],
+    },
+];
+
+/// The export a file name (`customers`, without `.csv`) names.
+pub fn export_table(file: &str) -> Option<&'static ExportTable> {
+    EXPORTS.iter().find(|t| t.file == file)
+}
+
+impl ExportTable {
+    pub fn header(&self) -> String {
+        header_line(&self.columns.iter().map(|c| c.name).collect::<Vec<_>>())
+    }
+
+    /// One stored row (a JSON object as D1 returns it) as a CSV line; a missing or null value is an empty cell.
+    pub fn line(&self, row: &serde_json::Value) -> String {
+        let cells: Vec<Cell> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let v = &row[c.name];
+                match (c.kind, v.as_i64().or_else(|| v.as_f64().map(|f| f as i64))) {
+                    (Kind::Int, Some(n)) => Cell::Int(n),
+                    (Kind::Time, Some(ms)) => Cell::Time(ms),
+                    _ => Cell::Text(v.as_str()),
+                }
+            })
+            .collect();
+        csv_line(&cells)
+    }
+}
+
 #[cfg(test)]
 mod tests;
