@@ -298,7 +298,8 @@ def program_api(prefix, security, twin=False):
     imp = a("post", "/customers/import", "importCustomers",
             "Import customers from CSV: upsert by key, keep referral codes and referrers (at most 5 MiB and 20,000 rows a call)", "Records",
             ("200", ref("ImportResult")), body={"type": "string"}, extra={409},
-            query=(("notify", B, "Also emit `customer.created` for each created customer (default false: imported customers emit no events)"),))
+            query=(("notify", B, "Also emit `customer.created` for each created customer (default false: imported customers emit no events)"),
+                   ("dry_run", B, "Answer what the import would do, writing nothing (default false)")))
     imp["requestBody"] = {"required": True, "description": CSV_IMPORT, "content": {"text/csv": {"schema": {"type": "string"}, "example": "key,email,name,referral_code,referred_by,created_at\r\nann,ann@example.com,Ann,ann2019,,2019-04-01T09:00:00Z\r\n"}}}
     for table, what in (("customers", "Customers"), ("transactions", "Transactions"), ("rewards", "Rewards"), ("payouts", "Payouts")):
         exp = a("get", f"/{table}.csv", f"export{what}", f"All {table} as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ')", "Records", ("200", None))

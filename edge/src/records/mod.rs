@@ -25,22 +25,29 @@ const CHUNK_BYTES: usize = 900_000;
 /// Events a notified import hands to the sender at once; the cron trigger sends the rest.
 const DISPATCH_NOW: usize = 50;
 
-/// `POST /v1/customers/import[?notify=true]`, body `text/csv`.
+/// `POST /v1/customers/import[?notify=true][&dry_run=true]`, body `text/csv`.
+/// A dry run answers what the import would do and writes nothing (the dashboard's preview).
 pub async fn import(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
     require_csv(&req)?;
-    let notify = match query_param(&req, "notify").as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::invalid("notify", "must be true or false")),
-    };
+    let (notify, dry_run) = (bool_param(&req, "notify")?, bool_param(&req, "dry_run")?);
     let bytes = capped_body_of(&mut req, MAX_FILE_BYTES, "CSV imports are limited to 5 MiB a call: split the file").await?;
     let file = records::parse(&bytes).map_err(file_error)?;
     drop(bytes);
     let known = known(cx, &program.id, &file).await?;
     let plan = records::plan(file, &known);
-    let events = write(cx, program, &plan, notify).await?;
-    outbox::dispatch(cx, events.into_iter().take(DISPATCH_NOW).collect());
+    if !dry_run {
+        let events = write(cx, program, &plan, notify).await?;
+        outbox::dispatch(cx, events.into_iter().take(DISPATCH_NOW).collect());
+    }
     json(200, &json!({"created": plan.created, "updated": plan.updated, "unchanged": plan.unchanged, "errors": plan.errors}))
+}
+
+fn bool_param(req: &Request, name: &str) -> ApiResult<bool> {
+    match query_param(req, name).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::invalid(name, "must be true or false")),
+    }
 }
 
 fn require_csv(req: &Request) -> ApiResult<()> {
