@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchBrowser, createProgram, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, launchBrowser, signedInDashboard, createProgram } from './harness.mjs';
 
 const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots') : null;
 
@@ -33,14 +33,7 @@ test('import: map the columns, preview the errors, import in chunks, download th
   lines[4] = 'u3,u3@example.com,User 3,taken,u403,pro';
   const file = { name: 'old-tool.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\r\n') + '\r\n') };
 
-  const context = await browser.newContext({ viewport: { width: 1024, height: 900 }, locale: 'en-US', acceptDownloads: true });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text()); });
-  await page.goto(`${worker.url}/`);
-  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const { context, page, problems } = await signedInDashboard(browser, worker, { viewport: { width: 1024, height: 900 }, acceptDownloads: true });
   await page.getByRole('link', { name: 'Import shop' }).click();
   await page.getByRole('navigation', { name: 'Program' }).getByRole('link', { name: 'Customers' }).click();
 
