@@ -45,6 +45,8 @@ test('audit log: who changed what, with the changed fields, filtered and paged, 
   const table = page.getByRole('table', { name: 'Audit log entries' });
   await table.waitFor();
   const rows = table.locator('tbody tr');
+  // The table is on screen before its first page arrives: wait for the rows (appended at once).
+  await rows.first().waitFor();
   assert.equal(await rows.count(), 50, 'the newest page');
   const cells = async (i) => (await rows.nth(i).locator('td').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
   const [when, who, action, target, fields] = await cells(0);
