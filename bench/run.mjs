@@ -430,9 +430,94 @@ async function rewardsBench() {
   }
 }
 
-// `BENCH_ONLY=rewards` runs one section and prints it (docs/benchmarks.md is written by full runs only).
+// 6. Records: CSV import and streamed export ------------------------------------
+const importFile = (n, prefix = 'i') => 'key,email,name,referral_code,referred_by,created_at\n'
+  + Array.from({ length: n }, (_, i) => `${prefix}${i},${prefix}${i}@example.com,Name ${i},${prefix}code${i},${i % 2 ? `${prefix}${i - 1}` : ''},2020-01-01T00:00:00Z`).join('\n');
+
+/** Seeds `count` customers straight into D1 (one statement), as an export's data set. */
+async function seedCustomers(w, programId, count) {
+  for (let done = 0; done < count; done += 100_000) {
+    const n = Math.min(100_000, count - done);
+    await w.sql(`WITH RECURSIVE n(i) AS (SELECT ${done + 1} UNION ALL SELECT i + 1 FROM n WHERE i < ${done + n})
+      INSERT INTO customers (program_id, key, email, email_norm, name, referral_code, referred_by, balance, created_at, updated_at)
+      SELECT '${programId}', 'c' || i, 'c' || i || '@example.com', 'c' || i || '@example.com', 'Customer ' || i, 'code' || i,
+             CASE WHEN i % 3 = 0 THEN 'c' || (i - 1) END, i % 1000, 1700000000000 + i, 1700000000000 + i FROM n`);
+  }
+}
+
+/** Streams an export to the end, counting rows (lines); returns {rows, ms, bytes}. */
+async function timedExport(url, path, token) {
+  const t = performance.now();
+  const r = await fetch(url + path, { headers: { authorization: `Bearer ${token}` } });
+  if (r.status !== 200) throw new Error(`export: ${r.status}`);
+  let rows = 0, bytes = 0;
+  for await (const chunk of r.body) { bytes += chunk.length; for (const b of chunk) if (b === 10) rows++; }
+  return { rows: rows - 1, ms: performance.now() - t, bytes };
+}
+
+async function recordsBench() {
+  const w = await startWorker({ vars: { BENCH: 'on' } });
+  try {
+    const { program } = await newProgram(w.url);
+    const key = (await client(w.url, ADMIN_TOKEN)('POST', `/v1/programs/${program.id}/api-keys`, { name: 'import' })).body.key;
+    const file = importFile(5_000);
+    const post = async () => {
+      const t = performance.now();
+      const r = await fetch(`${w.url}/v1/customers/import`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: file });
+      const body = await r.json();
+      if (r.status !== 200 || body.errors.length) throw new Error(`import: ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
+      return { ms: performance.now() - t, statements: Number(r.headers.get('x-d1-queries')), body };
+    };
+    const first = await post();
+    row('records', 'import 5,000 new customers, one call (ms)', first.ms.toFixed(0), 'Worker CPU 30 s, 1,000 queries', first.body.created === 5_000 ? 'PASS' : 'FAIL');
+    row('records', 'import rows/s (new customers)', Math.round(5_000 / first.ms * 1000));
+    row('records', 'D1 statements per 1,000 imported rows', (first.statements / 5).toFixed(1), `${first.statements} for 5,000`, first.statements <= 50 ? 'PASS' : 'FAIL');
+    const again = await post();
+    row('records', 'the same file again: unchanged rows/s', Math.round(5_000 / again.ms * 1000), `${again.statements} statements`, again.body.unchanged === 5_000 ? 'PASS' : 'FAIL');
+  } finally {
+    await w.stop();
+  }
+  // Exports: the Worker's wasm memory before and after streaming 10 k and 1 M customers (cached data set).
+  const sizes = [10_000, Number(process.env.BENCH_EXPORT_ROWS || 1_000_000)];
+  const state = join(root, 'bench/.cache', `records-${sizes[1]}`);
+  const meta = join(state, 'bench.json');
+  if (!existsSync(meta)) {
+    mkdirSync(state, { recursive: true });
+    const s = await startWorker({ state });
+    const small = await newProgram(s.url);
+    const large = await newProgram(s.url);
+    await seedCustomers(s, small.program.id, sizes[0]);
+    await seedCustomers(s, large.program.id, sizes[1]);
+    await s.stop();
+    writeFileSync(meta, JSON.stringify({ small: small.program.id, large: large.program.id }));
+  }
+  const ids = JSON.parse(readFileSync(meta, 'utf8'));
+  const s = await startWorker({ state, vars: { BENCH: 'on' } });
+  try {
+    const memory = async () => (await (await fetch(`${s.url}/__bench/ingest`)).json()).wasm_memory_bytes;
+    const mib = (b) => (b / 2 ** 20).toFixed(1);
+    const before = await memory();
+    const small = await timedExport(s.url, `/v1/programs/${ids.small}/customers.csv`, ADMIN_TOKEN);
+    const afterSmall = await memory();
+    const large = await timedExport(s.url, `/v1/programs/${ids.large}/customers.csv`, ADMIN_TOKEN);
+    const afterLarge = await memory();
+    // Each program also has newProgram's `alice`.
+    for (const [n, r] of [[sizes[0], small], [sizes[1], large]]) {
+      row('records', `export ${n.toLocaleString('en')} customers, streamed (ms, rows/s)`, `${r.ms.toFixed(0)}, ${Math.round(r.rows / r.ms * 1000)}`, `${mib(r.bytes)} MiB of CSV`, r.rows === n + 1 ? 'PASS' : 'FAIL');
+    }
+    row('records', `Worker wasm memory: start → after ${sizes[0].toLocaleString('en')} → after ${sizes[1].toLocaleString('en')} rows (MiB)`, `${mib(before)} → ${mib(afterSmall)} → ${mib(afterLarge)}`, 'goal: flat', afterLarge <= afterSmall + 2 ** 20 ? 'PASS' : 'FAIL');
+  } finally {
+    await s.stop();
+  }
+}
+
+// `BENCH_ONLY=rewards` (or `records`) runs one section and prints it (docs/benchmarks.md is written by full runs only).
 if (process.env.BENCH_ONLY === 'rewards') {
   await rewardsBench();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'records') {
+  await recordsBench();
   process.exit(0);
 }
 
@@ -474,6 +559,7 @@ try {
 if (!only) {
   await scale();
   await rewardsBench();
+  await recordsBench();
 }
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(`\nbench finished in ${minutes} min`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchBrowser, client, createProgram, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, launchBrowser, signedInDashboard, client, createProgram, ADMIN_TOKEN } from './harness.mjs';
 
 const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots') : null;
 
@@ -32,14 +32,7 @@ test('audit log: who changed what, with the changed fields, filtered and paged, 
   const whsec = 'whsec_dashboard_' + Math.random().toString(36).slice(2);
   assert.equal((await owner('PUT', `/v1/programs/${program.id}/integrations/stripe`, { webhook_secret: whsec })).status, 200);
 
-  const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, locale: 'en-US' });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text()); });
-  await page.goto(`${worker.url}/`);
-  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const { context, page, problems } = await signedInDashboard(browser, worker);
   await page.getByRole('link', { name: 'Audit shop' }).click();
 
   // A change made in the dashboard itself: Settings → Tracking, cookie duration 30 → 60 days.
@@ -52,6 +45,8 @@ test('audit log: who changed what, with the changed fields, filtered and paged, 
   const table = page.getByRole('table', { name: 'Audit log entries' });
   await table.waitFor();
   const rows = table.locator('tbody tr');
+  // The table is on screen before its first page arrives: wait for the rows (appended at once).
+  await rows.first().waitFor();
   assert.equal(await rows.count(), 50, 'the newest page');
   const cells = async (i) => (await rows.nth(i).locator('td').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
   const [when, who, action, target, fields] = await cells(0);

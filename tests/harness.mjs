@@ -187,6 +187,19 @@ export async function launchBrowser({ hosts = [] } = {}) {
   return browser;
 }
 
+/** A Chromium page signed in to the dashboard as the owner: {context, page, problems} (page errors and console errors). */
+export async function signedInDashboard(browser, worker, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, locale: 'en-US', ...contextOptions });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text()); });
+  await page.goto(`${worker.url}/`);
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return { context, page, problems };
+}
+
 /** Creates a program (with `fields` over the defaults) and an API key: {program, key, api}. */
 export async function createProgram(worker, fields = {}) {
   const owner = client(worker.url, ADMIN_TOKEN);

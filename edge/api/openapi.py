@@ -193,6 +193,17 @@ schemas["AuditEntry"] = obj({
 CURSOR = ("cursor", S, "`next_cursor` of the previous page")
 PAGING = (LIMIT, CURSOR)
 
+CSV_IMPORT = ("RFC 4180 CSV, UTF-8 with or without a BOM, header row first. Columns (case-insensitive; others are ignored): "
+              "`key` and `email` (required), `name`, `surname`, `referral_code`, `referred_by` (a key in the file or already stored), `created_at` (RFC 3339)")
+schemas["ImportError"] = obj({"row": {"type": "integer", "description": "The file's row, the header being row 1"}, "field": S,
+                              "code": {"enum": ["invalid", "too_long", "field_count", "malformed", "duplicate_key", "code_taken", "code_mismatch",
+                                                "unknown_referrer", "referrer_locked", "self_referral", "referral_cycle"]},
+                              "message": S}, ["row", "field", "code", "message"])
+schemas["ImportResult"] = obj({"created": {"type": "integer"}, "updated": {"type": "integer"},
+                               "unchanged": {"type": "integer", "description": "Rows equal to what is stored: nothing written"},
+                               "errors": {"type": "array", "items": ref("ImportError"), "description": "Rows not imported; every other row is"}},
+                              ["created", "updated", "unchanged", "errors"])
+
 paths = {}
 
 def add(method, path, op_id, summary, tag, security, ok, body=None, query=(), errs=None, extra=(), storage=True):
@@ -284,6 +295,15 @@ def program_api(prefix, security, twin=False):
     a("post", "/rewards/{reward_id}/reject", "rejectReward", "Reject a pending reward, with a reason", "Rewards", ("200", ref("Reward")), body=ref("Rejection"), extra={409})
     a("post", "/payouts", "createPayout", "Pay a customer's approved rewards, oldest first", "Payouts", ("201", ref("Payout")), body=ref("PayoutCreate"), extra={409})
     a("get", "/payouts", "listPayouts", "Payouts made", "Payouts", ("200", page(ref("Payout"))), query=PAGING + (("customer", S, "Only this customer's (by key)"),))
+    imp = a("post", "/customers/import", "importCustomers",
+            "Import customers from CSV: upsert by key, keep referral codes and referrers (at most 5 MiB and 20,000 rows a call)", "Records",
+            ("200", ref("ImportResult")), body={"type": "string"}, extra={409},
+            query=(("notify", B, "Also emit `customer.created` for each created customer (default false: imported customers emit no events)"),
+                   ("dry_run", B, "Answer what the import would do, writing nothing (default false)")))
+    imp["requestBody"] = {"required": True, "description": CSV_IMPORT, "content": {"text/csv": {"schema": {"type": "string"}, "example": "key,email,name,referral_code,referred_by,created_at\r\nann,ann@example.com,Ann,ann2019,,2019-04-01T09:00:00Z\r\n"}}}
+    for table, what in (("customers", "Customers"), ("transactions", "Transactions"), ("rewards", "Rewards"), ("payouts", "Payouts")):
+        exp = a("get", f"/{table}.csv", f"export{what}", f"All {table} as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ')", "Records", ("200", None))
+        exp["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
     a("get", "/payables", "listPayables", "Customers with an approved, unpaid balance", "Payouts", ("200", page(ref("Payable"))), query=PAGING)
 
 # No 4xx at all for /health, /openapi.json and /auth/logout: see .redocly.lint-ignore.yaml.
@@ -359,6 +379,7 @@ TAGS = {
     "Webhooks": "Signed webhooks (Standard Webhooks), their delivery log, and recent events.",
     "Rewards": "What referrers and friends earn: held, reviewed (fraud flags), approved or rejected.",
     "Payouts": "Paying approved rewards, and who is owed money now.",
+    "Records": "Moving customers in (CSV import, upsert by key) and everything out (streamed CSV exports).",
     "Portal": "What a referrer's browser reads with a portal token from `POST /v1/customers/{key}/portal-token` (CORS: the program's website).",
 }
 used = list(dict.fromkeys(o["tags"][0] for ops in paths.values() for o in ops.values()))

@@ -21,6 +21,7 @@ mod outbox;
 mod payouts;
 mod portal;
 mod programs;
+mod records;
 mod rewards;
 mod router;
 mod routes;

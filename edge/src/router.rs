@@ -5,7 +5,7 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
 use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope};
-use crate::{api_keys, audit, auth, customers, http, ingest, integrations, openapi, payouts, portal, programs, rewards, tracking, transactions, webhooks};
+use crate::{api_keys, audit, auth, customers, http, ingest, integrations, openapi, payouts, portal, programs, records, rewards, tracking, transactions, webhooks};
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -106,6 +106,7 @@ async fn api(req: Request, cx: &Cx, program: &Program, route: ApiRoute) -> ApiRe
     match route {
         Me => http::json(200, &json!({"program": {"id": program.id, "name": program.name, "website_url": program.website_url}})),
         CreateCustomer => customers::create(req, cx, program).await,
+        ImportCustomers => records::import(req, cx, program).await,
         ListCustomers => customers::list(&req, cx, program, None).await,
         GetCustomer(key) => customers::get(cx, program, &key).await,
         UpdateCustomer(key) => customers::update(req, cx, program, &key).await,
@@ -135,5 +136,6 @@ async fn api(req: Request, cx: &Cx, program: &Program, route: ApiRoute) -> ApiRe
         CreatePayout => payouts::create(req, cx, program).await,
         ListPayouts => payouts::list(&req, cx, program).await,
         ListPayables => payouts::payables(&req, cx, program).await,
+        ExportCsv(file) => records::export::respond(cx, program, &file).await,
     }
 }

@@ -77,6 +77,8 @@ pub enum ProgramRoute {
 pub enum ApiRoute {
     Me,
     CreateCustomer,
+    /// `POST /v1/customers/import`: a CSV file of customers, upserted by key.
+    ImportCustomers,
     ListCustomers,
     GetCustomer(String),
     UpdateCustomer(String),
@@ -106,6 +108,8 @@ pub enum ApiRoute {
     CreatePayout,
     ListPayouts,
     ListPayables,
+    /// `GET /v1/{customers,transactions,rewards,payouts}.csv`: the table's name, without `.csv`.
+    ExportCsv(String),
 }
 
 /// The route for a method and a path's (percent-decoded) segments; HEAD is GET.
@@ -179,6 +183,7 @@ fn api(method: &Method, segs: &[&str]) -> Option<ApiRoute> {
     Some(match (method, segs) {
         (Get, ["me"]) => Me,
         (Post, ["customers"]) => CreateCustomer,
+        (Post, ["customers", "import"]) => ImportCustomers,
         (Get, ["customers"]) => ListCustomers,
         (Get, ["customers", key]) => GetCustomer(s(key)),
         (Patch, ["customers", key]) => UpdateCustomer(s(key)),
@@ -208,6 +213,7 @@ fn api(method: &Method, segs: &[&str]) -> Option<ApiRoute> {
         (Post, ["payouts"]) => CreatePayout,
         (Get, ["payouts"]) => ListPayouts,
         (Get, ["payables"]) => ListPayables,
+        (Get, [file]) => ExportCsv(file.strip_suffix(".csv").filter(|t| edgeref_shared::records::export_table(t).is_some())?.to_owned()),
         _ => return None,
     })
 }

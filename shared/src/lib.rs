@@ -45,6 +45,8 @@ pub mod fraud;
 pub mod lifecycle;
 #[cfg(feature = "server")]
 pub mod origin;
+#[cfg(feature = "server")]
+pub mod records;
 #[cfg(any(feature = "server", feature = "api"))]
 pub mod reward;
 #[cfg(feature = "server")]

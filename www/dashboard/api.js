@@ -15,6 +15,15 @@ export async function api(method, path, body) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
+  return send(path, init);
+}
+
+/** POSTs CSV text (the customer import); answers like `api`. */
+export function postCsv(path, text) {
+  return send(path, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'text/csv; charset=utf-8' }, body: text });
+}
+
+async function send(path, init) {
   let response;
   try {
     response = await fetch(path, init);

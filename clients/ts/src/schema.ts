@@ -817,6 +817,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import customers from CSV: upsert by key, keep referral codes and referrers (at most 5 MiB and 20,000 rows a call) */
+        post: operations["importCustomers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All customers as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+        get: operations["exportCustomers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transactions.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All transactions as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+        get: operations["exportTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All rewards as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+        get: operations["exportRewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All payouts as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+        get: operations["exportPayouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payables": {
         parameters: {
             query?: never;
@@ -1194,6 +1279,91 @@ export interface paths {
         put?: never;
         /** Pay a customer's approved rewards, oldest first */
         post: operations["createProgramPayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/customers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import customers from CSV: upsert by key, keep referral codes and referrers (at most 5 MiB and 20,000 rows a call) */
+        post: operations["importProgramCustomers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/customers.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All customers as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+        get: operations["exportProgramCustomers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/transactions.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All transactions as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+        get: operations["exportProgramTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/rewards.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All rewards as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+        get: operations["exportProgramRewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/payouts.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All payouts as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+        get: operations["exportProgramPayouts"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1656,6 +1826,22 @@ export interface components {
             ip_hash: string | null;
             /** Format: date-time */
             created_at: string;
+        };
+        ImportError: {
+            /** @description The file's row, the header being row 1 */
+            row: number;
+            field: string;
+            /** @enum {unknown} */
+            code: "invalid" | "too_long" | "field_count" | "malformed" | "duplicate_key" | "code_taken" | "code_mismatch" | "unknown_referrer" | "referrer_locked" | "self_referral" | "referral_cycle";
+            message: string;
+        };
+        ImportResult: {
+            created: number;
+            updated: number;
+            /** @description Rows equal to what is stored: nothing written */
+            unchanged: number;
+            /** @description Rows not imported; every other row is */
+            errors: components["schemas"]["ImportError"][];
         };
     };
     responses: {
@@ -3609,6 +3795,135 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    importCustomers: {
+        parameters: {
+            query?: {
+                /** @description Also emit `customer.created` for each created customer (default false: imported customers emit no events) */
+                notify?: boolean;
+                /** @description Answer what the import would do, writing nothing (default false) */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description RFC 4180 CSV, UTF-8 with or without a BOM, header row first. Columns (case-insensitive; others are ignored): `key` and `email` (required), `name`, `surname`, `referral_code`, `referred_by` (a key in the file or already stored), `created_at` (RFC 3339) */
+        requestBody: {
+            content: {
+                /**
+                 * @example key,email,name,referral_code,referred_by,created_at
+                 *     ann,ann@example.com,Ann,ann2019,,2019-04-01T09:00:00Z
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Import customers from CSV: upsert by key, keep referral codes and referrers (at most 5 MiB and 20,000 rows a call) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportCustomers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All customers as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportTransactions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All transactions as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportRewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All rewards as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportPayouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All payouts as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listPayables: {
         parameters: {
             query?: {
@@ -4639,6 +4954,156 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importProgramCustomers: {
+        parameters: {
+            query?: {
+                /** @description Also emit `customer.created` for each created customer (default false: imported customers emit no events) */
+                notify?: boolean;
+                /** @description Answer what the import would do, writing nothing (default false) */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description RFC 4180 CSV, UTF-8 with or without a BOM, header row first. Columns (case-insensitive; others are ignored): `key` and `email` (required), `name`, `surname`, `referral_code`, `referred_by` (a key in the file or already stored), `created_at` (RFC 3339) */
+        requestBody: {
+            content: {
+                /**
+                 * @example key,email,name,referral_code,referred_by,created_at
+                 *     ann,ann@example.com,Ann,ann2019,,2019-04-01T09:00:00Z
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Import customers from CSV: upsert by key, keep referral codes and referrers (at most 5 MiB and 20,000 rows a call) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportProgramCustomers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All customers as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportProgramTransactions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All transactions as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportProgramRewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All rewards as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportProgramPayouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All payouts as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ') */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

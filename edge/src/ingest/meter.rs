@@ -34,8 +34,22 @@ pub async fn timed<T, E>(rows: usize, write: impl Future<Output = Result<T, E>>)
     result
 }
 
-/// `{"rows", "busy_ms"}` since the isolate started.
+/// `{"rows", "busy_ms", "scheduled", "wasm_memory_bytes"}` since the isolate started
+/// (the module's linear memory: it only grows, so it is the peak; `make bench` reads it around an export).
 pub fn snapshot() -> serde_json::Value {
     let (approved, statements, ms) = SCHEDULED.get();
-    serde_json::json!({ "rows": ROWS.get(), "busy_ms": BUSY_MS.get(), "scheduled": {"approved": approved, "statements": statements, "ms": ms} })
+    serde_json::json!({
+        "rows": ROWS.get(), "busy_ms": BUSY_MS.get(), "scheduled": {"approved": approved, "statements": statements, "ms": ms},
+        "wasm_memory_bytes": wasm_memory_bytes(),
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn wasm_memory_bytes() -> u64 {
+    core::arch::wasm32::memory_size(0) as u64 * 65_536
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn wasm_memory_bytes() -> u64 {
+    0
 }

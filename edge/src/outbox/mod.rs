@@ -45,6 +45,17 @@ pub fn event(db: &D1Database, program_id: &str, kind: &str, data: &Value) -> Out
     Outgoing { id, statements }
 }
 
+/// Many events of one kind written set-based (an import's): `events_json` is a
+/// JSON array of `{id, payload}` (`payload` as `payload` makes it), fanned out like `event`.
+pub fn events_from_json(db: &D1Database, program_id: &str, kind: &str, events_json: &str, now: i64) -> Vec<Stmt> {
+    let mut statements = vec![
+        store::insert_events(db, program_id, kind, events_json, now),
+        store::fan_out_many_to_webhooks(db, events_json, program_id, kind, now),
+    ];
+    statements.extend(integrations_for(kind).map(|name| store::fan_out_many_to_integration(db, events_json, program_id, name, now)));
+    statements
+}
+
 /// An event for one webhook only, whatever it subscribes to ("send test event").
 pub fn event_for(db: &D1Database, program_id: &str, webhook_id: &str, kind: &str, data: &Value) -> Outgoing {
     let (id, now) = (ids::new_id("msg"), ids::now_ms());

@@ -42,6 +42,48 @@ pub fn fan_out_to_integration(db: &D1Database, event_id: &str, program_id: &str,
     )
 }
 
+/// Many events of one kind at once (an import's): `events_json` is a JSON array of `{id, payload}`.
+pub fn insert_events(db: &D1Database, program_id: &str, kind: &str, events_json: &str, now: i64) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO events (id, program_id, type, payload, created_at)
+         SELECT json_extract(j.value, '$.id'), ?1, ?2, json_extract(j.value, '$.payload'), ?4 FROM json_each(?3) j",
+        program_id,
+        kind,
+        events_json,
+        now
+    )
+}
+
+/// `fan_out_to_webhooks` for every event of `events_json` (as `insert_events` takes it).
+pub fn fan_out_many_to_webhooks(db: &D1Database, events_json: &str, program_id: &str, kind: &str, now: i64) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO deliveries (id, program_id, event_id, webhook_id, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT json_extract(j.value, '$.id') || '.' || w.id, ?2, json_extract(j.value, '$.id'), w.id, 'pending', 0, ?4, ?4, ?4
+         FROM json_each(?1) j JOIN webhooks w
+         WHERE w.program_id = ?2 AND w.is_active = 1 AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?3)",
+        events_json,
+        program_id,
+        kind,
+        now
+    )
+}
+
+/// `fan_out_to_integration` for every event of `events_json`.
+pub fn fan_out_many_to_integration(db: &D1Database, events_json: &str, program_id: &str, name: &str, now: i64) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT json_extract(j.value, '$.id') || '.' || ?3, ?2, json_extract(j.value, '$.id'), ?3, 'pending', 0, ?4, ?4, ?4
+         FROM json_each(?1) j JOIN integrations i ON i.program_id = ?2 AND i.name = ?3",
+        events_json,
+        program_id,
+        name,
+        now
+    )
+}
+
 /// One pending delivery to this webhook, whatever it subscribes to.
 pub fn deliver_to_webhook(db: &D1Database, event_id: &str, program_id: &str, webhook_id: &str, now: i64) -> Stmt {
     sql!(

@@ -54,6 +54,7 @@ fn examples() -> Vec<(Method, &'static str)> {
         (Post, "/v1/webhooks"), (Get, "/v1/webhooks"), (Get, "/v1/webhooks/x1"), (Patch, "/v1/webhooks/x1"), (Delete, "/v1/webhooks/x1"),
         (Get, "/v1/webhooks/x1/deliveries"), (Post, "/v1/webhooks/x1/deliveries/x1/resend"), (Post, "/v1/webhooks/x1/test"), (Post, "/v1/webhooks/x1/rotate-secret"),
         (Get, "/v1/rewards"), (Post, "/v1/rewards/x1/approve"), (Post, "/v1/rewards/x1/reject"), (Post, "/v1/payouts"), (Get, "/v1/payouts"), (Get, "/v1/payables"),
+        (Post, "/v1/customers/import"), (Get, "/v1/customers.csv"), (Get, "/v1/transactions.csv"), (Get, "/v1/rewards.csv"), (Get, "/v1/payouts.csv"),
     ]
 }
 
@@ -86,7 +87,7 @@ fn variant(r: &Route) -> &'static str {
             A::DeleteWebhook(_) => "DeleteWebhook", A::ListDeliveries(_) => "ListDeliveries", A::ResendDelivery(..) => "ResendDelivery",
             A::TestWebhook(_) => "TestWebhook", A::RotateWebhookSecret(_) => "RotateWebhookSecret", A::ListRewards => "ListRewards",
             A::ApproveReward(_) => "ApproveReward", A::RejectReward(_) => "RejectReward", A::CreatePayout => "CreatePayout",
-            A::ListPayouts => "ListPayouts", A::ListPayables => "ListPayables",
+            A::ListPayouts => "ListPayouts", A::ListPayables => "ListPayables", A::ImportCustomers => "ImportCustomers", A::ExportCsv(_) => "ExportCsv",
         },
     }
 }
@@ -119,7 +120,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest, BeaconPreflight and PortalPreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 60, "examples cover {} of the 60 public route variants", seen.len());
+    assert_eq!(seen.len(), 62, "examples cover {} of the 62 public route variants", seen.len());
 }
 
 #[test]
@@ -169,6 +170,9 @@ fn unknown_paths_and_wrong_methods_resolve_to_nothing() {
         (Method::Get, "/_edgeref/portal/x1"),
         (Method::Post, "/w/me"),
         (Method::Get, "/v1/customers/x1/portal-token"),
+        (Method::Get, "/v1/programs.csv"),
+        (Method::Get, "/v1/audit-log.csv"),
+        (Method::Post, "/v1/customers.csv"),
     ] {
         assert_eq!(route(method.clone(), path), None, "{method:?} {path}");
     }

@@ -1,6 +1,7 @@
 // Customers: each with their referral link and short link, who referred them, their referrals and balance.
 import { api, programPath } from '../api.js';
 import { h, section, copyButton, money, date, failure } from '../dom.js';
+import * as importer from './importer.js';
 
 const PAGE = 50;
 /** Column headings, with what each amount means as a tooltip. */
@@ -20,6 +21,12 @@ export async function render(container, program) {
     cursor = page.next_cursor;
     more.hidden = !cursor;
     return page.data.length;
+  };
+  /** After an import: the list from its first page again. */
+  const reload = async () => {
+    body.replaceChildren();
+    cursor = null;
+    if (await load() > 0 && empty.isConnected) empty.replaceWith(table);
   };
   more.addEventListener('click', () => load().catch((e) => more.replaceWith(failure(e))));
 
@@ -61,11 +68,14 @@ export async function render(container, program) {
     } catch (e) { cell.replaceChildren(failure(e)); }
   }
 
+  const empty = h('p', {}, 'No customers yet. Install the snippet, create customers with the API (Integration tab) or import them below.');
   const table = h('div', { class: 'scroll' }, h('table', {},
     h('thead', {}, h('tr', {}, COLUMNS.map(([t, title], i) => h('th', { scope: 'col', class: i >= 3 && i <= 6 ? 'num' : null, title }, t)))),
     body));
+  const download = h('a', { class: 'button secondary', href: programPath(program.id, '/customers.csv'), download: 'customers.csv' }, 'Download CSV');
   container.replaceChildren(section('customers', 'Customers',
-    h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups and your backend’s API calls. Pending rewards wait for their hold or your review (Rewards tab); the balance is approved and not yet paid: what you owe now.'),
-    table, more));
-  if (await load() === 0) table.replaceWith(h('p', {}, 'No customers yet. Install the snippet or create customers with the API (Integration tab).'));
+    h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups, your backend’s API calls and imports. Pending rewards wait for their hold or your review (Rewards tab); the balance is approved and not yet paid: what you owe now.'),
+    h('div', { class: 'actions' }, download), table, more),
+  importer.render(program, { onImported: reload }));
+  if (await load() === 0) table.replaceWith(empty);
 }

@@ -21,6 +21,8 @@ export async function render(container, program) {
   container.replaceChildren(
     h('nav', { 'aria-label': 'Rewards sections' }, h('ul', { class: 'toc' },
       [['review', 'Review queue'], ['payables', 'Payables'], ['payouts', 'Payouts']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
+    h('div', { class: 'actions downloads' }, [['rewards', 'Download rewards CSV'], ['payouts', 'Download payouts CSV'], ['transactions', 'Download sales CSV']].map(([file, label]) =>
+      h('a', { class: 'button secondary', href: programPath(program.id, `/${file}.csv`), download: `${file}.csv` }, label))),
     queue.card, payables.card, payouts.card);
   await Promise.all([queue.reload(), payables.reload(), payouts.reload()]);
 }
