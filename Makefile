@@ -45,7 +45,7 @@ soak: tools-test build
 
 # The dashboard's screenshots in docs/ (docs/dashboard.md), retaken by its end-to-end test.
 screenshots: tools-test build
-	SCREENSHOTS=1 node --test tests/dashboard.test.mjs tests/dashboard_audit.test.mjs tests/dashboard_import.test.mjs
+	SCREENSHOTS=1 node --test tests/dashboard.test.mjs tests/dashboard_audit.test.mjs tests/dashboard_import.test.mjs tests/widget.test.mjs
 
 tools:
 	@scripts/tools.sh build

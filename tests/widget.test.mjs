@@ -4,7 +4,7 @@
 // renders in an open shadow root the page's CSS cannot reach, copies the link, shows a QR
 // code that decodes (jsQR) to the link, and fails soft: an expired or foreign token is a
 // "link expired" state, a missing target or a bad option does nothing but log.
-// SCREENSHOTS=1 retakes docs/screenshots/15-widget*.png and 16-portal.png.
+// SCREENSHOTS=1 retakes docs/screenshots/16-widget*.png and 17-portal.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
@@ -114,7 +114,7 @@ test("the widget renders the customer's link, reward, stats, balances and friend
   if (shots) {
     await page.setViewportSize({ width: 1000, height: 1100 });
     await page.evaluate(() => { document.activeElement.blur(); document.querySelector('#referral').style.maxWidth = '360px'; });
-    await w.screenshot({ path: join(shots, '15-widget.png') });
+    await w.screenshot({ path: join(shots, '16-widget.png') });
   }
   await context.close();
 });
@@ -245,7 +245,7 @@ test('the widget fits a 375 px phone without sideways scrolling', async () => {
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), true);
   const copy = await widget(page).getByRole('button', { name: 'Copy link' }).boundingBox();
   assert.ok(copy.height >= 44, 'a touch-sized target');
-  if (shots) await page.screenshot({ path: join(shots, '15-widget-phone.png'), fullPage: true });
+  if (shots) await page.screenshot({ path: join(shots, '16-widget-phone.png'), fullPage: true });
   await context.close();
 });
 
@@ -270,7 +270,7 @@ test('the hosted portal renders the widget with the program name, noindex, no-st
   await page.setViewportSize({ width: 900, height: 1000 });
   const [input, qr] = await Promise.all([w.getByLabel('Your referral link').boundingBox(), w.getByRole('img').boundingBox()]);
   assert.ok(qr.x > input.x + input.width && qr.y < input.y + input.height, `${JSON.stringify(input)} ${JSON.stringify(qr)}`);
-  if (shots) await page.screenshot({ path: join(shots, '16-portal.png'), fullPage: true });
+  if (shots) await page.screenshot({ path: join(shots, '17-portal.png'), fullPage: true });
   await context.close();
 });
 
@@ -323,7 +323,7 @@ test('the dashboard shows the two steps with copy buttons and previews the widge
   assert.equal(await frame.locator('edgeref-widget').getByLabel('Your referral link').inputValue(), alice.referral_link);
   if (shots) {
     await page.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; });
-    await section.screenshot({ path: join(shots, '17-widget-dashboard.png') });
+    await section.screenshot({ path: join(shots, '18-widget-dashboard.png') });
   }
   assert.deepEqual(problems, []);
   await context.close();
