@@ -175,6 +175,7 @@ test('mixed line endings, quotes inside quotes and multi-line cells in ignored c
 
 test('imported customers emit no customer.created events unless ?notify=true; each call is one audit entry', async () => {
   const { program, key, api } = await createProgram(worker);
+  const hook = (await api('POST', '/v1/webhooks', { name: 'CRM', url: 'https://hooks.example/in', events: ['customer.created'] })).body;
   assert.equal((await importCsv(key.key, 'key,email\nquiet,quiet@example.com\n')).status, 200);
   let events = await api('GET', '/v1/events?type=customer.created');
   assert.deepEqual(events.body.data, []);
@@ -182,6 +183,9 @@ test('imported customers emit no customer.created events unless ?notify=true; ea
   assert.deepEqual([loud.body.created, loud.body.unchanged], [1, 1]);
   events = await api('GET', '/v1/events?type=customer.created');
   assert.deepEqual(events.body.data.map((e) => e.data.key), ['loud']);
+  const deliveries = await api('GET', `/v1/webhooks/${hook.id}/deliveries`);
+  assert.equal(deliveries.status, 200);
+  assert.equal(deliveries.body.data.length, 1, 'the notified creation is queued for the subscribed webhook, the quiet one is not');
   const log = await owner('GET', `/v1/programs/${program.id}/audit-log?action=customer.imported`);
   assert.equal(log.body.data.length, 2);
   assert.deepEqual(log.body.data[0].target, { type: 'program', id: program.id });
