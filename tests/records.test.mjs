@@ -5,7 +5,7 @@
 // trip from one program into another. Never a 500, never half-written data.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, createProgram, client, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, recountStats, ADMIN_TOKEN } from './harness.mjs';
 
 let worker, owner;
 before(async () => { worker = await startWorker(); owner = client(worker.url, ADMIN_TOKEN); });
@@ -175,6 +175,7 @@ test('mixed line endings, quotes inside quotes and multi-line cells in ignored c
 
 test('imported customers emit no customer.created events unless ?notify=true; each call is one audit entry', async () => {
   const { program, key, api } = await createProgram(worker);
+  const hook = (await api('POST', '/v1/webhooks', { name: 'CRM', url: 'https://hooks.example/in', events: ['customer.created'] })).body;
   assert.equal((await importCsv(key.key, 'key,email\nquiet,quiet@example.com\n')).status, 200);
   let events = await api('GET', '/v1/events?type=customer.created');
   assert.deepEqual(events.body.data, []);
@@ -182,6 +183,9 @@ test('imported customers emit no customer.created events unless ?notify=true; ea
   assert.deepEqual([loud.body.created, loud.body.unchanged], [1, 1]);
   events = await api('GET', '/v1/events?type=customer.created');
   assert.deepEqual(events.body.data.map((e) => e.data.key), ['loud']);
+  const deliveries = await api('GET', `/v1/webhooks/${hook.id}/deliveries`);
+  assert.equal(deliveries.status, 200);
+  assert.equal(deliveries.body.data.length, 1, 'the notified creation is queued for the subscribed webhook, the quiet one is not');
   const log = await owner('GET', `/v1/programs/${program.id}/audit-log?action=customer.imported`);
   assert.equal(log.body.data.length, 2);
   assert.deepEqual(log.body.data[0].target, { type: 'program', id: program.id });
@@ -274,4 +278,17 @@ test('a dry run answers what the import would do and writes nothing', async () =
   assert.deepEqual(await customers(api), {});
   const log = await owner('GET', `/v1/programs/${program.id}/audit-log?action=customer.imported`);
   assert.deepEqual(log.body.data, [], 'a dry run is not a change');
+});
+
+test('imported referrals count as signups on their own day, and the program counters agree with the rows', async () => {
+  const { program, key, api } = await createProgram(worker);
+  const today = new Date().toISOString().slice(0, 10);
+  const csv = `key,email,referred_by,created_at\nr,r@example.com,,${today}\nf1,f1@example.com,r,${today}\nf2,f2@example.com,r,2001-01-01\nlate,late@example.com,,\n`;
+  assert.equal((await importCsv(key.key, csv)).body.created, 4);
+  // A stored customer without a referrer gets one: the relink counts as a signup too.
+  assert.equal((await importCsv(key.key, 'key,email,referred_by\nlate,late@example.com,r\n')).body.updated, 1);
+  const totals = (await owner('GET', `/v1/programs/${program.id}/stats`)).body.totals;
+  assert.equal(totals.signups, 2, 'f1 and late in the last 30 days; f2 signed up in 2001');
+  assert.deepEqual(totals, await recountStats(worker, program.id));
+  assert.equal((await api('GET', '/v1/customers/r')).body.referrals_count, 3);
 });
