@@ -55,7 +55,7 @@ test('import: map the columns, preview the errors, import in chunks, download th
   assert.match(text, /referral_code: referral code `taken` belongs to another customer \(code_taken\)/);
   if (shots) {
     await page.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; });
-    await card.screenshot({ path: join(shots, '16-import.png') });
+    await card.screenshot({ path: join(shots, '19-import.png') });
   }
 
   await card.getByRole('button', { name: 'Import customers' }).click();
