@@ -46,6 +46,35 @@ fn bad_cells_are_row_errors_with_their_row_field_and_code() {
 }
 
 #[test]
+fn every_documented_header_spelling_and_the_limits_are_exact() {
+    let spellings = [
+        ("key", Column::Key), ("Customer Key", Column::Key), ("email", Column::Email), ("E-mail", Column::Email),
+        ("email_address", Column::Email), ("name", Column::Name), ("First Name", Column::Name), ("surname", Column::Surname),
+        ("last_name", Column::Surname), ("referral_code", Column::ReferralCode), ("code", Column::ReferralCode),
+        ("referred_by", Column::ReferredBy), ("referrer", Column::ReferredBy), ("referrer_key", Column::ReferredBy), ("created_at", Column::CreatedAt),
+    ];
+    for (header, column) in spellings {
+        assert_eq!(column_for(header), Some(column), "{header}");
+    }
+    let file = parse(b"key,email,Last Name\na,a@x.example,Lee\n").unwrap();
+    assert_eq!(file.rows[0].surname, Some(Some("Lee".to_owned())));
+    // A cell of exactly the limit is judged by its column's own rule, one more is `too_long`.
+    for (len, code) in [(MAX_CELL_CHARS, "invalid"), (MAX_CELL_CHARS + 1, "too_long")] {
+        let csv = format!("key,email\na,{}@x.example\n", "e".repeat(len - "@x.example".len()));
+        assert_eq!(parse(csv.as_bytes()).unwrap().errors[0].code, code, "{len} characters");
+    }
+    // The contract's numbers (DESIGN.md): 5 MiB and 20,000 rows a call.
+    assert_eq!((MAX_FILE_BYTES, MAX_ROWS), (5_242_880, 20_000));
+}
+
+#[test]
+fn the_store_looks_up_every_key_and_referrer_once_and_every_given_code() {
+    let file = parse(b"key,email,referral_code,referred_by\nb,b@x.example,,zed\na,a@x.example,old-a,b\nc,c@x.example,old-c,b\n").unwrap();
+    assert_eq!(named_keys(&file), ["a", "b", "c", "zed"]);
+    assert_eq!(named_codes(&file), ["old-a", "old-c"]);
+}
+
+#[test]
 fn referrers_resolve_in_any_order_in_the_file_or_among_stored_customers() {
     let mut known = Known::default();
     known.customers.insert("old".into(), stored("old@x.example", "oldcode", None));
