@@ -158,6 +158,14 @@ mod tests {
     }
 
     #[test]
+    fn a_nested_object_that_appears_or_goes_is_one_change_under_its_own_name() {
+        let before = json!({"name": "A"});
+        let after = json!({"name": "A", "rewards": {"hold_days": 30}});
+        assert_eq!(diff(Some(&before), Some(&after)), json!({"rewards": {"to": {"hold_days": 30}}}));
+        assert_eq!(diff(Some(&after), Some(&before)), json!({"rewards": {"from": {"hold_days": 30}}}));
+    }
+
+    #[test]
     fn a_created_object_has_only_to_and_a_deleted_one_only_from() {
         let obj = json!({"email": "ann@x.example", "name": null, "tags": []});
         assert_eq!(diff(None, Some(&obj)), json!({"email": {"to": "ann@x.example"}, "tags": {"to": []}}), "empty fields of a new object are left out");

@@ -72,7 +72,8 @@ pub fn read(token: &str) -> Option<Claims> {
     }
     let mut parts = token.split('.');
     let (program, customer, expiry, _sig) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || expiry.is_empty() || expiry.len() > 12 || !expiry.bytes().all(|b| b.is_ascii_digit()) {
+    // An empty expiry passes this and fails to parse below.
+    if parts.next().is_some() || expiry.len() > 12 || !expiry.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let text = |part: &str| URL_SAFE_NO_PAD.decode(part).ok().and_then(|b| String::from_utf8(b).ok()).filter(|s| !s.is_empty());
@@ -143,6 +144,24 @@ mod tests {
         }
         assert_eq!(read("//8.YW5u.2000.sig"), None, "not UTF-8");
         assert_eq!(read("cHJn.YW5u.2000.sig"), Some(claims("prg", "ann", 2_000)), "read does not check the signature");
+    }
+
+    #[test]
+    fn read_takes_four_parts_and_an_expiry_of_at_most_twelve_digits() {
+        assert_eq!(read("cHJn.YW5u.999999999999.sig"), Some(claims("prg", "ann", 999_999_999_999)));
+        for bad in ["cHJn.YW5u.1000000000000.sig", "cHJn.YW5u.2000.sig.more", "cHJn.YW5u.-1.sig", "cHJn.YW5u.+1.sig", "cHJn.YW5u..sig", "cHJn.YW5u.2000"] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_token_of_exactly_the_length_limit_is_read_one_byte_more_is_not() {
+        // Every customer key length gives a token length; base64 skips some, so find the limit's.
+        let token = |n: usize| issue(&key_from_secret("secret"), &claims("prg_1", &"k".repeat(n), 2_000), 5);
+        let n = (1..MAX_TOKEN_LEN).find(|n| token(*n).len() == MAX_TOKEN_LEN).unwrap();
+        assert!(read(&token(n)).is_some());
+        let over = (n + 1..MAX_TOKEN_LEN).map(token).find(|t| t.len() > MAX_TOKEN_LEN).unwrap();
+        assert_eq!(read(&over), None);
     }
 
     #[test]
