@@ -204,6 +204,7 @@ test('a plain page view downloads the loader only; its calls answer null in orde
   await page.waitForFunction(() => window.log.length === 3);
   assert.deepEqual(await page.evaluate(() => window.log), ['referral:null', 'reward:null', 'signup:null']);
   assert.equal(await page.evaluate(() => edgeref('referral')), null);
+  assert.equal(await page.evaluate(() => edgeref('no-such-command')), null, 'an unknown command does not load the module either');
   assert.deepEqual(moduleFiles(seen.requests), [], 'no module');
   assert.deepEqual(seen.requests.filter((u) => u.includes('/t/')), [], 'no beacon');
   assert.deepEqual(seen.thrown, []);
