@@ -360,7 +360,8 @@ add("get", "/v1/programs/{id}/ingest", "getProgramIngestReport", "Visits the ing
 add("get", "/v1/programs/{id}/audit-log", "listProgramAuditLog", "Who changed what: the audit log, newest first (owner only, never an API key)", "Programs", OWNER,
     ("200", page(ref("AuditEntry"))),
     query=(("actor", S, "Only this actor: `admin`, `session`, `system` or an API key's id"), ("action", S, "Only this action (`customer.updated`)"),
-           ("target_type", S, "Only changes to this kind of object (`customer`, `webhook`…)"), ("target_id", S, "Only changes to the object with this id or key"), *PAGING))
+           ("target_type", S, "Only changes to this kind of object (`customer`, `webhook`…)"), ("target_id", S, "Only changes to the object with this id or key"),
+           LIMIT, ("cursor", {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}, "`next_cursor` of the previous page (an entry's id)")))
 program_api("/v1", KEYSEC)
 program_api("/v1/programs/{id}", OWNER, twin=True)
 

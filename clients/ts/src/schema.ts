@@ -2864,7 +2864,7 @@ export interface operations {
                 target_id?: string;
                 /** @description Page size, 1–250 (default 50) */
                 limit?: number;
-                /** @description `next_cursor` of the previous page */
+                /** @description `next_cursor` of the previous page (an entry's id) */
                 cursor?: string;
             };
             header?: never;
