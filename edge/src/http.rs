@@ -25,10 +25,15 @@ pub async fn optional_json_body<T: DeserializeOwned + Default>(req: &mut Request
 }
 
 fn require_json(req: &Request) -> ApiResult<()> {
+    require_media(req, &["application/json"], "send the body as Content-Type: application/json")
+}
+
+/// `415` unless the body's media type (`Content-Type` without its parameters) is one of `accepted`.
+pub fn require_media(req: &Request, accepted: &[&str], message: &str) -> ApiResult<()> {
     let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if media != "application/json" {
-        return Err(ApiError::new(415, "unsupported_media_type", "send the body as Content-Type: application/json"));
+    if !accepted.contains(&media.as_str()) {
+        return Err(ApiError::new(415, "unsupported_media_type", message));
     }
     Ok(())
 }
@@ -100,6 +105,16 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
 /// A query parameter's value, percent-decoded.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.url().ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// A `true`/`false` query parameter; `None` when absent.
+pub fn bool_param(req: &Request, name: &str) -> ApiResult<Option<bool>> {
+    match query_param(req, name).as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(ApiError::invalid(name, "must be true or false")),
+    }
 }
 
 /// `?limit=`: 1 to 250, `default` when absent.

@@ -214,7 +214,7 @@ fn read_row(row: usize, columns: &[Option<Column>], record: &csv::StringRecord) 
     let optional_name = |c: Column, field: &'static str| -> Result<Option<Option<String>>, RowError> {
         match cells.get(&c) {
             None => Ok(None),
-            Some(v) if v.is_empty() => Ok(Some(None)),
+            Some(&"") => Ok(Some(None)),
             Some(v) => validate::name(field, v, 200).map(|n| Some(Some(n))).map_err(invalid),
         }
     };
@@ -424,7 +424,7 @@ fn classify(rows: Vec<ImportRow>, known: &Known) -> Plan {
             created_at: r.created_at,
             is_new: stored.is_none(),
         };
-        if let Some(by) = up.referred_by.as_ref().filter(|_| stored.map_or(true, |s| s.referred_by.is_none())) {
+        if let Some(by) = up.referred_by.as_ref().filter(|_| stored.is_none_or(|s| s.referred_by.is_none())) {
             referrers.push(by.clone());
         }
         match stored {

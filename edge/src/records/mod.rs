@@ -10,7 +10,7 @@ use crate::context::Cx;
 use crate::customers::{customer_json, model::CustomerRow};
 use crate::db::{self, DbResult, Stmt};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{capped_body_of, json, query_param};
+use crate::http::{bool_param, capped_body_of, json, require_media};
 use crate::programs::model::Program;
 use crate::{audit, codes, ids, outbox};
 use edgeref_shared::attribution::normalize_email;
@@ -31,8 +31,8 @@ const DISPATCH_NOW: usize = 50;
 /// `POST /v1/customers/import[?notify=true][&dry_run=true]`, body `text/csv`.
 /// A dry run answers what the import would do and writes nothing (the dashboard's preview).
 pub async fn import(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
-    require_csv(&req)?;
-    let (notify, dry_run) = (bool_param(&req, "notify")?, bool_param(&req, "dry_run")?);
+    require_media(&req, &["text/csv", "application/csv"], "send the file as Content-Type: text/csv")?;
+    let (notify, dry_run) = (bool_param(&req, "notify")?.unwrap_or(false), bool_param(&req, "dry_run")?.unwrap_or(false));
     let bytes = capped_body_of(&mut req, MAX_FILE_BYTES, "CSV imports are limited to 5 MiB a call: split the file").await?;
     let file = records::parse(&bytes).map_err(file_error)?;
     drop(bytes);
@@ -43,23 +43,6 @@ pub async fn import(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
         outbox::dispatch(cx, events.into_iter().take(DISPATCH_NOW).collect());
     }
     json(200, &json!({"created": plan.created, "updated": plan.updated, "unchanged": plan.unchanged, "errors": plan.errors}))
-}
-
-fn bool_param(req: &Request, name: &str) -> ApiResult<bool> {
-    match query_param(req, name).as_deref() {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(ApiError::invalid(name, "must be true or false")),
-    }
-}
-
-fn require_csv(req: &Request) -> ApiResult<()> {
-    let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if media != "text/csv" && media != "application/csv" {
-        return Err(ApiError::new(415, "unsupported_media_type", "send the file as Content-Type: text/csv"));
-    }
-    Ok(())
 }
 
 fn file_error(e: FileError) -> ApiError {

@@ -10,7 +10,7 @@ use crate::context::Cx;
 use crate::customers::store::{ledger_statements, LedgerEntry};
 use crate::db::{self, DbError, Stmt};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
+use crate::http::{bool_param, cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
 use crate::{audit, ids, outbox};
 use edgeref_shared::fraud::Flag;
@@ -97,12 +97,7 @@ pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Respon
     if status.as_deref().is_some_and(|s| RewardStatus::parse(s).is_none()) {
         return Err(ApiError::invalid("status", "must be pending, approved, rejected, reversed or paid"));
     }
-    let flagged = match query_param(req, "flagged").as_deref() {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => return Err(ApiError::invalid("flagged", "must be true or false")),
-    };
+    let flagged = bool_param(req, "flagged")?;
     let customer = query_param(req, "customer");
     let filter = store::Filter { status: status.as_deref(), customer: customer.as_deref(), flagged, after: cursor_param(req)?, limit: limit_param(req, 50)? };
     let rows = store::page(&cx.db, &program.id, &filter).await?;
