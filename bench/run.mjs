@@ -330,14 +330,23 @@ async function ingest(rust, rustDirect, { rustSeed, directSeed, visit }) {
 }
 
 // 5. Scale: the same reads at 10 k and 1 M visits --------------------------------
+/** A data set seeded once into its own local state under bench/.cache, reused by later runs:
+ *  its folder and what `seed(state)` answered about it (kept in the folder's bench.json). */
+async function cachedDataSet(name, seed) {
+  const state = join(root, 'bench/.cache', name);
+  const meta = join(state, 'bench.json');
+  if (!existsSync(meta)) {
+    mkdirSync(state, { recursive: true });
+    writeFileSync(meta, JSON.stringify(await seed(state)));
+  }
+  return { state, ...JSON.parse(readFileSync(meta, 'utf8')) };
+}
+
 async function scale() {
   const sets = { small: [1_000, 10_000, 1_000], large: [100_000, 1_000_000, 100_000] };
   const timings = {};
   for (const [name, [customers, visits, tx]] of Object.entries(sets)) {
-    const state = join(root, 'bench/.cache', `scale-${name}`);
-    const meta = join(state, 'bench.json');
-    if (!existsSync(meta)) {
-      mkdirSync(state, { recursive: true });
+    const { state, program, key, customers: n } = await cachedDataSet(`scale-${name}`, async (state) => {
       const w = await startWorker({ state, vars: { BENCH: 'on' } });
       const owner = client(w.url, ADMIN_TOKEN);
       const program = (await owner('POST', '/v1/programs', { name: `Scale ${name}`, website_url: 'https://shop.example/' })).body;
@@ -345,9 +354,8 @@ async function scale() {
       await w.stop();
       const t = Date.now();
       await run(join(root, '.venv/bin/python'), [join(root, 'bench/seed.py'), state, program.id, customers, visits, tx].map(String), { maxBuffer: 1 << 20 });
-      writeFileSync(meta, JSON.stringify({ program, key, customers, seeded_in_s: (Date.now() - t) / 1000 }));
-    }
-    const { program, key, customers: n } = JSON.parse(readFileSync(meta, 'utf8'));
+      return { program, key, customers, seeded_in_s: (Date.now() - t) / 1000 };
+    });
     const w = await startWorker({ state, vars: { BENCH: 'on' } });
     const api = client(w.url, key);
     const owner = client(w.url, ADMIN_TOKEN);
@@ -401,17 +409,13 @@ async function rewardsBench() {
   }
   const timings = {};
   for (const [name, count] of [['small', 10_000], ['large', 1_000_000]]) {
-    const state = join(root, 'bench/.cache', `rewards-${name}`);
-    const meta = join(state, 'bench.json');
-    if (!existsSync(meta)) {
-      mkdirSync(state, { recursive: true });
+    const { state, program } = await cachedDataSet(`rewards-${name}`, async (state) => {
       const s = await startWorker({ state });
       const { program } = await newProgram(s.url);
       await seedRewards(s, program.id, count, 4_102_444_800_000);
       await s.stop();
-      writeFileSync(meta, JSON.stringify({ program }));
-    }
-    const { program } = JSON.parse(readFileSync(meta, 'utf8'));
+      return { program };
+    });
     const s = await startWorker({ state });
     const owner = client(s.url, ADMIN_TOKEN);
     const base = `/v1/programs/${program.id}/rewards`;
@@ -479,19 +483,15 @@ async function recordsBench() {
   }
   // Exports: the Worker's wasm memory before and after streaming 10 k and 1 M customers (cached data set).
   const sizes = [10_000, Number(process.env.BENCH_EXPORT_ROWS || 1_000_000)];
-  const state = join(root, 'bench/.cache', `records-${sizes[1]}`);
-  const meta = join(state, 'bench.json');
-  if (!existsSync(meta)) {
-    mkdirSync(state, { recursive: true });
+  const { state, ...ids } = await cachedDataSet(`records-${sizes[1]}`, async (state) => {
     const s = await startWorker({ state });
     const small = await newProgram(s.url);
     const large = await newProgram(s.url);
     await seedCustomers(s, small.program.id, sizes[0]);
     await seedCustomers(s, large.program.id, sizes[1]);
     await s.stop();
-    writeFileSync(meta, JSON.stringify({ small: small.program.id, large: large.program.id }));
-  }
-  const ids = JSON.parse(readFileSync(meta, 'utf8'));
+    return { small: small.program.id, large: large.program.id };
+  });
   const s = await startWorker({ state, vars: { BENCH: 'on' } });
   try {
     const memory = async () => (await (await fetch(`${s.url}/__bench/ingest`)).json()).wasm_memory_bytes;
@@ -512,12 +512,9 @@ async function recordsBench() {
 }
 
 // `BENCH_ONLY=rewards` (or `records`) runs one section and prints it (docs/benchmarks.md is written by full runs only).
-if (process.env.BENCH_ONLY === 'rewards') {
-  await rewardsBench();
-  process.exit(0);
-}
-if (process.env.BENCH_ONLY === 'records') {
-  await recordsBench();
+const alone = { rewards: rewardsBench, records: recordsBench }[process.env.BENCH_ONLY];
+if (alone) {
+  await alone();
   process.exit(0);
 }
 

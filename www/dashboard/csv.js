@@ -57,11 +57,11 @@ export function mappedRows(data, mapping) {
   if (byAt < 0) return { fields, rows };
   const index = new Map();
   rows.forEach((r) => { if (!index.has(r.cells[keyAt])) index.set(r.cells[keyAt], r); });
-  const ordered = [], state = new Map();
+  const ordered = [], placed = new Set();
   for (const start of rows) {
-    // Walk up to the first unplaced ancestor, then place the chain top-down (iterative: files can be deep).
+    // Walk up to the first placed ancestor, then place the chain top-down (iterative: files can be deep).
     const chain = [];
-    for (let r = start; r && !state.has(r); r = index.get(r.cells[byAt])) { state.set(r, 'open'); chain.push(r); }
+    for (let r = start; r && !placed.has(r); r = index.get(r.cells[byAt])) { placed.add(r); chain.push(r); }
     ordered.push(...chain.reverse());
   }
   return { fields, rows: ordered };
