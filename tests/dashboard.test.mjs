@@ -392,7 +392,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   await page.getByRole('link', { name: 'Acme store' }).click();
   // The currency is fixed now that there is a transaction.
   const currency = page.locator('#program').getByLabel('Currency');
-  await page.getByText('Fixed: the program has transactions').waitFor();
+  await page.getByText('Fixed: the program holds money').waitFor();
   assert.equal(await currency.isDisabled(), true);
   assert.equal(await currency.inputValue(), 'EUR');
   assert.equal((await owner('PATCH', `/v1/programs/${program.id}`, { currency: 'USD' })).status, 409);

@@ -184,7 +184,7 @@ ACTOR = {"oneOf": [obj({"type": {"enum": ["admin", "session", "system"]}}, ["typ
          "description": "Who made the change: the admin token, a dashboard session, an API key (its id and name at the time), or Edgeref's scheduled run"}
 schemas["AuditEntry"] = obj({
     "id": S, "actor": ACTOR,
-    "action": {"type": "string", "pattern": "^[a-z_]+\\.[a-z_]+$", "description": "`resource.verb`: `customer.created`, `program.updated`, `api_key.revoked`, `reward.approved`, `payout.created`, `webhook.deleted`…"},
+    "action": {"type": "string", "pattern": "^[a-z_]+\\.[a-z_]+$", "description": "`resource.verb`: `customer.created`, `program.updated`, `api_key.revoked`, `reward.approved`, `payout.created`, `webhook.deleted`, `export.downloaded`, `customer.portal_token_created`…"},
     "target": obj({"type": S, "id": S}, ["type", "id"]),
     "diff": {"type": "object", "additionalProperties": obj({"from": {}, "to": {}}),
              "description": "The changed fields (nested ones as `tracking.cookie_days`), each `{from, to}`; `from` is absent for a created object, `to` for a deleted one. Secrets only ever show as `[redacted]`"},
@@ -306,11 +306,11 @@ def program_api(prefix, security, twin=False):
         exp["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
     a("get", "/payables", "listPayables", "Customers with an approved, unpaid balance", "Payouts", ("200", page(ref("Payable"))), query=PAGING)
 
-# No 4xx at all for /health, /openapi.json and /auth/logout: see .redocly.lint-ignore.yaml.
+# No 4xx at all for /health and /openapi.json: see .redocly.lint-ignore.yaml.
 add("get", "/health", "getHealth", "Liveness", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
 add("get", "/openapi.json", "getOpenApiDocument", "This document", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
 add("post", "/auth/login", "login", "Exchange the admin token for a session cookie", "Auth", PUBLIC, ("200", ref("Session")), ref("Login"), extra={401, 403}, storage=False)
-add("post", "/auth/logout", "logout", "End the session", "Auth", PUBLIC, ("200", ref("Session")), storage=False)
+add("post", "/auth/logout", "logout", "End the session (only from this Worker's own pages: a foreign or missing `Origin` is a `403`)", "Auth", PUBLIC, ("200", ref("Session")), extra={403}, storage=False)
 add("get", "/auth/session", "getSession", "Whether the session cookie is valid", "Auth", PUBLIC, ("200", ref("Session")), errs={401})
 def first_party_twin(op_id):
     """Every tracking path is served under `/_edgeref/` too (a Worker route
@@ -345,7 +345,7 @@ add("post", "/integrations/stripe/{public_id}", "receiveStripeWebhook", "Stripe 
 add("post", "/v1/programs", "createProgram", "Create a program", "Programs", OWNER, ("201", ref("Program")), ref("ProgramCreate"))
 add("get", "/v1/programs", "listPrograms", "List programs", "Programs", OWNER, ("200", page(ref("Program"))))
 add("get", "/v1/programs/{id}", "getProgram", "Get a program", "Programs", OWNER, ("200", ref("Program")))
-add("patch", "/v1/programs/{id}", "updateProgram", "Update name, website, tracking or rewards", "Programs", OWNER, ("200", ref("Program")), ref("ProgramPatch"))
+add("patch", "/v1/programs/{id}", "updateProgram", "Update name, website, currency, tracking or rewards (`409` for a new currency once the program holds money)", "Programs", OWNER, ("200", ref("Program")), ref("ProgramPatch"), extra={409})
 add("delete", "/v1/programs/{id}", "deleteProgram", "Delete a program and everything under it", "Programs", OWNER, ("200", ref("Deleted")))
 add("post", "/v1/programs/{id}/api-keys", "createProgramApiKey", "Create an API key (shown once)", "Programs", OWNER, ("201", ref("ApiKeyCreated")), ref("Named"))
 add("get", "/v1/programs/{id}/api-keys", "listProgramApiKeys", "List API keys (no secrets)", "Programs", OWNER, ("200", page(ref("ApiKey"))))

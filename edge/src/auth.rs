@@ -28,11 +28,19 @@ pub fn require_owner(req: &Request, env: &Env) -> ApiResult<Actor> {
         return apikey::token_matches(&presented, &admin_token(env)).then_some(Actor::Admin).ok_or_else(ApiError::unauthorized);
     }
     session_expiry(req, env).ok_or_else(ApiError::unauthorized)?;
-    let safe = matches!(req.method(), Method::Get | Method::Head | Method::Options);
-    if !safe && origin(req).as_deref() != Some(self_origin(req).as_str()) {
-        return Err(cross_origin());
+    if !matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+        same_origin(req)?;
     }
     Ok(Actor::Session)
+}
+
+/// A write a browser's cookie would authenticate must come from this Worker's own pages:
+/// browsers always send `Origin` on such requests, so a missing one is refused too.
+fn same_origin(req: &Request) -> ApiResult<()> {
+    if origin(req).as_deref() != Some(self_origin(req).as_str()) {
+        return Err(cross_origin());
+    }
+    Ok(())
 }
 
 /// The expiry (Unix seconds) of the request's session cookie, if it is genuine and current.
@@ -89,8 +97,10 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
     Ok(response)
 }
 
-/// `POST /auth/logout`: removes the session cookie from the browser.
+/// `POST /auth/logout`: removes the session cookie from the browser, when asked by this
+/// Worker's own pages (a cross-site form must not sign the owner out).
 pub fn logout(req: &Request) -> ApiResult<Response> {
+    same_origin(req)?;
     let mut response = json(200, &json!({"signed_out": true}))?;
     response.headers_mut().set("set-cookie", &session_cookie(req, "", 0))?;
     Ok(response)

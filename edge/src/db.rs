@@ -82,6 +82,15 @@ pub async fn run(stmt: Stmt) -> DbResult<()> {
     stmt?.run().await.map(|_| ()).map_err(|e| classify(&e.to_string()))
 }
 
+/// The column a failed guard reports (see `guard`); `classify` reads it as a conflict.
+pub const GUARD: &str = "guards.ok";
+
+/// Rolls the batch back unless `condition` (SQL over `?1`…) holds when it runs: a check
+/// and the change it allows in one transaction, so nothing can slip in between.
+pub fn guard(db: &D1Database, condition: &str, args: &[Arg]) -> Stmt {
+    prepare(db, &format!("INSERT INTO guards (ok) SELECT NULL WHERE NOT ({condition})"), args)
+}
+
 /// Runs statements as one transaction: all of them or none.
 pub async fn batch(db: &D1Database, stmts: Vec<Stmt>) -> DbResult<()> {
     let stmts = stmts.into_iter().collect::<ApiResult<Vec<_>>>()?;
@@ -128,7 +137,7 @@ impl From<DbError> for ApiError {
 pub fn classify(text: &str) -> DbError {
     // A failed compare-and-set guard (`rewards::store::guard`) is a conflict too: someone else wrote first.
     if text.contains("NOT NULL constraint failed: guards.ok") {
-        return DbError::Conflict { column: "guards.ok".into() };
+        return DbError::Conflict { column: GUARD.into() };
     }
     const MARK: &str = "UNIQUE constraint failed: ";
     match text.find(MARK) {

@@ -1,6 +1,7 @@
 //! Request and response plumbing: capped bodies, strict JSON, JSON replies.
 
 use crate::error::{ApiError, ApiResult};
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::{Request, Response};
@@ -43,19 +44,35 @@ pub async fn capped_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     capped_body_of(req, MAX_BODY, "request bodies are limited to 64 KiB").await
 }
 
-/// Reads a body of at most `max` bytes, checking the declared length first
-/// so an oversized upload is refused before it is buffered.
+/// Reads a body of at most `max` bytes. A declared length over `max` is refused before
+/// anything is read; one within it is read whole (the runtime holds a body to its declared
+/// length). A body without one (`Transfer-Encoding: chunked`) is counted while it streams
+/// and refused as soon as it passes `max`, so it is never buffered beyond the cap.
 pub async fn capped_body_of(req: &mut Request, max: usize, limit_message: &str) -> ApiResult<Vec<u8>> {
     let too_large = || ApiError::new(413, "payload_too_large", limit_message);
-    let declared = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|l| l > max) {
-        return Err(too_large());
+    let unreadable = || ApiError::malformed("could not read the request body");
+    match req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok()) {
+        Some(declared) if declared > max => Err(too_large()),
+        Some(_) => req.bytes().await.map_err(|_| unreadable()),
+        None => {
+            let chunks = match req.stream() {
+                Ok(chunks) => chunks,
+                // `stream` says so when there is no body at all.
+                Err(worker::Error::RustError(_)) => return Ok(Vec::new()),
+                Err(_) => return Err(unreadable()),
+            };
+            let mut chunks = std::pin::pin!(chunks);
+            let mut bytes = Vec::new();
+            while let Some(chunk) = chunks.next().await {
+                let chunk = chunk.map_err(|_| unreadable())?;
+                if bytes.len() + chunk.len() > max {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(bytes)
+        }
     }
-    let bytes = req.bytes().await.map_err(|_| ApiError::malformed("could not read the request body"))?;
-    if bytes.len() > max {
-        return Err(too_large());
-    }
-    Ok(bytes)
 }
 
 /// Parses JSON, telling malformed syntax (400) from well-formed JSON with a

@@ -72,10 +72,55 @@ pub fn is_secret_field(name: &str) -> bool {
     ["secret", "token", "password", "hash", "credential", "api_key", "apikey", "private"].iter().any(|s| name.contains(s))
 }
 
-/// `value` with every secret field, at any depth, replaced by `REDACTED` and long strings cut.
+/// Whether a field holds an endpoint that Edgeref posts to (a webhook's `url`, a `*hook_url`):
+/// Zapier's and Slack's hook URLs carry their secret in the path, so only the origin is kept.
+pub fn is_endpoint_field(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "url" || name.ends_with("hook_url")
+}
+
+/// A URL's scheme and host (and port), without credentials, path, query or fragment; `/…`
+/// says something followed. Text that is not `scheme://…` becomes `REDACTED` whole.
+///
+/// ```
+/// use edgeref_shared::audit::endpoint_origin;
+/// assert_eq!(endpoint_origin("https://hooks.zapier.com/hooks/catch/1/abc/?k=v"), "https://hooks.zapier.com/…");
+/// assert_eq!(endpoint_origin("https://user:pw@example.com:8443"), "https://example.com:8443");
+/// ```
+pub fn endpoint_origin(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return REDACTED.into() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let more = if rest[end..].trim_start_matches('/').is_empty() { "" } else { "/…" };
+    format!("{scheme}://{host}{more}")
+}
+
+fn endpoint_value(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(endpoint_origin(s)),
+        other => scrub(other),
+    }
+}
+
+/// `value` with every secret field, at any depth, replaced by `REDACTED`, endpoint URLs cut to
+/// their origin and long strings cut.
 pub fn scrub(value: &Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), if is_secret_field(k) { REDACTED.into() } else { scrub(v) })).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let kept = if is_secret_field(k) {
+                        REDACTED.into()
+                    } else if is_endpoint_field(k) {
+                        endpoint_value(v)
+                    } else {
+                        scrub(v)
+                    };
+                    (k.clone(), kept)
+                })
+                .collect(),
+        ),
         Value::Array(items) => Value::Array(items.iter().map(scrub).collect()),
         Value::String(s) => Value::String(clip(s)),
         other => other.clone(),
@@ -106,6 +151,12 @@ fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Map
         if before != after {
             let side = |v: Option<&Value>| v.filter(|v| !v.is_null()).map(|_| Value::from(REDACTED));
             insert(out, path, side(before), side(after));
+        }
+        return;
+    }
+    if !path.is_empty() && is_endpoint_field(name) {
+        if before != after {
+            insert(out, path, before.map(endpoint_value), after.map(endpoint_value));
         }
         return;
     }
@@ -216,6 +267,32 @@ mod tests {
         for bad in ["customer", "Customer.created", ".created", "customer.", "a.b.c"] {
             assert!(!is_action(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn endpoint_urls_keep_only_their_origin_wherever_they_stand() {
+        let hook = "https://hooks.slack.com/services/T000/B000/XXXX";
+        let created = diff(None, Some(&json!({"name": "slack", "url": hook})));
+        assert_eq!(created, json!({"name": {"to": "slack"}, "url": {"to": "https://hooks.slack.com/…"}}));
+        // A change of path alone still shows that the URL changed, not what to.
+        let moved = diff(Some(&json!({"url": hook})), Some(&json!({"url": "https://hooks.slack.com/services/T1/B1/YYYY"})));
+        assert_eq!(moved, json!({"url": {"from": "https://hooks.slack.com/…", "to": "https://hooks.slack.com/…"}}));
+        assert_eq!(diff(Some(&json!({"url": hook})), Some(&json!({"url": hook}))), json!({}));
+        let nested = scrub(&json!({"zap": {"target_hook_url": "https://hooks.zapier.com/a/b?c=d", "other_url": "https://shop.example/x"}}));
+        assert_eq!(nested, json!({"zap": {"target_hook_url": "https://hooks.zapier.com/…", "other_url": "https://shop.example/x"}}));
+        assert_eq!(diff(None, Some(&json!({"url": {"href": hook}}))), json!({"url": {"to": {"href": hook}}}), "only text is a URL; objects are scrubbed as usual");
+    }
+
+    #[test]
+    fn an_endpoint_origin_drops_credentials_path_query_and_fragment() {
+        assert_eq!(endpoint_origin("https://a.example"), "https://a.example");
+        assert_eq!(endpoint_origin("https://a.example/"), "https://a.example");
+        assert_eq!(endpoint_origin("http://127.0.0.1:9000/hook"), "http://127.0.0.1:9000/…");
+        assert_eq!(endpoint_origin("https://a.example?token=x"), "https://a.example/…");
+        assert_eq!(endpoint_origin("https://a.example#frag"), "https://a.example/…");
+        assert_eq!(endpoint_origin("https://u:p@a.example/x"), "https://a.example/…");
+        assert_eq!(endpoint_origin("https://u@p@a.example"), "https://a.example");
+        assert_eq!(endpoint_origin("not a url/with/secret"), REDACTED);
     }
 
     /// Any JSON, with secrets planted under secret-named fields at random depths.

@@ -2,8 +2,10 @@
 //! widget can read `/w/me` for that one customer. Stateless, like the dashboard
 //! session (`session.rs`): `{program}.{customer}.{expiry}.{signature}`, the
 //! first two base64url, the signature an HMAC-SHA256 under a key derived from a
-//! Worker secret. The signature also covers the customer's creation time, so a
-//! customer deleted (and maybe re-created under the same key) loses its tokens.
+//! Worker secret. The signature also covers the customer's row id, which D1 hands
+//! out once and never again (AUTOINCREMENT) and which no import or API call can
+//! set, so a customer deleted (and maybe re-created or re-imported under the same
+//! key, with the same creation time) loses its tokens for good.
 //! Signed, not encrypted: the token shows its own program id and customer key.
 
 use crate::apikey::constant_time_eq;
@@ -34,33 +36,33 @@ pub fn key_from_secret(secret: &str) -> [u8; 32] {
     Sha256::new().chain_update(b"edgeref/portal-token/v1\0").chain_update(secret.as_bytes()).finalize().into()
 }
 
-fn signature(key: &[u8; 32], claims: &Claims, customer_created_at: i64) -> String {
+fn signature(key: &[u8; 32], claims: &Claims, customer_row: i64) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     // Length-prefixed fields: no two different claims sign the same bytes.
-    for field in [claims.program_id.as_bytes(), claims.customer_key.as_bytes(), &claims.expires_at.to_be_bytes(), &customer_created_at.to_be_bytes()] {
+    for field in [claims.program_id.as_bytes(), claims.customer_key.as_bytes(), &claims.expires_at.to_be_bytes(), &customer_row.to_be_bytes()] {
         mac.update(&(field.len() as u64).to_be_bytes());
         mac.update(field);
     }
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-/// The token for `claims`, for the customer created at `customer_created_at` (ms).
+/// The token for `claims`, for the customer stored as row `customer_row`.
 ///
 /// ```
 /// use edgeref_shared::portal::{issue, key_from_secret, verify, Claims};
 /// let key = key_from_secret("worker secret");
 /// let claims = Claims { program_id: "prg_1".into(), customer_key: "ann".into(), expires_at: 1_700_003_600 };
-/// let token = issue(&key, &claims, 1_690_000_000_000);
-/// assert_eq!(verify(&key, &token, 1_690_000_000_000, 1_700_000_000), Some(claims));
-/// assert_eq!(verify(&key, &token, 1_690_000_000_001, 1_700_000_000), None, "a re-created customer");
+/// let token = issue(&key, &claims, 41);
+/// assert_eq!(verify(&key, &token, 41, 1_700_000_000), Some(claims));
+/// assert_eq!(verify(&key, &token, 42, 1_700_000_000), None, "a re-created customer");
 /// ```
-pub fn issue(key: &[u8; 32], claims: &Claims, customer_created_at: i64) -> String {
+pub fn issue(key: &[u8; 32], claims: &Claims, customer_row: i64) -> String {
     format!(
         "{}.{}.{}.{}",
         URL_SAFE_NO_PAD.encode(&claims.program_id),
         URL_SAFE_NO_PAD.encode(&claims.customer_key),
         claims.expires_at,
-        signature(key, claims, customer_created_at)
+        signature(key, claims, customer_row)
     )
 }
 
@@ -80,13 +82,14 @@ pub fn read(token: &str) -> Option<Claims> {
     Some(Claims { program_id: text(program)?, customer_key: text(customer)?, expires_at: expiry.parse().ok()? })
 }
 
-/// The token's claims if `key` signed exactly this token for the customer
-/// created at `customer_created_at` and it has not expired at `now` (Unix seconds).
-pub fn verify(key: &[u8; 32], token: &str, customer_created_at: i64, now: i64) -> Option<Claims> {
+/// The token's claims if `key` signed exactly this token for the customer stored
+/// as row `customer_row` and it has not expired at `now` (Unix seconds). Row ids
+/// start at 1: a row that was not read (0) or stands for no customer has no tokens.
+pub fn verify(key: &[u8; 32], token: &str, customer_row: i64, now: i64) -> Option<Claims> {
     let claims = read(token)?;
     // Rebuilding the whole token rejects any other spelling of the same claims.
-    let genuine = constant_time_eq(token.as_bytes(), issue(key, &claims, customer_created_at).as_bytes());
-    (genuine && now < claims.expires_at).then_some(claims)
+    let genuine = constant_time_eq(token.as_bytes(), issue(key, &claims, customer_row).as_bytes());
+    (genuine && customer_row > 0 && now < claims.expires_at).then_some(claims)
 }
 
 /// An email as a referrer may see a friend's: first character, dots, the domain
@@ -116,6 +119,12 @@ mod tests {
         assert_eq!(verify(&key, &token, 5, 1_999), Some(claims("prg_1", "ann", 2_000)));
         assert_eq!(verify(&key, &token, 5, 2_000), None, "expired");
         assert_eq!(verify(&key, &token, 6, 1_000), None, "deleted and re-created");
+        let unread = issue(&key, &claims("prg_1", "ann", 2_000), 0);
+        assert_eq!(verify(&key, &unread, 0, 1_000), None, "no row, no token");
+        let negative = issue(&key, &claims("prg_1", "ann", 2_000), -1);
+        assert_eq!(verify(&key, &negative, -1, 1_000), None);
+        let first = issue(&key, &claims("prg_1", "ann", 2_000), 1);
+        assert!(verify(&key, &first, 1, 1_000).is_some(), "row ids start at 1");
         assert_eq!(verify(&key_from_secret("rotated"), &token, 5, 1_000), None, "a new secret ends old tokens");
         assert_ne!(key_from_secret("secret"), crate::session::key_from_admin_token("secret"), "not the session key");
     }
@@ -176,16 +185,16 @@ mod tests {
     proptest! {
         #[test]
         fn any_changed_byte_is_rejected(program in "prg_[a-z0-9]{1,20}", customer in "[A-Za-z0-9._@:+-]{1,128}", expires_at in 1i64..100_000_000_000,
-                                        created in 0i64..10_000_000_000_000, at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+                                        row in 1i64..10_000_000_000_000, at in any::<prop::sample::Index>(), byte in any::<u8>()) {
             let key = key_from_secret("secret");
-            let token = issue(&key, &claims(&program, &customer, expires_at), created);
-            prop_assert!(verify(&key, &token, created, expires_at - 1).is_some());
+            let token = issue(&key, &claims(&program, &customer, expires_at), row);
+            prop_assert!(verify(&key, &token, row, expires_at - 1).is_some());
             let mut bytes = token.clone().into_bytes();
             let i = at.index(bytes.len());
             prop_assume!(bytes[i] != byte);
             bytes[i] = byte;
             let altered = String::from_utf8_lossy(&bytes);
-            prop_assert_eq!(verify(&key, &altered, created, 0), None);
+            prop_assert_eq!(verify(&key, &altered, row, 0), None);
         }
 
         #[test]
@@ -206,8 +215,8 @@ mod tests {
         }
 
         #[test]
-        fn verify_never_panics(token in ".{0,300}", created in any::<i64>(), now in any::<i64>()) {
-            let _ = verify(&key_from_secret("secret"), &token, created, now);
+        fn verify_never_panics(token in ".{0,300}", row in any::<i64>(), now in any::<i64>()) {
+            let _ = verify(&key_from_secret("secret"), &token, row, now);
         }
     }
 }

@@ -79,6 +79,7 @@ fn new_row(program: &Program, input: &NewCustomerInput, code: &ReferralCode, now
     let referred_by = input.referrer.as_ref().map(|r| r.key.clone());
     let friend_reward = referred_by.as_ref().and(program.rewards.friend.as_ref());
     CustomerRow {
+        row_id: 0,
         key: input.key.clone(),
         email: input.email.clone(),
         name: input.name.clone(),

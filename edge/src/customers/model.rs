@@ -4,12 +4,12 @@ use crate::programs::model::tracking_base;
 use edgeref_shared::{link, time, ReferralCode, TrackingSettings};
 use serde::Deserialize;
 
-pub const COLUMNS: &str = "key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at, fraud_flags,
-    (SELECT COALESCE(SUM(r.amount), 0) FROM rewards r WHERE r.program_id = customers.program_id AND r.customer_key = customers.key AND r.status = 'pending') AS pending_balance,
-    (SELECT COALESCE(SUM(p.amount), 0) FROM payouts p WHERE p.program_id = customers.program_id AND p.customer_key = customers.key) AS paid_total";
-
 #[derive(Debug, Clone, Deserialize)]
 pub struct CustomerRow {
+    /// D1's row id: never reused and never settable from outside, so what a portal
+    /// token is bound to (`edgeref_shared::portal`). 0 for a row not read from D1.
+    #[serde(default)]
+    pub row_id: i64,
     pub key: String,
     pub email: String,
     pub name: Option<String>,

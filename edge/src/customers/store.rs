@@ -1,6 +1,6 @@
 //! Customers in D1: every query about a customer lives here.
 
-use super::model::{CustomerRow, CustomerStats, COLUMNS};
+use super::model::{CustomerRow, CustomerStats};
 use crate::db::{self, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::sql;
@@ -8,6 +8,11 @@ use edgeref_shared::attribution::normalize_email;
 use edgeref_shared::reward::LedgerKind;
 use serde::Deserialize;
 use worker::D1Database;
+
+/// A customer row as `CustomerRow` reads it, with its pending and paid totals.
+const COLUMNS: &str = "id AS row_id, key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at, fraud_flags,
+    (SELECT COALESCE(SUM(r.amount), 0) FROM rewards r WHERE r.program_id = customers.program_id AND r.customer_key = customers.key AND r.status = 'pending') AS pending_balance,
+    (SELECT COALESCE(SUM(p.amount), 0) FROM payouts p WHERE p.program_id = customers.program_id AND p.customer_key = customers.key) AS paid_total";
 
 pub async fn by_key(db: &D1Database, program_id: &str, key: &str) -> ApiResult<Option<CustomerRow>> {
     db::first(sql!(db, &format!("SELECT {COLUMNS} FROM customers WHERE program_id = ?1 AND key = ?2"), program_id, key)).await
@@ -155,7 +160,11 @@ pub async fn page(db: &D1Database, program_id: &str, referred_by: Option<&str>, 
 }
 
 /// Everything that belongs to a customer goes with it; its referrals stay but
-/// are no longer linked, so their future sales credit no one.
+/// are no longer linked, so their future sales credit no one. Nothing keyed by
+/// the customer's key is left to a customer created later under the same key: the
+/// sales it referred stay (their keys keep them idempotent) but name no referrer.
+/// The program's counters follow the rows (the `program_days` triggers): what the
+/// customer referred leaves the totals with it (docs/decisions.md).
 pub fn delete_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<Stmt> {
     let mut stmts = vec![
         sql!(db, "DELETE FROM customers WHERE program_id = ?1 AND key = ?2", program_id, &c.key),
@@ -163,7 +172,10 @@ pub fn delete_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> 
         sql!(db, "DELETE FROM rewards WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
         sql!(db, "DELETE FROM payouts WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
         sql!(db, "DELETE FROM signups WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
+        sql!(db, "UPDATE signups SET referrer_key = NULL WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
         sql!(db, "DELETE FROM visits WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
+        sql!(db, "DELETE FROM visit_counts WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
+        sql!(db, "UPDATE transactions SET referrer_key = NULL WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
         sql!(db, "UPDATE customers SET referred_by = NULL WHERE program_id = ?1 AND referred_by = ?2", program_id, &c.key),
     ];
     if let Some(referrer) = &c.referred_by {

@@ -7,11 +7,14 @@ use crate::sql;
 use serde::Deserialize;
 use worker::D1Database;
 
-/// `INSERT OR IGNORE` on the visit's id: a redelivered batch is a no-op.
+/// `INSERT OR IGNORE` on the visit's id: a redelivered batch is a no-op. Only while the
+/// referrer still holds the code: a visit queued before its referrer was deleted must not
+/// count for a customer created later under the same key.
 pub fn insert_visit(db: &D1Database, v: &VisitMsg) -> Stmt {
     sql!(
         db,
-        "INSERT OR IGNORE INTO visits (id, program_id, code, referrer_key, url, referrer, created_at, bot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR IGNORE INTO visits (id, program_id, code, referrer_key, url, referrer, created_at, bot)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM customers WHERE program_id = ?2 AND referral_code = ?3 AND key = ?4)",
         &v.id,
         &v.program_id,
         &v.code,

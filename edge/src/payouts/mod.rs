@@ -65,14 +65,14 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
     let mut stmts = vec![store::insert(&cx.db, &program.id, &payout)];
     stmts.extend(ledger_statements(&cx.db, &program.id, &debit));
     // Two payouts racing for one balance: the second finds it below zero and rolls back.
-    stmts.push(rewards::store::guard(&cx.db, "NOT EXISTS (SELECT 1 FROM customers WHERE program_id = ?1 AND key = ?2 AND balance < 0)", &[program.id.as_str().into(), customer.key.as_str().into()]));
+    stmts.push(store::balance_guard(&cx.db, &program.id, &customer.key));
     stmts.extend(rewards::store::pay(&cx.db, &program.id, &payout.reward_ids, &payout.id, now));
     let event = outbox::event(&cx.db, &program.id, "payout.created", &payout.view());
     stmts.extend(event.statements);
     let fields = json!({"customer": payout.customer_key, "amount": amount, "currency": payout.currency, "reference": payout.reference, "rewards": reward_ids});
     stmts.extend(audit::record(cx, &program.id, "payout.created", ("payout", &payout.id), audit::created(&fields)));
     db::batch(&cx.db, stmts).await.map_err(|e| {
-        if e.conflicts_on(rewards::store::GUARD) { ApiError::new(409, "conflict", "the balance changed while paying (another payout or a refund); read it again and retry") } else { e.into() }
+        if e.conflicts_on(db::GUARD) { ApiError::new(409, "conflict", "the balance changed while paying (another payout or a refund); read it again and retry") } else { e.into() }
     })?;
     outbox::dispatch(cx, vec![event.id]);
     json(201, &payout.view())

@@ -102,3 +102,8 @@ pub async fn payables(db: &D1Database, program_id: &str, after: i64, limit: i64)
     ))
     .await
 }
+
+/// Rolls the batch back if the customer's balance went below zero (another payout took it first).
+pub fn balance_guard(db: &D1Database, program_id: &str, customer_key: &str) -> Stmt {
+    db::guard(db, "NOT EXISTS (SELECT 1 FROM customers WHERE program_id = ?1 AND key = ?2 AND balance < 0)", &[program_id.into(), customer_key.into()])
+}

@@ -12,7 +12,7 @@ use crate::customers::{self, model::CustomerRow};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer, json, optional_json_body};
 use crate::programs::{self, model::Program};
-use crate::{ids, tracking};
+use crate::{audit, db, ids, tracking};
 use edgeref_shared::portal::{self, Claims, DEFAULT_TTL_SECS, MAX_TTL_SECS, MIN_TTL_SECS};
 use edgeref_shared::{origin, time};
 use futures_util::future::join;
@@ -48,9 +48,14 @@ pub async fn create_token(mut req: Request, cx: &Cx, program: &Program, key: &st
     let signing_key = signing_key(cx).ok_or_else(|| ApiError::unavailable("portal tokens", "neither SECRETS_KEY nor ADMIN_TOKEN is set"))?;
     let expires_at = ids::now_ms() / 1000 + ttl;
     let claims = Claims { program_id: program.id.clone(), customer_key: customer.key.clone(), expires_at };
-    let token = portal::issue(&signing_key, &claims, customer.created_at);
+    let token = portal::issue(&signing_key, &claims, customer.row_id);
     let portal_url = format!("{}/portal/{}?token={token}", cx.origin, program.public_id);
-    json(201, &json!({"token": token, "expires_at": time::rfc3339(expires_at * 1000), "portal_url": portal_url}))
+    let expires = time::rfc3339(expires_at * 1000);
+    // A token reads the customer's data: who minted one, for whom and until when, is audited.
+    if let Some(entry) = audit::record(cx, &program.id, "customer.portal_token_created", ("customer", &customer.key), audit::created(&json!({"expires_at": expires}))) {
+        db::run(entry).await?;
+    }
+    json(201, &json!({"token": token, "expires_at": expires, "portal_url": portal_url}))
 }
 
 /// The one answer for every token that does not let its bearer in, whatever the reason.
@@ -70,9 +75,9 @@ async fn token_holder(req: &Request, cx: &Cx) -> ApiResult<(Program, CustomerRow
     };
     let customer = customer?;
     let key = signing_key(cx).ok_or_else(invalid_token)?;
-    // Checked even for a missing customer, so the time taken does not tell which keys exist.
-    let created_at = customer.as_ref().map_or(i64::MIN, |c| c.created_at);
-    match (customer, portal::verify(&key, &token, created_at, ids::now_ms() / 1000)) {
+    // Checked even for a missing customer (row 0: never valid), so the time taken does not tell which keys exist.
+    let row = customer.as_ref().map_or(0, |c| c.row_id);
+    match (customer, portal::verify(&key, &token, row, ids::now_ms() / 1000)) {
         (Some(customer), Some(_)) => Ok((program, customer)),
         _ => Err(invalid_token()),
     }

@@ -16,7 +16,7 @@ pub struct Referral {
     pub name: Option<String>,
     pub email: String,
     pub created_at: i64,
-    /// 1 when they have a sale that is not fully refunded.
+    /// 1 when they bought through this referrer (a sale not fully refunded).
     pub purchased: i64,
 }
 
@@ -24,7 +24,7 @@ pub async fn referrals(db: &D1Database, program_id: &str, referrer_key: &str) ->
     db::all(sql!(
         db,
         "SELECT c.name, c.email, c.created_at,
-           EXISTS (SELECT 1 FROM transactions t WHERE t.program_id = c.program_id AND t.customer_key = c.key AND t.refunded < t.amount) AS purchased
+           EXISTS (SELECT 1 FROM transactions t WHERE t.program_id = c.program_id AND t.customer_key = c.key AND t.referrer_key = c.referred_by AND t.refunded < t.amount) AS purchased
          FROM customers c WHERE c.program_id = ?1 AND c.referred_by = ?2 ORDER BY c.id DESC LIMIT ?3",
         program_id,
         referrer_key,

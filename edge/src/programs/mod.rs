@@ -113,12 +113,7 @@ pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResul
         program.website_url = validate::http_url("website_url", url)?.to_string();
     }
     if let Some(currency) = &patch.currency {
-        let currency = validate::currency("currency", currency)?;
-        // Balances never mix currencies: once money is recorded, the currency stays.
-        if currency != program.currency && store::has_transactions(&cx.db, &program.id).await? {
-            return Err(ApiError::conflict("the currency cannot change once the program has transactions").with_field("currency"));
-        }
-        program.currency = currency;
+        program.currency = validate::currency("currency", currency)?;
     }
     if let Some(tracking) = &patch.tracking {
         program.tracking = program.tracking.patched(tracking).map_err(|e| ApiError::invalid(format!("tracking.{}", e.field), e.message))?;
@@ -128,7 +123,16 @@ pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResul
     }
     validate_tracking(&program)?;
     let audit = audit::record(cx, &program.id, "program.updated", ("program", &program.id), audit::changed(&before, &audited(&program)));
-    db::batch(&cx.db, [store::update(&cx.db, &program)].into_iter().chain(audit).collect()).await?;
+    // Balances never mix currencies: once there is money, the currency stays. Checked in the
+    // same transaction as the write, so money recorded meanwhile cannot slip in between.
+    let stmts = [store::currency_guard(&cx.db, &program), store::update(&cx.db, &program)].into_iter().chain(audit).collect();
+    db::batch(&cx.db, stmts).await.map_err(|e| {
+        if e.conflicts_on(db::GUARD) {
+            ApiError::conflict("the currency cannot change once the program holds money (transactions, rewards, credits or payouts)").with_field("currency")
+        } else {
+            e.into()
+        }
+    })?;
     store::publish(&cx.env, &program).await?;
     json(200, &program.view(&self_origin(&req)))
 }

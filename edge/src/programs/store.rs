@@ -62,12 +62,16 @@ pub fn delete(db: &D1Database, id: &str) -> Vec<Stmt> {
     stmts
 }
 
-/// Whether the program has recorded any transaction (its currency is then fixed).
-pub async fn has_transactions(db: &D1Database, id: &str) -> ApiResult<bool> {
-    #[derive(serde::Deserialize)]
-    struct Found {}
-    let found: Option<Found> = db::first(sql!(db, "SELECT 1 AS one FROM transactions WHERE program_id = ?1 LIMIT 1", id)).await?;
-    Ok(found.is_some())
+/// Rolls the batch back if it changes the program's currency while the program holds any
+/// money: a transaction, a ledger entry (rewards, credits, reversals), a reward or a payout.
+pub fn currency_guard(db: &D1Database, p: &Program) -> Stmt {
+    db::guard(
+        db,
+        "?2 = (SELECT currency FROM programs WHERE id = ?1)
+         OR NOT (EXISTS (SELECT 1 FROM transactions WHERE program_id = ?1) OR EXISTS (SELECT 1 FROM ledger WHERE program_id = ?1)
+              OR EXISTS (SELECT 1 FROM rewards WHERE program_id = ?1) OR EXISTS (SELECT 1 FROM payouts WHERE program_id = ?1))",
+        &[p.id.as_str().into(), p.currency.as_str().into()],
+    )
 }
 
 /// A program's per-day counters from `day` (`YYYY-MM-DD`) on.

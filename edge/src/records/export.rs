@@ -4,11 +4,12 @@
 
 use super::store;
 use crate::context::Cx;
+use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
 use edgeref_shared::records::{export_table, ExportTable};
 use futures_util::stream;
-use serde_json::Value;
+use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 /// Rows per D1 read (and per chunk of the body): a Worker may make 1,000 D1 queries a
@@ -54,6 +55,10 @@ pub async fn respond(cx: &Cx, program: &Program, file: &str) -> ApiResult<Respon
     let table = export_table(file).ok_or_else(|| ApiError::not_found("export"))?;
     let db = cx.env.d1("DB").map_err(|e| ApiError::unavailable("d1 binding", e))?;
     let first = store::export_page(&db, table, &program.id, 0, PAGE).await?;
+    // Who downloaded what: an export is a read, but one that can carry every customer away.
+    if let Some(entry) = audit::record(cx, &program.id, "export.downloaded", ("export", file), audit::created(&json!({"file": format!("{file}.csv")}))) {
+        crate::db::run(entry).await?;
+    }
     let pages = Pages { db, table, program_id: program.id.clone(), first: Some(first), after: 0, done: false };
     let header = stream::once(async move { worker::Result::Ok(table.header().into_bytes()) });
     let body = futures_util::StreamExt::chain(header, stream::unfold(pages, Pages::next));

@@ -123,6 +123,7 @@ async fn write_once(cx: &Cx, program: &Program, plan: &Plan, notify: bool) -> Db
 /// The customer as it will be stored (a new one gets a fresh code unless the file gave one).
 fn row_of(w: &Upsert, now: i64) -> CustomerRow {
     CustomerRow {
+        row_id: 0,
         key: w.key.clone(),
         email: w.email.clone(),
         name: w.name.clone(),

@@ -157,7 +157,7 @@ fn status_change(r: &RewardRow, to: &str, reason: Option<&str>) -> serde_json::V
 }
 
 fn decided_meanwhile(e: DbError, r: &RewardRow, action: &str) -> ApiError {
-    if e.conflicts_on(store::GUARD) { ApiError::new(409, "invalid_status", format!("reward {} was decided by another request before it could be {action}", r.id)) } else { e.into() }
+    if e.conflicts_on(db::GUARD) { ApiError::new(409, "invalid_status", format!("reward {} was decided by another request before it could be {action}", r.id)) } else { e.into() }
 }
 
 /// How many due rewards one scheduled run approves per batch.

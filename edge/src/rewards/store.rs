@@ -9,14 +9,6 @@ use crate::sql;
 use serde::Deserialize;
 use worker::D1Database;
 
-/// The column a failed guard reports (see `guard`); `db::classify` reads it as a conflict.
-pub const GUARD: &str = "guards.ok";
-
-/// Rolls the batch back unless `condition` (SQL over `?1`…) holds when it runs.
-pub fn guard(db: &D1Database, condition: &str, args: &[db::Arg]) -> Stmt {
-    db::prepare(db, &format!("INSERT INTO guards (ok) SELECT NULL WHERE NOT ({condition})"), args)
-}
-
 pub fn insert(db: &D1Database, program_id: &str, r: &RewardRow) -> Stmt {
     sql!(
         db,
@@ -114,7 +106,7 @@ pub fn decide(db: &D1Database, program_id: &str, id: &str, from: &str, to: &str,
             now,
             token
         ),
-        guard(db, "EXISTS (SELECT 1 FROM rewards WHERE id = ?1 AND decision = ?2)", &[id.into(), token.into()]),
+        db::guard(db, "EXISTS (SELECT 1 FROM rewards WHERE id = ?1 AND decision = ?2)", &[id.into(), token.into()]),
     ]
 }
 
@@ -124,7 +116,7 @@ pub fn reduce(db: &D1Database, r: &RewardRow, by: i64, reason: &str, now: i64) -
     let left = r.amount - by;
     let status = if left <= 0 && r.status != "paid" { "reversed" } else { r.status.as_str() };
     vec![
-        guard(db, "EXISTS (SELECT 1 FROM rewards WHERE id = ?1 AND status = ?2 AND amount = ?3)", &[r.id.as_str().into(), r.status.as_str().into(), r.amount.into()]),
+        db::guard(db, "EXISTS (SELECT 1 FROM rewards WHERE id = ?1 AND status = ?2 AND amount = ?3)", &[r.id.as_str().into(), r.status.as_str().into(), r.amount.into()]),
         sql!(
             db,
             "UPDATE rewards SET amount = ?2, status = ?3, reason = ?4, decided_at = CASE WHEN ?3 <> status THEN ?5 ELSE decided_at END WHERE id = ?1",
@@ -250,7 +242,7 @@ pub fn pay(db: &D1Database, program_id: &str, ids_json: &str, payout_id: &str, n
             payout_id,
             now
         ),
-        guard(db, "NOT EXISTS (SELECT 1 FROM json_each(?1) j LEFT JOIN rewards r ON r.id = j.value AND r.payout_id = ?2 WHERE r.id IS NULL)", &[ids_json.into(), payout_id.into()]),
+        db::guard(db, "NOT EXISTS (SELECT 1 FROM json_each(?1) j LEFT JOIN rewards r ON r.id = j.value AND r.payout_id = ?2 WHERE r.id IS NULL)", &[ids_json.into(), payout_id.into()]),
     ]
 }
 

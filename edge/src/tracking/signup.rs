@@ -121,6 +121,7 @@ mod tests {
     fn the_answer_shows_the_visitor_their_link_and_never_emails_or_balances() {
         let program = Program::sample(RewardRules::default());
         let customer = CustomerRow {
+            row_id: 0,
             key: "bob".into(),
             email: "bob@x.example".into(),
             name: None,

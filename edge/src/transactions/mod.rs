@@ -103,7 +103,8 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
         Some(referrer) => customers::reward_flags(cx, program, referrer, &signup_flags).await?,
         None => signup_flags,
     };
-    let mut stmts = vec![store::insert(&cx.db, &program.id, &row)];
+    // The currency was checked against the program as read: the guard holds it to that until the sale is in.
+    let mut stmts = vec![store::currency_guard(&cx.db, &program.id, &row.currency), store::insert(&cx.db, &program.id, &row)];
     let event = outbox::event(&cx.db, &program.id, "transaction.created", &row.view());
     stmts.extend(event.statements);
     let (earned, mut events) = rewards::earn(&cx.db, program, &sale_earnings(&row, &flags), row.created_at);
@@ -112,6 +113,8 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
     events.insert(0, event.id);
     match db::batch(&cx.db, stmts).await {
         Ok(()) => {}
+        // The program's currency changed while this sale was on its way.
+        Err(e) if e.conflicts_on(db::GUARD) => return Err(ApiError::new(422, "currency_mismatch", "the program's currency changed meanwhile; read the program again").with_field("currency")),
         // A concurrent request with the same key committed first: exactly one transaction exists.
         Err(e @ DbError::Conflict { .. }) => return replay(store::by_key(&cx.db, &program.id, &sale.key).await?.ok_or_else(|| ApiError::from(e))?),
         Err(e) => return Err(e.into()),
@@ -205,7 +208,7 @@ pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response
     // A concurrent delete recorded its deletion first: for this request the transaction is gone.
     db::batch(&cx.db, stmts).await.map_err(|e| match e {
         e if e.conflicts_on("transaction_deletions.transaction_id") => ApiError::not_found("transaction"),
-        e if e.conflicts_on(rewards::store::GUARD) => ApiError::conflict("a reward of this transaction changed meanwhile; retry"),
+        e if e.conflicts_on(db::GUARD) => ApiError::conflict("a reward of this transaction changed meanwhile; retry"),
         e => e.into(),
     })?;
     outbox::dispatch(cx, vec![event.id]);

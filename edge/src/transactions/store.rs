@@ -81,3 +81,8 @@ pub async fn page(db: &D1Database, program_id: &str, f: &Filter<'_>) -> ApiResul
     ))
     .await
 }
+
+/// Rolls the batch back unless the program's currency is still `currency` (what the sale was checked against).
+pub fn currency_guard(db: &D1Database, program_id: &str, currency: &str) -> Stmt {
+    db::guard(db, "(SELECT currency FROM programs WHERE id = ?1) = ?2", &[program_id.into(), currency.into()])
+}

@@ -10,9 +10,9 @@ const PAGE = 50;
 const ACTIONS = ['program.created', 'program.updated', 'program.deleted', 'api_key.created', 'api_key.revoked',
   'webhook.created', 'webhook.updated', 'webhook.secret_rotated', 'webhook.deleted',
   'integration.enabled', 'integration.updated', 'integration.deleted',
-  'customer.created', 'customer.updated', 'customer.deleted', 'customer.credited', 'customer.imported',
-  'transaction.created', 'transaction.deleted', 'reward.approved', 'reward.rejected', 'reward.auto_approved', 'payout.created'];
-const TARGETS = ['program', 'api_key', 'webhook', 'integration', 'customer', 'transaction', 'reward', 'reward_batch', 'payout'];
+  'customer.created', 'customer.updated', 'customer.deleted', 'customer.credited', 'customer.imported', 'customer.portal_token_created',
+  'transaction.created', 'transaction.deleted', 'reward.approved', 'reward.rejected', 'reward.auto_approved', 'payout.created', 'export.downloaded'];
+const TARGETS = ['program', 'api_key', 'webhook', 'integration', 'customer', 'transaction', 'reward', 'reward_batch', 'payout', 'export'];
 
 /** An actor in the owner's words. */
 export function actorLabel(actor) {

@@ -17,19 +17,20 @@ export async function render(container, program) {
   container.replaceChildren(
     h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
       [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
-    section('program', 'Program', programForm(program, save, await hasTransactions(program))),
+    section('program', 'Program', programForm(program, save, await holdsMoney(program))),
     section('tracking', 'Tracking', h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
     section('rewards', 'Rewards', rewardsForm(program, save)),
     section('delete', 'Delete program', removal),
   );
 }
 
-/** Whether the program has recorded a transaction: its currency is then fixed (the API answers 409). */
-async function hasTransactions(program) {
+/** Whether the program holds money (a transaction or a reward): its currency is then fixed (the API answers 409). */
+async function holdsMoney(program) {
   try {
-    return (await api('GET', programPath(program.id, '/transactions?limit=1'))).data.length > 0;
+    const pages = await Promise.all(['/transactions?limit=1', '/rewards?limit=1'].map((path) => api('GET', programPath(program.id, path))));
+    return pages.some((p) => p.data.length > 0);
   } catch {
-    return false; // then the API's 409 on save says it
+    return false; // then the API's 409 on save says it (so does a manual credit, which no list shows)
   }
 }
 
@@ -45,8 +46,8 @@ function programForm(program, save, fixedCurrency) {
     field('Program name', { name: 'name', required: true, maxlength: 200, value: program.name }),
     field('Website URL', { type: 'url', name: 'website_url', required: true, value: program.website_url }),
     field('Currency', currencySelect(program.currency, fixedCurrency), fixedCurrency
-      ? 'Fixed: the program has transactions, and balances never mix currencies.'
-      : 'Every transaction, reward and balance is in it. It can change only until the first transaction is recorded.'),
+      ? 'Fixed: the program holds money, and balances never mix currencies.'
+      : 'Every transaction, reward and balance is in it. It can change only until the first money is recorded (a sale, reward or credit).'),
     h('button', { type: 'submit' }, 'Save program'),
   ), (v) => save({ name: v.get('name'), website_url: v.get('website_url'), ...(v.has('currency') ? { currency: v.get('currency') } : {}) }));
 }
