@@ -60,10 +60,28 @@ impl fmt::Display for Violation {
     }
 }
 
-/// The result of checking a tree: what is wrong, and a one-line summary otherwise.
+/// The result of checking a tree: what is wrong, and what was looked at.
 pub struct Report {
     pub violations: Vec<Violation>,
-    pub summary: String,
+    pub root: PathBuf,
+    pub files: usize,
+    pub dependencies: usize,
+    /// Known violations left out by an allow list, and its path.
+    pub allowed: Option<(usize, PathBuf)>,
+}
+
+impl Report {
+    /// The one line printed when nothing is wrong.
+    pub fn summary(&self) -> String {
+        let counts = format!("{}: {} files, {} dependencies between them", self.root.display(), self.files, self.dependencies);
+        match &self.allowed {
+            Some((n, list)) if *n > 0 => format!("{counts}: no violation but the {n} known ones listed in {}", list.display()),
+            _ => format!(
+                "{counts}: no import cycle, no two-way tie between top-level modules, SQL only in store.rs/db.rs, no function over {} lines",
+                rules::MAX_FN_LINES
+            ),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -78,7 +96,7 @@ fn main() -> ExitCode {
     };
     match run(&root, allow.as_deref()) {
         Ok(report) if report.violations.is_empty() => {
-            println!("{}", report.summary);
+            println!("{}", report.summary());
             ExitCode::SUCCESS
         }
         Ok(report) => {
@@ -88,7 +106,7 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("edgeref-structure: {e}");
+            eprintln!("edgeref-structure: {}: {e}", root.display());
             ExitCode::from(2)
         }
     }
@@ -100,7 +118,7 @@ pub fn run(root: &Path, allow: Option<&Path>) -> std::io::Result<Report> {
     if let Some(allow) = allow {
         let text = std::fs::read_to_string(allow)?;
         let allowed = apply_allow_list(&mut report.violations, &text, &allow.display().to_string());
-        report.summary.push_str(&format!(" ({allowed} known violations allowed by {})", allow.display()));
+        report.allowed = Some((allowed, allow.to_path_buf()));
     }
     Ok(report)
 }
@@ -128,14 +146,7 @@ pub fn check(root: &Path) -> std::io::Result<Report> {
     let graph = graph::Graph::build(&files);
     graph.cycles(&mut violations);
     graph.ties(&mut violations);
-    let summary = format!(
-        "{}: {} files, {} dependencies between them; no import cycle, no two-way tie between top-level modules, SQL only in store.rs/db.rs, no function over {} lines",
-        root.display(),
-        files.len(),
-        graph.edge_count(),
-        rules::MAX_FN_LINES
-    );
-    Ok(Report { violations, summary })
+    Ok(Report { violations, root: root.to_path_buf(), files: files.len(), dependencies: graph.edge_count(), allowed: None })
 }
 
 /// Drops the violations whose key the list names, and adds one for each entry that

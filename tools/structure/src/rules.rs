@@ -36,10 +36,15 @@ impl Rules<'_> {
 
     fn string(&mut self, lit: &syn::LitStr) {
         let text = lit.value();
-        if !self.sql_allowed && is_sql(&text) {
-            let shown: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(60).collect();
-            self.out.push(Violation::at(self.rel, lit.span().start().line, format!("SQL outside store.rs/db.rs: {shown:?}")));
+        let Some(at) = sql_at(&text).filter(|_| !self.sql_allowed) else { return };
+        // The string, or, if long, from the statement on: enough to find it by.
+        let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut shown = squeeze(&text);
+        if shown.chars().count() > 60 {
+            shown = squeeze(&text[at..]).chars().take(60).collect();
+            shown = format!("{}{shown}…", if at > 0 { "…" } else { "" });
         }
+        self.out.push(Violation::at(self.rel, lit.span().start().line, format!("SQL outside store.rs/db.rs: {shown:?}")));
     }
 }
 
@@ -108,12 +113,13 @@ impl<'ast> Visit<'ast> for Rules<'_> {
 /// Whether a string holds an SQL statement anywhere in it: a statement's keywords as
 /// whole words (any case) with what must follow them, so prose such as "select a
 /// program" or "update the settings" is not one, while `"rows: SELECT id FROM t"` is.
-pub fn is_sql(text: &str) -> bool {
-    let words = words(text);
+/// Returns where the statement starts.
+pub fn sql_at(text: &str) -> Option<usize> {
+    let (starts, words): (Vec<usize>, Vec<String>) = words(text).into_iter().unzip();
     let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     // `INSERT OR IGNORE INTO`, `UPDATE OR REPLACE t SET`: the optional conflict clause.
     let or_clause = |i: usize| if word(i) == "OR" { i + 2 } else { i };
-    (0..words.len()).any(|i| match word(i) {
+    let statement = (0..words.len()).find(|&i| match word(i) {
         "SELECT" => (i + 1..words.len()).any(|j| word(j) == "FROM" && is_table(word(j + 1))),
         "INSERT" => word(or_clause(i + 1)) == "INTO",
         "REPLACE" => word(i + 1) == "INTO",
@@ -132,7 +138,8 @@ pub fn is_sql(text: &str) -> bool {
             matches!(word(j), "TABLE" | "INDEX" | "TRIGGER")
         }
         _ => false,
-    })
+    });
+    statement.map(|i| starts[i])
 }
 
 /// A table name, or what stands for one (`{t}`, `(` of a subquery, a quoted name).
@@ -144,21 +151,22 @@ fn is_word(w: &str) -> bool {
     w.starts_with(|c: char| c.is_alphanumeric() || c == '_')
 }
 
-/// Words (letters, digits, `_`) upper-cased, and every other non-space character alone.
-fn words(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// Words (letters, digits, `_`) upper-cased, and every other non-space character
+/// alone, each with its byte offset.
+fn words(text: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
     let mut in_word = false;
-    for c in text.chars() {
+    for (at, c) in text.char_indices() {
         if c.is_alphanumeric() || c == '_' {
             if !in_word {
-                out.push(String::new());
+                out.push((at, String::new()));
             }
-            out.last_mut().expect("pushed").extend(c.to_uppercase());
+            out.last_mut().expect("pushed").1.extend(c.to_uppercase());
             in_word = true;
         } else {
             in_word = false;
             if !c.is_whitespace() {
-                out.push(c.to_string());
+                out.push((at, c.to_string()));
             }
         }
     }
