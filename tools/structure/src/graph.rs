@@ -190,7 +190,7 @@ impl Scan {
     fn absolute(&self, scope: &ModPath, segs: &[String], depth: usize) -> Option<ModPath> {
         let first = segs.first()?.as_str();
         match first {
-            "crate" | "$crate" => Some(segs[1..].to_vec()),
+            "crate" => Some(segs[1..].to_vec()),
             "self" => Some([scope.as_slice(), &segs[1..]].concat()),
             "super" => {
                 let up = segs.iter().take_while(|s| *s == "super").count();
@@ -282,6 +282,9 @@ impl<'ast> Visit<'ast> for Scan {
         }
         visit::visit_item_macro(self, m);
     }
+
+    /// `pub(in crate::a)` limits who may use an item; it uses nothing.
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
 
     /// One segment is a local name or an import already counted at its `use` (and
     /// never a module: modules are not values), so only longer paths add anything.
