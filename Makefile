@@ -4,7 +4,8 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 PORT ?= 8787
-export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# tools/node: Node.js 24 from the npm registry, where the machine's is older than 22 (scripts/tools.sh).
+export PATH := $(CURDIR)/tools/node/node_modules/.bin:$(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export WRANGLER_SEND_METRICS := false
 # worker-build would download these from GitHub; use the pinned ones instead.
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild

@@ -22,6 +22,18 @@ cargo_tool() { # crate version
   cargo install "$1" --version "$2" --locked || cargo install "$1" --version "$2"
 }
 
+# Node.js ≥ 22 (wrangler and Redocly need it): the machine's own, or else Node.js 24 LTS from
+# the npm registry (the `node` package, pinned in tools/node) in tools/node, which the Makefile
+# puts first on PATH. Once installed there it is kept current with its lock file.
+node_mark=tools/node/node_modules/.edgeref-installed
+if [ -f $node_mark ] && [ ! tools/node/package-lock.json -nt $node_mark ]; then :
+elif [ -f $node_mark ] || [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 22 ]; then
+  say "npm ci (tools/node: Node.js $(sed -n 's/.*"node": "\(.*\)".*/\1/p' tools/node/package.json) from the npm registry)"
+  npm ci --prefix tools/node --no-audit --no-fund
+  touch $node_mark
+fi
+export PATH="$PWD/tools/node/node_modules/.bin:$PATH"
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
