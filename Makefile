@@ -147,8 +147,12 @@ test-wasm:
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	  cargo test -p edgeref-snippet --target wasm32-unknown-unknown
 
-test-e2e:
-	node --test --test-concurrency=1 tests/
+# Every end-to-end file, one at a time (they each start their own wrangler dev); one file:
+# `make test-e2e E2E=tests/portal.test.mjs` (after `make build`). Files are named, not the folder:
+# Node.js 22+ reads `node --test tests/` as one file called "tests".
+E2E ?= tests/*.test.mjs
+test-e2e: tools-test
+	node --test --test-concurrency=1 $(E2E)
 
 # The Zapier app, tested with zapier-platform-core's app tester against wrangler dev.
 test-zapier:

@@ -64,7 +64,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the session */
+        /** End the session (only from this Worker's own pages: a foreign or missing `Origin` is a `403`) */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -326,7 +326,7 @@ export interface paths {
         delete: operations["deleteProgram"];
         options?: never;
         head?: never;
-        /** Update name, website, tracking or rewards */
+        /** Update name, website, currency, tracking or rewards (`409` for a new currency once the program holds money) */
         patch: operations["updateProgram"];
         trace?: never;
     };
@@ -1809,7 +1809,7 @@ export interface components {
                 id: string;
                 name: string;
             };
-            /** @description `resource.verb`: `customer.created`, `program.updated`, `api_key.revoked`, `reward.approved`, `payout.created`, `webhook.deleted`… */
+            /** @description `resource.verb`: `customer.created`, `program.updated`, `api_key.revoked`, `reward.approved`, `payout.created`, `webhook.deleted`, `export.downloaded`, `customer.portal_token_created`… */
             action: string;
             target: {
                 type: string;
@@ -2109,7 +2109,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description End the session */
+            /** @description End the session (only from this Worker's own pages: a foreign or missing `Origin` is a `403`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2118,6 +2118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
+            403: components["responses"]["Forbidden"];
         };
     };
     getSession: {
@@ -2591,7 +2592,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Update name, website, tracking or rewards */
+            /** @description Update name, website, currency, tracking or rewards (`409` for a new currency once the program holds money) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2604,6 +2605,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
