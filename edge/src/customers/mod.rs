@@ -16,7 +16,7 @@ use edgeref_shared::reward::{FriendReward, LedgerKind, Trigger, MAX_AMOUNT};
 use edgeref_shared::{time, validate, ReferralCode};
 use model::CustomerRow;
 use serde_json::{json, Value};
-use store::LedgerEntry;
+use crate::ledger::{self, LedgerEntry};
 use worker::{Request, Response};
 
 // The request bodies are the shared API types (`edgeref_shared::api`), read strictly.
@@ -274,7 +274,7 @@ pub async fn credit(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
     });
     let event = outbox::event(&cx.db, &program.id, "customer.credited", &entry);
     let ledger = LedgerEntry { customer_key: key, amount, kind: LedgerKind::Credit, transaction_key: None, note: note.as_deref(), at: now };
-    let mut stmts = store::ledger_statements(&cx.db, &program.id, &ledger);
+    let mut stmts = ledger::store::statements(&cx.db, &program.id, &ledger);
     stmts.extend(event.statements);
     let change = json!({"balance": {"from": c.balance, "to": c.balance + amount}, "amount": {"to": amount}, "note": {"to": note}});
     stmts.extend(audit::record(cx, &program.id, "customer.credited", ("customer", key), change));

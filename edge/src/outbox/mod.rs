@@ -5,6 +5,7 @@
 //! `dispatch` sends it; the cron trigger retries what failed (`delivery`).
 
 pub mod delivery;
+pub mod senders;
 pub mod store;
 
 use crate::context::Cx;

@@ -5,7 +5,7 @@
 pub mod store;
 
 use crate::context::Cx;
-use crate::customers::store::{ledger_statements, LedgerEntry};
+use crate::ledger::{self, LedgerEntry};
 use crate::customers;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -63,7 +63,7 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
     };
     let debit = LedgerEntry { customer_key: &customer.key, amount: -amount, kind: LedgerKind::Payout, transaction_key: None, note: Some(&payout.id), at: now };
     let mut stmts = vec![store::insert(&cx.db, &program.id, &payout)];
-    stmts.extend(ledger_statements(&cx.db, &program.id, &debit));
+    stmts.extend(ledger::store::statements(&cx.db, &program.id, &debit));
     // Two payouts racing for one balance: the second finds it below zero and rolls back.
     stmts.push(store::balance_guard(&cx.db, &program.id, &customer.key));
     stmts.extend(rewards::store::pay(&cx.db, &program.id, &payout.reward_ids, &payout.id, now));

@@ -7,7 +7,7 @@ pub mod model;
 pub mod store;
 
 use crate::context::Cx;
-use crate::customers::store::{ledger_statements, LedgerEntry};
+use crate::ledger::{self, LedgerEntry};
 use crate::db::{self, DbError, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bool_param, cursor_param, json, json_body, limit_param, page, query_param};
@@ -63,7 +63,7 @@ pub fn earn(db: &D1Database, program: &Program, earnings: &[Earning], now: i64) 
         stmts.push(store::insert(db, &program.id, &row));
         if row.status() == Some(RewardStatus::Approved) {
             let entry = LedgerEntry { customer_key: e.customer_key, amount: e.amount, kind: LedgerKind::Reward, transaction_key: e.transaction_key, note: Some(e.kind), at: now };
-            stmts.extend(ledger_statements(db, &program.id, &entry));
+            stmts.extend(ledger::store::statements(db, &program.id, &entry));
         }
         let event = outbox::event(db, &program.id, "reward.created", &row.view());
         stmts.extend(event.statements);
@@ -84,7 +84,7 @@ pub fn reverse(db: &D1Database, program_id: &str, r: &RewardRow, by: i64, kind: 
     let mut stmts = store::reduce(db, r, by, reason, now);
     if matches!(status, Some(RewardStatus::Approved | RewardStatus::Paid)) {
         let entry = LedgerEntry { customer_key: &r.customer_key, amount: -by, kind, transaction_key: r.transaction_key.as_deref(), note: Some(reason), at: now };
-        stmts.extend(ledger_statements(db, program_id, &entry));
+        stmts.extend(ledger::store::statements(db, program_id, &entry));
     }
     stmts
 }
