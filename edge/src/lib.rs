@@ -6,6 +6,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod change;
 mod codes;
 mod context;
 mod customers;
