@@ -1,6 +1,8 @@
 //! Edgeref's Worker. The three entry points only hand over: a request to the
-//! router (`routes` lists every route, `router` calls its handler), the cron
-//! trigger to the outbox's retries, a queue batch to visit ingest.
+//! router (`routes` lists every route, `router` calls its handler); the cron
+//! trigger to its four jobs (reward approvals after their hold, audit-log pruning,
+//! secret re-sealing during a `SECRETS_KEY` rotation, outbox retries); a queue
+//! batch to visit ingest.
 //! `docs/architecture.md` draws the modules and how data flows through them.
 
 mod api_keys;
