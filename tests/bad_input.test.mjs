@@ -45,12 +45,23 @@ function wrongValues(v) {
   return all.filter((w) => typeof w !== typeof v || (typeof v === 'string' && (w === '' || w === ' ' || w.length > 3000 || w.includes('\u0000'))) || (typeof v === 'number' && w !== v && (w <= 0 || w > 1e15)));
 }
 
-function expectError(r, label) {
-  assert.notEqual(r.status, 500, `${label}: 500`);
-  assert.ok(r.status >= 400 && r.status < 500, `${label}: expected 4xx, got ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+/** The status and code each kind of bad input is due (docs/contract.md, Errors). */
+const DUE = {
+  400: 'malformed_request', 413: 'payload_too_large', 415: 'unsupported_media_type', 422: 'validation_failed',
+};
+
+/** `r` is the JSON error due: `status` (and its code) when given, else some 4xx with the error object. */
+function expectError(r, label, status) {
+  const seen = `${label}: got ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`;
+  if (status) assert.equal(r.status, status, seen);
+  else assert.ok(r.status >= 400 && r.status < 500, seen);
   assert.equal(typeof r.body?.error?.code, 'string', `${label}: error object`);
-  assert.equal(typeof r.body.error.message, 'string', `${label}: error message`);
+  if (DUE[r.status]) assert.equal(r.body.error.code, DUE[r.status], seen);
+  assert.ok(r.body.error.message.length > 0, `${label}: error message`);
 }
+
+/** Bodies that are not the JSON object asked for: broken syntax is 400, well-formed JSON of the wrong type 422. */
+const RAW = [['{', 400], ['[', 400], ['null', 422], ['"text"', 422], ['{"a":1}{"b":2}', 400], ['\u0000', 400], ['', 400]];
 
 test('malformed, mistyped, missing, unknown and oversized input is refused with a JSON 4xx and writes nothing', async () => {
   const before = await counts();
@@ -58,25 +69,32 @@ test('malformed, mistyped, missing, unknown and oversized input is refused with 
   for (const [who, method, path, valid, optional = []] of endpoints()) {
     const call = who === 'owner' ? owner : api;
     const label = `${method} ${path}`;
-    for (const raw of ['{', '[', 'null', '"text"', '{"a":1}{"b":2}', '\u0000', '']) {
-      expectError(await call(method, path, raw), `${label} ${JSON.stringify(raw)}`);
+    for (const [raw, status] of RAW) {
+      expectError(await call(method, path, raw), `${label} ${JSON.stringify(raw)}`, status);
       sent++;
     }
-    expectError(await call(method, path, JSON.stringify(valid), { 'content-type': 'text/plain' }), `${label} text/plain`);
-    expectError(await call(method, path, JSON.stringify({ ...valid, unexpected_field: 1 })), `${label} extra field`);
-    expectError(await call(method, path, '['.repeat(100_000)), `${label} deep nesting`);
-    expectError(await call(method, path, JSON.stringify({ ...valid, pad: 'x'.repeat(10 << 20) })), `${label} 10 MB`);
+    expectError(await call(method, path, JSON.stringify(valid), { 'content-type': 'text/plain' }), `${label} text/plain`, 415);
+    const extra = await call(method, path, JSON.stringify({ ...valid, unexpected_field: 1 }));
+    expectError(extra, `${label} extra field`, 422);
+    assert.equal(extra.body.error.field, 'unexpected_field', `${label}: the unknown field is named`);
+    // Under the 64 KiB cap, so the parser's depth limit answers (a syntax error), not the size.
+    expectError(await call(method, path, '['.repeat(60_000)), `${label} deep nesting`, 400);
+    expectError(await call(method, path, JSON.stringify({ ...valid, pad: 'x'.repeat(10 << 20) })), `${label} 10 MB`, 413);
     sent += 4;
     for (const [field, v] of Object.entries(valid)) {
       if ((method === 'POST' || method === 'PUT') && !optional.includes(field)) {
         const { [field]: _, ...missing } = valid;
-        expectError(await call(method, path, missing), `${label} without ${field}`);
+        const r = await call(method, path, missing);
+        expectError(r, `${label} without ${field}`, 422);
+        assert.equal(r.body.error.field, field, `${label} without ${field}: the field is named`);
         sent++;
       }
       for (const w of wrongValues(v).filter((w) => !(w === null && optional.includes(field)))) {
         if (field === 'name' && typeof w === 'string' && w.trim() && w.length < 200 && !w.includes('\u0000')) continue;
         if (path.endsWith('/credit') && w === -1) continue; // a negative credit is a debit (e.g. a payout)
-        expectError(await call(method, path, { ...valid, [field]: w }), `${label} ${field}=${JSON.stringify(w).slice(0, 30)}`);
+        const body = { ...valid, [field]: w };
+        // A value too large for the body cap (64 KiB) is refused for its size first.
+        expectError(await call(method, path, body), `${label} ${field}=${JSON.stringify(w).slice(0, 30)}`, JSON.stringify(body).length > 64 * 1024 ? 413 : 422);
         sent++;
       }
     }

@@ -7,7 +7,7 @@ import { createHmac, createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchBrowser, startReceiver, client, eventually, ADMIN_TOKEN, DESKTOP_UA } from './harness.mjs';
+import { startWorker, launchBrowser, startReceiver, client, eventually, openDashboard as openHarnessDashboard, signIn, ADMIN_TOKEN, DESKTOP_UA } from './harness.mjs';
 
 const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots') : null;
 const XSS_NAME = '<img src=x onerror=alert(1)>';
@@ -28,28 +28,11 @@ after(async () => {
   await worker?.stop();
 });
 
-/** A fresh browser profile on the dashboard; fails the test on any page error or dialog. */
+/** The dashboard's sign-in page in a fresh profile that may use the clipboard (the copy buttons). */
 async function openDashboard() {
-  // Amounts are formatted in the reader's locale: fix it so the assertions and screenshots hold anywhere.
-  const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, locale: 'en-US' });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: worker.url });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(String(e)));
-  // Refused requests (401 before sign-in, 422s) are logged by Chromium; they are expected.
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text()); });
-  page.on('dialog', (d) => {
-    if (d.type() === 'confirm') d.accept(); // the dashboard's own "are you sure?"
-    else { problems.push(`${d.type()} dialog: ${d.message()}`); d.dismiss(); }
-  });
-  await page.goto(`${worker.url}/`);
-  return { context, page, problems };
-}
-
-async function signIn(page) {
-  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
+  const opened = await openHarnessDashboard(browser, worker);
+  await opened.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: worker.url });
+  return opened;
 }
 
 /** Saves the page (or one part of it) without focus rings or a passing status message. */
@@ -106,7 +89,7 @@ test('sign-in: a wrong token is refused; the admin token gives an HttpOnly, Same
   assert.equal(refused.status(), 401);
   await page.getByRole('alert').filter({ hasText: 'not the admin token' }).waitFor();
   assert.equal(await sessionCookie(context), undefined);
-  assert.equal(await page.getByLabel('Admin token').getAttribute('aria-invalid'), 'true');
+  await page.getByLabel('Admin token').and(page.locator('[aria-invalid="true"]')).waitFor();
 
   await signIn(page);
   const cookie = await sessionCookie(context);
@@ -211,7 +194,8 @@ test('the owner walks through every screen: create, settings, integration, custo
   const endpoint = tracking.getByLabel('First-party endpoint');
   await endpoint.fill('https://acme.example/_edgeref?x=1');
   assert.equal((await clickFor(page, tracking.getByRole('button', { name: 'Save tracking' }), 'PATCH', program.id)).status(), 422);
-  assert.equal(await endpoint.getAttribute('aria-invalid'), 'true', 'the API names tracking.endpoint; the field is marked');
+  // The page marks the field after the answer arrives: wait for the mark, not for the answer.
+  await endpoint.and(page.locator('[aria-invalid="true"]')).waitFor(); // the API names tracking.endpoint
   await endpoint.fill('https://acme.example/_edgeref/');
   assert.equal(await tracking.locator('#endpoint-preview').textContent(), 'https://acme.example/_edgeref (short links like https://acme.example/_edgeref/r/xxxyyy)');
   assert.equal((await clickFor(page, tracking.getByRole('button', { name: 'Save tracking' }), 'PATCH', program.id)).status(), 200);

@@ -187,17 +187,38 @@ export async function launchBrowser({ hosts = [] } = {}) {
   return browser;
 }
 
-/** A Chromium page signed in to the dashboard as the owner: {context, page, problems} (page errors and console errors). */
-export async function signedInDashboard(browser, worker, contextOptions = {}) {
+/**
+ * A fresh browser profile on the dashboard's sign-in page: {context, page, problems}, where
+ * `problems` collects page errors, console errors (but Chromium's own "Failed to load resource"
+ * for the 401s and 422s the tests provoke) and any dialog but the dashboard's own "are you sure?".
+ */
+export async function openDashboard(browser, worker, contextOptions = {}) {
+  // Amounts are formatted in the reader's locale: fix it so the assertions and screenshots hold anywhere.
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, locale: 'en-US', ...contextOptions });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text()); });
+  page.on('dialog', (d) => {
+    if (d.type() === 'confirm') d.accept();
+    else { problems.push(`${d.type()} dialog: ${d.message()}`); d.dismiss(); }
+  });
   await page.goto(`${worker.url}/`);
+  return { context, page, problems };
+}
+
+/** Signs the dashboard in with the admin token and waits for the program list. */
+export async function signIn(page) {
   await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  return { context, page, problems };
+  await page.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
+}
+
+/** A Chromium page signed in to the dashboard as the owner: {context, page, problems}, as `openDashboard`. */
+export async function signedInDashboard(browser, worker, contextOptions = {}) {
+  const opened = await openDashboard(browser, worker, contextOptions);
+  await signIn(opened.page);
+  return opened;
 }
 
 /** Creates a program (with `fields` over the defaults) and an API key: {program, key, api}. */

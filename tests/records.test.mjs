@@ -259,15 +259,36 @@ test('round trip: export, import into a new program, same customers, codes and r
   assert.deepEqual((await importCsv(target.key.key, exported.text)).body, { created: 0, updated: 0, unchanged: 4, errors: [] });
 });
 
-test('no body makes the import answer 500', async () => {
-  const { key } = await createProgram(worker);
-  const bodies = ['key,email\n"unterminated', 'key,email\n\0,\0\n', 'key,email\r\r\r', ',,,\n,,,', 'key,email,key\n', '"key","email"\n"a"",b"\n',
-    'key,email,referred_by\n' + Array.from({ length: 300 }, (_, i) => `k${i},k${i}@example.com,k${(i + 1) % 300}`).join('\n'),
-    'KEY;EMAIL\na;a@example.com', 'key,email,created_at\na,a@example.com,99999999999999999999\n', 'key,email\n' + 'ü'.repeat(2000) + ',a@example.com\n'];
-  for (const body of bodies) {
+test('a broken file is a row error or a 422 naming the header, never a 500, and writes nothing', async () => {
+  const { key, api } = await createProgram(worker);
+  const cycle = 'key,email,referred_by\n' + Array.from({ length: 300 }, (_, i) => `k${i},k${i}@example.com,k${(i + 1) % 300}`).join('\n');
+  // [body, row errors as [row, field, code] (the first of each file), or the header field a 422 names]
+  const cases = [
+    ['key,email\n"unterminated', [2, '', 'field_count']],
+    ['key,email\n\0,\0\n', [2, 'key', 'invalid']],
+    ['"key","email"\n"a"",b"\n', [2, '', 'field_count']],
+    [cycle, [2, 'referred_by', 'referral_cycle']],
+    ['key,email,created_at\na,a@example.com,99999999999999999999\n', [2, 'created_at', 'invalid']],
+    ['key,email\n' + 'ü'.repeat(2000) + ',a@example.com\n', [2, 'key', 'too_long']],
+    [',,,\n,,,', 'key'],
+    ['key,email,key\n', 'key'],
+    ['KEY;EMAIL\na;a@example.com', 'key'],
+  ];
+  for (const [body, due] of cases) {
     const res = await importCsv(key.key, body);
-    assert.ok(res.status < 500, `${JSON.stringify(body.slice(0, 40))} → ${res.status} ${JSON.stringify(res.body)}`);
+    const label = `${JSON.stringify(body.slice(0, 40))} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+    if (typeof due === 'string') {
+      assert.deepEqual([res.status, res.body.error.code, res.body.error.field], [422, 'validation_failed', due], label);
+    } else {
+      assert.equal(res.status, 200, label);
+      assert.deepEqual([res.body.created, res.body.updated], [0, 0], label);
+      const [first] = res.body.errors;
+      assert.deepEqual([first.row, first.field, first.code], due, label);
+    }
   }
+  const blank = await importCsv(key.key, 'key,email\r\r\r');
+  assert.deepEqual(blank.body, { created: 0, updated: 0, unchanged: 0, errors: [] }, 'blank lines are no rows');
+  assert.equal((await api('GET', '/v1/customers')).body.data.length, 0, 'nothing was written');
 });
 
 test('a dry run answers what the import would do and writes nothing', async () => {

@@ -114,34 +114,29 @@ test('the demo page served by the Worker tracks a referred visit', async () => {
   await eventually(async () => (await seed.api('GET', '/v1/customers/alice/stats')).body.visits === 2);
 });
 
+/** `r` is exactly DESIGN.md's error object: `{"error": {"code", "message", "field"?}}`, nothing else. */
+function errorShape(r, status, code, field) {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+  assert.deepEqual(Object.keys(r.body), ['error']);
+  const keys = Object.keys(r.body.error).sort();
+  assert.deepEqual(keys, field === undefined ? ['code', 'message'] : ['code', 'field', 'message'], JSON.stringify(r.body));
+  assert.equal(r.body.error.code, code);
+  assert.ok(typeof r.body.error.message === 'string' && r.body.error.message.length > 0);
+  if (field !== undefined) assert.equal(r.body.error.field, field);
+}
+
 test('bad input gets the JSON error shape, never a 500', async () => {
   const owner = client(worker.url, ADMIN_TOKEN);
-  const malformed = await owner('POST', '/v1/programs', '{"name":');
-  assert.equal(malformed.status, 400);
-  assert.equal(malformed.body.error.code, 'malformed_request');
-  const missing = await owner('POST', '/v1/programs', { name: 'x' });
-  assert.equal(missing.status, 422);
-  assert.equal(missing.body.error.field, 'website_url');
-  const badUrl = await owner('POST', '/v1/programs', { name: 'x', website_url: 'javascript:alert(1)' });
-  assert.equal(badUrl.status, 422);
-  assert.equal(badUrl.body.error.field, 'website_url');
-  const noToken = await client(worker.url)('GET', '/v1/programs');
-  assert.equal(noToken.status, 401);
-  assert.equal(noToken.body.error.code, 'unauthorized');
-  const wrongToken = await client(worker.url, 'wrong')('GET', '/v1/programs');
-  assert.equal(wrongToken.status, 401);
-  const badKey = await client(worker.url, 'erk_wrong')('GET', '/v1/customers/alice');
-  assert.equal(badKey.status, 401);
-  const badEmail = await seed.api('POST', '/v1/customers', { key: 'bob', email: 'not-an-email' });
-  assert.equal(badEmail.status, 422);
-  assert.equal(badEmail.body.error.field, 'email');
-  const unknown = await seed.api('GET', '/v1/customers/nobody');
-  assert.equal(unknown.status, 404);
-  assert.equal(unknown.body.error.code, 'not_found');
-  const wrongType = await owner('POST', '/v1/programs', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' });
-  assert.equal(wrongType.status, 415);
-  const big = await owner('POST', '/v1/programs', JSON.stringify({ name: 'x'.repeat(70 * 1024), website_url: 'https://a.example' }));
-  assert.equal(big.status, 413);
-  const beacon = await client(worker.url)('POST', '/t/visit', 'not json', { 'content-type': 'text/plain' });
-  assert.equal(beacon.status, 400);
+  errorShape(await owner('POST', '/v1/programs', '{"name":'), 400, 'malformed_request');
+  errorShape(await owner('POST', '/v1/programs', { name: 'x' }), 422, 'validation_failed', 'website_url');
+  errorShape(await owner('POST', '/v1/programs', { name: 'x', website_url: 'javascript:alert(1)' }), 422, 'validation_failed', 'website_url');
+  errorShape(await client(worker.url)('GET', '/v1/programs'), 401, 'unauthorized');
+  errorShape(await client(worker.url, 'wrong')('GET', '/v1/programs'), 401, 'unauthorized');
+  errorShape(await client(worker.url, 'erk_wrong')('GET', '/v1/customers/alice'), 401, 'unauthorized');
+  errorShape(await seed.api('POST', '/v1/customers', { key: 'bob', email: 'not-an-email' }), 422, 'validation_failed', 'email');
+  errorShape(await seed.api('GET', '/v1/customers/nobody'), 404, 'not_found');
+  errorShape(await owner('POST', '/v1/programs', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+  errorShape(await owner('POST', '/v1/programs', JSON.stringify({ name: 'x', website_url: 'https://x.example/', pad: 'x'.repeat(70 * 1024) })), 413, 'payload_too_large');
+  errorShape(await client(worker.url)('POST', '/t/visit', 'not json', { 'content-type': 'text/plain' }), 400, 'malformed_request');
 });

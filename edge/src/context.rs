@@ -4,7 +4,7 @@
 use crate::error::{ApiError, ApiResult};
 use edgeref_shared::audit::Actor;
 use std::cell::OnceCell;
-use worker::{Context, D1Database, Env, Request};
+use worker::{Context, D1Database, Env, KvStore, Request};
 
 /// Who sent the request, once authenticated: what the audit log records.
 pub struct Caller {
@@ -67,4 +67,9 @@ impl Cx {
 
 fn flag(env: &Env, name: &str, on: &str) -> bool {
     env.var(name).is_ok_and(|v| v.to_string() == on)
+}
+
+/// The `CONFIG` KV namespace: programs' tracking configs and referral codes, read on the hot paths.
+pub fn kv(env: &Env) -> ApiResult<KvStore> {
+    env.kv("CONFIG").map_err(|e| ApiError::unavailable("kv binding", e))
 }

@@ -181,5 +181,9 @@ mod tests {
     fn conflicts_become_409_and_the_rest_503() {
         let conflict: ApiError = DbError::Conflict { column: "webhooks.id".into() }.into();
         assert_eq!((conflict.status, conflict.code), (409, "conflict"));
+        assert!(conflict.message.contains("webhooks.id"), "{}", conflict.message);
+        let down: ApiError = DbError::Unavailable("D1_ERROR: network lost".into()).into();
+        assert_eq!((down.status, down.code), (503, "unavailable"));
+        assert!(!down.message.contains("network lost"), "the cause is logged, never answered");
     }
 }

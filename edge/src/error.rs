@@ -40,7 +40,11 @@ impl ApiError {
     }
     /// Storage trouble is the server's, not the caller's: 503 so clients retry.
     pub fn unavailable(context: &str, cause: impl std::fmt::Display) -> Self {
+        // The cause goes to the Worker's log only (native tests have no console to write to).
+        #[cfg(target_arch = "wasm32")]
         worker::console_error!("{context}: {cause}");
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = (context, cause);
         Self::new(503, "unavailable", "storage is unavailable, retry shortly")
     }
 

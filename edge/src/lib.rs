@@ -1,11 +1,14 @@
 //! Edgeref's Worker. The three entry points only hand over: a request to the
-//! router (`routes` lists every route, `router` calls its handler), the cron
-//! trigger to the outbox's retries, a queue batch to visit ingest.
+//! router (`routes` lists every route, `router` calls its handler); the cron
+//! trigger to its four jobs (reward approvals after their hold, audit-log pruning,
+//! secret re-sealing during a `SECRETS_KEY` rotation, outbox retries); a queue
+//! batch to visit ingest.
 //! `docs/architecture.md` draws the modules and how data flows through them.
 
 mod api_keys;
 mod audit;
 mod auth;
+mod change;
 mod codes;
 mod context;
 mod customers;
@@ -15,6 +18,7 @@ mod http;
 mod ids;
 mod ingest;
 mod integrations;
+mod ledger;
 mod openapi;
 mod outbound;
 mod outbox;
@@ -25,6 +29,7 @@ mod records;
 mod rewards;
 mod router;
 mod routes;
+mod sealed;
 mod tracking;
 mod transactions;
 mod webhooks;

@@ -95,7 +95,7 @@ async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> 
         PutIntegration(name) => integrations::put(req, cx, &program, &name).await,
         DeleteIntegration(name) => integrations::delete(cx, &program, &name).await,
         Stats => programs::stats::get(&req, cx, &program).await,
-        AuditLog => audit::list(&req, cx, &program).await,
+        AuditLog => audit::list(&req, cx, &program.id).await,
     }
 }
 

@@ -188,12 +188,6 @@ fn insert(out: &mut Map<String, Value>, path: &str, from: Option<Value>, to: Opt
     out.insert(path.to_owned(), Value::Object(change));
 }
 
-/// Whether `action` is a well-formed action name: `resource.verb`, lowercase words and `_`.
-pub fn is_action(action: &str) -> bool {
-    let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    matches!(action.split_once('.'), Some((resource, verb)) if word(resource) && word(verb))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,14 +253,6 @@ mod tests {
         }
         assert_eq!(serde_json::to_value(Actor::ApiKey { id: "key_1".into(), name: "B".into() }).unwrap(), json!({"type": "api_key", "id": "key_1", "name": "B"}));
         assert_eq!(serde_json::to_value(Actor::Session).unwrap(), json!({"type": "session"}));
-    }
-
-    #[test]
-    fn action_names_are_resource_dot_verb() {
-        assert!(is_action("customer.created") && is_action("webhook.secret_rotated"));
-        for bad in ["customer", "Customer.created", ".created", "customer.", "a.b.c"] {
-            assert!(!is_action(bad), "{bad}");
-        }
     }
 
     #[test]

@@ -1,24 +1,61 @@
 //! Webhook events and their delivery schedule.
 
-/// The events a webhook can subscribe to (docs/webhooks.md).
-pub const EVENT_TYPES: [&str; 10] = [
-    "customer.created",
-    "customer.updated",
-    "customer.deleted",
-    "customer.credited",
-    "transaction.created",
-    "transaction.deleted",
-    "reward.created",
-    "reward.approved",
-    "reward.rejected",
-    "payout.created",
-];
+/// An event Edgeref raises, which a webhook can subscribe to (docs/webhooks.md). Written as
+/// its name, `resource.verb`, on the wire and in D1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    CustomerCreated,
+    CustomerUpdated,
+    CustomerDeleted,
+    CustomerCredited,
+    TransactionCreated,
+    TransactionDeleted,
+    RewardCreated,
+    RewardApproved,
+    RewardRejected,
+    PayoutCreated,
+}
+
+impl EventKind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [EventKind; 10] = [
+        EventKind::CustomerCreated,
+        EventKind::CustomerUpdated,
+        EventKind::CustomerDeleted,
+        EventKind::CustomerCredited,
+        EventKind::TransactionCreated,
+        EventKind::TransactionDeleted,
+        EventKind::RewardCreated,
+        EventKind::RewardApproved,
+        EventKind::RewardRejected,
+        EventKind::PayoutCreated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::CustomerCreated => "customer.created",
+            EventKind::CustomerUpdated => "customer.updated",
+            EventKind::CustomerDeleted => "customer.deleted",
+            EventKind::CustomerCredited => "customer.credited",
+            EventKind::TransactionCreated => "transaction.created",
+            EventKind::TransactionDeleted => "transaction.deleted",
+            EventKind::RewardCreated => "reward.created",
+            EventKind::RewardApproved => "reward.approved",
+            EventKind::RewardRejected => "reward.rejected",
+            EventKind::PayoutCreated => "payout.created",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
 
 /// The event sent by "send test event"; it goes only to the endpoint asked for.
 pub const TEST_EVENT: &str = "webhook.test";
 
 pub fn is_event_type(s: &str) -> bool {
-    EVENT_TYPES.contains(&s)
+    EventKind::parse(s).is_some()
 }
 
 /// Total attempts per delivery, the first included.
@@ -53,6 +90,17 @@ pub fn is_success(status: u16) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_event_kind_is_named_once_and_parses_back() {
+        let names: std::collections::HashSet<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), EventKind::ALL.len());
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            let (resource, verb) = kind.as_str().split_once('.').unwrap();
+            assert!(!resource.is_empty() && !verb.is_empty() && !verb.contains('.'), "{kind:?}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 
@@ -69,6 +117,7 @@ mod tests {
         assert!(is_event_type("transaction.deleted"));
         assert!(!is_event_type("transaction deleted"));
         assert!(!is_event_type(TEST_EVENT));
+        assert!(!is_event_type("Customer.Created"), "names are exact");
         assert!(is_success(204) && !is_success(301) && !is_success(500));
     }
 

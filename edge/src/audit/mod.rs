@@ -17,7 +17,6 @@ use crate::db::Stmt;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, limit_param, query_param};
 use crate::ids;
-use crate::programs::model::Program;
 use edgeref_shared::audit::diff;
 use model::NewEntry;
 use serde_json::{json, Value};
@@ -65,7 +64,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 }
 
 /// `GET /v1/programs/{id}/audit-log?actor=&action=&target_type=&target_id=&limit=&cursor=`, newest first.
-pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
+pub async fn list(req: &Request, cx: &Cx, program_id: &str) -> ApiResult<Response> {
     let before = match query_param(req, "cursor") {
         None => 0,
         Some(c) => c.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this API"))?,
@@ -80,7 +79,7 @@ pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Respon
         before,
         limit: limit_param(req, 50)?,
     };
-    let mut rows = store::page(&cx.db, &program.id, &f).await?;
+    let mut rows = store::page(&cx.db, program_id, &f).await?;
     let more = rows.len() as i64 > f.limit;
     rows.truncate(f.limit as usize);
     let next = more.then(|| rows.last().map(|r| r.id.to_string())).flatten();

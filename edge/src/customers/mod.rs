@@ -3,20 +3,22 @@
 pub mod model;
 pub mod store;
 
+use crate::change::Change;
 use crate::context::Cx;
-use crate::db::{self, DbError, DbResult, Stmt};
+use crate::db::{DbError, DbResult, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page};
 use crate::programs::model::Program;
-use crate::{audit, codes, ids, outbox};
+use crate::{audit, codes, ids};
 use crate::rewards::{self, model::flags_json, Earning};
+use edgeref_shared::webhook::EventKind;
 use edgeref_shared::attribution::is_same_address;
 use edgeref_shared::fraud::{self, Flag};
 use edgeref_shared::reward::{FriendReward, LedgerKind, Trigger, MAX_AMOUNT};
 use edgeref_shared::{time, validate, ReferralCode};
 use model::CustomerRow;
 use serde_json::{json, Value};
-use store::LedgerEntry;
+use crate::ledger::{self, LedgerEntry};
 use worker::{Request, Response};
 
 // The request bodies are the shared API types (`edgeref_shared::api`), read strictly.
@@ -132,24 +134,22 @@ pub async fn create_customer(cx: &Cx, program: &Program, input: &NewCustomerInpu
     let flags = &flags;
     let write = |code: ReferralCode| async move {
         let row = new_row(program, input, &code, now);
-        let mut stmts = store::insert_statements(&cx.db, &program.id, &row);
-        let event = outbox::event(&cx.db, &program.id, "customer.created", &customer_json(cx, &row, program));
-        stmts.extend(event.statements);
-        let (earned, mut events) = rewards::earn(&cx.db, program, &signup_earnings(program, &row, flags), now);
-        stmts.extend(earned);
-        stmts.extend(audit::record(cx, &program.id, "customer.created", ("customer", &row.key), audit::created(&audited(&row))));
-        stmts.extend(extra());
-        db::batch(&cx.db, stmts).await?;
-        events.insert(0, event.id);
-        DbResult::Ok((row, events))
+        Change::new(cx, &program.id, EventKind::CustomerCreated)
+            .statements(store::insert_statements(&cx.db, &program.id, &row))
+            .event(&customer_json(cx, &row, program))
+            .and(rewards::earn(&cx.db, program, &signup_earnings(program, &row, flags), now))
+            .audit(("customer", &row.key), audit::created(&audited(&row)))
+            .statements(extra())
+            .commit()
+            .await?;
+        DbResult::Ok(row)
     };
     let written = match &input.referral_code {
         Some(chosen) => write(chosen.clone()).await,
         None => codes::with_unique_code(write).await,
     };
-    let (row, events) = written.map_err(creation_conflict)?;
+    let row = written.map_err(creation_conflict)?;
     codes::remember(&cx.env, &program.id, &row.referral_code, &input.key).await?;
-    outbox::dispatch(cx, events);
     // Read back: the signup rewards may already be on the balance or pending.
     store::require(&cx.db, &program.id, &row.key).await
 }
@@ -221,25 +221,25 @@ pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
         c.surname = surname.as_deref().map(|n| validate::name("surname", n, 200)).transpose()?;
     }
     c.updated_at = ids::now_ms();
-    let event = outbox::event(&cx.db, &program.id, "customer.updated", &customer_json(cx, &c, program));
-    let mut stmts = vec![store::update(&cx.db, &program.id, &c)];
-    stmts.extend(event.statements);
-    stmts.extend(audit::record(cx, &program.id, "customer.updated", ("customer", key), audit::changed(&before, &audited(&c))));
-    db::batch(&cx.db, stmts).await?;
-    outbox::dispatch(cx, vec![event.id]);
+    Change::new(cx, &program.id, EventKind::CustomerUpdated)
+        .statements([store::update(&cx.db, &program.id, &c)])
+        .event(&customer_json(cx, &c, program))
+        .audit(("customer", key), audit::changed(&before, &audited(&c)))
+        .commit()
+        .await?;
     json(200, &customer_json(cx, &c, program))
 }
 
 pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
     let c = store::require(&cx.db, &program.id, key).await?;
-    let event = outbox::event(&cx.db, &program.id, "customer.deleted", &customer_json(cx, &c, program));
-    let mut stmts = store::delete_statements(&cx.db, &program.id, &c);
-    stmts.extend(event.statements);
-    // Only the code: a deleted customer's email does not linger in the log.
-    stmts.extend(audit::record(cx, &program.id, "customer.deleted", ("customer", key), audit::deleted(&json!({"referral_code": c.referral_code}))));
-    db::batch(&cx.db, stmts).await?;
+    Change::new(cx, &program.id, EventKind::CustomerDeleted)
+        .statements(store::delete_statements(&cx.db, &program.id, &c))
+        .event(&customer_json(cx, &c, program))
+        // Only the code: a deleted customer's email does not linger in the log.
+        .audit(("customer", key), audit::deleted(&json!({"referral_code": c.referral_code})))
+        .commit()
+        .await?;
     codes::forget(&cx.env, &program.id, &c.referral_code).await?;
-    outbox::dispatch(cx, vec![event.id]);
     json(200, &json!({"key": key, "deleted": true}))
 }
 
@@ -272,14 +272,14 @@ pub async fn credit(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
         "balance": c.balance + amount,
         "created_at": time::rfc3339(now),
     });
-    let event = outbox::event(&cx.db, &program.id, "customer.credited", &entry);
     let ledger = LedgerEntry { customer_key: key, amount, kind: LedgerKind::Credit, transaction_key: None, note: note.as_deref(), at: now };
-    let mut stmts = store::ledger_statements(&cx.db, &program.id, &ledger);
-    stmts.extend(event.statements);
-    let change = json!({"balance": {"from": c.balance, "to": c.balance + amount}, "amount": {"to": amount}, "note": {"to": note}});
-    stmts.extend(audit::record(cx, &program.id, "customer.credited", ("customer", key), change));
-    db::batch(&cx.db, stmts).await?;
-    outbox::dispatch(cx, vec![event.id]);
+    let diff = json!({"balance": {"from": c.balance, "to": c.balance + amount}, "amount": {"to": amount}, "note": {"to": note}});
+    Change::new(cx, &program.id, EventKind::CustomerCredited)
+        .statements(ledger::store::statements(&cx.db, &program.id, &ledger))
+        .event(&entry)
+        .audit(("customer", key), diff)
+        .commit()
+        .await?;
     json(201, &entry)
 }
 

@@ -5,8 +5,6 @@ use crate::db::{self, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::sql;
 use edgeref_shared::attribution::normalize_email;
-use edgeref_shared::reward::LedgerKind;
-use serde::Deserialize;
 use worker::D1Database;
 
 /// A customer row as `CustomerRow` reads it, with its pending and paid totals.
@@ -64,42 +62,6 @@ pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> 
     stmts
 }
 
-/// One movement of a customer's balance, as the ledger records it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LedgerEntry<'a> {
-    pub customer_key: &'a str,
-    pub amount: i64,
-    pub kind: LedgerKind,
-    /// The sale it came from, if any.
-    pub transaction_key: Option<&'a str>,
-    pub note: Option<&'a str>,
-    pub at: i64,
-}
-
-/// The ledger row alone, for a customer row that already carries its balance.
-pub fn ledger_row(db: &D1Database, program_id: &str, e: &LedgerEntry) -> Stmt {
-    sql!(
-        db,
-        "INSERT INTO ledger (program_id, customer_key, amount, kind, transaction_key, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        program_id,
-        e.customer_key,
-        e.amount,
-        e.kind.as_str(),
-        e.transaction_key,
-        e.note,
-        e.at,
-    )
-}
-
-/// The ledger row and the matching balance change: the balance is always the
-/// sum of the ledger because both change in the same batch.
-pub fn ledger_statements(db: &D1Database, program_id: &str, e: &LedgerEntry) -> Vec<Stmt> {
-    vec![
-        ledger_row(db, program_id, e),
-        sql!(db, "UPDATE customers SET balance = balance + ?3, updated_at = ?4 WHERE program_id = ?1 AND key = ?2", program_id, e.customer_key, e.amount, e.at),
-    ]
-}
-
 /// Saves the editable fields of `c` (email, name, surname).
 pub fn update(db: &D1Database, program_id: &str, c: &CustomerRow) -> Stmt {
     sql!(
@@ -113,28 +75,6 @@ pub fn update(db: &D1Database, program_id: &str, c: &CustomerRow) -> Stmt {
         c.surname.as_ref(),
         c.updated_at
     )
-}
-
-/// The key of the customer who owns `code`, if any (the D1 side of `codes::owner_of`).
-/// Who holds a code, in every program (a code is unique per program only):
-/// `(program_id, customer key)` pairs, by the `customers_referral_code` index.
-pub async fn holders_of_code(db: &D1Database, code: &str) -> ApiResult<Vec<(String, String)>> {
-    #[derive(Deserialize)]
-    struct Row {
-        program_id: String,
-        key: String,
-    }
-    let rows: Vec<Row> = db::all(sql!(db, "SELECT program_id, key FROM customers WHERE referral_code = ?1 LIMIT 100", code)).await?;
-    Ok(rows.into_iter().map(|r| (r.program_id, r.key)).collect())
-}
-
-pub async fn key_by_code(db: &D1Database, program_id: &str, code: &str) -> ApiResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct Row {
-        key: String,
-    }
-    let row: Option<Row> = db::first(sql!(db, "SELECT key FROM customers WHERE program_id = ?1 AND referral_code = ?2", program_id, code)).await?;
-    Ok(row.map(|r| r.key))
 }
 
 /// One page of customers (optionally only those referred by `referred_by`), in creation order.

@@ -5,27 +5,14 @@
 //! counters follow the inserted rows through a trigger).
 
 pub mod meter;
+pub mod model;
 pub mod store;
+
+pub use model::VisitMsg;
 
 use crate::error::{ApiError, ApiResult};
 use crate::{db, ids};
-use serde::{Deserialize, Serialize};
 use worker::{Env, MessageBatch};
-
-/// One accepted visit, as queued.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VisitMsg {
-    pub id: String,
-    pub program_id: String,
-    pub code: String,
-    pub referrer_key: String,
-    pub url: String,
-    pub referrer: String,
-    pub created_at: i64,
-    /// From a crawler or link previewer: stored, flagged, never counted.
-    #[serde(default)]
-    pub bot: bool,
-}
 
 /// Queues an accepted visit. Without a `VISITS` binding (a deployment that has
 /// not created the queue) it writes straight to D1 instead, one row per request.

@@ -1,6 +1,6 @@
 //! Visits and dead-lettered visits in D1.
 
-use super::VisitMsg;
+use super::model::VisitMsg;
 use crate::db::{self, Stmt};
 use crate::error::ApiResult;
 use crate::sql;

@@ -2,7 +2,6 @@
 //! `GET /v1/programs/{id}/integrations`, `PUT`/`DELETE …/integrations/{name}`.
 //! Secrets are sealed before they reach D1 and never returned.
 
-pub mod mailerlite;
 pub mod secrets;
 pub mod store;
 pub mod stripe;
@@ -13,7 +12,7 @@ use crate::http::{json, json_body, self_origin};
 use crate::programs::model::Program;
 use crate::{audit, db, ids, outbox, webhooks};
 use edgeref_shared::validate;
-use mailerlite::MailerLiteSettings;
+use crate::outbox::senders::mailerlite::{self, MailerLiteSettings};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -79,10 +78,10 @@ pub async fn put(mut req: Request, cx: &Cx, program: &Program, name: &str) -> Ap
     let before = store::get(&cx.db, &program.id, name).await?;
     let action = if before.is_some() { "integration.updated" } else { "integration.enabled" };
     let after = audited(name, settings.clone(), Some(secret.clone()));
-    let before = before.map(|b| audited(name, serde_json::from_str(&b.settings).unwrap_or_default(), secrets::open(&cx.env, &b.secret).ok()));
+    let before = before.map(|b| audited(name, serde_json::from_str(&b.settings).unwrap_or_default(), crate::sealed::open(&cx.env, &b.secret).ok()));
     let change = edgeref_shared::audit::diff(before.as_ref(), Some(&after));
     let audit = audit::record(cx, &program.id, action, ("integration", name), change);
-    let save = store::save(&cx.db, &program.id, name, &settings.to_string(), &secrets::seal(&cx.env, &secret)?, ids::now_ms());
+    let save = store::save(&cx.db, &program.id, name, &settings.to_string(), &crate::sealed::seal(&cx.env, &secret)?, ids::now_ms());
     db::batch(&cx.db, [save].into_iter().chain(audit).collect()).await?;
     json(200, &answer)
 }

@@ -7,7 +7,7 @@
 //! becomes a referred customer first. Transactions are keyed by the payment
 //! intent (or the object id), so a checkout and its first invoice count once.
 
-use super::{secrets, store};
+use super::store;
 use crate::context::Cx;
 use crate::customers::{self, model::CustomerRow, NewCustomerInput};
 use crate::error::{ApiError, ApiResult};
@@ -36,7 +36,7 @@ pub async fn receive(mut req: Request, cx: &Cx, public_id: &str) -> ApiResult<Re
     let config = programs::store::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
     let program = programs::store::get(&cx.db, &config.id).await?;
     let integration = store::get(&cx.db, &program.id, "stripe").await?.ok_or_else(|| ApiError::not_found("stripe integration"))?;
-    let secret = secrets::open(&cx.env, &integration.secret)?;
+    let secret = crate::sealed::open(&cx.env, &integration.secret)?;
     let body = crate::http::capped_body_of(&mut req, MAX_EVENT, "Stripe events are limited to 512 KiB").await?;
     // Verified over the raw bytes, before anything is parsed.
     let header = req.headers().get("stripe-signature").ok().flatten().unwrap_or_default();

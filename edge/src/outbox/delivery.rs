@@ -8,9 +8,10 @@
 
 use super::store::{self, Attempt, DueRow, Which, BATCH};
 use crate::error::ApiResult;
-use crate::integrations::mailerlite::{self, MailerLiteSettings};
+use super::senders::mailerlite::{self, MailerLiteSettings};
+use super::senders::webhook;
 use crate::outbound::Outcome;
-use crate::{ids, webhooks};
+use crate::ids;
 use edgeref_shared::webhook::{is_success, retry_delay_ms, MAX_ATTEMPTS};
 use futures_util::future::join_all;
 use worker::{D1Database, Env};
@@ -102,7 +103,7 @@ async fn send_all(env: &Env, db: &D1Database, due: Vec<Delivery>) {
 async fn send_one(env: &Env, db: &D1Database, d: &Delivery) {
     let started = ids::now_ms();
     let outcome = match &d.target {
-        Ok(Target::Webhook { url, secret, .. }) => webhooks::sender::post(env, url, secret, &d.event_id, &d.payload).await,
+        Ok(Target::Webhook { url, secret, .. }) => webhook::post(env, url, secret, &d.event_id, &d.payload).await,
         Ok(Target::MailerLite { settings, sealed_token }) => mailerlite::sync(env, settings, sealed_token, &d.payload).await,
         Err(gone) => gone.clone(),
     };
@@ -125,7 +126,7 @@ async fn send_one(env: &Env, db: &D1Database, d: &Delivery) {
         // A day of failures: switch the endpoint off and say why, as Svix and Stripe do.
         let last = outcome.code.map_or_else(|| outcome.error.clone().unwrap_or_default(), |c| format!("HTTP {c}"));
         let reason = format!("disabled after {MAX_ATTEMPTS} failed attempts to deliver {} (last: {last})", d.event_id);
-        stmts.push(webhooks::store::disable(db, id, &reason, ids::now_ms()));
+        stmts.push(store::disable_webhook(db, id, &reason, ids::now_ms()));
     }
     if let Err(e) = store::batch(db, stmts).await {
         // The lease runs out and the cron trigger tries again: at least once, never lost.

@@ -5,12 +5,14 @@
 //! `dispatch` sends it; the cron trigger retries what failed (`delivery`).
 
 pub mod delivery;
+pub mod senders;
 pub mod store;
 
 use crate::context::Cx;
 use crate::db::Stmt;
 use crate::ids;
 use edgeref_shared::time;
+use edgeref_shared::webhook::EventKind;
 use serde_json::{json, Value};
 use worker::D1Database;
 
@@ -21,10 +23,10 @@ pub struct Outgoing {
 }
 
 /// Integrations that hear about some events through the outbox, and which events.
-const INTEGRATION_EVENTS: &[(&str, &[&str])] = &[("mailerlite", &["customer.created", "customer.deleted"])];
+const INTEGRATION_EVENTS: &[(&str, &[EventKind])] = &[("mailerlite", &[EventKind::CustomerCreated, EventKind::CustomerDeleted])];
 
 /// The integrations that listen to `kind`.
-fn integrations_for(kind: &str) -> impl Iterator<Item = &'static str> + '_ {
+fn integrations_for(kind: EventKind) -> impl Iterator<Item = &'static str> {
     INTEGRATION_EVENTS.iter().filter(move |(_, kinds)| kinds.contains(&kind)).map(|(name, _)| *name)
 }
 
@@ -35,11 +37,11 @@ pub fn payload(id: &str, program_id: &str, kind: &str, now_ms: i64, data: &Value
 
 /// The statements that record `kind` with `data` (the object the REST API
 /// returns) and fan it out to every webhook and integration that listens.
-pub fn event(db: &D1Database, program_id: &str, kind: &str, data: &Value) -> Outgoing {
-    let (id, now) = (ids::new_id("msg"), ids::now_ms());
+pub fn event(db: &D1Database, program_id: &str, kind: EventKind, data: &Value) -> Outgoing {
+    let (id, now, name) = (ids::new_id("msg"), ids::now_ms(), kind.as_str());
     let mut statements = vec![
-        store::insert_event(db, &id, program_id, kind, &payload(&id, program_id, kind, now, data), now),
-        store::fan_out_to_webhooks(db, &id, program_id, kind, now),
+        store::insert_event(db, &id, program_id, name, &payload(&id, program_id, name, now, data), now),
+        store::fan_out_to_webhooks(db, &id, program_id, name, now),
     ];
     statements.extend(integrations_for(kind).map(|name| store::fan_out_to_integration(db, &id, program_id, name, now)));
     Outgoing { id, statements }
@@ -47,10 +49,10 @@ pub fn event(db: &D1Database, program_id: &str, kind: &str, data: &Value) -> Out
 
 /// Many events of one kind written set-based (an import's): `events_json` is a
 /// JSON array of `{id, payload}` (`payload` as `payload` makes it), fanned out like `event`.
-pub fn events_from_json(db: &D1Database, program_id: &str, kind: &str, events_json: &str, now: i64) -> Vec<Stmt> {
+pub fn events_from_json(db: &D1Database, program_id: &str, kind: EventKind, events_json: &str, now: i64) -> Vec<Stmt> {
     let mut statements = vec![
-        store::insert_events(db, program_id, kind, events_json, now),
-        store::fan_out_many_to_webhooks(db, events_json, program_id, kind, now),
+        store::insert_events(db, program_id, kind.as_str(), events_json, now),
+        store::fan_out_many_to_webhooks(db, events_json, program_id, kind.as_str(), now),
     ];
     statements.extend(integrations_for(kind).map(|name| store::fan_out_many_to_integration(db, events_json, program_id, name, now)));
     statements
@@ -85,10 +87,10 @@ mod tests {
 
     #[test]
     fn mailerlite_hears_customer_creation_and_deletion_only() {
-        assert_eq!(integrations_for("customer.created").collect::<Vec<_>>(), ["mailerlite"]);
-        assert_eq!(integrations_for("customer.deleted").collect::<Vec<_>>(), ["mailerlite"]);
-        assert_eq!(integrations_for("customer.updated").count(), 0);
-        assert_eq!(integrations_for("transaction.created").count(), 0);
+        assert_eq!(integrations_for(EventKind::CustomerCreated).collect::<Vec<_>>(), ["mailerlite"]);
+        assert_eq!(integrations_for(EventKind::CustomerDeleted).collect::<Vec<_>>(), ["mailerlite"]);
+        assert_eq!(integrations_for(EventKind::CustomerUpdated).count(), 0);
+        assert_eq!(integrations_for(EventKind::TransactionCreated).count(), 0);
     }
 
     #[test]

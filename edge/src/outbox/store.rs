@@ -249,3 +249,8 @@ pub async fn integration_backlog(db: &D1Database, program_id: &str, name: &str) 
     .await?;
     Ok(counts.unwrap_or_default())
 }
+
+/// Switches a webhook endpoint off, saying why (after its deliveries kept failing).
+pub fn disable_webhook(db: &D1Database, id: &str, reason: &str, now: i64) -> Stmt {
+    sql!(db, "UPDATE webhooks SET is_active = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1", id, reason, now)
+}

@@ -4,15 +4,17 @@
 
 pub mod store;
 
+use crate::change::Change;
 use crate::context::Cx;
-use crate::customers::store::{ledger_statements, LedgerEntry};
+use crate::ledger::{self, LedgerEntry};
 use crate::customers;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
 use crate::rewards::{self, model::RewardRow};
-use crate::{audit, ids, outbox};
+use crate::{audit, ids};
+use edgeref_shared::webhook::EventKind;
 use edgeref_shared::reward::{LedgerKind, MAX_AMOUNT};
 use edgeref_shared::validate;
 use serde_json::json;
@@ -62,19 +64,20 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
         created_at: now,
     };
     let debit = LedgerEntry { customer_key: &customer.key, amount: -amount, kind: LedgerKind::Payout, transaction_key: None, note: Some(&payout.id), at: now };
-    let mut stmts = vec![store::insert(&cx.db, &program.id, &payout)];
-    stmts.extend(ledger_statements(&cx.db, &program.id, &debit));
-    // Two payouts racing for one balance: the second finds it below zero and rolls back.
-    stmts.push(store::balance_guard(&cx.db, &program.id, &customer.key));
-    stmts.extend(rewards::store::pay(&cx.db, &program.id, &payout.reward_ids, &payout.id, now));
-    let event = outbox::event(&cx.db, &program.id, "payout.created", &payout.view());
-    stmts.extend(event.statements);
     let fields = json!({"customer": payout.customer_key, "amount": amount, "currency": payout.currency, "reference": payout.reference, "rewards": reward_ids});
-    stmts.extend(audit::record(cx, &program.id, "payout.created", ("payout", &payout.id), audit::created(&fields)));
-    db::batch(&cx.db, stmts).await.map_err(|e| {
-        if e.conflicts_on(db::GUARD) { ApiError::new(409, "conflict", "the balance changed while paying (another payout or a refund); read it again and retry") } else { e.into() }
-    })?;
-    outbox::dispatch(cx, vec![event.id]);
+    Change::new(cx, &program.id, EventKind::PayoutCreated)
+        .statements([store::insert(&cx.db, &program.id, &payout)])
+        .statements(ledger::store::statements(&cx.db, &program.id, &debit))
+        // Two payouts racing for one balance: the second finds it below zero and rolls back.
+        .statements([store::balance_guard(&cx.db, &program.id, &customer.key)])
+        .statements(rewards::store::pay(&cx.db, &program.id, &payout.reward_ids, &payout.id, now))
+        .event(&payout.view())
+        .audit(("payout", &payout.id), audit::created(&fields))
+        .commit()
+        .await
+        .map_err(|e| {
+            if e.conflicts_on(db::GUARD) { ApiError::new(409, "conflict", "the balance changed while paying (another payout or a refund); read it again and retry") } else { e.into() }
+        })?;
     json(201, &payout.view())
 }
 

@@ -17,6 +17,18 @@ pub struct Program {
     pub created_at: i64,
 }
 
+/// One UTC day of a program's referred activity, from the trigger-kept counters.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Day {
+    pub date: String,
+    pub visits: i64,
+    pub signups: i64,
+    pub conversions: i64,
+    pub revenue: i64,
+    #[serde(skip_serializing)]
+    pub rewards: i64,
+}
+
 #[cfg(test)]
 impl Program {
     /// A program for tests: `Shop` at `https://shop.example/`, default settings, these reward rules.

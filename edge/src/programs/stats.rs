@@ -1,30 +1,17 @@
 //! A program's results for the dashboard: `GET /v1/programs/{id}/stats?days=30`.
 //! Counts referred activity only (what the program caused), per UTC day.
 
-use super::model::Program;
+use super::model::{Day, Program};
 use super::store;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_param};
 use crate::ids;
 use edgeref_shared::time;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Request, Response};
 
 const DAY_MS: i64 = 86_400_000;
-
-/// One UTC day of a program's referred activity, from the trigger-kept counters.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Day {
-    pub date: String,
-    pub visits: i64,
-    pub signups: i64,
-    pub conversions: i64,
-    pub revenue: i64,
-    #[serde(skip_serializing)]
-    pub rewards: i64,
-}
 
 /// `?days=`: 1 to 365, 30 when absent. The window ends today (UTC) and includes it.
 fn days_param(req: &Request) -> ApiResult<i64> {

@@ -1,14 +1,14 @@
 //! Programs in D1 (source of truth) and their tracking config in KV and the
 //! isolate (hot read cache).
 
-use super::model::{Program, ProgramRow, TrackingConfig};
-use super::stats::Day;
+use super::model::{Day, Program, ProgramRow, TrackingConfig};
 use crate::error::{ApiError, ApiResult};
 use crate::db::{self, Stmt};
 use crate::sql;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use worker::{D1Database, Env, KvStore};
+use crate::context::kv;
+use worker::{D1Database, Env};
 
 const COLUMNS: &str = "id, public_id, name, website_url, currency, tracking, rewards, created_at";
 
@@ -106,10 +106,6 @@ thread_local! {
 
 fn kv_key(public_id: &str) -> String {
     format!("program:{public_id}")
-}
-
-pub fn kv(env: &Env) -> ApiResult<KvStore> {
-    env.kv("CONFIG").map_err(|e| ApiError::unavailable("kv binding", e))
 }
 
 /// Writes the program's config to KV and this isolate (after create/update).

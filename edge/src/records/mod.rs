@@ -14,6 +14,7 @@ use crate::http::{bool_param, capped_body_of, json, require_media};
 use crate::programs::model::Program;
 use crate::{audit, codes, ids, outbox};
 use edgeref_shared::attribution::normalize_email;
+use edgeref_shared::webhook::EventKind;
 use edgeref_shared::records::{self, FileError, Known, Plan, Upsert, MAX_FILE_BYTES};
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -154,12 +155,12 @@ fn creation_events(cx: &Cx, program: &Program, created: &[&CustomerRow], now: i6
         .iter()
         .map(|c| {
             let id = ids::new_id("msg");
-            let payload = outbox::payload(&id, &program.id, "customer.created", now, &customer_json(cx, c, program));
+            let payload = outbox::payload(&id, &program.id, EventKind::CustomerCreated.as_str(), now, &customer_json(cx, c, program));
             json!({"id": id, "payload": payload})
         })
         .collect();
     let ids = events.iter().filter_map(|e| e["id"].as_str().map(str::to_owned)).collect();
-    let stmts = json_chunks(&events, WRITE_ROWS).iter().flat_map(|chunk| outbox::events_from_json(&cx.db, &program.id, "customer.created", chunk, now)).collect();
+    let stmts = json_chunks(&events, WRITE_ROWS).iter().flat_map(|chunk| outbox::events_from_json(&cx.db, &program.id, EventKind::CustomerCreated, chunk, now)).collect();
     (ids, stmts)
 }
 

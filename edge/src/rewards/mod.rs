@@ -6,13 +6,15 @@
 pub mod model;
 pub mod store;
 
+use crate::change::Change;
 use crate::context::Cx;
-use crate::customers::store::{ledger_statements, LedgerEntry};
+use crate::ledger::{self, LedgerEntry};
 use crate::db::{self, DbError, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bool_param, cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
 use crate::{audit, ids, outbox};
+use edgeref_shared::webhook::EventKind;
 use edgeref_shared::fraud::Flag;
 use edgeref_shared::lifecycle::{self, RewardAction, RewardStatus};
 use edgeref_shared::reward::LedgerKind;
@@ -63,9 +65,9 @@ pub fn earn(db: &D1Database, program: &Program, earnings: &[Earning], now: i64) 
         stmts.push(store::insert(db, &program.id, &row));
         if row.status() == Some(RewardStatus::Approved) {
             let entry = LedgerEntry { customer_key: e.customer_key, amount: e.amount, kind: LedgerKind::Reward, transaction_key: e.transaction_key, note: Some(e.kind), at: now };
-            stmts.extend(ledger_statements(db, &program.id, &entry));
+            stmts.extend(ledger::store::statements(db, &program.id, &entry));
         }
-        let event = outbox::event(db, &program.id, "reward.created", &row.view());
+        let event = outbox::event(db, &program.id, EventKind::RewardCreated, &row.view());
         stmts.extend(event.statements);
         events.push(event.id);
     }
@@ -84,7 +86,7 @@ pub fn reverse(db: &D1Database, program_id: &str, r: &RewardRow, by: i64, kind: 
     let mut stmts = store::reduce(db, r, by, reason, now);
     if matches!(status, Some(RewardStatus::Approved | RewardStatus::Paid)) {
         let entry = LedgerEntry { customer_key: &r.customer_key, amount: -by, kind, transaction_key: r.transaction_key.as_deref(), note: Some(reason), at: now };
-        stmts.extend(ledger_statements(db, program_id, &entry));
+        stmts.extend(ledger::store::statements(db, program_id, &entry));
     }
     stmts
 }
@@ -122,7 +124,7 @@ pub async fn approve(cx: &Cx, program: &Program, id: &str) -> ApiResult<Response
     let (token, now) = (ids::new_id("dec"), ids::now_ms());
     let mut stmts = store::decide(&cx.db, &program.id, id, "pending", "approved", None, &token, now);
     stmts.extend(store::approved_effects(&cx.db, &token, now, &time::rfc3339(now)));
-    stmts.extend(audit::record(cx, &program.id, "reward.approved", ("reward", id), status_change(&r, "approved", None)));
+    stmts.extend(audit::record(cx, &program.id, EventKind::RewardApproved.as_str(), ("reward", id), status_change(&r, "approved", None)));
     db::batch(&cx.db, stmts).await.map_err(|e| decided_meanwhile(e, &r, "approved"))?;
     outbox::dispatch(cx, store::approved_event_ids(&cx.db, &token).await?);
     json(200, &require(cx, program, id).await?.view())
@@ -138,12 +140,13 @@ pub async fn reject(mut req: Request, cx: &Cx, program: &Program, id: &str) -> A
     }
     let now = ids::now_ms();
     let decided = RewardRow { status: "rejected".into(), reason: Some(reason.clone()), decided_at: Some(now), ..r.clone() };
-    let mut stmts = store::decide(&cx.db, &program.id, id, "pending", "rejected", Some(&reason), &ids::new_id("dec"), now);
-    let event = outbox::event(&cx.db, &program.id, "reward.rejected", &decided.view());
-    stmts.extend(event.statements);
-    stmts.extend(audit::record(cx, &program.id, "reward.rejected", ("reward", id), status_change(&r, "rejected", Some(&reason))));
-    db::batch(&cx.db, stmts).await.map_err(|e| decided_meanwhile(e, &r, "rejected"))?;
-    outbox::dispatch(cx, vec![event.id]);
+    Change::new(cx, &program.id, EventKind::RewardRejected)
+        .statements(store::decide(&cx.db, &program.id, id, "pending", "rejected", Some(&reason), &ids::new_id("dec"), now))
+        .event(&decided.view())
+        .audit(("reward", id), status_change(&r, "rejected", Some(&reason)))
+        .commit()
+        .await
+        .map_err(|e| decided_meanwhile(e, &r, "rejected"))?;
     json(200, &decided.view())
 }
 

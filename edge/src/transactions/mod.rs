@@ -5,6 +5,7 @@
 pub mod model;
 pub mod store;
 
+use crate::change::Change;
 use crate::context::Cx;
 use crate::customers::{self, model::CustomerRow};
 use crate::db::{self, DbError, Stmt};
@@ -12,7 +13,8 @@ use crate::rewards::{self, Earning};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
-use crate::{audit, ids, outbox};
+use crate::{audit, ids};
+use edgeref_shared::webhook::EventKind;
 use edgeref_shared::apikey::sha256_hex;
 use edgeref_shared::fraud::Flag;
 use edgeref_shared::reward::{reversal, LedgerKind};
@@ -104,14 +106,12 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
         None => signup_flags,
     };
     // The currency was checked against the program as read: the guard holds it to that until the sale is in.
-    let mut stmts = vec![store::currency_guard(&cx.db, &program.id, &row.currency), store::insert(&cx.db, &program.id, &row)];
-    let event = outbox::event(&cx.db, &program.id, "transaction.created", &row.view());
-    stmts.extend(event.statements);
-    let (earned, mut events) = rewards::earn(&cx.db, program, &sale_earnings(&row, &flags), row.created_at);
-    stmts.extend(earned);
-    stmts.extend(audit::record(cx, &program.id, "transaction.created", ("transaction", &row.key), audit::created(&audited(&row))));
-    events.insert(0, event.id);
-    match db::batch(&cx.db, stmts).await {
+    let change = Change::new(cx, &program.id, EventKind::TransactionCreated)
+        .statements([store::currency_guard(&cx.db, &program.id, &row.currency), store::insert(&cx.db, &program.id, &row)])
+        .event(&row.view())
+        .and(rewards::earn(&cx.db, program, &sale_earnings(&row, &flags), row.created_at))
+        .audit(("transaction", &row.key), audit::created(&audited(&row)));
+    match change.commit().await {
         Ok(()) => {}
         // The program's currency changed while this sale was on its way.
         Err(e) if e.conflicts_on(db::GUARD) => return Err(ApiError::new(422, "currency_mismatch", "the program's currency changed meanwhile; read the program again").with_field("currency")),
@@ -119,7 +119,6 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
         Err(e @ DbError::Conflict { .. }) => return replay(store::by_key(&cx.db, &program.id, &sale.key).await?.ok_or_else(|| ApiError::from(e))?),
         Err(e) => return Err(e.into()),
     }
-    outbox::dispatch(cx, events);
     Ok(Recorded::Created(row))
 }
 
@@ -200,18 +199,18 @@ pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Respon
 pub async fn delete(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
     let t = store::by_key(&cx.db, &program.id, key).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
     let now = ids::now_ms();
-    let mut stmts = store::delete(&cx.db, &program.id, &t, now);
-    stmts.extend(reverse_rewards(cx, program, &t, |earned| reversal(earned, t.amount, t.refunded, t.amount), LedgerKind::Reversal, "transaction deleted", now).await?);
-    let event = outbox::event(&cx.db, &program.id, "transaction.deleted", &t.view());
-    stmts.extend(event.statements);
-    stmts.extend(audit::record(cx, &program.id, "transaction.deleted", ("transaction", key), audit::deleted(&audited(&t))));
+    let reversed = reverse_rewards(cx, program, &t, |earned| reversal(earned, t.amount, t.refunded, t.amount), LedgerKind::Reversal, "transaction deleted", now).await?;
+    let change = Change::new(cx, &program.id, EventKind::TransactionDeleted)
+        .statements(store::delete(&cx.db, &program.id, &t, now))
+        .statements(reversed)
+        .event(&t.view())
+        .audit(("transaction", key), audit::deleted(&audited(&t)));
     // A concurrent delete recorded its deletion first: for this request the transaction is gone.
-    db::batch(&cx.db, stmts).await.map_err(|e| match e {
+    change.commit().await.map_err(|e| match e {
         e if e.conflicts_on("transaction_deletions.transaction_id") => ApiError::not_found("transaction"),
         e if e.conflicts_on(db::GUARD) => ApiError::conflict("a reward of this transaction changed meanwhile; retry"),
         e => e.into(),
     })?;
-    outbox::dispatch(cx, vec![event.id]);
     json(200, &json!({"key": key, "deleted": true}))
 }
 

@@ -1,8 +1,7 @@
 //! Webhook endpoints: `/v1/webhooks` (API key) and `/v1/programs/{id}/webhooks` (owner).
-//! Events reach them through the outbox (`crate::outbox`); `sender` signs and posts one.
+//! Events reach them through the outbox (`crate::outbox`, whose `senders::webhook` signs and posts one).
 
 pub mod model;
-pub mod sender;
 pub mod store;
 
 use crate::context::Cx;

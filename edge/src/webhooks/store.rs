@@ -62,11 +62,6 @@ pub fn set_secret(db: &D1Database, program_id: &str, id: &str, secret: &str, now
     sql!(db, "UPDATE webhooks SET secret = ?3, updated_at = ?4 WHERE program_id = ?1 AND id = ?2", program_id, id, secret, now)
 }
 
-/// Switches an endpoint off, saying why (after its deliveries kept failing).
-pub fn disable(db: &D1Database, id: &str, reason: &str, now: i64) -> Stmt {
-    sql!(db, "UPDATE webhooks SET is_active = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1", id, reason, now)
-}
-
 /// How many webhooks a source (e.g. Zapier's REST hooks) has subscribed.
 pub async fn count_from(db: &D1Database, program_id: &str, source: &str) -> ApiResult<i64> {
     #[derive(Deserialize)]

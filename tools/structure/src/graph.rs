@@ -81,7 +81,6 @@ impl Graph {
                 line: self.edges[&(cycle[0], cycle[1])],
                 message: format!("import cycle: {}", names.join(" → ")),
                 detail: via.join(", "),
-                of_tree: true,
             });
         }
         if found.len() > MAX_CYCLES {
@@ -111,8 +110,7 @@ impl Graph {
                         line: self.edges[&(from, to)],
                         message: format!("two-way tie between top-level modules: {a} ↔ {b}"),
                         detail: format!("{}, {}", self.edge(from, to), self.edge(back_from, back_to)),
-                        of_tree: true,
-                    });
+                            });
                 }
             }
         }

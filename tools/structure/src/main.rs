@@ -1,4 +1,4 @@
-//! `edgeref-structure ROOT [--allow FILE]`: checks a Rust source tree (the Worker's
+//! `edgeref-structure ROOT`: checks a Rust source tree (the Worker's
 //! `edge/src`) from its parsed syntax, not from regexes over its text:
 //!
 //! * no import cycle between files, and no two-way tie between top-level modules (`graph.rs`);
@@ -6,9 +6,7 @@
 //!
 //! Each violation is printed as `path:LINE: message`, the path relative to ROOT; the exit
 //! code is 1 if there is any. Items under `#[cfg(test)]` and files named `tests.rs` are
-//! not checked. `--allow FILE` lists violations known today, one a line by its key
-//! (`Violation::key`): they are not reported, and an entry that no longer occurs is,
-//! so the list can only shrink.
+//! not checked.
 
 mod graph;
 mod rules;
@@ -26,27 +24,14 @@ pub struct Violation {
     pub file: String,
     pub line: usize,
     pub message: String,
-    /// Where a cycle or tie goes through: for the reader, not part of its key.
+    /// Where a cycle or tie goes through.
     pub detail: String,
-    /// A cycle or a tie is a fact about the tree, named by its message alone; the
-    /// file it is printed at is only an example.
-    pub of_tree: bool,
 }
 
 impl Violation {
     /// A violation inside one file.
     pub fn at(file: &str, line: usize, message: String) -> Violation {
-        Violation { file: file.to_string(), line, message, detail: String::new(), of_tree: false }
-    }
-
-    /// What an allow list names: no line numbers, so an entry survives unrelated edits.
-    /// A cycle's or tie's message; `file: message` for a violation inside one file.
-    pub fn key(&self) -> String {
-        if self.of_tree {
-            self.message.clone()
-        } else {
-            format!("{}: {}", self.file, self.message)
-        }
+        Violation { file: file.to_string(), line, message, detail: String::new() }
     }
 }
 
@@ -66,35 +51,29 @@ pub struct Report {
     pub root: PathBuf,
     pub files: usize,
     pub dependencies: usize,
-    /// Known violations left out by an allow list, and its path.
-    pub allowed: Option<(usize, PathBuf)>,
 }
 
 impl Report {
     /// The one line printed when nothing is wrong.
     pub fn summary(&self) -> String {
-        let counts = format!("{}: {} files, {} dependencies between them", self.root.display(), self.files, self.dependencies);
-        match &self.allowed {
-            Some((n, list)) if *n > 0 => format!("{counts}: no violation but the {n} known ones listed in {}", list.display()),
-            _ => format!(
-                "{counts}: no import cycle, no two-way tie between top-level modules, SQL only in store.rs/db.rs, no function over {} lines",
-                rules::MAX_FN_LINES
-            ),
-        }
+        format!(
+            "{}: {} files, {} dependencies between them: no import cycle, no two-way tie between top-level modules, SQL only in store.rs/db.rs, no function over {} lines",
+            self.root.display(),
+            self.files,
+            self.dependencies,
+            rules::MAX_FN_LINES
+        )
     }
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (root, allow) = match args.as_slice() {
-        [root] => (PathBuf::from(root), None),
-        [root, flag, allow] if flag == "--allow" => (PathBuf::from(root), Some(PathBuf::from(allow))),
-        _ => {
-            eprintln!("usage: edgeref-structure ROOT [--allow FILE]");
-            return ExitCode::from(2);
-        }
+    let [root] = args.as_slice() else {
+        eprintln!("usage: edgeref-structure ROOT");
+        return ExitCode::from(2);
     };
-    match run(&root, allow.as_deref()) {
+    let root = PathBuf::from(root);
+    match check(&root) {
         Ok(report) if report.violations.is_empty() => {
             println!("{}", report.summary());
             ExitCode::SUCCESS
@@ -110,17 +89,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// Checks the tree at `root`, less what the allow list at `allow` names.
-pub fn run(root: &Path, allow: Option<&Path>) -> std::io::Result<Report> {
-    let mut report = check(root)?;
-    if let Some(allow) = allow {
-        let text = std::fs::read_to_string(allow)?;
-        let allowed = apply_allow_list(&mut report.violations, &text, &allow.display().to_string());
-        report.allowed = Some((allowed, allow.to_path_buf()));
-    }
-    Ok(report)
 }
 
 /// Checks every `.rs` file under `root` (but `tests.rs`).
@@ -146,28 +114,7 @@ pub fn check(root: &Path) -> std::io::Result<Report> {
     let graph = graph::Graph::build(&files);
     graph.cycles(&mut violations);
     graph.ties(&mut violations);
-    Ok(Report { violations, root: root.to_path_buf(), files: files.len(), dependencies: graph.edge_count(), allowed: None })
-}
-
-/// Drops the violations whose key the list names, and adds one for each entry that
-/// matched none (fixed since: the list must shrink with it). Returns how many were dropped.
-pub fn apply_allow_list(violations: &mut Vec<Violation>, list: &str, list_name: &str) -> usize {
-    let before = violations.len();
-    let mut stale = Vec::new();
-    for (n, entry) in list.lines().enumerate() {
-        let entry = entry.trim();
-        if entry.is_empty() || entry.starts_with('#') {
-            continue;
-        }
-        let len = violations.len();
-        violations.retain(|v| v.key() != entry);
-        if violations.len() == len {
-            stale.push(Violation::at(list_name, n + 1, format!("allow-listed but no longer found (remove the line): {entry}")));
-        }
-    }
-    let allowed = before - violations.len();
-    violations.extend(stale);
-    allowed
+    Ok(Report { violations, root: root.to_path_buf(), files: files.len(), dependencies: graph.edge_count() })
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -1,7 +1,7 @@
 //! Small trees with one planted fault each: the check must fail naming the file (the
 //! faults the regex check it replaced could not see), and pass on a clean tree.
 
-use crate::{apply_allow_list, check};
+use crate::check;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -151,25 +151,6 @@ fn a_clean_tree_passes() {
     let report = check(&tree.0).unwrap();
     assert!(report.violations.is_empty(), "{:#?}", report.violations);
     assert_eq!((report.files, report.dependencies), (6, 3));
-}
-
-#[test]
-fn an_allow_list_hides_what_it_names_and_fails_on_what_is_gone() {
-    let long = format!("pub fn f() {{\n{}    crate::a::g()\n}}\n", "    let _ = 1;\n".repeat(59));
-    let tree = Tree::new(&[LIB, ("x.rs", &long), ("a/mod.rs", "pub fn g() {\n    crate::x::f()\n}\n")]);
-    let mut found = check(&tree.0).unwrap().violations;
-    let keys: Vec<String> = found.iter().map(|v| v.key()).collect();
-    assert_eq!(keys, ["x.rs: fn f is 62 lines long (at most 60)", "import cycle: a/mod.rs → x.rs → a/mod.rs", "two-way tie between top-level modules: a ↔ x"]);
-    let list = "# known\nimport cycle: a/mod.rs → x.rs → a/mod.rs\nx.rs: fn f is 62 lines long (at most 60)\nimport cycle: a/mod.rs → y.rs → a/mod.rs\n";
-    assert_eq!(apply_allow_list(&mut found, list, "known.txt"), 2);
-    let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
-    assert_eq!(
-        lines,
-        [
-            "a/mod.rs:2: two-way tie between top-level modules: a ↔ x; a/mod.rs:2 → x.rs, x.rs:61 → a/mod.rs",
-            "known.txt:4: allow-listed but no longer found (remove the line): import cycle: a/mod.rs → y.rs → a/mod.rs",
-        ]
-    );
 }
 
 #[test]

@@ -4,7 +4,7 @@ import { api, programPath } from '../api.js';
 import { h, field, onSubmit, announce, attempt, money, toMinor, currencyDigits, date, dateTime } from '../dom.js';
 
 /** Each fraud flag in the owner's words (the API's names: docs/dashboard.md, Rewards). */
-export const FLAG_WORDS = {
+const FLAG_WORDS = {
   disposable_email: 'throwaway email provider',
   lookalike_email: 'same address as the referrer, with a +tag or dots',
   same_visitor: 'signed up from the referrer’s own network',

@@ -2,7 +2,7 @@
 //! custom field, so the merchant can mail everyone their own link. Runs as an
 //! outbox target, so it is retried like webhooks (on 429 and 5xx).
 
-use super::secrets;
+
 use crate::outbound::{self, Outcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -25,7 +25,7 @@ impl MailerLiteSettings {
 
 /// Carries out one customer event (the outbox payload) against MailerLite's API.
 pub async fn sync(env: &Env, settings: &MailerLiteSettings, sealed_token: &str, payload: &str) -> Outcome {
-    let token = match secrets::open(env, sealed_token) {
+    let token = match crate::sealed::open(env, sealed_token) {
         Ok(t) => t,
         Err(e) => return Outcome::final_failure(e.message),
     };

@@ -4,13 +4,14 @@
 //! so validating a visit costs no D1 read. D1 stays the source of truth: a KV
 //! miss falls back to it (and repairs KV).
 
-use crate::context::Cx;
-use crate::customers::store::{holders_of_code, key_by_code};
+pub mod store;
+
+use crate::context::{kv, Cx};
 use crate::db::{DbError, DbResult};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
-use crate::programs::store::kv;
 use edgeref_shared::code::{ReferralCode, MAX_GENERATION_ATTEMPTS};
+use store::{holders_of_code, key_by_code};
 use worker::Env;
 
 /// A program's public id, as used in `/s/{public_id}.js`: 12 lowercase base32 characters.
