@@ -96,6 +96,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn out_of_range_fields_are_refused_before_any_arithmetic_could_overflow() {
+        for bad in [
+            "2000-99999999999999999-01T00:00:00Z",
+            "2000-01-9223372036854775807T00:00:00Z",
+            "9223372036854775807-01-01T00:00:00Z",
+            "2000-01-01T9223372036854775807:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
     proptest! {
         #[test]
         fn rfc3339_round_trips(ms in 0i64..253_402_300_799_999) {
