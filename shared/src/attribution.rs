@@ -149,6 +149,12 @@ mod tests {
     }
 
     #[test]
+    fn refusals_are_recorded_by_their_snake_case_names() {
+        let all = [Refusal::UnknownCode, Refusal::Expired, Refusal::SelfReferral, Refusal::AlreadyReferred];
+        assert_eq!(all.map(Refusal::as_str), ["unknown_code", "expired", "self_referral", "already_referred"]);
+    }
+
+    #[test]
     fn window_edges() {
         let at = |days_later: i64, window| SignupFacts {
             signup_at_ms: days_later,

@@ -65,6 +65,7 @@ impl ReferralCode {
     /// assert_eq!(code.as_str(), "23456789");
     /// ```
     pub fn generate(random: &[u8]) -> Option<Self> {
+        // mutants: equivalent if `256 / 31` becomes `256 % 31`, because both are 8.
         let limit = (256 / ALPHABET.len() * ALPHABET.len()) as u8; // 248: unbiased range
         let code: String = random
             .iter()
@@ -119,6 +120,12 @@ mod tests {
         assert_eq!(code.as_str(), "23456789");
         // 30 and 61 both map to the last letter: the alphabet wraps exactly.
         assert_eq!(ReferralCode::generate(&[30, 61, 92, 123, 154, 185, 216, 247]).unwrap().as_str(), "zzzzzzzz");
+    }
+
+    #[test]
+    fn a_code_displays_as_its_canonical_text() {
+        let code = ReferralCode::parse("Summer-Sale_1").unwrap();
+        assert_eq!(code.to_string(), "summer-sale_1");
     }
 
     #[test]

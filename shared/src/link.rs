@@ -192,6 +192,7 @@ mod tests {
         assert_eq!(p("https://a.com/ref/a%20b"), None);
         assert_eq!(p("https://a.com/reference/abc"), None);
         assert_eq!(p("/ref/abc"), Some("abc".into()));
+        assert_eq!(p("http://ref/abc"), None, "a host named like the parameter is not a path segment");
         assert_eq!(extract_parts("/a/xyz", "", &settings(LinkFormat::Path, "a")), Some(code("xyz")));
     }
 

@@ -254,6 +254,23 @@ mod tests {
     }
 
     #[test]
+    fn percents_up_to_100_and_fixed_amounts_from_0_to_max_are_valid() {
+        assert!(RewardRule::Percent { percent: 100 }.validate("r").is_ok());
+        for amount in [0, MAX_AMOUNT] {
+            assert!(RewardRule::Fixed { amount, on: Trigger::Sale }.validate("r").is_ok(), "{amount}");
+        }
+    }
+
+    #[test]
+    fn coupons_need_a_code_of_up_to_64_and_a_description_of_up_to_500() {
+        let coupon = |code: usize, description: usize| FriendReward::Coupon { code: "C".repeat(code), description: "d".repeat(description) };
+        assert!(coupon(1, 0).validate().is_ok());
+        assert!(coupon(64, 500).validate().is_ok());
+        assert_eq!(coupon(65, 0).validate().unwrap_err().field, "rewards.friend");
+        assert_eq!(coupon(1, 501).validate().unwrap_err().field, "rewards.friend");
+    }
+
+    #[test]
     #[cfg(feature = "api")]
     fn json_shapes() {
         let rules: RewardRules = serde_json::from_str(

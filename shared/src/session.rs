@@ -39,7 +39,8 @@ pub fn issue(key: &[u8; 32], expires_at: i64) -> String {
 /// The session's expiry if `value` was issued with `key` and has not expired at `now` (Unix seconds).
 pub fn verify(key: &[u8; 32], value: &str, now: i64) -> Option<i64> {
     let (expiry, sig) = value.split_once('.')?;
-    if expiry.is_empty() || expiry.len() > 12 || !expiry.bytes().all(|b| b.is_ascii_digit()) {
+    // An empty expiry passes this check but fails to parse below.
+    if expiry.len() > 12 || !expiry.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let expires_at: i64 = expiry.parse().ok()?;
@@ -64,6 +65,26 @@ mod tests {
         for bad in ["", ".", "2000", "2000.", ".abc", "-1.abc", "+2000.abc", "99999999999999999999.abc", "2000.abc.def"] {
             assert_eq!(verify(&key, bad, 1_000), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_sign_in_lasts_twelve_hours() {
+        assert_eq!(LIFETIME_SECS, 43_200);
+    }
+
+    #[test]
+    fn expiries_of_up_to_twelve_digits_are_accepted_and_longer_ones_refused_even_when_signed() {
+        let key = key_from_admin_token("token");
+        let twelve = 999_999_999_999;
+        assert_eq!(verify(&key, &issue(&key, twelve), 1_000), Some(twelve));
+        assert_eq!(verify(&key, &issue(&key, twelve + 1), 1_000), None);
+    }
+
+    #[test]
+    fn an_expiry_with_a_sign_is_refused_even_when_its_signature_is_genuine() {
+        let key = key_from_admin_token("token");
+        // "+2000" parses as 2000, so only the digits-only rule refuses it.
+        assert_eq!(verify(&key, &format!("+{}", issue(&key, 2_000)), 1_000), None);
     }
 
     proptest! {

@@ -163,6 +163,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn new_secret_is_whsec_then_base64_of_the_random_bytes() {
+        assert_eq!(new_secret(&[0; 24]), "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(new_secret(&[0xff; 24]), format!("whsec_{}", "/".repeat(32)));
+    }
+
+    #[test]
+    fn webhook_timestamp_exactly_at_tolerance_is_accepted() {
+        let sig = sign_webhook(SECRET, ID, TS, BODY).unwrap();
+        // The window is inclusive on both sides: 300 s late or early still verifies, 301 s does not.
+        for now in [TS + TOLERANCE_SECS, TS - TOLERANCE_SECS] {
+            assert_eq!(verify_webhook(SECRET, ID, "1614265330", &sig, BODY, now), Ok(()), "{now}");
+        }
+        for now in [TS + TOLERANCE_SECS + 1, TS - TOLERANCE_SECS - 1] {
+            assert_eq!(verify_webhook(SECRET, ID, "1614265330", &sig, BODY, now), Err(SignatureError::TimestampOutOfTolerance), "{now}");
+        }
+    }
+
+    #[test]
+    fn stripe_timestamp_exactly_at_tolerance_is_accepted() {
+        let header = sign_stripe("whsec_test", 1_700_000_000, b"{}");
+        for now in [1_700_000_000 + TOLERANCE_SECS, 1_700_000_000 - TOLERANCE_SECS] {
+            assert_eq!(verify_stripe("whsec_test", &header, b"{}", now), Ok(1_700_000_000), "{now}");
+        }
+        for now in [1_700_000_000 + TOLERANCE_SECS + 1, 1_700_000_000 - TOLERANCE_SECS - 1] {
+            assert_eq!(verify_stripe("whsec_test", &header, b"{}", now), Err(SignatureError::TimestampOutOfTolerance), "{now}");
+        }
+    }
+
     proptest! {
         #[test]
         fn webhook_sign_then_verify(random in any::<[u8; 24]>(), id in "msg_[a-zA-Z0-9]{1,24}", ts in 0i64..4_000_000_000, body in proptest::collection::vec(any::<u8>(), 0..256)) {

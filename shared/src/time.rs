@@ -78,6 +78,36 @@ mod tests {
         }
     }
 
+    #[test]
+    fn fields_are_checked_at_their_upper_and_lower_bounds() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59.999Z"), Some(253_402_300_799_999));
+        for bad in [
+            "1969-12-31T23:59:59Z",
+            "10000-01-01T00:00:00Z",
+            "2000-00-01T00:00:00Z",
+            "2000-01-00T00:00:00Z",
+            "2000-01-32T00:00:00Z",
+            "2000-01-01T00:60:00Z",
+            "2000-01-01T00:00:60Z",
+            "2000-01-01T00:00:00.Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_fields_are_refused_before_any_arithmetic_could_overflow() {
+        for bad in [
+            "2000-99999999999999999-01T00:00:00Z",
+            "2000-01-9223372036854775807T00:00:00Z",
+            "9223372036854775807-01-01T00:00:00Z",
+            "2000-01-01T9223372036854775807:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
     proptest! {
         #[test]
         fn rfc3339_round_trips(ms in 0i64..253_402_300_799_999) {

@@ -57,8 +57,9 @@ pub fn amount(field: &'static str, value: i64) -> Result<i64, ValidationError> {
 /// An ISO 4217-shaped currency code, returned in upper case.
 pub fn currency(field: &'static str, input: &str) -> Result<String, ValidationError> {
     let code = input.to_ascii_uppercase();
+    // `from_code` knows only three-letter codes, and upper-casing keeps the length.
     match iso_currency::Currency::from_code(&code) {
-        Some(_) if input.len() == 3 => Ok(code),
+        Some(_) => Ok(code),
         _ => Err(ValidationError::new(field, "must be an ISO 4217 currency code like EUR")),
     }
 }
@@ -161,6 +162,34 @@ mod tests {
         assert!(endpoint_url("url", "http://hooks.example/", true).is_err(), "http only to localhost");
         assert!(endpoint_url("url", "http://localhost/", true).is_ok());
         assert!(endpoint_url("url", "ftp://localhost/", true).is_err());
+    }
+
+    #[test]
+    fn emails_of_up_to_254_characters_with_a_local_part_of_up_to_64_are_accepted() {
+        let domain = format!("{}.{}.{}", "b".repeat(63), "c".repeat(63), "d".repeat(61));
+        let longest = format!("{}@{domain}", "a".repeat(64));
+        assert_eq!(longest.len(), 254);
+        assert_eq!(email("email", &longest).unwrap(), longest);
+        assert!(email("email", &format!("{longest}d")).is_err(), "255 characters");
+        assert!(email("email", &format!("{}@b.co", "a".repeat(64))).is_ok());
+    }
+
+    #[test]
+    fn keys_of_up_to_128_characters_are_accepted() {
+        assert_eq!(key("key", &"k".repeat(128)).unwrap().len(), 128);
+    }
+
+    #[test]
+    fn amounts_up_to_max_amount_are_accepted() {
+        assert_eq!(amount("amount", MAX_AMOUNT), Ok(MAX_AMOUNT));
+    }
+
+    #[test]
+    fn urls_of_up_to_2048_characters_are_accepted() {
+        let longest = format!("https://a.b/{}", "x".repeat(2036));
+        assert_eq!(longest.len(), 2048);
+        assert_eq!(http_url("u", &longest).unwrap().as_str(), longest);
+        assert!(http_url("u", &format!("{longest}x")).is_err());
     }
 
     proptest! {
