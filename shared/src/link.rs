@@ -71,10 +71,7 @@ pub fn extract(url: &str, settings: &TrackingSettings) -> Option<ReferralCode> {
 /// Query format: the first value of the parameter that is a valid code.
 /// Path format: the segment after the last `/{param}/`, so `/ref/CODE/more/path`
 /// and a site that itself lives under a path both work. Invalid codes are `None`.
-pub fn extract_parts(path: &str, query: &str, settings: &TrackingSettings) -> Option<ReferralCode> {
-    extract_bytes(path.as_bytes(), query.as_bytes(), settings)
-}
-
+///
 /// Components are percent-decoded as bytes. Parameter names and codes are ASCII
 /// `[A-Za-z0-9_-]`, so anything else a component decodes to (a `+` or space,
 /// non-UTF-8, other characters) can never match: no need to decode `+` or check
@@ -193,7 +190,7 @@ mod tests {
         assert_eq!(p("https://a.com/reference/abc"), None);
         assert_eq!(p("/ref/abc"), Some("abc".into()));
         assert_eq!(p("http://ref/abc"), None, "a host named like the parameter is not a path segment");
-        assert_eq!(extract_parts("/a/xyz", "", &settings(LinkFormat::Path, "a")), Some(code("xyz")));
+        assert_eq!(extract_bytes(b"/a/xyz", b"", &settings(LinkFormat::Path, "a")), Some(code("xyz")));
     }
 
     fn site_url() -> impl Strategy<Value = String> {

@@ -64,11 +64,6 @@ pub fn currency(field: &'static str, input: &str) -> Result<String, ValidationEr
     }
 }
 
-/// How many decimals a currency's minor unit has (JPY 0, EUR 2, KWD 3); 2 when ISO names none.
-pub fn currency_decimals(code: &str) -> u16 {
-    iso_currency::Currency::from_code(code).and_then(|c| c.exponent()).unwrap_or(2)
-}
-
 /// An absolute http(s) URL with a host, at most 2048 characters, normalised by
 /// the `url` crate (lowercase host, default port dropped).
 #[cfg(feature = "server")]
@@ -102,12 +97,6 @@ pub fn endpoint_url(field: &'static str, input: &str, allow_local_http: bool) ->
     } else {
         Err(ValidationError::new(field, "must use https"))
     }
-}
-
-/// The origin (`scheme://host[:port]`) of a URL: what CORS compares.
-#[cfg(feature = "server")]
-pub fn origin_of(u: &url::Url) -> String {
-    u.origin().ascii_serialization()
 }
 
 #[cfg(test)]
@@ -145,13 +134,11 @@ mod tests {
         for bad in ["", "EU", "EURO", "E1R", "€€€", "XYZ", "ABC"] {
             assert!(currency("currency", bad).is_err(), "{bad}");
         }
-        assert_eq!([currency_decimals("JPY"), currency_decimals("EUR"), currency_decimals("KWD")], [0, 2, 3]);
     }
 
     #[test]
     fn urls() {
         assert_eq!(http_url("u", "https://Shop.Example:443/a").unwrap().as_str(), "https://shop.example/a");
-        assert_eq!(origin_of(&http_url("u", "http://localhost:3000/x?y").unwrap()), "http://localhost:3000");
         for bad in ["", "shop.example", "ftp://a.b", "javascript:alert(1)", "https://user:pw@a.b", "http://", &format!("https://a.b/{}", "x".repeat(2048))] {
             assert_eq!(http_url("website_url", bad).unwrap_err().field, "website_url", "{bad}");
         }
