@@ -3,7 +3,7 @@
 //! expression, type, pattern or macro (`crate::db::run(…)`, `super::store::get(…)`).
 //! Declaring a child (`mod child;`) is not a dependency; using an item of it is.
 
-use crate::{impl_item_attrs, item_attrs, test_only, token_strings, trait_item_attrs, Violation};
+use crate::{test_only, token_strings, Violation};
 use proc_macro2::{Spacing, TokenStream, TokenTree};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use syn::visit::{self, Visit};
@@ -237,23 +237,7 @@ impl Scan {
 }
 
 impl<'ast> Visit<'ast> for Scan {
-    fn visit_item(&mut self, i: &'ast syn::Item) {
-        if !test_only(item_attrs(i)) {
-            visit::visit_item(self, i);
-        }
-    }
-
-    fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
-        if !test_only(impl_item_attrs(i)) {
-            visit::visit_impl_item(self, i);
-        }
-    }
-
-    fn visit_trait_item(&mut self, i: &'ast syn::TraitItem) {
-        if !test_only(trait_item_attrs(i)) {
-            visit::visit_trait_item(self, i);
-        }
-    }
+    skip_test_only!();
 
     /// A declaration only makes the name resolvable; an inline module's body is
     /// visited in that module's scope.

@@ -8,6 +8,29 @@
 //! code is 1 if there is any. Items under `#[cfg(test)]` and files named `tests.rs` are
 //! not checked.
 
+/// The `Visit` methods that step over items only tests compile (`#[cfg(test)]`), for each visitor here.
+macro_rules! skip_test_only {
+    () => {
+        fn visit_item(&mut self, i: &'ast syn::Item) {
+            if !crate::test_only(crate::item_attrs(i)) {
+                syn::visit::visit_item(self, i);
+            }
+        }
+
+        fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
+            if !crate::test_only(crate::impl_item_attrs(i)) {
+                syn::visit::visit_impl_item(self, i);
+            }
+        }
+
+        fn visit_trait_item(&mut self, i: &'ast syn::TraitItem) {
+            if !crate::test_only(crate::trait_item_attrs(i)) {
+                syn::visit::visit_trait_item(self, i);
+            }
+        }
+    };
+}
+
 mod graph;
 mod rules;
 #[cfg(test)]

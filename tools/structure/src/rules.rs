@@ -1,6 +1,6 @@
 //! The per-file rules: SQL statements only in stores, no function over a screen.
 
-use crate::{impl_item_attrs, item_attrs, test_only, token_strings, trait_item_attrs, Violation};
+use crate::{test_only, token_strings, Violation};
 use syn::visit::{self, Visit};
 use syn::{Block, Signature};
 
@@ -49,23 +49,7 @@ impl Rules<'_> {
 }
 
 impl<'ast> Visit<'ast> for Rules<'_> {
-    fn visit_item(&mut self, i: &'ast syn::Item) {
-        if !test_only(item_attrs(i)) {
-            visit::visit_item(self, i);
-        }
-    }
-
-    fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
-        if !test_only(impl_item_attrs(i)) {
-            visit::visit_impl_item(self, i);
-        }
-    }
-
-    fn visit_trait_item(&mut self, i: &'ast syn::TraitItem) {
-        if !test_only(trait_item_attrs(i)) {
-            visit::visit_trait_item(self, i);
-        }
-    }
+    skip_test_only!();
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.function(&f.sig, &f.block);
