@@ -44,6 +44,15 @@ pub fn record(cx: &Cx, program_id: &str, action: &str, target: (&str, &str), dif
     Some(store::insert(&cx.db, &entry))
 }
 
+/// Records, on its own and before it is answered, a read that can carry data away
+/// (an export, a portal token); nothing without an authenticated caller.
+pub async fn record_read(cx: &Cx, program_id: &str, action: &str, target: (&str, &str), diff: Value) -> ApiResult<()> {
+    if let Some(entry) = record(cx, program_id, action, target, diff) {
+        crate::db::run(entry).await?;
+    }
+    Ok(())
+}
+
 /// The diff of a changed object (only its changed fields; secrets redacted).
 pub fn changed<T: serde::Serialize>(before: &T, after: &T) -> Value {
     diff(Some(&to_json(before)), Some(&to_json(after)))

@@ -12,7 +12,7 @@ use crate::customers::{self, model::CustomerRow};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer, json, optional_json_body};
 use crate::programs::{self, model::Program};
-use crate::{audit, db, ids, tracking};
+use crate::{audit, ids, tracking};
 use edgeref_shared::portal::{self, Claims, DEFAULT_TTL_SECS, MAX_TTL_SECS, MIN_TTL_SECS};
 use edgeref_shared::{origin, time};
 use futures_util::future::join;
@@ -52,9 +52,7 @@ pub async fn create_token(mut req: Request, cx: &Cx, program: &Program, key: &st
     let portal_url = format!("{}/portal/{}?token={token}", cx.origin, program.public_id);
     let expires = time::rfc3339(expires_at * 1000);
     // A token reads the customer's data: who minted one, for whom and until when, is audited.
-    if let Some(entry) = audit::record(cx, &program.id, "customer.portal_token_created", ("customer", &customer.key), audit::created(&json!({"expires_at": expires}))) {
-        db::run(entry).await?;
-    }
+    audit::record_read(cx, &program.id, "customer.portal_token_created", ("customer", &customer.key), audit::created(&json!({"expires_at": expires}))).await?;
     json(201, &json!({"token": token, "expires_at": expires, "portal_url": portal_url}))
 }
 

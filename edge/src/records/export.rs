@@ -56,9 +56,7 @@ pub async fn respond(cx: &Cx, program: &Program, file: &str) -> ApiResult<Respon
     let db = cx.env.d1("DB").map_err(|e| ApiError::unavailable("d1 binding", e))?;
     let first = store::export_page(&db, table, &program.id, 0, PAGE).await?;
     // Who downloaded what: an export is a read, but one that can carry every customer away.
-    if let Some(entry) = audit::record(cx, &program.id, "export.downloaded", ("export", file), audit::created(&json!({"file": format!("{file}.csv")}))) {
-        crate::db::run(entry).await?;
-    }
+    audit::record_read(cx, &program.id, "export.downloaded", ("export", file), audit::created(&json!({"file": format!("{file}.csv")}))).await?;
     let pages = Pages { db, table, program_id: program.id.clone(), first: Some(first), after: 0, done: false };
     let header = stream::once(async move { worker::Result::Ok(table.header().into_bytes()) });
     let body = futures_util::StreamExt::chain(header, stream::unfold(pages, Pages::next));
