@@ -6,7 +6,9 @@ use std::{env, fs, path::Path};
 
 fn main() {
     let out = env::var("OUT_DIR").unwrap();
-    let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../snippet/pkg");
+    // Read when the script runs, not baked in when it is compiled: a target dir shared by two
+    // checkouts must not serve one checkout the other's snippet.
+    let pkg = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("../snippet/pkg");
     let mut module_hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut widget_hash: u64 = 0xcbf2_9ce4_8422_2325;
     for name in ["snippet.js", "snippet_bg.js", "snippet_bg.wasm", "widget.js"] {
