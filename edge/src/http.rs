@@ -45,8 +45,9 @@ pub async fn capped_body(req: &mut Request) -> ApiResult<Vec<u8>> {
 }
 
 /// Reads a body of at most `max` bytes. A declared length over `max` is refused before
-/// anything is read; one within it is read whole. A body without one (`Transfer-Encoding: chunked`) is counted while it streams
-/// and refused as soon as it passes `max`, so it is never buffered beyond the cap.
+/// anything is read; one within it is read whole. A body without one (`Transfer-Encoding:
+/// chunked`) is counted while it streams and refused as soon as it passes `max`, so it is
+/// never buffered beyond the cap.
 pub async fn capped_body_of(req: &mut Request, max: usize, limit_message: &str) -> ApiResult<Vec<u8>> {
     let too_large = || ApiError::new(413, "payload_too_large", limit_message);
     let unreadable = || ApiError::malformed("could not read the request body");

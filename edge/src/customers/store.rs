@@ -79,24 +79,16 @@ pub fn update(db: &D1Database, program_id: &str, c: &CustomerRow) -> Stmt {
 
 /// One page of customers (optionally only those referred by `referred_by`), in creation order.
 pub async fn page(db: &D1Database, program_id: &str, referred_by: Option<&str>, after_id: i64, limit: i64) -> ApiResult<Vec<(i64, CustomerRow)>> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        id: i64,
-        #[serde(flatten)]
-        customer: CustomerRow,
-    }
-    let rows: Vec<Row> = db::all(sql!(
+    let rows: Vec<CustomerRow> = db::all(sql!(
         db,
-        &format!(
-            "SELECT id, {COLUMNS} FROM customers WHERE program_id = ?1 AND id > ?2 AND (?3 IS NULL OR referred_by = ?3) ORDER BY id LIMIT ?4"
-        ),
+        &format!("SELECT {COLUMNS} FROM customers WHERE program_id = ?1 AND id > ?2 AND (?3 IS NULL OR referred_by = ?3) ORDER BY id LIMIT ?4"),
         program_id,
         after_id,
         referred_by,
         limit + 1
     ))
     .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.customer)).collect())
+    Ok(rows.into_iter().map(|c| (c.row_id, c)).collect())
 }
 
 /// Everything that belongs to a customer goes with it; its referrals stay but

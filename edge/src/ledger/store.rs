@@ -17,8 +17,8 @@ pub struct LedgerEntry<'a> {
     pub at: i64,
 }
 
-/// The ledger row alone, for a customer row that already carries its balance.
-pub fn row(db: &D1Database, program_id: &str, e: &LedgerEntry) -> Stmt {
+/// The ledger row alone.
+fn row(db: &D1Database, program_id: &str, e: &LedgerEntry) -> Stmt {
     sql!(
         db,
         "INSERT INTO ledger (program_id, customer_key, amount, kind, transaction_key, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
