@@ -23,7 +23,7 @@ CLIENT_TS_SRC := clients/ts/src/index.ts clients/ts/src/schema.ts clients/ts/tsc
 # externref table to ship), so in its own target dir, keeping the Worker's cache.
 SNIPPET_TARGET := target/snippet
 
-.PHONY: dev test check-structure bench soak screenshots build snippet clients tools tools-test tools-bench lint-openapi test-rust test-wasm test-clients test-e2e test-zapier clean
+.PHONY: dev test check-structure bench soak screenshots build snippet clients tools tools-test tools-bench lint-openapi test-rust test-wasm test-clients test-e2e test-zapier clean FORCE
 
 # Like a deployment, the cron trigger fires on its schedule: scripts/dev-cron.mjs ticks
 # wrangler's scheduled-test endpoint and exits with wrangler (which takes this shell's pid).
@@ -37,7 +37,9 @@ dev: build
 test: check-structure tools-test lint-openapi build clients test-rust test-wasm test-clients test-e2e test-zapier
 
 # Benchmarks (not part of `make test`): prints a table, writes docs/benchmarks.md.
-bench: tools-bench build
+# The Worker is built with its meters (the `bench` feature) for this; the next `make build` drops them.
+bench: tools-bench
+	$(MAKE) build EDGE_FEATURES=bench
 	node bench/run.mjs
 
 # A longer mixed workload with invariant checks (not in CI): SOAK_SECONDS=300 by default.
@@ -112,10 +114,19 @@ edge/api/openapi.json: edge/api/openapi.py
 lint-openapi: tools edge/api/openapi.json
 	scripts/lint-openapi.sh
 
-# The Worker (it embeds the snippet and the OpenAPI document).
+# The Worker (it embeds the snippet and the OpenAPI document), with the cargo features in
+# EDGE_FEATURES: none for what is tested and deployed, `bench` for `make bench`. A build
+# for other features than the last one's (edge/build/.features) is made again.
+EDGE_FEATURES ?=
+ifneq ($(shell cat edge/build/.features 2>/dev/null),$(EDGE_FEATURES))
+edge/build/index.js: FORCE
+endif
 edge/build/index.js: $(SNIPPET_OUT) $(SHARED_SRC) $(EDGE_SRC)
-	cd edge && worker-build --release
+	cd edge && worker-build --release $(if $(EDGE_FEATURES),--features $(EDGE_FEATURES))
+	echo '$(EDGE_FEATURES)' > edge/build/.features
 	touch $@
+
+FORCE:
 
 # The clients (docs/clients.md) and what their end-to-end tests run: the TypeScript
 # client's generated types and build, the edge consumer Worker (examples/edge-consumer,
@@ -135,8 +146,10 @@ examples/edge-consumer/build/index.js: $(SHARED_SRC) $(CLIENT_RS_SRC) $(CONSUMER
 	cd examples/edge-consumer && worker-build --release
 	touch $@
 
+# The benchmark's meters are compiled (not deployed) too, so they cannot rot unseen.
 test-rust:
 	cargo test --workspace
+	cargo check -p edgeref-edge --features bench --quiet
 
 # The generated client code is what the generator makes of the OpenAPI document, and committed.
 test-clients:

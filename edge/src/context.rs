@@ -59,6 +59,7 @@ impl Cx {
         flag(&self.env, "ALLOW_LOCALHOST_ORIGINS", "true")
     }
 
+    #[cfg(feature = "bench")]
     /// `make bench` (`BENCH=on`): D1 counts in a header, the ingest meter at `/__bench/ingest`.
     pub fn bench_mode(&self) -> bool {
         flag(&self.env, "BENCH", "on")

@@ -52,19 +52,9 @@ macro_rules! sql {
     };
 }
 
-thread_local! {
-    /// Statements prepared while handling the current request, for `make bench`
-    /// (`BENCH=on` reports it in an `x-d1-queries` header).
-    static PREPARED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
-
-/// Resets the count and returns what the previous request used.
-pub fn take_query_count() -> u32 {
-    PREPARED.replace(0)
-}
-
 pub fn prepare(db: &D1Database, query: &str, args: &[Arg]) -> Stmt {
-    PREPARED.set(PREPARED.get() + 1);
+    #[cfg(feature = "bench")]
+    crate::meter::statement_prepared();
     let values: Vec<JsValue> = args.iter().map(JsValue::from).collect();
     db.prepare(query).bind(&values).map_err(|e| ApiError::unavailable("bind", e))
 }

@@ -19,6 +19,8 @@ mod ids;
 mod ingest;
 mod integrations;
 mod ledger;
+#[cfg(feature = "bench")]
+mod meter;
 mod openapi;
 mod outbound;
 mod outbox;
@@ -46,20 +48,20 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    db::take_query_count();
+    #[cfg(feature = "bench")]
+    meter::take_statements();
     // Parsed once: the origin for the links the Worker hands out, the path for the router.
     let url = req.url()?;
     let cx = match Cx::new(env, ctx, url.origin().ascii_serialization()) {
         Ok(cx) => cx,
         Err(e) => return e.into_response(),
     };
-    let mut response = match router::serve(req, &cx, url.path()).await {
+    let response = match router::serve(req, &cx, url.path()).await {
         Ok(response) => response,
         Err(e) => e.into_response()?,
     };
-    if cx.bench_mode() {
-        response.headers_mut().set("x-d1-queries", &db::take_query_count().to_string())?;
-    }
+    #[cfg(feature = "bench")]
+    let response = meter::with_statements(response, cx.bench_mode())?;
     Ok(response)
 }
 
@@ -68,10 +70,16 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
-        db::take_query_count();
-        let started = ids::now_ms();
+        #[cfg(feature = "bench")]
+        let started = {
+            meter::take_statements();
+            ids::now_ms()
+        };
         match rewards::approve_due(&db).await {
-            Ok(approved) => ingest::meter::scheduled_run(approved, db::take_query_count(), ids::now_ms() - started),
+            Ok(_approved) => {
+                #[cfg(feature = "bench")]
+                meter::scheduled_run(_approved, meter::take_statements(), ids::now_ms() - started);
+            }
             Err(e) => worker::console_error!("approving due rewards failed: {}", e.message),
         }
         if let Err(e) = audit::prune(&db, ids::now_ms()).await {

@@ -52,13 +52,14 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
     match route {
         Health => http::json(200, &json!({"ok": true})),
         OpenApi => openapi::document(),
-        BenchIngest if cx.bench_mode() => http::json(200, &ingest::meter::snapshot()),
+        #[cfg(feature = "bench")]
+        BenchIngest if cx.bench_mode() => http::json(200, &crate::meter::snapshot()),
         BenchIngest => Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/")))),
         SnippetWasm => tracking::snippet::wasm(),
         SnippetJs => tracking::snippet::module_js(),
         WidgetJs => tracking::snippet::widget_js(),
         Loader { public_id } => tracking::snippet::loader(&req, cx, &public_id).await,
-        BeaconPreflight => tracking::cors::preflight(&req, cx).await,
+        BeaconPreflight => tracking::preflight(&req, cx).await,
         Visit => tracking::visit(req, cx).await,
         Signup => tracking::signup(req, cx).await,
         Redirect { code } => tracking::redirect::follow(req, cx, &code).await,
@@ -90,12 +91,12 @@ async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> 
         CreateApiKey => api_keys::create(req, cx, &program.id).await,
         ListApiKeys => api_keys::list(cx, &program.id).await,
         RevokeApiKey(key_id) => api_keys::revoke(cx, &program.id, &key_id).await,
-        Ingest => ingest::report(&cx.db, &program.id).await,
+        Ingest => ingest::report::dead_visits(&cx.db, &program.id).await,
         ListIntegrations => integrations::list(&req, cx, &program).await,
         PutIntegration(name) => integrations::put(req, cx, &program, &name).await,
         DeleteIntegration(name) => integrations::delete(cx, &program, &name).await,
         Stats => programs::stats::get(&req, cx, &program).await,
-        AuditLog => audit::list(&req, cx, &program.id).await,
+        AuditLog => audit::log::list(&req, cx, &program.id).await,
     }
 }
 

@@ -7,20 +7,20 @@
 //!
 //! `record` yields nothing when nobody authenticated (tracking beacons, Stripe,
 //! the scheduled run): those changes are not the audit log's (`docs/records.md`).
-//! `GET /v1/programs/{id}/audit-log` (owner only) reads it newest first.
+//! `GET /v1/programs/{id}/audit-log` (owner only, `log.rs`) reads it newest first.
 
+pub mod log;
 pub mod model;
 pub mod store;
 
 use crate::context::Cx;
 use crate::db::Stmt;
-use crate::error::{ApiError, ApiResult};
-use crate::http::{json, limit_param, query_param};
+use crate::error::ApiResult;
 use crate::ids;
 use edgeref_shared::audit::diff;
 use model::NewEntry;
-use serde_json::{json, Value};
-use worker::{D1Database, Request, Response};
+use serde_json::Value;
+use worker::D1Database;
 
 /// How long entries are kept.
 pub const RETENTION_DAYS: i64 = 400;
@@ -70,29 +70,6 @@ pub fn deleted<T: serde::Serialize>(before: &T) -> Value {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-/// `GET /v1/programs/{id}/audit-log?actor=&action=&target_type=&target_id=&limit=&cursor=`, newest first.
-pub async fn list(req: &Request, cx: &Cx, program_id: &str) -> ApiResult<Response> {
-    let before = match query_param(req, "cursor") {
-        None => 0,
-        Some(c) => c.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this API"))?,
-    };
-    let (actor, action) = (query_param(req, "actor"), query_param(req, "action"));
-    let (target_type, target_id) = (query_param(req, "target_type"), query_param(req, "target_id"));
-    let f = store::Filter {
-        actor: actor.as_deref(),
-        action: action.as_deref(),
-        target_type: target_type.as_deref(),
-        target_id: target_id.as_deref(),
-        before,
-        limit: limit_param(req, 50)?,
-    };
-    let mut rows = store::page(&cx.db, program_id, &f).await?;
-    let more = rows.len() as i64 > f.limit;
-    rows.truncate(f.limit as usize);
-    let next = more.then(|| rows.last().map(|r| r.id.to_string())).flatten();
-    json(200, &json!({"data": rows.iter().map(model::AuditRow::view).collect::<Vec<_>>(), "next_cursor": next}))
 }
 
 /// The scheduled run's share: deletes entries older than `RETENTION_DAYS`, at most `PRUNE_PER_RUN`.

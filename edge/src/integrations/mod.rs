@@ -10,7 +10,8 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, self_origin};
 use crate::programs::model::Program;
-use crate::{audit, db, ids, outbox, webhooks};
+use crate::webhooks::store as webhooks;
+use crate::{audit, db, ids, outbox};
 use edgeref_shared::validate;
 use crate::outbox::senders::mailerlite::{self, MailerLiteSettings};
 use serde::Deserialize;
@@ -35,7 +36,7 @@ struct MailerLiteInput {
 pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
     let rows = store::list(&cx.db, &program.id).await?;
     let settings = |name: &str| rows.iter().find(|r| r.name == name).and_then(|r| serde_json::from_str::<Value>(&r.settings).ok());
-    let zapier = webhooks::store::count_from(&cx.db, &program.id, "zapier").await?;
+    let zapier = webhooks::count_from(&cx.db, &program.id, "zapier").await?;
     let mailerlite = match settings("mailerlite") {
         Some(s) => {
             let backlog = outbox::store::integration_backlog(&cx.db, &program.id, "mailerlite").await?;

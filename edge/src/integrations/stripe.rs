@@ -9,12 +9,15 @@
 
 use super::store;
 use crate::context::Cx;
-use crate::customers::{self, model::CustomerRow, NewCustomerInput};
+use crate::customers::model::CustomerRow;
+use crate::customers::store as customer_store;
+use crate::customers::service::{self as customers, NewCustomerInput};
 use crate::error::{ApiError, ApiResult};
 use crate::http::json;
 use crate::programs::model::Program;
-use crate::transactions::{self, Recorded, Sale};
-use crate::{codes, ids, programs};
+use crate::transactions::service::{self as transactions, Recorded, Sale};
+use crate::programs::store as programs;
+use crate::{codes, ids};
 use edgeref_shared::attribution::{attribute, Referrer, SignupFacts};
 use edgeref_shared::signature::verify_stripe;
 use edgeref_shared::{validate, ReferralCode};
@@ -33,8 +36,8 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 }
 
 pub async fn receive(mut req: Request, cx: &Cx, public_id: &str) -> ApiResult<Response> {
-    let config = programs::store::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
-    let program = programs::store::get(&cx.db, &config.id).await?;
+    let config = programs::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
+    let program = programs::get(&cx.db, &config.id).await?;
     let integration = store::get(&cx.db, &program.id, "stripe").await?.ok_or_else(|| ApiError::not_found("stripe integration"))?;
     let secret = crate::sealed::open(&cx.env, &integration.secret)?;
     let body = crate::http::capped_body_of(&mut req, MAX_EVENT, "Stripe events are limited to 512 KiB").await?;
@@ -106,19 +109,19 @@ async fn sale(cx: &Cx, program: &Program, object: &Value, amount: Option<i64>, e
 /// customer when the payment carries a valid referral code.
 async fn buyer(cx: &Cx, program: &Program, object: &Value, email: Option<&str>) -> ApiResult<Option<CustomerRow>> {
     if let Some(key) = text(object, &["metadata", "edgeref_customer"]) {
-        if let Some(c) = customers::store::by_key(&cx.db, &program.id, key).await? {
+        if let Some(c) = customer_store::by_key(&cx.db, &program.id, key).await? {
             return Ok(Some(c));
         }
     }
     if let Some(email) = email {
-        if let Some(c) = customers::store::by_email(&cx.db, &program.id, email).await? {
+        if let Some(c) = customer_store::by_email(&cx.db, &program.id, email).await? {
             return Ok(Some(c));
         }
     }
     let code = text(object, &["metadata", "edgeref_code"]).or_else(|| text(object, &["client_reference_id"]));
     let (Some(code), Some(email)) = (code.and_then(|c| ReferralCode::parse(c).ok()), email) else { return Ok(None) };
     let Some(referrer_key) = codes::owner_of(cx, &program.id, &code).await? else { return Ok(None) };
-    let Some(referrer) = customers::store::by_key(&cx.db, &program.id, &referrer_key).await? else { return Ok(None) };
+    let Some(referrer) = customer_store::by_key(&cx.db, &program.id, &referrer_key).await? else { return Ok(None) };
     let key = text(object, &["customer"]).unwrap_or(email);
     let facts = SignupFacts {
         referrer: Some(Referrer { key: &referrer.key, email: &referrer.email }),
@@ -138,7 +141,7 @@ async fn buyer(cx: &Cx, program: &Program, object: &Value, email: Option<&str>) 
     match customers::create_customer(cx, program, &input, &Vec::new).await {
         Ok(c) => Ok(Some(c)),
         // Created by a concurrent delivery of the same event.
-        Err(e) if e.status == 409 => customers::store::by_key(&cx.db, &program.id, key).await,
+        Err(e) if e.status == 409 => customer_store::by_key(&cx.db, &program.id, key).await,
         Err(e) => Err(e),
     }
 }

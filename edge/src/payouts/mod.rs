@@ -7,12 +7,12 @@ pub mod store;
 use crate::change::Change;
 use crate::context::Cx;
 use crate::ledger::{self, LedgerEntry};
-use crate::customers;
+use crate::customers::service as customers;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
-use crate::rewards::{self, model::RewardRow};
+use crate::rewards::{model::RewardRow, store as rewards};
 use crate::{audit, ids};
 use edgeref_shared::webhook::EventKind;
 use edgeref_shared::reward::{LedgerKind, MAX_AMOUNT};
@@ -46,7 +46,7 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
     let reference = body.reference.as_deref().map(|r| validate::name("reference", r, 200)).transpose()?;
     let note = body.note.as_deref().map(|n| validate::name("note", n, 500)).transpose()?;
     let customer = customers::find(cx, &program.id, &body.customer, "customer").await?;
-    let approved = rewards::store::approved_of(&cx.db, &program.id, &customer.key).await?;
+    let approved = rewards::approved_of(&cx.db, &program.id, &customer.key).await?;
     if approved.is_empty() {
         return Err(ApiError::invalid("customer", "has no approved rewards to pay"));
     }
@@ -70,7 +70,7 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
         .statements(ledger::store::statements(&cx.db, &program.id, &debit))
         // Two payouts racing for one balance: the second finds it below zero and rolls back.
         .statements([store::balance_guard(&cx.db, &program.id, &customer.key)])
-        .statements(rewards::store::pay(&cx.db, &program.id, &payout.reward_ids, &payout.id, now))
+        .statements(rewards::pay(&cx.db, &program.id, &payout.reward_ids, &payout.id, now))
         .event(&payout.view())
         .audit(("payout", &payout.id), audit::created(&fields))
         .commit()

@@ -8,11 +8,12 @@ pub mod qr;
 pub mod store;
 
 use crate::context::Cx;
-use crate::customers::{self, model::CustomerRow};
+use crate::customers::{model::CustomerRow, store as customers};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer, json, optional_json_body};
-use crate::programs::{self, model::Program};
-use crate::{audit, ids, tracking};
+use crate::programs::{model::Program, store as programs};
+use crate::tracking::{cors, limits};
+use crate::{audit, ids};
 use edgeref_shared::portal::{self, Claims, DEFAULT_TTL_SECS, MAX_TTL_SECS, MIN_TTL_SECS};
 use edgeref_shared::{origin, time};
 use futures_util::future::join;
@@ -44,7 +45,7 @@ fn ttl(requested: Option<i64>) -> ApiResult<i64> {
 pub async fn create_token(mut req: Request, cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
     let body: TokenRequest = optional_json_body(&mut req).await?;
     let ttl = ttl(body.ttl_seconds)?;
-    let customer = customers::store::require(&cx.db, &program.id, key).await?;
+    let customer = customers::require(&cx.db, &program.id, key).await?;
     let signing_key = signing_key(cx).ok_or_else(|| ApiError::unavailable("portal tokens", "neither SECRETS_KEY nor ADMIN_TOKEN is set"))?;
     let expires_at = ids::now_ms() / 1000 + ttl;
     let claims = Claims { program_id: program.id.clone(), customer_key: customer.key.clone(), expires_at };
@@ -66,7 +67,7 @@ async fn token_holder(req: &Request, cx: &Cx) -> ApiResult<(Program, CustomerRow
     let token = bearer(req).ok_or_else(invalid_token)?;
     let claims = portal::read(&token).ok_or_else(invalid_token)?;
     // Both at once: one wait on D1 instead of two.
-    let (program, customer) = join(programs::store::get(&cx.db, &claims.program_id), customers::store::by_key(&cx.db, &claims.program_id, &claims.customer_key)).await;
+    let (program, customer) = join(programs::get(&cx.db, &claims.program_id), customers::by_key(&cx.db, &claims.program_id, &claims.customer_key)).await;
     let program = match program {
         Err(e) if e.status == 404 => return Err(invalid_token()),
         found => found?,
@@ -85,7 +86,7 @@ async fn token_holder(req: &Request, cx: &Cx) -> ApiResult<(Program, CustomerRow
 /// (first name and masked email only: never a friend's key or address).
 async fn me_json(cx: &Cx, program: &Program, c: &CustomerRow) -> ApiResult<Value> {
     let view = c.view(&program.website_url, &program.tracking, &cx.origin);
-    let (stats, referrals) = join(customers::store::stats(&cx.db, &program.id, &c.key), store::referrals(&cx.db, &program.id, &c.key)).await;
+    let (stats, referrals) = join(customers::stats(&cx.db, &program.id, &c.key), store::referrals(&cx.db, &program.id, &c.key)).await;
     let (stats, referrals) = (stats?, referrals?);
     let referrals: Vec<Value> = referrals
         .iter()
@@ -112,7 +113,7 @@ async fn me_json(cx: &Cx, program: &Program, c: &CustomerRow) -> ApiResult<Value
 /// readable by any program's website, so the widget can say the link expired.
 pub async fn me(req: Request, cx: &Cx) -> ApiResult<Response> {
     let answer = async {
-        tracking::rate_limit(&req, cx, "portal").await?;
+        limits::rate_limit(&req, cx, "portal").await?;
         let (program, customer) = token_holder(&req, cx).await?;
         let body = me_json(cx, &program, &customer).await?;
         ApiResult::Ok((program, body))
@@ -123,7 +124,7 @@ pub async fn me(req: Request, cx: &Cx) -> ApiResult<Response> {
             with_cors(json(200, &body)?, origin.as_deref())
         }
         Err(e) => {
-            let origin = tracking::cors::allowed_by_some_program(&req, cx).await.ok().flatten();
+            let origin = cors::allowed_by_some_program(&req, cx).await.ok().flatten();
             with_cors(e.into_response()?, origin.as_deref())
         }
     }
@@ -131,7 +132,7 @@ pub async fn me(req: Request, cx: &Cx) -> ApiResult<Response> {
 
 /// The preflight for `/w/me`: the widget sends `Authorization`.
 pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
-    let origin = tracking::cors::allowed_by_some_program(req, cx).await?;
+    let origin = cors::allowed_by_some_program(req, cx).await?;
     let mut r = Response::empty()?.with_status(204);
     let h = r.headers_mut();
     h.set("access-control-allow-methods", "GET")?;

@@ -5,7 +5,7 @@
 
 use crate::error::ApiResult;
 use crate::programs::model::Program;
-use crate::tracking::snippet;
+use crate::tracking::assets;
 use worker::{Headers, Response};
 
 /// Nothing but this origin's script, its `/w/me` and the QR code as a `data:` image; framed
@@ -25,7 +25,7 @@ main{{max-width:760px;margin:0 auto;padding:24px 16px 48px}}h1{{font-size:1.5rem
 <body><main><h1>{name}</h1><div id="edgeref-portal"></div></main>
 <script src="{src}" data-portal="edgeref-portal"></script></body></html>
 "#,
-        src = snippet::widget_path(),
+        src = assets::widget_path(),
     )
 }
 

@@ -7,7 +7,8 @@ pub mod export;
 pub mod store;
 
 use crate::context::Cx;
-use crate::customers::{customer_json, model::CustomerRow};
+use crate::customers::model::CustomerRow;
+use crate::customers::service::customer_json;
 use crate::db::{self, DbResult, Stmt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bool_param, capped_body_of, json, require_media};

@@ -30,20 +30,6 @@ pub fn with_cors(mut response: Response, origin: Option<&str>) -> ApiResult<Resp
     Ok(response)
 }
 
-/// Answers a CORS preflight for `/t/*` (the snippet avoids them with text/plain,
-/// but other callers may send JSON). A preflight names no program, so the
-/// origin is allowed if some program allows it; the request itself is checked
-/// against its own program.
-pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
-    let origin = allowed_by_some_program(req, cx).await?;
-    let mut r = Response::empty()?.with_status(204);
-    let h = r.headers_mut();
-    h.set("access-control-allow-methods", "POST")?;
-    h.set("access-control-allow-headers", "content-type")?;
-    h.set("access-control-max-age", "86400")?;
-    with_cors(r, origin.as_deref())
-}
-
 /// The request's `Origin` if some program's website may use it (a preflight,
 /// or an answer about no program in particular), else `None`.
 pub async fn allowed_by_some_program(req: &Request, cx: &Cx) -> ApiResult<Option<String>> {

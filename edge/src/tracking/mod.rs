@@ -2,9 +2,11 @@
 //! and redirect links (`/r/*`). Public, so every input is validated against the
 //! program, and CORS is limited to the program's website.
 
+pub mod assets;
 pub mod cookies;
 pub mod cors;
 pub mod dedupe;
+pub mod limits;
 pub mod redirect;
 pub mod signup;
 pub mod snippet;
@@ -18,6 +20,7 @@ use crate::programs::model::{Program, TrackingConfig};
 use crate::programs::store as programs;
 use crate::{codes, ids};
 use cors::{check_origin, with_cors};
+use limits::{header, rate_limit};
 use edgeref_shared::ReferralCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -54,19 +57,18 @@ async fn config_for(cx: &Cx, public_id: &str) -> ApiResult<TrackingConfig> {
     programs::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))
 }
 
-/// Beacons per visitor (IP) and program in the limiter's window: far above what
-/// a person clicking around makes, far below a script hammering one code.
-pub async fn rate_limit(req: &Request, cx: &Cx, program_id: &str) -> ApiResult<()> {
-    let Ok(limiter) = cx.env.rate_limiter("BEACONS") else { return Ok(()) };
-    let ip = header(req, "cf-connecting-ip");
-    match limiter.limit(format!("{program_id}:{ip}")).await {
-        Ok(outcome) if !outcome.success => Err(ApiError::new(429, "rate_limited", "too many beacons from this visitor; slow down")),
-        _ => Ok(()),
-    }
-}
-
-pub fn header(req: &Request, name: &str) -> String {
-    req.headers().get(name).ok().flatten().unwrap_or_default()
+/// Answers a CORS preflight for `/t/*` (the snippet avoids them with text/plain,
+/// but other callers may send JSON). A preflight names no program, so the
+/// origin is allowed if some program allows it; the request itself is checked
+/// against its own program.
+pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
+    let origin = cors::allowed_by_some_program(req, cx).await?;
+    let mut r = Response::empty()?.with_status(204);
+    let h = r.headers_mut();
+    h.set("access-control-allow-methods", "POST")?;
+    h.set("access-control-allow-headers", "content-type")?;
+    h.set("access-control-max-age", "86400")?;
+    with_cors(r, origin.as_deref())
 }
 
 /// `{"visit_id", "valid"}`, the visit beacon's answer.

@@ -3,7 +3,9 @@
 
 use super::store::{self, SignupRecord};
 use crate::context::Cx;
-use crate::customers::{self, model::CustomerRow, NewCustomerInput};
+use crate::customers::model::CustomerRow;
+use crate::customers::service::{create_customer, NewCustomerInput};
+use crate::customers::store as customers;
 use crate::error::ApiResult;
 use crate::programs::model::Program;
 use crate::{codes, db, ids};
@@ -20,7 +22,7 @@ pub use edgeref_shared::api::SignupCustomer;
 pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_id: Option<&str>, ip_hash: Option<&str>, c: &SignupCustomer) -> ApiResult<Value> {
     let input = NewCustomerInput::validated(&c.key, &c.email, c.name.as_deref(), None)?;
     if let Some(past) = store::past_signup(&cx.db, &program.id, &input.key).await? {
-        let customer = customers::store::by_key(&cx.db, &program.id, &input.key).await?;
+        let customer = customers::by_key(&cx.db, &program.id, &input.key).await?;
         return Ok(answer(past.attributed == 1, past.reason.as_deref(), customer.as_ref(), program));
     }
     let code = ReferralCode::parse(raw_code).ok();
@@ -29,7 +31,7 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
         Some(id) => store::visit_time(&cx.db, &program.id, id).await?,
         None => None,
     };
-    let existing = customers::store::by_key(&cx.db, &program.id, &input.key).await?;
+    let existing = customers::by_key(&cx.db, &program.id, &input.key).await?;
     let facts = SignupFacts {
         referrer: referrer.as_ref().map(|r| Referrer { key: &r.key, email: &r.email }),
         signup_key: &input.key,
@@ -79,18 +81,18 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
 async fn referrer_of(cx: &Cx, program: &Program, code: Option<&ReferralCode>) -> ApiResult<Option<CustomerRow>> {
     let Some(code) = code else { return Ok(None) };
     match codes::owner_of(cx, &program.id, code).await? {
-        Some(key) => customers::store::by_key(&cx.db, &program.id, &key).await,
+        Some(key) => customers::by_key(&cx.db, &program.id, &key).await,
         None => Ok(None),
     }
 }
 
 /// Creates the referred customer with its signup record in one batch.
 async fn create_referred(cx: &Cx, program: &Program, input: &NewCustomerInput, signup: &SignupRecord<'_>) -> ApiResult<Value> {
-    match customers::create_customer(cx, program, input, &|| vec![store::insert_signup(&cx.db, &program.id, signup)]).await {
+    match create_customer(cx, program, input, &|| vec![store::insert_signup(&cx.db, &program.id, signup)]).await {
         Ok(customer) => Ok(answer(true, None, Some(&customer), program)),
         // A concurrent signup for the same key won the race: answer with its result.
         Err(e) if e.status == 409 => {
-            let customer = customers::store::require(&cx.db, &program.id, &input.key).await?;
+            let customer = customers::require(&cx.db, &program.id, &input.key).await?;
             Ok(answer(customer.referred_by.is_some(), None, Some(&customer), program))
         }
         Err(e) => Err(e),

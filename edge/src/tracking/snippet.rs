@@ -3,9 +3,11 @@
 //! track: `/s/snippet_bg.js` and `/s/snippet_bg.wasm` (content-hashed, cached forever);
 //! and the referrer widget's script, `/s/widget.js`, loaded only by `edgeref('widget', …)`.
 
+use super::assets::{widget_path, LOADER, MODULE_HASH, MODULE_JS, WASM, WIDGET};
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
-use crate::programs::{self, model::{tracking_base, TrackingConfig}};
+use crate::programs::model::{tracking_base, TrackingConfig};
+use crate::programs::store as programs;
 use edgeref_shared::{Attribution, CookieLifetime, LinkFormat};
 use serde_json::json;
 use std::cell::RefCell;
@@ -13,15 +15,6 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{Headers, Request, Response};
 
-/// The loader (snippet/core.js, minified) and the module (snippet/loader.js with the
-/// Rust wasm), from `make snippet`.
-static LOADER: &str = include_str!(concat!(env!("OUT_DIR"), "/snippet.js"));
-static MODULE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/snippet_bg.js"));
-static WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/snippet_bg.wasm"));
-const MODULE_HASH: &str = env!("SNIPPET_MODULE_HASH");
-/// The referrer widget (snippet/widget.js, minified): its own file, never in the loader's budget.
-static WIDGET: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.js"));
-const WIDGET_HASH: &str = env!("SNIPPET_WIDGET_HASH");
 /// Where the loader takes the program's config.
 const CONFIG_SLOT: &str = "__EDGEREF_CONFIG__";
 /// Short: settings changes reach visitors within minutes; the module it names is immutable.
@@ -62,17 +55,17 @@ pub async fn loader(req: &Request, cx: &Cx, public_id: &str) -> ApiResult<Respon
 
 /// This isolate's rendering, if it was built from the config copy it holds now.
 fn current(cx: &Cx, public_id: &str) -> Option<(Rc<str>, Rc<str>)> {
-    let version = programs::store::held_version(public_id)?;
+    let version = programs::held_version(public_id)?;
     RENDERED.with(|r| r.borrow().get(public_id).filter(|c| c.version == version && c.origin == cx.origin).map(|c| (c.body.clone(), c.etag.clone())))
 }
 
 /// Reads the config (isolate, else KV), renders the loader and keeps it.
 async fn rendered(cx: &Cx, public_id: &str) -> ApiResult<(Rc<str>, Rc<str>)> {
-    let config = programs::store::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
+    let config = programs::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
     let body: Rc<str> = render(&cx.origin, &config).into();
     let etag: Rc<str> = format!("\"{:016x}\"", fnv1a(body.as_bytes())).into();
     // Held just now by `tracking_config`; a config KV does not know is not kept.
-    if let Some(version) = programs::store::held_version(public_id) {
+    if let Some(version) = programs::held_version(public_id) {
         let entry = Rendered { origin: cx.origin.clone(), version, body: body.clone(), etag: etag.clone() };
         RENDERED.with(|r| r.borrow_mut().insert(public_id.to_owned(), entry));
     }
@@ -113,11 +106,6 @@ pub fn module_js() -> ApiResult<Response> {
 /// The widget's script, content-hashed like the module.
 pub fn widget_js() -> ApiResult<Response> {
     immutable(WIDGET.as_bytes(), "text/javascript; charset=utf-8")
-}
-
-/// Where the widget's script is, below a tracking base (this version's, cached forever).
-pub fn widget_path() -> String {
-    format!("/s/widget.js?v={WIDGET_HASH}")
 }
 
 pub fn wasm() -> ApiResult<Response> {

@@ -20,6 +20,8 @@ pub struct Graph {
     files: Vec<String>,
     /// (from, to) → the first line in `from` naming `to`'s module.
     edges: BTreeMap<(usize, usize), usize>,
+    /// Which files serve requests: they declare a handler (a `pub fn` that answers with a `Response`).
+    serves: Vec<bool>,
 }
 
 /// A file's module path: `a/mod.rs` → `a`, `a/b.rs` → `a::b`, `lib.rs` → the crate root.
@@ -51,7 +53,8 @@ impl Graph {
                 }
             }
         }
-        Graph { files: files.iter().map(|(rel, _)| rel.clone()).collect(), edges }
+        let serves = files.iter().map(|(_, ast)| ast.items.iter().any(is_handler)).collect();
+        Graph { files: files.iter().map(|(rel, _)| rel.clone()).collect(), edges, serves }
     }
 
     pub fn edge_count(&self) -> usize {
@@ -115,6 +118,40 @@ impl Graph {
             }
         }
     }
+}
+
+impl Graph {
+    /// Files in a folder that name a file of another folder which serves requests: a
+    /// folder's handlers are the router's to call; what other folders share goes in a
+    /// file that answers no request (`service.rs`, `store.rs`, `model.rs`).
+    pub fn handler_uses(&self, out: &mut Vec<Violation>) {
+        let folder = |f: usize| self.files[f].split_once('/').map(|(top, _)| top);
+        for (&(from, to), &line) in &self.edges {
+            if let (Some(a), Some(b)) = (folder(from), folder(to)) {
+                if a != b && self.serves[to] {
+                    let message = format!("uses {}, which serves requests: share what {a} needs in a module that does not", self.files[to]);
+                    out.push(Violation::at(&self.files[from], line, message));
+                }
+            }
+        }
+    }
+}
+
+/// A request handler: a `pub fn` (not test-only) that answers with a `Response` and is
+/// not given one (`with_cors(response, …)` only dresses one).
+fn is_handler(item: &syn::Item) -> bool {
+    struct NamesResponse(bool);
+    impl<'ast> Visit<'ast> for NamesResponse {
+        fn visit_path_segment(&mut self, s: &'ast syn::PathSegment) {
+            self.0 |= s.ident == "Response";
+            visit::visit_path_segment(self, s);
+        }
+    }
+    let syn::Item::Fn(f) = item else { return false };
+    let (mut answers, mut given) = (NamesResponse(false), NamesResponse(false));
+    answers.visit_return_type(&f.sig.output);
+    f.sig.inputs.iter().for_each(|i| given.visit_fn_arg(i));
+    matches!(f.vis, syn::Visibility::Public(_)) && !test_only(&f.attrs) && answers.0 && !given.0
 }
 
 /// The cycles through `path[0]` whose other files all come after it (so each cycle is

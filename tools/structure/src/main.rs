@@ -1,7 +1,8 @@
 //! `edgeref-structure ROOT`: checks a Rust source tree (the Worker's
 //! `edge/src`) from its parsed syntax, not from regexes over its text:
 //!
-//! * no import cycle between files, and no two-way tie between top-level modules (`graph.rs`);
+//! * no import cycle between files, no two-way tie between top-level modules, and no
+//!   folder naming a file of another folder that serves requests (`graph.rs`);
 //! * SQL statements only in `store.rs` and `db.rs`, and no function over 60 lines (`rules.rs`).
 //!
 //! Each violation is printed as `path:LINE: message`, the path relative to ROOT; the exit
@@ -80,7 +81,7 @@ impl Report {
     /// The one line printed when nothing is wrong.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} files, {} dependencies between them: no import cycle, no two-way tie between top-level modules, SQL only in store.rs/db.rs, no function over {} lines",
+            "{}: {} files, {} dependencies between them: no import cycle, no two-way tie between top-level modules, no folder using another's handlers, SQL only in store.rs/db.rs, no function over {} lines",
             self.root.display(),
             self.files,
             self.dependencies,
@@ -137,6 +138,7 @@ pub fn check(root: &Path) -> std::io::Result<Report> {
     let graph = graph::Graph::build(&files);
     graph.cycles(&mut violations);
     graph.ties(&mut violations);
+    graph.handler_uses(&mut violations);
     Ok(Report { violations, root: root.to_path_buf(), files: files.len(), dependencies: graph.edge_count() })
 }
 

@@ -135,6 +135,22 @@ fn two_top_level_modules_tied_both_ways_without_a_file_cycle() {
 }
 
 #[test]
+fn a_folder_using_another_folders_handlers() {
+    let served = "pub mod service;\npub async fn get(_: Request) -> Result<Response, ()> {\n    Err(())\n}\npub fn shared() {}\n";
+    let tree = Tree::new(&[
+        ("lib.rs", "mod a;\nmod b;\nmod router;\n"),
+        ("a/mod.rs", "mod m;\n"),
+        ("a/m.rs", "pub fn f() {\n    crate::b::service::g();\n    crate::b::shared();\n}\n"),
+        ("b/mod.rs", served),
+        // Dressing a response is not answering a request.
+        ("b/service.rs", "pub fn g() {}\npub fn with_cors(r: Response) -> Response {\n    r\n}\n"),
+        // Routing to handlers is the root's job.
+        ("router.rs", "pub fn route() {\n    let _ = crate::b::get;\n}\n"),
+    ]);
+    tree.fails("a/m.rs:3", "uses b/mod.rs, which serves requests");
+}
+
+#[test]
 fn a_clean_tree_passes() {
     let tree = Tree::new(&[
         // A child using its parent, declared by it (a declaration is no dependency);

@@ -1,11 +1,16 @@
-//! How hard D1 works for visits, for `make bench` (`GET /__bench/ingest` with
-//! `BENCH=on`): rows written and the time D1 was busy with at least one visit
-//! write (overlapping writes count once), the same measure for both paths.
+//! What `make bench` measures inside the Worker, compiled only with the `bench`
+//! feature (`make bench` builds it; `make build`, which deployments use, does not),
+//! and read only with `BENCH=on`: D1 statements per request (an `x-d1-queries`
+//! header), and at `GET /__bench/ingest` how hard D1 works for visits (rows written
+//! and the time D1 was busy with at least one visit write, overlapping writes
+//! counted once, the same measure for both paths) and what the last scheduled run cost.
 
 use std::cell::Cell;
 use std::future::Future;
 
 thread_local! {
+    /// Statements prepared while handling the current request.
+    static PREPARED: Cell<u32> = const { Cell::new(0) };
     static ROWS: Cell<u64> = const { Cell::new(0) };
     static BUSY_MS: Cell<f64> = const { Cell::new(0.0) };
     static IN_FLIGHT: Cell<u32> = const { Cell::new(0) };
@@ -14,11 +19,30 @@ thread_local! {
     static SCHEDULED: Cell<(i64, u32, i64)> = const { Cell::new((0, 0, 0)) };
 }
 
+/// Counts one prepared statement (`db::prepare`).
+pub fn statement_prepared() {
+    PREPARED.set(PREPARED.get() + 1);
+}
+
+/// Resets the statement count and returns what the previous request (or run) used.
+pub fn take_statements() -> u32 {
+    PREPARED.replace(0)
+}
+
+/// With `BENCH=on`, the response says how many statements its request prepared.
+pub fn with_statements(mut response: worker::Response, on: bool) -> worker::Result<worker::Response> {
+    if on {
+        response.headers_mut().set("x-d1-queries", &take_statements().to_string())?;
+    }
+    Ok(response)
+}
+
 /// Records what the last scheduled run's approval cost (`make bench` reads it).
 pub fn scheduled_run(approved: i64, statements: u32, ms: i64) {
     SCHEDULED.set((approved, statements, ms));
 }
 
+/// Awaits a visit write of `rows` rows, adding its time to the busy time.
 pub async fn timed<T, E>(rows: usize, write: impl Future<Output = Result<T, E>>) -> Result<T, E> {
     // Time only advances across I/O in a Worker, which is exactly what a D1 write is.
     if IN_FLIGHT.replace(IN_FLIGHT.get() + 1) == 0 {
