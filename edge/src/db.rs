@@ -2,9 +2,28 @@
 //! as JS numbers, exact up to 2^53) and mapping failures to `ApiError`.
 
 use crate::error::{ApiError, ApiResult};
+use edgeref_shared::lifecycle::RewardStatus;
+use edgeref_shared::webhook::DeliveryStatus;
 use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
+
+/// Typed values out of D1's columns, for `#[serde(deserialize_with = …)]`: SQLite
+/// has no booleans and no arrays, so rows hold 0/1 and JSON text.
+pub mod column {
+    use serde::de::{DeserializeOwned, Deserializer, Error};
+    use serde::Deserialize;
+
+    /// An INTEGER 0/1 column as a bool.
+    pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(i64::deserialize(d)? != 0)
+    }
+
+    /// A TEXT column of JSON, as the value it holds.
+    pub fn json<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, D::Error> {
+        serde_json::from_str(&String::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
 
 /// A value bound to a `?` placeholder.
 pub enum Arg<'a> {
@@ -26,6 +45,21 @@ impl<'a> From<&'a String> for Arg<'a> {
 impl From<i64> for Arg<'_> {
     fn from(n: i64) -> Self {
         Arg::Int(n)
+    }
+}
+impl From<bool> for Arg<'_> {
+    fn from(b: bool) -> Self {
+        Arg::Int(b as i64)
+    }
+}
+impl From<RewardStatus> for Arg<'_> {
+    fn from(s: RewardStatus) -> Self {
+        Arg::Text(s.as_str())
+    }
+}
+impl From<DeliveryStatus> for Arg<'_> {
+    fn from(s: DeliveryStatus) -> Self {
+        Arg::Text(s.as_str())
     }
 }
 impl<'a, T: Into<Arg<'a>>> From<Option<T>> for Arg<'a> {
@@ -176,4 +210,17 @@ mod tests {
         assert_eq!((down.status, down.code), (503, "unavailable"));
         assert!(!down.message.contains("network lost"), "the cause is logged, never answered");
     }
+}
+
+/// D1's schema in an in-memory SQLite (every migration, in order), for native tests
+/// of SQL that must agree with a rule in `edgeref-shared`.
+#[cfg(test)]
+pub fn sqlite_with_schema() -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open_in_memory().expect("in-memory SQLite");
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).expect("migrations").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    for f in files {
+        conn.execute_batch(&std::fs::read_to_string(&f).expect("readable")).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+    conn
 }

@@ -17,7 +17,10 @@
 //! );
 //! ```
 
-use crate::reward::FriendReward;
+// The enums the types below carry, for users of this module alone (`edgeref_client::types`).
+pub use crate::lifecycle::RewardStatus;
+pub use crate::reward::{FriendReward, RewardKind};
+pub use crate::webhook::{DeliveryStatus, EventKind};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -41,22 +44,41 @@ where
 
 // ---- requests ----
 
-/// A customer named by `key` or by `email` (exactly one; the Worker checks).
+/// A customer named by its key or by its email: `{"key": "bob"}` or `{"email": "bob@example.com"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerRef {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+#[serde(rename_all = "snake_case", try_from = "CustomerRefFields")]
+pub enum CustomerRef {
+    Key(String),
+    Email(String),
 }
 
 impl CustomerRef {
     pub fn key(key: impl Into<String>) -> Self {
-        Self { key: Some(key.into()), email: None }
+        Self::Key(key.into())
     }
     pub fn email(email: impl Into<String>) -> Self {
-        Self { key: None, email: Some(email.into()) }
+        Self::Email(email.into())
+    }
+}
+
+/// A `CustomerRef` as sent: both fields optional, so that naming both or neither is
+/// answered in words rather than with serde's "expected map with a single key".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerRefFields {
+    key: Option<String>,
+    email: Option<String>,
+}
+
+impl TryFrom<CustomerRefFields> for CustomerRef {
+    type Error = &'static str;
+
+    fn try_from(f: CustomerRefFields) -> Result<Self, Self::Error> {
+        match (f.key, f.email) {
+            (Some(key), None) => Ok(Self::Key(key)),
+            (None, Some(email)) => Ok(Self::Email(email)),
+            _ => Err("give exactly one of key or email"),
+        }
     }
 }
 
@@ -156,7 +178,7 @@ pub struct ServerSignup {
 pub struct CreateWebhook {
     pub name: String,
     pub url: String,
-    pub events: Vec<String>,
+    pub events: Vec<EventKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// Who created it, e.g. "zapier" for REST-hook subscriptions.
@@ -173,7 +195,7 @@ pub struct UpdateWebhook {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub events: Option<Vec<String>>,
+    pub events: Option<Vec<EventKind>>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
 }
@@ -312,12 +334,10 @@ pub struct Reward {
     /// The referred customer whose signup or sale earned it.
     #[serde(default)]
     pub referred_customer: Option<CustomerKey>,
-    /// `referrer` or `friend`.
-    pub kind: String,
+    pub kind: RewardKind,
     pub amount: i64,
     pub currency: String,
-    /// `pending`, `approved`, `rejected`, `reversed` or `paid`.
-    pub status: String,
+    pub status: RewardStatus,
     /// Fraud flags (`disposable_email`, `same_visitor`, `velocity`, `lookalike_email`).
     pub flags: Vec<String>,
     pub transaction_key: Option<String>,
@@ -401,7 +421,7 @@ pub struct Webhook {
     pub id: String,
     pub name: String,
     pub url: String,
-    pub events: Vec<String>,
+    pub events: Vec<EventKind>,
     pub is_active: bool,
     pub source: Option<String>,
     pub disabled_reason: Option<String>,
@@ -430,8 +450,7 @@ pub struct Delivery {
     pub id: String,
     pub event_id: String,
     pub event_type: String,
-    /// `pending`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts_count: i64,
     pub last_response_code: Option<i64>,
     pub next_attempt_at: Option<String>,
@@ -491,6 +510,28 @@ mod tests {
         assert!(serde_json::from_str::<UpdateCustomer>(r#"{"email":null}"#).is_err());
         let patch: UpdateCustomer = serde_json::from_str(r#"{"surname":null}"#).unwrap();
         assert_eq!((patch.name, patch.surname), (None, Some(None)));
+    }
+
+    #[test]
+    fn a_customer_is_named_by_exactly_one_of_key_or_email() {
+        assert_eq!(serde_json::from_str::<CustomerRef>(r#"{"key":"bob"}"#).unwrap(), CustomerRef::key("bob"));
+        assert_eq!(serde_json::from_str::<CustomerRef>(r#"{"email":"b@x.example"}"#).unwrap(), CustomerRef::Email("b@x.example".into()));
+        assert_eq!(serde_json::to_string(&CustomerRef::key("bob")).unwrap(), r#"{"key":"bob"}"#);
+        for wrong in [r#"{"key":"bob","email":"b@x.example"}"#, "{}", r#"{"key":null}"#] {
+            let e = serde_json::from_str::<CustomerRef>(wrong).unwrap_err().to_string();
+            assert!(e.starts_with("give exactly one of key or email"), "{wrong}: {e}");
+        }
+        assert!(serde_json::from_str::<CustomerRef>(r#"{"id":"bob"}"#).is_err());
+    }
+
+    #[test]
+    fn statuses_and_event_kinds_are_typed() {
+        let reward = r#"{"id":"rwd_1","customer":{"key":"ann"},"kind":"referrer","amount":500,"currency":"USD","status":"approved","flags":[],"transaction_key":null,"available_at":"t","created_at":"t","decided_at":"t","reason":null}"#;
+        assert_eq!(serde_json::from_str::<Reward>(reward).unwrap().status, RewardStatus::Approved);
+        assert!(serde_json::from_str::<Reward>(&reward.replace("approved", "owed")).is_err());
+        let patch: UpdateWebhook = serde_json::from_str(r#"{"events":["reward.approved"]}"#).unwrap();
+        assert_eq!(patch.events, Some(vec![EventKind::RewardApproved]));
+        assert!(serde_json::from_str::<UpdateWebhook>(r#"{"events":["customer.nope"]}"#).is_err());
     }
 
     #[test]

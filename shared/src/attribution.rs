@@ -1,6 +1,7 @@
 //! Whether a signup is credited to the referrer whose code it carries.
 
 use crate::tracking::CookieLifetime;
+use crate::time::DAY_MS;
 
 /// Why a signup was not attributed. Recorded with the signup and reported to the
 /// browser, never raised as an error.
@@ -49,7 +50,6 @@ pub struct SignupFacts<'a> {
     pub already_referred: bool,
 }
 
-const DAY_MS: i64 = 86_400_000;
 
 /// Applies the rules in order: unknown code, self-referral, already referred, expired.
 ///

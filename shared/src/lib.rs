@@ -41,7 +41,7 @@ pub mod bot;
 pub mod domain;
 #[cfg(feature = "server")]
 pub mod fraud;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "api"))]
 pub mod lifecycle;
 #[cfg(feature = "server")]
 pub mod origin;
@@ -49,11 +49,11 @@ pub mod origin;
 pub mod records;
 #[cfg(any(feature = "server", feature = "api"))]
 pub mod reward;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "api"))]
 pub mod time;
 #[cfg(feature = "server")]
 pub mod validate;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "api"))]
 pub mod webhook;
 #[cfg(feature = "server")]
 pub mod apikey;

@@ -4,10 +4,11 @@
 //! never a half-applied write.
 
 use crate::reward::Approval;
+use crate::time::DAY_MS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "server", serde(rename_all = "snake_case"))]
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RewardStatus {
     /// Held until `available_at`, or waiting for the owner (manual approval, fraud flags).
     Pending,
@@ -62,8 +63,6 @@ pub fn next(from: RewardStatus, action: RewardAction) -> Option<RewardStatus> {
         _ => None,
     }
 }
-
-const DAY_MS: i64 = 86_400_000;
 
 /// A new reward's status and when it becomes available: approved at once only
 /// with no hold, automatic approval and no fraud flag; otherwise pending.

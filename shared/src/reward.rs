@@ -38,6 +38,26 @@ pub enum FriendReward {
     Coupon { code: String, description: String },
 }
 
+/// Whose share of a signup or sale a reward is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(rename_all = "snake_case"))]
+pub enum RewardKind {
+    /// The referring customer's.
+    Referrer,
+    /// The referred customer's (the double-sided part).
+    Friend,
+}
+
+impl RewardKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Referrer => "referrer",
+            Self::Friend => "friend",
+        }
+    }
+}
+
 /// Why a customer's balance moved: each ledger row says which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerKind {

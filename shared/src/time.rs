@@ -1,6 +1,9 @@
 //! Timestamps as the API shows them: RFC 3339 UTC strings from Unix milliseconds,
 //! without a date library (the Worker has only `Date.now()`).
 
+/// A day in milliseconds: every hold, window and daily count in Edgeref is in UTC days.
+pub const DAY_MS: i64 = 86_400_000;
+
 /// `2026-11-24T22:11:49.123Z` for Unix milliseconds (proleptic Gregorian, UTC).
 ///
 /// ```
@@ -8,7 +11,7 @@
 /// assert_eq!(edgeref_shared::time::rfc3339(1_614_265_330_000), "2021-02-25T15:02:10.000Z");
 /// ```
 pub fn rfc3339(unix_ms: i64) -> String {
-    let (days, ms_of_day) = (unix_ms.div_euclid(86_400_000), unix_ms.rem_euclid(86_400_000));
+    let (days, ms_of_day) = (unix_ms.div_euclid(DAY_MS), unix_ms.rem_euclid(DAY_MS));
     let (y, m, d) = civil_from_days(days);
     let (h, min, s, ms) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
@@ -36,7 +39,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if civil_from_days(days) != (y, m, day) {
         return None; // 31 April and friends
     }
-    Some(days * 86_400_000 + h * 3_600_000 + min * 60_000 + sec * 1000 + ms)
+    Some(days * DAY_MS + h * 3_600_000 + min * 60_000 + sec * 1000 + ms)
 }
 
 /// Howard Hinnant's `civil_from_days`.

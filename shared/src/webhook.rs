@@ -2,17 +2,27 @@
 
 /// An event Edgeref raises, which a webhook can subscribe to (docs/webhooks.md). Written as
 /// its name, `resource.verb`, on the wire and in D1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum EventKind {
+    #[serde(rename = "customer.created")]
     CustomerCreated,
+    #[serde(rename = "customer.updated")]
     CustomerUpdated,
+    #[serde(rename = "customer.deleted")]
     CustomerDeleted,
+    #[serde(rename = "customer.credited")]
     CustomerCredited,
+    #[serde(rename = "transaction.created")]
     TransactionCreated,
+    #[serde(rename = "transaction.deleted")]
     TransactionDeleted,
+    #[serde(rename = "reward.created")]
     RewardCreated,
+    #[serde(rename = "reward.approved")]
     RewardApproved,
+    #[serde(rename = "reward.rejected")]
     RewardRejected,
+    #[serde(rename = "payout.created")]
     PayoutCreated,
 }
 
@@ -48,6 +58,28 @@ impl EventKind {
 
     pub fn parse(name: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// Where one delivery of an event (to a webhook or an integration) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Not delivered yet: its first attempt or a retry is due.
+    Pending,
+    /// The endpoint answered 2xx.
+    Succeeded,
+    /// Out of attempts, or refused for good; "resend" starts it again.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
     }
 }
 
@@ -110,6 +142,18 @@ mod tests {
         assert!(total >= 24 * 3_600_000 && total <= 30 * 3_600_000, "{total}");
         assert_eq!((1..20).filter_map(|a| retry_delay_ms(a, 0)).count() as u32, MAX_ATTEMPTS - 1);
         assert_eq!(retry_delay_ms(0, 0), None);
+    }
+
+    #[test]
+    fn event_kinds_and_delivery_statuses_are_their_names_on_the_wire() {
+        for kind in EventKind::ALL {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<EventKind>(&format!("\"{}\"", kind.as_str())).unwrap(), kind);
+        }
+        assert!(serde_json::from_str::<EventKind>("\"webhook.test\"").is_err());
+        let statuses = [DeliveryStatus::Pending, DeliveryStatus::Succeeded, DeliveryStatus::Failed];
+        assert_eq!(serde_json::to_string(&statuses).unwrap(), r#"["pending","succeeded","failed"]"#);
+        assert_eq!(statuses.map(DeliveryStatus::as_str), ["pending", "succeeded", "failed"]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! EDGEREF_API_KEY set; without them it has nothing to talk to and skips.
 #![cfg(feature = "http")]
 
-use edgeref_client::types::{CreateCustomer, CreatePayout, CreateTransaction, CustomerRef};
+use edgeref_client::types::{CreateCustomer, CreatePayout, CreateTransaction, CustomerRef, RewardKind, RewardStatus};
 use edgeref_client::{Client, Error, HttpTransport, ListQuery};
 
 #[tokio::test]
@@ -42,8 +42,8 @@ async fn the_referral_flow_over_http() {
     // The referrer's reward waits for approval (or its hold); approve it and pay it out.
     let pending = edgeref.rewards(ListQuery { status: Some("pending".into()), customer: Some("ann".into()), ..Default::default() }).collect_all().await.expect("rewards");
     let reward = pending.iter().find(|r| r.transaction_key.as_deref() == Some("order-1001")).expect("the sale's reward");
-    assert_eq!((reward.amount, reward.kind.as_str()), (490, "referrer"));
-    assert_eq!(edgeref.approve_reward(&reward.id).await.expect("approve").status, "approved");
+    assert_eq!((reward.amount, reward.kind), (490, RewardKind::Referrer));
+    assert_eq!(edgeref.approve_reward(&reward.id).await.expect("approve").status, RewardStatus::Approved);
     assert!(matches!(edgeref.approve_reward(&reward.id).await, Err(Error::Conflict(_))), "only a pending reward can be approved");
     let payables = edgeref.list_payables(&ListQuery::default()).await.expect("payables");
     assert!(payables.data.iter().any(|p| p.customer.key == "ann" && p.balance >= 490));

@@ -74,5 +74,5 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 /// The scheduled run's share: deletes entries older than `RETENTION_DAYS`, at most `PRUNE_PER_RUN`.
 pub async fn prune(db: &D1Database, now: i64) -> ApiResult<()> {
-    crate::db::run(store::prune(db, now - RETENTION_DAYS * 86_400_000, PRUNE_PER_RUN)).await.map_err(Into::into)
+    crate::db::run(store::prune(db, now - RETENTION_DAYS * edgeref_shared::time::DAY_MS, PRUNE_PER_RUN)).await.map_err(Into::into)
 }

@@ -15,8 +15,9 @@ use crate::rewards::service::{self as rewards, Earning};
 use crate::{audit, ids};
 use edgeref_shared::api::CustomerRef;
 use edgeref_shared::fraud::{self, Flag};
-use edgeref_shared::reward::{FriendReward, Trigger};
+use edgeref_shared::reward::{FriendReward, RewardKind, Trigger};
 use edgeref_shared::webhook::EventKind;
+use edgeref_shared::time::DAY_MS;
 use edgeref_shared::{validate, ReferralCode};
 use serde_json::{json, Value};
 
@@ -47,12 +48,11 @@ impl NewCustomerInput {
     }
 }
 
-/// Finds the customer named by key or email (exactly one of them); `field` names it in errors.
+/// Finds the customer named by key or email; `field` names it in errors.
 pub async fn find(cx: &Cx, program_id: &str, r: &CustomerRef, field: &str) -> ApiResult<CustomerRow> {
-    let found = match (&r.key, &r.email) {
-        (Some(key), None) => store::by_key(&cx.db, program_id, key).await?,
-        (None, Some(email)) => store::by_email(&cx.db, program_id, email).await?,
-        _ => return Err(ApiError::invalid(field, "give exactly one of key or email")),
+    let found = match r {
+        CustomerRef::Key(key) => store::by_key(&cx.db, program_id, key).await?,
+        CustomerRef::Email(email) => store::by_email(&cx.db, program_id, email).await?,
     };
     found.ok_or_else(|| ApiError::invalid(field, "no customer with that key or email in this program"))
 }
@@ -98,7 +98,7 @@ fn new_row(program: &Program, input: &NewCustomerInput, code: &ReferralCode, now
 pub async fn reward_flags(cx: &Cx, program: &Program, referrer_key: &str, signup_flags: &[Flag]) -> ApiResult<Vec<Flag>> {
     let mut flags = signup_flags.to_vec();
     if let Some(limit) = program.rewards.max_per_referrer_per_day {
-        let today = ids::now_ms().div_euclid(86_400_000) * 86_400_000;
+        let today = ids::now_ms().div_euclid(DAY_MS) * DAY_MS;
         if fraud::over_daily_limit(crate::rewards::store::earned_since(&cx.db, &program.id, referrer_key, today).await?, Some(limit)) {
             flags.push(Flag::Velocity);
         }
@@ -111,8 +111,8 @@ fn signup_earnings<'a>(program: &Program, row: &'a CustomerRow, flags: &'a [Flag
     let Some(referrer) = &row.referred_by else { return Vec::new() };
     let friend = friend_signup_credit(program.rewards.friend.as_ref());
     vec![
-        Earning { customer_key: referrer, referred_key: &row.key, kind: "referrer", amount: program.rewards.referrer.for_signup(), transaction_key: None, flags },
-        Earning { customer_key: &row.key, referred_key: &row.key, kind: "friend", amount: friend, transaction_key: None, flags },
+        Earning { customer_key: referrer, referred_key: &row.key, kind: RewardKind::Referrer, amount: program.rewards.referrer.for_signup(), transaction_key: None, flags },
+        Earning { customer_key: &row.key, referred_key: &row.key, kind: RewardKind::Friend, amount: friend, transaction_key: None, flags },
     ]
 }
 
@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(referred.referred_by.as_deref(), Some("ann"));
         assert_eq!(referred.fraud_flags, r#"["lookalike_email"]"#);
         let earned: Vec<_> = signup_earnings(&p, &referred, &[]).iter().map(|e| (e.customer_key.to_owned(), e.kind, e.amount)).collect();
-        assert_eq!(earned, [("ann".to_owned(), "referrer", 0), ("bob".to_owned(), "friend", 500)]);
+        assert_eq!(earned, [("ann".to_owned(), RewardKind::Referrer, 0), ("bob".to_owned(), RewardKind::Friend, 500)]);
         assert_eq!(referred.friend_reward.as_deref(), Some(r#"{"type":"fixed","amount":500,"on":"signup"}"#));
         assert_eq!((referred.referral_code.as_str(), referred.created_at), ("bobscode", 7));
     }

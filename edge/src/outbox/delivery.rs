@@ -12,7 +12,7 @@ use super::senders::mailerlite::{self, MailerLiteSettings};
 use super::senders::webhook;
 use crate::outbound::Outcome;
 use crate::ids;
-use edgeref_shared::webhook::{is_success, retry_delay_ms, MAX_ATTEMPTS};
+use edgeref_shared::webhook::{is_success, retry_delay_ms, DeliveryStatus, MAX_ATTEMPTS};
 use futures_util::future::join_all;
 use worker::{D1Database, Env};
 
@@ -122,7 +122,7 @@ async fn send_one(env: &Env, db: &D1Database, d: &Delivery) {
         attempts: d.attempts + 1,
     };
     let mut stmts = store::record_attempt(db, &attempt, ids::now_ms());
-    if let (Ok(Target::Webhook { id, .. }), "failed") = (&d.target, next.status) {
+    if let (Ok(Target::Webhook { id, .. }), DeliveryStatus::Failed) = (&d.target, next.status) {
         // A day of failures: switch the endpoint off and say why, as Svix and Stripe do.
         let last = outcome.code.map_or_else(|| outcome.error.clone().unwrap_or_default(), |c| format!("HTTP {c}"));
         let reason = format!("disabled after {MAX_ATTEMPTS} failed attempts to deliver {} (last: {last})", d.event_id);
@@ -137,16 +137,16 @@ async fn send_one(env: &Env, db: &D1Database, d: &Delivery) {
 /// What an attempt leads to: done, retry at a time, or given up.
 #[derive(Debug, PartialEq)]
 struct NextStep {
-    status: &'static str,
+    status: DeliveryStatus,
     retry_at: Option<i64>,
 }
 
 fn next_step(outcome: &Outcome, attempts: i64, jitter: u32, started: i64) -> NextStep {
     if outcome.code.is_some_and(is_success) {
-        return NextStep { status: "succeeded", retry_at: None };
+        return NextStep { status: DeliveryStatus::Succeeded, retry_at: None };
     }
     let retry_at = outcome.retryable.then(|| retry_delay_ms(attempts as u32, jitter)).flatten().map(|ms| started + ms as i64);
-    NextStep { status: if retry_at.is_some() { "pending" } else { "failed" }, retry_at }
+    NextStep { status: if retry_at.is_some() { DeliveryStatus::Pending } else { DeliveryStatus::Failed }, retry_at }
 }
 
 #[cfg(test)]
@@ -199,12 +199,12 @@ mod tests {
     #[test]
     fn success_ends_failures_back_off_and_the_last_attempt_gives_up() {
         let ok = Outcome { code: Some(204), body: None, error: None, retryable: true };
-        assert_eq!(next_step(&ok, 1, 0, 1000), NextStep { status: "succeeded", retry_at: None });
+        assert_eq!(next_step(&ok, 1, 0, 1000), NextStep { status: DeliveryStatus::Succeeded, retry_at: None });
         let failed = Outcome::failed("timed out");
         let first = next_step(&failed, 1, 500, 1000);
-        assert_eq!(first.status, "pending");
+        assert_eq!(first.status, DeliveryStatus::Pending);
         assert!(first.retry_at.unwrap() > 1000);
-        assert_eq!(next_step(&failed, MAX_ATTEMPTS as i64, 500, 1000), NextStep { status: "failed", retry_at: None });
-        assert_eq!(next_step(&Outcome::final_failure("bad data"), 1, 0, 1000).status, "failed");
+        assert_eq!(next_step(&failed, MAX_ATTEMPTS as i64, 500, 1000), NextStep { status: DeliveryStatus::Failed, retry_at: None });
+        assert_eq!(next_step(&Outcome::final_failure("bad data"), 1, 0, 1000).status, DeliveryStatus::Failed);
     }
 }

@@ -3,6 +3,7 @@
 use crate::db::{self, DbResult, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
+use edgeref_shared::webhook::DeliveryStatus;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -176,8 +177,8 @@ pub struct Attempt<'a> {
     pub body: Option<&'a str>,
     pub error: Option<&'a str>,
     pub retry_at: Option<i64>,
-    /// `pending` (retry at `retry_at`), `succeeded` or `failed`.
-    pub status: &'a str,
+    /// `Pending` means a retry at `retry_at`.
+    pub status: DeliveryStatus,
     pub attempts: i64,
 }
 

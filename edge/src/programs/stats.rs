@@ -7,11 +7,10 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, query_param};
 use crate::ids;
-use edgeref_shared::time;
+use edgeref_shared::time::{self, DAY_MS};
 use serde_json::json;
 use worker::{Request, Response};
 
-const DAY_MS: i64 = 86_400_000;
 
 /// `?days=`: 1 to 365, 30 when absent. The window ends today (UTC) and includes it.
 fn days_param(req: &Request) -> ApiResult<i64> {

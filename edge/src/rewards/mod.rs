@@ -24,13 +24,12 @@ use edgeref_shared::api::RejectReward as Rejection;
 
 /// `GET /v1/rewards?status=&customer=&flagged=&limit=&cursor=`, oldest first.
 pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
-    let status = query_param(req, "status");
-    if status.as_deref().is_some_and(|s| RewardStatus::parse(s).is_none()) {
-        return Err(ApiError::invalid("status", "must be pending, approved, rejected, reversed or paid"));
-    }
+    let status = query_param(req, "status")
+        .map(|s| RewardStatus::parse(&s).ok_or_else(|| ApiError::invalid("status", "must be pending, approved, rejected, reversed or paid")))
+        .transpose()?;
     let flagged = bool_param(req, "flagged")?;
     let customer = query_param(req, "customer");
-    let filter = store::Filter { status: status.as_deref(), customer: customer.as_deref(), flagged, after: cursor_param(req)?, limit: limit_param(req, 50)? };
+    let filter = store::Filter { status, customer: customer.as_deref(), flagged, after: cursor_param(req)?, limit: limit_param(req, 50)? };
     let rows = store::page(&cx.db, &program.id, &filter).await?;
     json(200, &page(rows.into_iter().map(|(seq, r)| (seq, r.view())).collect(), filter.limit))
 }
@@ -41,19 +40,19 @@ async fn require(cx: &Cx, program: &Program, id: &str) -> ApiResult<RewardRow> {
 
 /// A decision that the reward's status does not allow.
 fn not_allowed(r: &RewardRow, action: &str) -> ApiError {
-    ApiError::new(409, "invalid_status", format!("only pending rewards can be {action}; this one is {}", r.status))
+    ApiError::new(409, "invalid_status", format!("only pending rewards can be {action}; this one is {}", r.status.as_str()))
 }
 
 /// `POST /v1/rewards/{id}/approve`: pending → approved, onto the balance.
 pub async fn approve(cx: &Cx, program: &Program, id: &str) -> ApiResult<Response> {
     let r = require(cx, program, id).await?;
-    if r.status().and_then(|s| lifecycle::next(s, RewardAction::Approve)).is_none() {
+    if lifecycle::next(r.status, RewardAction::Approve).is_none() {
         return Err(not_allowed(&r, "approved"));
     }
     let (token, now) = (ids::new_id("dec"), ids::now_ms());
-    let mut stmts = store::decide(&cx.db, &program.id, id, "pending", "approved", None, &token, now);
+    let mut stmts = store::decide(&cx.db, &program.id, id, RewardStatus::Pending, RewardStatus::Approved, None, &token, now);
     stmts.extend(store::approved_effects(&cx.db, &token, now, &time::rfc3339(now)));
-    stmts.extend(audit::record(cx, &program.id, EventKind::RewardApproved.as_str(), ("reward", id), status_change(&r, "approved", None)));
+    stmts.extend(audit::record(cx, &program.id, EventKind::RewardApproved.as_str(), ("reward", id), status_change(&r, RewardStatus::Approved, None)));
     db::batch(&cx.db, stmts).await.map_err(|e| decided_meanwhile(e, &r, "approved"))?;
     outbox::dispatch(cx, store::approved_event_ids(&cx.db, &token).await?);
     json(200, &require(cx, program, id).await?.view())
@@ -64,15 +63,15 @@ pub async fn reject(mut req: Request, cx: &Cx, program: &Program, id: &str) -> A
     let body: Rejection = json_body(&mut req).await?;
     let reason = validate::name("reason", &body.reason, 500)?;
     let r = require(cx, program, id).await?;
-    if r.status().and_then(|s| lifecycle::next(s, RewardAction::Reject)).is_none() {
+    if lifecycle::next(r.status, RewardAction::Reject).is_none() {
         return Err(not_allowed(&r, "rejected"));
     }
     let now = ids::now_ms();
-    let decided = RewardRow { status: "rejected".into(), reason: Some(reason.clone()), decided_at: Some(now), ..r.clone() };
+    let decided = RewardRow { status: RewardStatus::Rejected, reason: Some(reason.clone()), decided_at: Some(now), ..r.clone() };
     Change::new(cx, &program.id, EventKind::RewardRejected)
-        .statements(store::decide(&cx.db, &program.id, id, "pending", "rejected", Some(&reason), &ids::new_id("dec"), now))
+        .statements(store::decide(&cx.db, &program.id, id, RewardStatus::Pending, RewardStatus::Rejected, Some(&reason), &ids::new_id("dec"), now))
         .event(&decided.view())
-        .audit(("reward", id), status_change(&r, "rejected", Some(&reason)))
+        .audit(("reward", id), status_change(&r, RewardStatus::Rejected, Some(&reason)))
         .commit()
         .await
         .map_err(|e| decided_meanwhile(e, &r, "rejected"))?;
@@ -80,7 +79,7 @@ pub async fn reject(mut req: Request, cx: &Cx, program: &Program, id: &str) -> A
 }
 
 /// A decision's diff: the status, and the reason when one is given.
-fn status_change(r: &RewardRow, to: &str, reason: Option<&str>) -> serde_json::Value {
+fn status_change(r: &RewardRow, to: RewardStatus, reason: Option<&str>) -> serde_json::Value {
     let mut change = serde_json::json!({"status": {"from": r.status, "to": to}, "amount": {"from": r.amount}, "customer": {"from": r.customer_key}});
     if let Some(reason) = reason {
         change["reason"] = serde_json::json!({"to": reason});

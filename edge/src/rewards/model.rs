@@ -2,6 +2,7 @@
 
 use edgeref_shared::fraud::Flag;
 use edgeref_shared::lifecycle::RewardStatus;
+use edgeref_shared::reward::RewardKind;
 use edgeref_shared::time;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,11 +15,10 @@ pub struct RewardRow {
     pub customer_key: String,
     /// The referred customer whose signup or sale earned it (the friend).
     pub referred_key: Option<String>,
-    /// `referrer` or `friend`.
-    pub kind: String,
+    pub kind: RewardKind,
     pub amount: i64,
     pub currency: String,
-    pub status: String,
+    pub status: RewardStatus,
     /// JSON array of flag names.
     pub flags: String,
     pub transaction_key: Option<String>,
@@ -30,10 +30,6 @@ pub struct RewardRow {
 }
 
 impl RewardRow {
-    pub fn status(&self) -> Option<RewardStatus> {
-        RewardStatus::parse(&self.status)
-    }
-
     pub fn flags(&self) -> Vec<String> {
         serde_json::from_str(&self.flags).unwrap_or_default()
     }
@@ -67,10 +63,10 @@ impl RewardRow {
             id: id.into(),
             customer_key: "ann".into(),
             referred_key: None,
-            kind: "referrer".into(),
+            kind: RewardKind::Referrer,
             amount,
             currency: "USD".into(),
-            status: "approved".into(),
+            status: RewardStatus::Approved,
             flags: "[]".into(),
             transaction_key: None,
             available_at: 0,
@@ -98,8 +94,8 @@ mod tests {
     fn flags_are_stored_sorted_once_each_and_read_back() {
         let json = flags_json(&[Flag::Velocity, Flag::DisposableEmail, Flag::Velocity]);
         assert_eq!(json, r#"["disposable_email","velocity"]"#);
-        let row = RewardRow { referred_key: Some("bob".into()), currency: "JPY".into(), status: "pending".into(), flags: json, ..RewardRow::sample("rwd_1", 500) };
-        assert_eq!(row.status(), Some(RewardStatus::Pending));
+        let row = RewardRow { referred_key: Some("bob".into()), currency: "JPY".into(), status: RewardStatus::Pending, flags: json, ..RewardRow::sample("rwd_1", 500) };
+        assert_eq!(row.view()["status"], "pending");
         let view = row.view();
         assert_eq!(view["flags"], json!(["disposable_email", "velocity"]));
         assert_eq!((view["customer"]["key"].as_str(), view["currency"].as_str()), (Some("ann"), Some("JPY")));

@@ -11,7 +11,7 @@ use crate::outbox;
 use crate::programs::model::Program;
 use edgeref_shared::fraud::Flag;
 use edgeref_shared::lifecycle::{self, RewardStatus};
-use edgeref_shared::reward::LedgerKind;
+use edgeref_shared::reward::{LedgerKind, RewardKind};
 use edgeref_shared::webhook::EventKind;
 use worker::D1Database;
 
@@ -20,8 +20,7 @@ pub struct Earning<'a> {
     pub customer_key: &'a str,
     /// The referred customer whose signup or sale it is.
     pub referred_key: &'a str,
-    /// `referrer` or `friend`.
-    pub kind: &'static str,
+    pub kind: RewardKind,
     pub amount: i64,
     pub transaction_key: Option<&'a str>,
     pub flags: &'a [Flag],
@@ -34,10 +33,10 @@ pub fn new_row(program: &Program, e: &Earning, now: i64) -> RewardRow {
         id: ids::new_id("rwd"),
         customer_key: e.customer_key.to_owned(),
         referred_key: Some(e.referred_key.to_owned()),
-        kind: e.kind.to_owned(),
+        kind: e.kind,
         amount: e.amount,
         currency: program.currency.clone(),
-        status: status.as_str().to_owned(),
+        status,
         flags: flags_json(e.flags),
         transaction_key: e.transaction_key.map(str::to_owned),
         available_at,
@@ -56,8 +55,8 @@ pub fn earn(db: &D1Database, program: &Program, earnings: &[Earning], now: i64) 
     for e in earnings.iter().filter(|e| e.amount > 0) {
         let row = new_row(program, e, now);
         stmts.push(store::insert(db, &program.id, &row));
-        if row.status() == Some(RewardStatus::Approved) {
-            let entry = LedgerEntry { customer_key: e.customer_key, amount: e.amount, kind: LedgerKind::Reward, transaction_key: e.transaction_key, note: Some(e.kind), at: now };
+        if row.status == RewardStatus::Approved {
+            let entry = LedgerEntry { customer_key: e.customer_key, amount: e.amount, kind: LedgerKind::Reward, transaction_key: e.transaction_key, note: Some(e.kind.as_str()), at: now };
             stmts.extend(ledger::store::statements(db, &program.id, &entry));
         }
         let event = outbox::event(db, &program.id, EventKind::RewardCreated, &row.view());
@@ -72,12 +71,11 @@ pub fn earn(db: &D1Database, program: &Program, earnings: &[Earning], now: i64) 
 /// balance takes a negative adjustment that the next payout nets out.
 pub fn reverse(db: &D1Database, program_id: &str, r: &RewardRow, by: i64, kind: LedgerKind, reason: &str, now: i64) -> Vec<Stmt> {
     let by = by.min(r.amount);
-    let status = r.status();
-    if by <= 0 || matches!(status, None | Some(RewardStatus::Rejected | RewardStatus::Reversed)) {
+    if by <= 0 || matches!(r.status, RewardStatus::Rejected | RewardStatus::Reversed) {
         return Vec::new();
     }
     let mut stmts = store::reduce(db, r, by, reason, now);
-    if matches!(status, Some(RewardStatus::Approved | RewardStatus::Paid)) {
+    if matches!(r.status, RewardStatus::Approved | RewardStatus::Paid) {
         let entry = LedgerEntry { customer_key: &r.customer_key, amount: -by, kind, transaction_key: r.transaction_key.as_deref(), note: Some(reason), at: now };
         stmts.extend(ledger::store::statements(db, program_id, &entry));
     }
@@ -95,21 +93,21 @@ mod tests {
 
     #[test]
     fn a_new_reward_is_in_the_programs_currency_and_held_as_the_program_says() {
-        let e = Earning { customer_key: "ann", referred_key: "bob", kind: "referrer", amount: 500, transaction_key: Some("t1"), flags: &[] };
+        let e = Earning { customer_key: "ann", referred_key: "bob", kind: RewardKind::Referrer, amount: 500, transaction_key: Some("t1"), flags: &[] };
         let now = 1_000;
         let at_once = new_row(&program(0, Approval::Auto), &e, now);
-        assert_eq!((at_once.status.as_str(), at_once.currency.as_str(), at_once.decided_at), ("approved", "JPY", Some(now)));
+        assert_eq!((at_once.status, at_once.currency.as_str(), at_once.decided_at), (RewardStatus::Approved, "JPY", Some(now)));
         let held = new_row(&program(14, Approval::Auto), &e, now);
-        assert_eq!((held.status.as_str(), held.available_at, held.decided_at), ("pending", now + 14 * 86_400_000, None));
+        assert_eq!((held.status, held.available_at, held.decided_at), (RewardStatus::Pending, now + 14 * edgeref_shared::time::DAY_MS, None));
         let manual = new_row(&program(0, Approval::Manual), &e, now);
-        assert_eq!(manual.status, "pending");
+        assert_eq!(manual.status, RewardStatus::Pending);
     }
 
     #[test]
     fn a_flagged_reward_waits_for_review_and_lists_its_flags() {
         let flags = [Flag::SameVisitor];
-        let e = Earning { customer_key: "bob", referred_key: "bob", kind: "friend", amount: 300, transaction_key: None, flags: &flags };
+        let e = Earning { customer_key: "bob", referred_key: "bob", kind: RewardKind::Friend, amount: 300, transaction_key: None, flags: &flags };
         let r = new_row(&program(0, Approval::Auto), &e, 0);
-        assert_eq!((r.status.as_str(), r.flags.as_str(), r.kind.as_str()), ("pending", r#"["same_visitor"]"#, "friend"));
+        assert_eq!((r.status, r.flags.as_str(), r.kind), (RewardStatus::Pending, r#"["same_visitor"]"#, RewardKind::Friend));
     }
 }

@@ -6,6 +6,7 @@ use super::model::{RewardRow, COLUMNS};
 use crate::db::{self, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
+use edgeref_shared::lifecycle::RewardStatus;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -17,10 +18,10 @@ pub fn insert(db: &D1Database, program_id: &str, r: &RewardRow) -> Stmt {
         &r.id,
         program_id,
         &r.customer_key,
-        &r.kind,
+        r.kind.as_str(),
         r.amount,
         &r.currency,
-        &r.status,
+        r.status,
         &r.flags,
         r.transaction_key.as_ref(),
         r.available_at,
@@ -58,7 +59,7 @@ pub async fn earned_since(db: &D1Database, program_id: &str, customer_key: &str,
 
 /// Which rewards to list.
 pub struct Filter<'a> {
-    pub status: Option<&'a str>,
+    pub status: Option<RewardStatus>,
     pub customer: Option<&'a str>,
     pub flagged: Option<bool>,
     pub after: i64,
@@ -93,7 +94,7 @@ pub async fn page(db: &D1Database, program_id: &str, f: &Filter<'_>) -> ApiResul
 
 /// Moves one reward from `from` to `to`, marking the write with `token`, and
 /// guards that it did (a concurrent decision makes the batch roll back).
-pub fn decide(db: &D1Database, program_id: &str, id: &str, from: &str, to: &str, reason: Option<&str>, token: &str, now: i64) -> Vec<Stmt> {
+pub fn decide(db: &D1Database, program_id: &str, id: &str, from: RewardStatus, to: RewardStatus, reason: Option<&str>, token: &str, now: i64) -> Vec<Stmt> {
     vec![
         sql!(
             db,
@@ -114,9 +115,9 @@ pub fn decide(db: &D1Database, program_id: &str, id: &str, from: &str, to: &str,
 /// when nothing is left; guards that it still had `amount` in status `status`.
 pub fn reduce(db: &D1Database, r: &RewardRow, by: i64, reason: &str, now: i64) -> Vec<Stmt> {
     let left = r.amount - by;
-    let status = if left <= 0 && r.status != "paid" { "reversed" } else { r.status.as_str() };
+    let status = if left <= 0 && r.status != RewardStatus::Paid { RewardStatus::Reversed } else { r.status };
     vec![
-        db::guard(db, "EXISTS (SELECT 1 FROM rewards WHERE id = ?1 AND status = ?2 AND amount = ?3)", &[r.id.as_str().into(), r.status.as_str().into(), r.amount.into()]),
+        db::guard(db, "EXISTS (SELECT 1 FROM rewards WHERE id = ?1 AND status = ?2 AND amount = ?3)", &[r.id.as_str().into(), r.status.into(), r.amount.into()]),
         sql!(
             db,
             "UPDATE rewards SET amount = ?2, status = ?3, reason = ?4, decided_at = CASE WHEN ?3 <> status THEN ?5 ELSE decided_at END WHERE id = ?1",
@@ -129,20 +130,17 @@ pub fn reduce(db: &D1Database, r: &RewardRow, by: i64, reason: &str, now: i64) -
     ]
 }
 
-/// Marks the due rewards that the scheduled run approves (hold over, program on
-/// automatic approval, no flags) with `token`, at most `limit` of them.
+/// `lifecycle::auto_approves` in SQL (a test runs both over every case): hold over,
+/// program on automatic approval (the default), no flags. ?1 token, ?2 now, ?3 limit.
+const CLAIM_DUE: &str = "UPDATE rewards SET status = 'approved', decided_at = ?2, decision = ?1 WHERE rowid IN (
+   SELECT r.rowid FROM rewards r JOIN programs p ON p.id = r.program_id
+   WHERE r.status = 'pending' AND r.available_at <= ?2 AND r.flags = '[]'
+     AND COALESCE(json_extract(p.rewards, '$.approval'), 'auto') = 'auto'
+   ORDER BY r.available_at LIMIT ?3)";
+
+/// Marks the due rewards that the scheduled run approves with `token`, at most `limit` of them.
 pub fn claim_due(db: &D1Database, token: &str, now: i64, limit: i64) -> Stmt {
-    sql!(
-        db,
-        "UPDATE rewards SET status = 'approved', decided_at = ?2, decision = ?1 WHERE rowid IN (
-           SELECT r.rowid FROM rewards r JOIN programs p ON p.id = r.program_id
-           WHERE r.status = 'pending' AND r.available_at <= ?2 AND r.flags = '[]'
-             AND COALESCE(json_extract(p.rewards, '$.approval'), 'auto') = 'auto'
-           ORDER BY r.available_at LIMIT ?3)",
-        token,
-        now,
-        limit
-    )
+    sql!(db, CLAIM_DUE, token, now, limit)
 }
 
 /// How many rewards a write marked with `token` changed.
@@ -248,11 +246,52 @@ pub fn pay(db: &D1Database, program_id: &str, ids_json: &str, payout_id: &str, n
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use edgeref_shared::lifecycle::auto_approves;
+    use edgeref_shared::reward::{Approval, RewardRules};
+    use edgeref_shared::time;
+
     #[test]
     fn the_sql_view_formats_times_like_rfc3339_with_milliseconds() {
-        let sql = super::view_sql();
+        let sql = view_sql();
         assert!(!sql.contains("TIME("), "every time column is formatted: {sql}");
         assert_eq!(sql.matches("strftime('%Y-%m-%dT%H:%M:%S'").count(), 3);
-        assert!(super::rfc3339_sql("x").contains("printf('%03d', x % 1000)"));
+        let conn = crate::db::sqlite_with_schema();
+        for ms in [0, 1, 999, 1_000, 86_399_999, 951_782_400_000, 1_614_265_330_123, 4_102_444_799_999] {
+            let formatted: String = conn.query_row(&format!("SELECT {}", rfc3339_sql("?1")), [ms], |row| row.get(0)).unwrap();
+            assert_eq!(formatted, time::rfc3339(ms), "{ms}");
+        }
+    }
+
+    #[test]
+    fn the_scheduled_run_claims_exactly_the_rewards_lifecycle_auto_approves() {
+        let conn = crate::db::sqlite_with_schema();
+        let (now, token) = (10 * time::DAY_MS, "dec_test");
+        // A program that names no approval gets the default.
+        let programs = [("prg_auto", r#"{"approval":"auto"}"#, Approval::Auto), ("prg_manual", r#"{"approval":"manual"}"#, Approval::Manual), ("prg_default", "{}", RewardRules::default().approval)];
+        let mut expected = Vec::new();
+        for (program, rules, approval) in programs {
+            conn.execute("INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at) VALUES (?1, ?1, 'p', 'https://x.example', '{}', ?2, 0)", [program, rules]).unwrap();
+            for status in RewardStatus::ALL {
+                for available_at in [now - 1, now, now + 1] {
+                    for flags in ["[]", r#"["velocity"]"#] {
+                        let id = format!("rwd_{}", expected.len());
+                        conn.execute(
+                            "INSERT INTO rewards (id, program_id, customer_key, kind, amount, currency, status, flags, available_at, created_at) VALUES (?1, ?2, 'ann', 'referrer', 100, 'USD', ?3, ?4, ?5, 0)",
+                            rusqlite::params![id, program, status.as_str(), flags, available_at],
+                        )
+                        .unwrap();
+                        expected.push((id, auto_approves(status, available_at, now, approval, flags != "[]")));
+                    }
+                }
+            }
+        }
+        conn.execute(CLAIM_DUE, rusqlite::params![token, now, 10_000]).unwrap();
+        for (id, approves) in &expected {
+            let decision: Option<String> = conn.query_row("SELECT decision FROM rewards WHERE id = ?1", [id], |row| row.get(0)).unwrap();
+            assert_eq!(decision.as_deref() == Some(token), *approves, "{id}");
+        }
+        let claimed = expected.iter().filter(|(_, approves)| *approves).count();
+        assert_eq!(claimed, 4, "pending, due (two times), unflagged, in the two programs that approve automatically");
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page, query_param};
 use crate::programs::model::Program;
 use crate::{audit, ids};
-use edgeref_shared::api::CreateTransaction;
+use edgeref_shared::api::{CreateTransaction, CustomerRef};
 use edgeref_shared::apikey::sha256_hex;
 use edgeref_shared::reward::{reversal, LedgerKind};
 use edgeref_shared::webhook::EventKind;
@@ -28,7 +28,11 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
     let amount = validate::amount("amount", body.amount)?;
     let currency = validate::currency("currency", &body.currency)?;
     let product_id = body.product_id.as_deref().map(|p| validate::key("product_id", p)).transpose()?;
-    let request_hash = sha256_hex(&json!([body.customer.key, body.customer.email.as_deref().map(str::to_lowercase), amount, currency, product_id]).to_string());
+    let (by_key, by_email) = match &body.customer {
+        CustomerRef::Key(key) => (Some(key.as_str()), None),
+        CustomerRef::Email(email) => (None, Some(email.to_lowercase())),
+    };
+    let request_hash = sha256_hex(&json!([by_key, by_email, amount, currency, product_id]).to_string());
     // A retry is answered before the customer is looked up: it may have been deleted since.
     if let Some(existing) = store::by_key(&cx.db, &program.id, &key).await? {
         if existing.request_hash == request_hash {

@@ -14,7 +14,7 @@ use crate::programs::model::Program;
 use crate::rewards::service::{self as rewards, Earning};
 use crate::{audit, ids};
 use edgeref_shared::fraud::Flag;
-use edgeref_shared::reward::{reversal, LedgerKind};
+use edgeref_shared::reward::{reversal, LedgerKind, RewardKind};
 use edgeref_shared::webhook::EventKind;
 use serde_json::json;
 
@@ -42,7 +42,7 @@ pub async fn reverse_rewards(cx: &Cx, program: &Program, t: &TransactionRow, sha
     Ok(rows
         .iter()
         .flat_map(|r| {
-            let earned = if r.kind == "friend" { t.friend_reward } else { t.reward };
+            let earned = if r.kind == RewardKind::Friend { t.friend_reward } else { t.reward };
             rewards::reverse(&cx.db, &program.id, r, share(earned), kind, reason, now)
         })
         .collect())
@@ -50,8 +50,8 @@ pub async fn reverse_rewards(cx: &Cx, program: &Program, t: &TransactionRow, sha
 
 /// The rewards a sale earns: the referrer's share and the buyer's friend share.
 fn sale_earnings<'a>(t: &'a TransactionRow, flags: &'a [Flag]) -> Vec<Earning<'a>> {
-    let referrer = t.referrer_key.as_deref().map(|k| Earning { customer_key: k, referred_key: &t.customer_key, kind: "referrer", amount: t.reward, transaction_key: Some(&t.key), flags });
-    let friend = Earning { customer_key: &t.customer_key, referred_key: &t.customer_key, kind: "friend", amount: t.friend_reward, transaction_key: Some(&t.key), flags };
+    let referrer = t.referrer_key.as_deref().map(|k| Earning { customer_key: k, referred_key: &t.customer_key, kind: RewardKind::Referrer, amount: t.reward, transaction_key: Some(&t.key), flags });
+    let friend = Earning { customer_key: &t.customer_key, referred_key: &t.customer_key, kind: RewardKind::Friend, amount: t.friend_reward, transaction_key: Some(&t.key), flags };
     referrer.into_iter().chain([friend]).collect()
 }
 
@@ -162,8 +162,8 @@ mod tests {
         let flags = [Flag::LookalikeEmail];
         let t = row(Some("ann"));
         let earned: Vec<_> = sale_earnings(&t, &flags).iter().map(|e| (e.customer_key, e.kind, e.amount, e.transaction_key, e.flags.len())).collect();
-        assert_eq!(earned, [("ann", "referrer", 1000, Some("t1"), 1), ("bob", "friend", 500, Some("t1"), 1)]);
+        assert_eq!(earned, [("ann", RewardKind::Referrer, 1000, Some("t1"), 1), ("bob", RewardKind::Friend, 500, Some("t1"), 1)]);
         let unreferred = row(None);
-        assert_eq!(sale_earnings(&unreferred, &[]).iter().map(|e| e.kind).collect::<Vec<_>>(), ["friend"]);
+        assert_eq!(sale_earnings(&unreferred, &[]).iter().map(|e| e.kind).collect::<Vec<_>>(), [RewardKind::Friend]);
     }
 }

@@ -34,7 +34,7 @@ pub async fn create(mut req: Request, cx: &Cx, program_id: &str) -> ApiResult<Re
     let source = body.source.as_deref().map(|s| validate::key("source", s)).transpose()?;
     let (id, secret) = (ids::new_id("whk"), new_secret(&ids::random::<24>()));
     let hook = NewWebhook { id: &id, name: &name, url: &url, events: &events, is_active: body.is_active.unwrap_or(true), secret: &secret, source: source.as_deref() };
-    let fields = json!({"name": name, "url": url, "events": serde_json::from_str::<serde_json::Value>(&events).unwrap_or_default(), "is_active": hook.is_active, "source": source, "secret": secret});
+    let fields = json!({"name": name, "url": url, "events": events, "is_active": hook.is_active, "source": source, "secret": secret});
     let audit = audit::record(cx, program_id, "webhook.created", ("webhook", &id), audit::created(&fields));
     db::batch(&cx.db, [store::insert(&cx.db, program_id, &hook, ids::now_ms())].into_iter().chain(audit).collect()).await?;
     let mut view = serde_json::to_value(WebhookView::from(require(cx, program_id, &id).await?)).expect("view serializes");
@@ -44,8 +44,7 @@ pub async fn create(mut req: Request, cx: &Cx, program_id: &str) -> ApiResult<Re
 
 /// What the audit log compares of an endpoint (its secret is never here).
 fn audited(h: &WebhookRow) -> serde_json::Value {
-    let events: serde_json::Value = serde_json::from_str(&h.events).unwrap_or_default();
-    json!({"name": h.name, "url": h.url, "events": events, "is_active": h.is_active == 1, "source": h.source, "disabled_reason": h.disabled_reason})
+    json!({"name": h.name, "url": h.url, "events": h.events, "is_active": h.is_active, "source": h.source, "disabled_reason": h.disabled_reason})
 }
 
 pub async fn list(cx: &Cx, program_id: &str) -> ApiResult<Response> {
@@ -71,10 +70,10 @@ pub async fn update(mut req: Request, cx: &Cx, program_id: &str, id: &str) -> Ap
         hook.events = event_list(events)?;
     }
     if let Some(active) = patch.is_active {
-        hook.is_active = active as i64;
+        hook.is_active = active;
     }
     // Switching an endpoint back on clears why it was switched off.
-    if hook.is_active == 1 {
+    if hook.is_active {
         hook.disabled_reason = None;
     }
     let audit = audit::record(cx, program_id, "webhook.updated", ("webhook", id), audit::changed(&before, &audited(&hook)));

@@ -1,19 +1,21 @@
 //! Webhooks as stored and as the API shows them, and the delivery log's shape.
 
+use crate::db::column;
 use crate::error::{ApiError, ApiResult};
 use edgeref_shared::time;
-use edgeref_shared::webhook::is_event_type;
+use edgeref_shared::webhook::{DeliveryStatus, EventKind};
+use edgeref_shared::api::{Delivery, DeliveryAttempt};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebhookRow {
     pub id: String,
     pub name: String,
     pub url: String,
-    /// JSON array of event types.
-    pub events: String,
-    pub is_active: i64,
+    #[serde(deserialize_with = "column::json")]
+    pub events: Vec<EventKind>,
+    #[serde(deserialize_with = "column::flag")]
+    pub is_active: bool,
     pub source: Option<String>,
     pub disabled_reason: Option<String>,
     pub created_at: i64,
@@ -25,7 +27,7 @@ pub struct NewWebhook<'a> {
     pub id: &'a str,
     pub name: &'a str,
     pub url: &'a str,
-    pub events: &'a str,
+    pub events: &'a [EventKind],
     pub is_active: bool,
     pub secret: &'a str,
     pub source: Option<&'a str>,
@@ -41,8 +43,8 @@ impl From<WebhookRow> for WebhookView {
             id: r.id,
             name: r.name,
             url: r.url,
-            events: serde_json::from_str(&r.events).unwrap_or_default(),
-            is_active: r.is_active == 1,
+            events: r.events,
+            is_active: r.is_active,
             source: r.source,
             disabled_reason: r.disabled_reason,
             created_at: time::rfc3339(r.created_at),
@@ -51,18 +53,15 @@ impl From<WebhookRow> for WebhookView {
     }
 }
 
-/// The stored form of a subscription: known event types only, at least one, sorted, each once.
-pub fn event_list(events: &[String]) -> ApiResult<String> {
+/// A subscription as stored: at least one event, each once, sorted by name.
+pub fn event_list(events: &[EventKind]) -> ApiResult<Vec<EventKind>> {
     if events.is_empty() {
         return Err(ApiError::invalid("events", "choose at least one event"));
     }
-    if let Some(bad) = events.iter().find(|e| !is_event_type(e)) {
-        return Err(ApiError::invalid("events", format!("unknown event type {bad:?}")));
-    }
     let mut unique = events.to_vec();
-    unique.sort();
+    unique.sort_by_key(|k| k.as_str());
     unique.dedup();
-    Ok(serde_json::to_string(&unique).expect("strings serialize"))
+    Ok(unique)
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,7 +69,7 @@ pub struct DeliveryRow {
     pub id: String,
     pub event_id: String,
     pub event_type: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     pub last_code: Option<i64>,
@@ -89,35 +88,32 @@ pub struct AttemptRow {
 }
 
 /// The delivery log as the API shows it: each delivery with its attempts, oldest attempt first.
-pub fn delivery_log(deliveries: &[DeliveryRow], attempts: &[AttemptRow]) -> Vec<Value> {
+pub fn delivery_log(deliveries: &[DeliveryRow], attempts: &[AttemptRow]) -> Vec<Delivery> {
     deliveries
         .iter()
-        .map(|d| {
-            let tries: Vec<Value> = attempts.iter().filter(|a| a.delivery_id == d.id).map(attempt_json).collect();
-            json!({
-                "id": d.id,
-                "event_id": d.event_id,
-                "event_type": d.event_type,
-                "status": d.status,
-                "attempts_count": d.attempts,
-                "last_response_code": d.last_code,
-                "next_attempt_at": (d.status == "pending").then(|| d.next_attempt_at.map(time::rfc3339)).flatten(),
-                "created_at": time::rfc3339(d.created_at),
-                "attempts": tries,
-            })
+        .map(|d| Delivery {
+            id: d.id.clone(),
+            event_id: d.event_id.clone(),
+            event_type: d.event_type.clone(),
+            status: d.status,
+            attempts_count: d.attempts,
+            last_response_code: d.last_code,
+            next_attempt_at: (d.status == DeliveryStatus::Pending).then(|| d.next_attempt_at.map(time::rfc3339)).flatten(),
+            created_at: time::rfc3339(d.created_at),
+            attempts: attempts.iter().filter(|a| a.delivery_id == d.id).map(attempt_view).collect(),
         })
         .collect()
 }
 
-fn attempt_json(a: &AttemptRow) -> Value {
-    json!({
-        "attempted_at": time::rfc3339(a.attempted_at),
-        "response_code": a.response_code,
-        "response_body": a.response_body,
-        "duration_ms": a.duration_ms,
-        "error": a.error,
-        "next_retry_at": a.next_retry_at.map(time::rfc3339),
-    })
+fn attempt_view(a: &AttemptRow) -> DeliveryAttempt {
+    DeliveryAttempt {
+        attempted_at: time::rfc3339(a.attempted_at),
+        response_code: a.response_code,
+        response_body: a.response_body.clone(),
+        duration_ms: a.duration_ms,
+        error: a.error.clone(),
+        next_retry_at: a.next_retry_at.map(time::rfc3339),
+    }
 }
 
 #[cfg(test)]
@@ -126,19 +122,19 @@ mod tests {
 
     #[test]
     fn event_lists_are_known_sorted_and_unique() {
-        let given = ["transaction.created", "customer.created", "transaction.created"].map(String::from);
-        assert_eq!(event_list(&given).unwrap(), r#"["customer.created","transaction.created"]"#);
+        use EventKind::*;
+        assert_eq!(event_list(&[TransactionCreated, CustomerCreated, TransactionCreated]).unwrap(), [CustomerCreated, TransactionCreated]);
+        assert_eq!(event_list(&[RewardApproved, CustomerUpdated]).unwrap(), [CustomerUpdated, RewardApproved]);
         assert_eq!(event_list(&[]).unwrap_err().field.as_deref(), Some("events"));
-        assert_eq!(event_list(&["customer.exploded".into()]).unwrap_err().status, 422);
     }
 
     #[test]
     fn the_delivery_log_nests_attempts_and_shows_the_next_try_only_while_pending() {
-        let d = |id: &str, status: &str| DeliveryRow {
+        let d = |id: &str, status: DeliveryStatus| DeliveryRow {
             id: id.into(),
             event_id: "msg_1".into(),
             event_type: "customer.created".into(),
-            status: status.into(),
+            status,
             attempts: 1,
             next_attempt_at: Some(60_000),
             last_code: Some(500),
@@ -153,11 +149,10 @@ mod tests {
             error: None,
             next_retry_at: None,
         };
-        let log = delivery_log(&[d("a", "pending"), d("b", "failed")], &[a("a"), a("b"), a("a")]);
-        assert_eq!(log[0]["attempts"].as_array().unwrap().len(), 2);
-        assert_eq!(log[1]["attempts"].as_array().unwrap().len(), 1);
-        assert_eq!(log[0]["next_attempt_at"], "1970-01-01T00:01:00.000Z");
-        assert!(log[1]["next_attempt_at"].is_null());
+        let log = delivery_log(&[d("a", DeliveryStatus::Pending), d("b", DeliveryStatus::Failed)], &[a("a"), a("b"), a("a")]);
+        assert_eq!((log[0].attempts.len(), log[1].attempts.len()), (2, 1));
+        assert_eq!(log[0].next_attempt_at.as_deref(), Some("1970-01-01T00:01:00.000Z"));
+        assert_eq!(log[1].next_attempt_at, None);
     }
 
     #[test]
@@ -166,8 +161,8 @@ mod tests {
             id: "whk_1".into(),
             name: "n".into(),
             url: "https://x.example".into(),
-            events: r#"["customer.created"]"#.into(),
-            is_active: 1,
+            events: vec![EventKind::CustomerCreated],
+            is_active: true,
             source: None,
             disabled_reason: None,
             created_at: 0,
@@ -175,7 +170,7 @@ mod tests {
         };
         let view = serde_json::to_value(WebhookView::from(row)).unwrap();
         assert!(view.get("secret").is_none());
-        assert_eq!(view["events"], json!(["customer.created"]));
+        assert_eq!(view["events"], serde_json::json!(["customer.created"]));
         assert_eq!(view["is_active"], true);
     }
 }

@@ -4,10 +4,16 @@ use super::model::{AttemptRow, DeliveryRow, NewWebhook, WebhookRow};
 use crate::db::{self, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
+use edgeref_shared::webhook::EventKind;
 use serde::Deserialize;
 use worker::D1Database;
 
 const COLUMNS: &str = "id, name, url, events, is_active, source, disabled_reason, created_at, updated_at";
+
+/// A subscription as its column holds it: a JSON array of event names.
+fn events_json(events: &[EventKind]) -> String {
+    serde_json::to_string(events).expect("event kinds serialize")
+}
 
 pub fn insert(db: &D1Database, program_id: &str, w: &NewWebhook<'_>, now: i64) -> Stmt {
     sql!(
@@ -17,8 +23,8 @@ pub fn insert(db: &D1Database, program_id: &str, w: &NewWebhook<'_>, now: i64) -
         program_id,
         w.name,
         w.url,
-        w.events,
-        w.is_active as i64,
+        &events_json(w.events),
+        w.is_active,
         w.secret,
         w.source,
         now
@@ -42,7 +48,7 @@ pub fn update(db: &D1Database, program_id: &str, w: &WebhookRow, now: i64) -> St
         &w.id,
         &w.name,
         &w.url,
-        &w.events,
+        &events_json(&w.events),
         w.is_active,
         w.disabled_reason.as_ref(),
         now
