@@ -1,7 +1,7 @@
 // Customers: each with their referral link and short link, who referred them, their referrals and balance.
 import { api, programPath } from '../api.js';
 import { h, section, copyButton, money, date, failure } from '../dom.js';
-import * as importer from './importer.js';
+import * as importer from './customers/importer.js';
 
 const PAGE = 50;
 /** Column headings, with what each amount means as a tooltip. */

@@ -1,9 +1,9 @@
 // Integration: the universal snippet, API keys, the referral widget, webhooks, third-party integrations.
 import { api, programPath } from '../api.js';
 import { h, section, field, onSubmit, announce, copyButton, confirmed, shownOnce, date, failure } from '../dom.js';
-import * as webhooks from './webhooks.js';
-import * as thirdParty from './thirdparty.js';
-import * as widget from './widget.js';
+import * as webhooks from './integration/webhooks.js';
+import * as thirdParty from './integration/thirdparty.js';
+import * as widget from './integration/widget.js';
 
 export async function render(container, program) {
   const keys = h('div');

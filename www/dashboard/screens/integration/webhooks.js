@@ -1,6 +1,6 @@
 // Webhooks: create (name, endpoint URL, events), list, edit, delete, delivery log, test event.
-import { api, programPath } from '../api.js';
-import { h, field, choice, onSubmit, announce, attempt, confirmed, shownOnce, dateTime, failure } from '../dom.js';
+import { api, programPath } from '../../api.js';
+import { h, field, choice, onSubmit, announce, attempt, confirmed, shownOnce, dateTime, failure } from '../../dom.js';
 
 export const EVENTS = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.credited', 'transaction.created', 'transaction.deleted', 'reward.created', 'reward.approved', 'reward.rejected', 'payout.created'];
 

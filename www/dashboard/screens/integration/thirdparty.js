@@ -1,6 +1,6 @@
 // Third-party integrations: Stripe, Zapier and MailerLite, each with its status and set-up.
-import { api, programPath } from '../api.js';
-import { h, field, onSubmit, announce, copyButton, confirmed, failure } from '../dom.js';
+import { api, programPath } from '../../api.js';
+import { h, field, onSubmit, announce, copyButton, confirmed, failure } from '../../dom.js';
 
 export async function render(container, program) {
   const base = programPath(program.id, '/integrations');

@@ -2,9 +2,9 @@
 // columns (guessed from the header), preview the first rows with the errors the
 // import would report (a dry run), then import in chunks with a progress bar, a
 // final report and the failed rows to download, fix and import again.
-import { postCsv, programPath } from '../api.js';
-import { h, section, field, failure, announce } from '../dom.js';
-import { parseCsv, toCsv, FIELDS, guessMapping, mappedRows, chunks } from '../csv.js';
+import { postCsv, programPath } from '../../api.js';
+import { h, section, field, failure, announce } from '../../dom.js';
+import { parseCsv, toCsv, FIELDS, guessMapping, mappedRows, chunks } from '../../csv.js';
 
 /** Rows per call (the API takes 20,000 and 5 MiB; smaller calls move the progress bar). */
 const CHUNK_ROWS = 1000;
