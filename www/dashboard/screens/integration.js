@@ -1,6 +1,6 @@
 // Integration: the universal snippet, API keys, the referral widget, webhooks, third-party integrations.
 import { api, programPath } from '../api.js';
-import { h, section, field, onSubmit, announce, copyButton, confirmed, shownOnce, date, failure } from '../dom.js';
+import { h, card, field, onSubmit, announce, copyButton, confirmed, shownOnce, date, failure } from '../dom.js';
 import * as webhooks from './integration/webhooks.js';
 import * as thirdParty from './integration/thirdparty.js';
 import * as widget from './integration/widget.js';
@@ -10,11 +10,11 @@ export async function render(container, program) {
   const hooks = h('div');
   const others = h('div');
   container.replaceChildren(
-    section('snippet', 'Universal tracking snippet', snippet(program)),
-    section('api-keys', 'API integration', keys),
-    section('widget', 'Referral widget', widget.render(program)),
-    section('webhooks', 'Webhooks', hooks),
-    section('third-party', 'Third-party integrations', others),
+    card({ id: 'snippet', title: 'Universal tracking snippet' }, snippet(program)),
+    card({ id: 'api-keys', title: 'API integration' }, keys),
+    card({ id: 'widget', title: 'Referral widget' }, widget.render(program)),
+    card({ id: 'webhooks', title: 'Webhooks' }, hooks),
+    card({ id: 'third-party', title: 'Third-party integrations' }, others),
   );
   await Promise.all([
     apiKeys(keys, program),

@@ -1,6 +1,6 @@
 // Program settings: Program, Tracking, Rewards, Delete program.
 import { api, programPath } from '../api.js';
-import { h, section, field, choice, onSubmit, announce } from '../dom.js';
+import { h, card, field, choice, onSubmit, announce } from '../dom.js';
 import { go, programChanged } from '../nav.js';
 
 export async function render(container, program) {
@@ -17,10 +17,10 @@ export async function render(container, program) {
   container.replaceChildren(
     h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
       [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
-    section('program', 'Program', programForm(program, save, await holdsMoney(program))),
-    section('tracking', 'Tracking', h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
-    section('rewards', 'Rewards', rewardsForm(program, save)),
-    section('delete', 'Delete program', removal),
+    card({ id: 'program', title: 'Program' }, programForm(program, save, await holdsMoney(program))),
+    card({ id: 'tracking', title: 'Tracking' }, h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
+    card({ id: 'rewards', title: 'Rewards' }, rewardsForm(program, save)),
+    card({ id: 'delete', title: 'Delete program' }, removal),
   );
 }
 
