@@ -77,6 +77,7 @@ test('the dashboard page is locked down: CSP without inline script, nothing from
   assert.equal(js.status, 200);
   assert.match(js.headers.get('content-type'), /javascript/);
   assert.equal((await fetch(`${worker.url}/_headers`)).status, 404, 'the headers file itself is not served');
+  assert.equal((await fetch(`${worker.url}/dashboard/package.json`)).status, 404, 'nor what www/.assetsignore lists');
 });
 
 test('sign-in: a wrong token is refused; the admin token gives an HttpOnly, SameSite=Strict 12-hour session', async () => {

@@ -12,6 +12,12 @@ import { startWorker, launchBrowser, signedInDashboard, client, createProgram, A
 const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots') : null;
 
 let worker, browser, owner;
+
+/** A route handler answering as the API does when it cannot serve (an error object, 503). */
+const unavailable = (route) => route.fulfill({
+  status: 503, contentType: 'application/json',
+  body: JSON.stringify({ error: { code: 'unavailable', message: 'The audit log is unavailable right now.' } }),
+});
 before(async () => {
   worker = await startWorker();
   browser = await launchBrowser();
@@ -65,10 +71,18 @@ test('audit log: who changed what, with the changed fields, filtered and paged, 
   }
 
   // Older changes, a page at a time: 52 customers, the webhook, its rotation, an edit, Stripe, the key, the program, the dashboard's edit.
-  await page.getByRole('button', { name: 'Load older changes' }).click();
+  // A page that fails says so in place, keeps the rows shown, and is asked for again with the same button.
+  const older = page.getByRole('button', { name: 'Load older changes' });
+  const alert = page.locator('#audit').getByRole('alert');
+  await page.route((url) => url.pathname.endsWith('/audit-log') && url.searchParams.has('cursor'), unavailable, { times: 1 });
+  await older.click();
+  await alert.filter({ hasText: 'The audit log is unavailable right now.' }).waitFor();
+  assert.equal(await rows.count(), 50, 'the rows shown are kept');
+  await older.click();
   await rows.nth(50).waitFor();
   assert.equal(await rows.count(), 59);
-  assert.equal(await page.getByRole('button', { name: 'Load older changes' }).isHidden(), true);
+  assert.equal(await alert.count(), 0, 'the failure goes once the page arrives');
+  assert.equal(await older.isHidden(), true);
   const text = await page.locator('#audit').innerText();
   assert.match(text, /webhook\.secret_rotated/);
   assert.match(text, /secret: \[redacted\] → \[redacted\]/);
@@ -92,8 +106,15 @@ test('audit log: who changed what, with the changed fields, filtered and paged, 
   await form.getByRole('button', { name: 'Filter' }).click();
   await page.getByText('No changes match.').waitFor();
 
+  // A first page that fails: only the failure, and a button to try again.
+  await page.route((url) => url.pathname.endsWith('/audit-log'), unavailable, { times: 1 });
   await form.getByRole('button', { name: 'Clear' }).click();
+  await alert.filter({ hasText: 'The audit log is unavailable right now.' }).waitFor();
+  assert.equal(await page.getByText('No changes match.').isHidden(), true, 'not “no changes”: they could not be read');
+  assert.equal(await table.isHidden(), true);
+  await page.getByRole('button', { name: 'Try again' }).click();
   await page.waitForFunction(() => document.querySelectorAll('#audit tbody tr').length === 50);
+  assert.equal(await alert.count(), 0);
   assert.deepEqual(problems, []);
   await context.close();
 });

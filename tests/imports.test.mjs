@@ -1,6 +1,8 @@
 // The browser code's module graph (www/**/*.js): no import circle, every
-// relative import resolves, and the dashboard's screens reach the shell only
-// through nav.js. Static: reads the files, no Worker, no browser.
+// relative import resolves, the dashboard's screens reach the shell only
+// through nav.js, dom.js imports nothing, and a screen's sub-panels
+// (screens/{screen}/*.js) belong to that screen alone. Static: reads the files,
+// no Worker, no browser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -90,4 +92,19 @@ test('no module imports the dashboard shell; screens reach it through nav.js', (
   const shell = join(www, 'dashboard', 'app.js');
   const importers = [...graph].filter(([, imports]) => imports.includes(shell)).map(([file]) => name(file));
   assert.deepEqual(importers, []);
+});
+
+test('dom.js imports nothing: the error it shows is recognised by its shape, not by api.js', () => {
+  assert.deepEqual(graph.get(join(www, 'dashboard', 'dom.js')), []);
+});
+
+test("a sub-panel (screens/{screen}/*.js) is imported only by its screen (screens/{screen}.js)", () => {
+  const screens = join(www, 'dashboard', 'screens');
+  const panels = [...graph.keys()].filter((f) => dirname(dirname(f)) === screens);
+  assert.ok(panels.length >= 4, 'the sub-panels are found');
+  for (const panel of panels) {
+    const owner = `${dirname(panel)}.js`;
+    const importers = [...graph].filter(([, imports]) => imports.includes(panel)).map(([file]) => file);
+    assert.deepEqual(importers.map(name), [name(owner)], `${name(panel)} belongs to ${name(owner)}`);
+  }
 });

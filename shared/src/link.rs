@@ -160,6 +160,23 @@ mod tests {
         assert_eq!(build("https://a.com:8443/?x=1#f", &path, &c), "https://a.com:8443/ref/abc123?x=1#f");
     }
 
+    /// The cases the dashboard's link preview (www/dashboard/link.js) is tested with too
+    /// (tests/link_preview.test.mjs): one file, so the preview cannot drift from `build`.
+    #[test]
+    fn builds_the_cases_shared_with_the_dashboard() {
+        let vectors: Vec<serde_json::Value> = serde_json::from_str(include_str!("../tests/link_vectors.json")).unwrap();
+        assert!(vectors.len() >= 12, "the cases are read");
+        for v in &vectors {
+            let field = |name: &str| v[name].as_str().unwrap_or_else(|| panic!("{name} in {v}"));
+            let format = match field("format") {
+                "query" => LinkFormat::Query,
+                "path" => LinkFormat::Path,
+                other => panic!("format {other} in {v}"),
+            };
+            assert_eq!(build(field("website_url"), &settings(format, field("param")), &code(field("code"))), field("link"), "{v}");
+        }
+    }
+
     #[test]
     fn extracts_from_queries() {
         assert_eq!(q("https://a.com/?ref=ABC"), Some("abc".into()));

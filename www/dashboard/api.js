@@ -38,5 +38,9 @@ async function send(path, init) {
   return data;
 }
 
+/** One page of a list: `GET path?limit=…&{params}&cursor=…` (no cursor: the first page). */
+export const listPage = (path, { limit, ...params }, cursor) =>
+  api('GET', `${path}?${new URLSearchParams({ limit, ...params, ...(cursor ? { cursor } : {}) })}`);
+
 /** `/v1/programs/{id}` + rest, with the id escaped. */
 export const programPath = (id, rest = '') => `/v1/programs/${encodeURIComponent(id)}${rest}`;

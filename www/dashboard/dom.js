@@ -1,7 +1,6 @@
 // Small DOM helpers. Text always goes in as text nodes (never as HTML), so
-// anything a user or the API supplied is shown, not run.
-
-import { ApiError } from './api.js';
+// anything a user or the API supplied is shown, not run. This file imports
+// nothing: an error the API answered is recognised by its shape (`fromApi`).
 
 /** `h('a', {href, onclick}, 'text', child)`: an element; `on*` props become listeners. */
 export function h(tag, props, ...children) {
@@ -23,9 +22,17 @@ function build(el, props, children) {
   return el;
 }
 
-/** A titled card: `<section>` labelled by its `<h2>`. */
-export function section(id, title, ...content) {
-  return h('section', { class: 'card', id, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...content);
+/**
+ * A card: `<section class="card" id>` labelled by its heading, `<h2 id="{id}-title">`.
+ * `title` is the heading's text (and nodes, e.g. a status badge); `aside`, controls shown
+ * beside it; `level: 3` and `tag: 'article'` for a card inside a card; `label`, a name
+ * for the card other than its heading. The heading can take focus
+ * (`card.querySelector('h2').focus()`), e.g. when the row that had it goes away.
+ */
+export function card({ id, title, aside, level = 2, tag = 'section', label }, ...content) {
+  const heading = h(`h${level}`, { id: `${id}-title`, tabindex: -1 }, title);
+  return h(tag, { class: 'card', id, 'aria-label': label, 'aria-labelledby': label ? null : heading.id },
+    aside ? h('div', { class: 'head' }, heading, aside) : heading, ...content);
 }
 
 let ids = 0;
@@ -55,6 +62,13 @@ export function announce(message, { error = false } = {}) {
 }
 
 /**
+ * Whether `e` is an error the API answered (api.js's ApiError: a numeric `status`,
+ * a `message` for the owner, the `field` at fault or null). Those are shown; any
+ * other error is a bug, and is thrown on.
+ */
+export const fromApi = (e) => typeof e?.status === 'number' && typeof e.message === 'string';
+
+/**
  * Wires a form: on submit, `action(values)` runs with the submit button
  * disabled; an API error is shown in the form (naming the field when the API
  * did) and focus moves to the field at fault.
@@ -70,7 +84,7 @@ export function onSubmit(form, action) {
     try {
       await action(new FormData(form));
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
+      if (!fromApi(e)) throw e;
       error.textContent = e.message;
       const name = e.field?.split('.').pop();
       const culprit = name && form.querySelector(`[name="${CSS.escape(name)}"]`);
@@ -108,7 +122,7 @@ export function attempt(action) {
     try {
       await action();
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
+      if (!fromApi(e)) throw e;
       announce(e.message, { error: true });
     }
   };
@@ -140,7 +154,69 @@ export const toMinor = (decimal, currency) => Math.round(Number(decimal) * 10 **
 export const date = (iso) => (iso ? new Date(iso).toLocaleDateString('en', { year: 'numeric', month: 'short', day: 'numeric' }) : '—');
 export const dateTime = (iso) => (iso ? new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'short' }) : '—');
 
-/** Shows an API error in place of a screen's content. */
+/** Shows an API error in place of a screen's content (or of the part that failed). */
 export function failure(e) {
   return h('p', { class: 'form-error', role: 'alert' }, e instanceof Error ? e.message : String(e));
+}
+
+/**
+ * A table filled a page at a time. `fetchPage(cursor)` answers a page of the API's
+ * lists, `{data, next_cursor}` (cursor null: the first page); `row(item)` makes each
+ * `<tr>`. `head`: each column as its label (text or a node) or `{label, num, title}`
+ * (`num`: right-aligned amounts; `title`: a tooltip). `empty`: the text shown when
+ * there are no rows; `moreLabel`: the button that loads the next page; `label`: the
+ * table's accessible name.
+ *
+ * Failures are shown in place, one way: the API's message under the table (`failure`),
+ * the rows already shown kept, and the button offering the same page again. Returns
+ * `{el, body, reload, refresh}`: `reload()` starts again from the first page (resolving
+ * once the answer is shown, failure or not; an older answer arriving late is dropped),
+ * `refresh()` after rows were removed from `body` by hand.
+ */
+export function pagedTable({ head, row, fetchPage, moreLabel, empty, label }) {
+  const body = h('tbody');
+  const column = (c) => (typeof c === 'object' && !(c instanceof Node) ? c : { label: c });
+  const table = h('div', { class: 'scroll' }, h('table', { 'aria-label': label },
+    h('thead', {}, h('tr', {}, head.map(column).map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null, title: c.title }, c.label)))), body));
+  const none = h('p', { class: 'empty', hidden: true }, empty);
+  const problem = h('div');
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, moreLabel);
+  let cursor = null;
+  let retry = null; // the page that failed: fresh (the first) or the next
+  let latest = 0;
+  // No rows: the empty text, unless the page failed (then only the failure and the button).
+  const refresh = () => {
+    const nothing = body.children.length === 0;
+    table.hidden = nothing;
+    none.hidden = !nothing || retry !== null;
+  };
+  const fill = async (fresh) => {
+    const mine = ++latest;
+    more.disabled = true;
+    try {
+      const page = await fetchPage(fresh ? null : cursor);
+      if (mine !== latest) return;
+      if (fresh) body.replaceChildren();
+      body.append(...page.data.map(row));
+      [cursor, retry] = [page.next_cursor, null];
+      problem.replaceChildren();
+      more.textContent = moreLabel;
+      more.hidden = !cursor;
+    } catch (e) {
+      if (mine !== latest) return;
+      if (!fromApi(e)) throw e;
+      if (fresh) body.replaceChildren();
+      retry = fresh;
+      problem.replaceChildren(failure(e));
+      more.textContent = fresh ? 'Try again' : moreLabel;
+      more.hidden = false;
+    } finally {
+      if (mine === latest) {
+        more.disabled = false;
+        refresh();
+      }
+    }
+  };
+  more.addEventListener('click', () => fill(retry ?? false));
+  return { el: h('div', {}, table, none, problem, more), body, reload: () => fill(true), refresh };
 }

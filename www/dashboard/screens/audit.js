@@ -1,8 +1,8 @@
 // Audit log: who changed what in this program (admin token, dashboard, an API
 // key, or Edgeref's scheduled run), newest first, with the changed fields.
 // Secrets never reach this screen: the API shows them as [redacted].
-import { api, programPath } from '../api.js';
-import { h, section, field, dateTime, announce } from '../dom.js';
+import { api, listPage, programPath } from '../api.js';
+import { h, card, pagedTable, field, dateTime } from '../dom.js';
 
 const PAGE = 50;
 
@@ -53,37 +53,27 @@ export async function render(container, program) {
     field('Who', actor), field('Action', action), field('Changed', targetType), field('Id or key', targetId),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Filter'), clear));
 
-  const body = h('tbody');
-  const table = h('div', { class: 'scroll' }, h('table', { 'aria-label': 'Audit log entries' },
-    h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Changed', 'Fields'].map((t) => h('th', { scope: 'col' }, t)))), body));
-  const empty = h('p', { class: 'empty', hidden: true }, 'No changes match.');
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load older changes');
-  let cursor = null;
-
   const row = (e) => h('tr', {},
     h('td', {}, h('time', { datetime: e.created_at }, dateTime(e.created_at))),
     h('td', {}, actorLabel(e.actor), e.actor.type === 'api_key' ? h('div', { class: 'muted mono' }, e.actor.id) : null),
     h('td', {}, h('code', {}, e.action)),
     h('td', {}, e.target.type, ' ', h('span', { class: 'mono' }, e.target.id)),
     h('td', {}, diffList(e.diff)));
-
-  const load = async (fresh) => {
-    const filters = Object.fromEntries([...new FormData(form)].filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()]));
-    const page = await api('GET', `${base}?${new URLSearchParams({ limit: PAGE, ...filters, ...(!fresh && cursor ? { cursor } : {}) })}`);
-    if (fresh) body.replaceChildren();
-    body.append(...page.data.map(row));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    table.hidden = body.children.length === 0;
-    empty.hidden = !table.hidden;
+  /** The filters as the API's query (the fields filled in), read for the first page: older pages keep them. */
+  let filters = {};
+  const fetchPage = (cursor) => {
+    if (!cursor) filters = Object.fromEntries([...new FormData(form)].filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()]));
+    return listPage(base, { limit: PAGE, ...filters }, cursor);
   };
-  const fail = (e) => announce(e.message, { error: true });
-  form.addEventListener('submit', (e) => { e.preventDefault(); load(true).catch(fail); });
-  clear.addEventListener('click', () => { form.reset(); load(true).catch(fail); });
-  more.addEventListener('click', () => load(false).catch(fail));
+  const table = pagedTable({
+    head: ['When', 'Who', 'Action', 'Changed', 'Fields'], row, fetchPage, label: 'Audit log entries',
+    empty: 'No changes match.', moreLabel: 'Load older changes',
+  });
+  form.addEventListener('submit', (e) => { e.preventDefault(); table.reload(); });
+  clear.addEventListener('click', () => { form.reset(); table.reload(); });
 
-  container.replaceChildren(section('audit', 'Audit log',
+  container.replaceChildren(card({ id: 'audit', title: 'Audit log' },
     h('p', { class: 'muted' }, 'Every change to this program made with the admin token, this dashboard or an API key: who, what, and which fields changed. Secrets show as [redacted]. Entries are kept 400 days.'),
-    form, table, empty, more));
-  await load(true);
+    form, table.el));
+  await table.reload();
 }

@@ -1,34 +1,16 @@
 // Customers: each with their referral link and short link, who referred them, their referrals and balance.
-import { api, programPath } from '../api.js';
-import { h, section, copyButton, money, date, failure } from '../dom.js';
-import * as importer from './importer.js';
+import { api, listPage, programPath } from '../api.js';
+import { h, card, pagedTable, copyButton, money, date, failure } from '../dom.js';
+import * as importer from './customers/importer.js';
 
 const PAGE = 50;
 /** Column headings, with what each amount means as a tooltip. */
-const COLUMNS = [['Customer'], ['Referral link'], ['Referred by'], ['Referrals'],
-  ['Pending', 'Rewards on hold or waiting for review'], ['Balance', 'Approved rewards not yet paid: what you owe now'], ['Paid', 'Paid out so far'], ['Joined']];
+const COLUMNS = ['Customer', 'Referral link', 'Referred by', { label: 'Referrals', num: true },
+  { label: 'Pending', num: true, title: 'Rewards on hold or waiting for review' }, { label: 'Balance', num: true, title: 'Approved rewards not yet paid: what you owe now' },
+  { label: 'Paid', num: true, title: 'Paid out so far' }, 'Joined'];
 
 export async function render(container, program) {
   const base = programPath(program.id, '/customers');
-  const body = h('tbody');
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more customers');
-  let cursor = null;
-
-  const load = async () => {
-    const query = new URLSearchParams({ limit: PAGE, ...(cursor ? { cursor } : {}) });
-    const page = await api('GET', `${base}?${query}`);
-    body.append(...page.data.map(row));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    return page.data.length;
-  };
-  /** After an import: the list from its first page again. */
-  const reload = async () => {
-    body.replaceChildren();
-    cursor = null;
-    if (await load() > 0 && empty.isConnected) empty.replaceWith(table);
-  };
-  more.addEventListener('click', () => load().catch((e) => more.replaceWith(failure(e))));
 
   function row(c) {
     const linkText = h('span', { class: 'mono' }, c.referral_link);
@@ -68,14 +50,15 @@ export async function render(container, program) {
     } catch (e) { cell.replaceChildren(failure(e)); }
   }
 
-  const empty = h('p', {}, 'No customers yet. Install the snippet, create customers with the API (Integration tab) or import them below.');
-  const table = h('div', { class: 'scroll' }, h('table', {},
-    h('thead', {}, h('tr', {}, COLUMNS.map(([t, title], i) => h('th', { scope: 'col', class: i >= 3 && i <= 6 ? 'num' : null, title }, t)))),
-    body));
+  const table = pagedTable({
+    head: COLUMNS, row, fetchPage: (cursor) => listPage(base, { limit: PAGE }, cursor), moreLabel: 'Load more customers',
+    empty: 'No customers yet. Install the snippet, create customers with the API (Integration tab) or import them below.',
+  });
   const download = h('a', { class: 'button secondary', href: programPath(program.id, '/customers.csv'), download: 'customers.csv' }, 'Download CSV');
-  container.replaceChildren(section('customers', 'Customers',
+  container.replaceChildren(card({ id: 'customers', title: 'Customers' },
     h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups, your backend’s API calls and imports. Pending rewards wait for their hold or your review (Rewards tab); the balance is approved and not yet paid: what you owe now.'),
-    h('div', { class: 'actions' }, download), table, more),
-  importer.render(program, { onImported: reload }));
-  if (await load() === 0) table.replaceWith(empty);
+    h('div', { class: 'actions' }, download), table.el),
+  // After an import: the list from its first page again.
+  importer.render(program, { onImported: table.reload }));
+  await table.reload();
 }

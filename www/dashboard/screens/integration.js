@@ -1,20 +1,20 @@
 // Integration: the universal snippet, API keys, the referral widget, webhooks, third-party integrations.
 import { api, programPath } from '../api.js';
-import { h, section, field, onSubmit, announce, copyButton, confirmed, shownOnce, date, failure } from '../dom.js';
-import * as webhooks from './webhooks.js';
-import * as thirdParty from './thirdparty.js';
-import * as widget from './widget.js';
+import { h, card, field, onSubmit, announce, copyButton, confirmed, shownOnce, date, failure } from '../dom.js';
+import * as webhooks from './integration/webhooks.js';
+import * as thirdParty from './integration/thirdparty.js';
+import * as widget from './integration/widget.js';
 
 export async function render(container, program) {
   const keys = h('div');
   const hooks = h('div');
   const others = h('div');
   container.replaceChildren(
-    section('snippet', 'Universal tracking snippet', snippet(program)),
-    section('api-keys', 'API integration', keys),
-    section('widget', 'Referral widget', widget.render(program)),
-    section('webhooks', 'Webhooks', hooks),
-    section('third-party', 'Third-party integrations', others),
+    card({ id: 'snippet', title: 'Universal tracking snippet' }, snippet(program)),
+    card({ id: 'api-keys', title: 'API integration' }, keys),
+    card({ id: 'widget', title: 'Referral widget' }, widget.render(program)),
+    card({ id: 'webhooks', title: 'Webhooks' }, hooks),
+    card({ id: 'third-party', title: 'Third-party integrations' }, others),
   );
   await Promise.all([
     apiKeys(keys, program),

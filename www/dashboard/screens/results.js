@@ -1,6 +1,6 @@
 // Results: the program's totals and a chart of referred activity per day.
 import { api, programPath } from '../api.js';
-import { h, svg, money, failure } from '../dom.js';
+import { h, svg, card, money, failure } from '../dom.js';
 
 const SERIES = [['visits', 'Visits', 's1'], ['signups', 'Signups', 's2'], ['conversions', 'Conversions', 's3']];
 
@@ -18,8 +18,7 @@ export async function render(container, program) {
       h('details', {}, h('summary', {}, 'Show as a table'), dataTable(stats.daily, program.currency)));
   };
   range.addEventListener('change', () => show().catch((e) => out.replaceChildren(failure(e))));
-  container.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'results-title' },
-    h('div', { class: 'head' }, h('h2', { id: 'results-title' }, 'Results'), h('label', { class: 'inline' }, 'Period ', range)),
+  container.replaceChildren(card({ id: 'results', title: 'Results', aside: h('label', { class: 'inline' }, 'Period ', range) },
     h('p', { class: 'muted' }, 'Referred visits, signups and sales (conversions), revenue from referred customers net of refunds, and rewards earned, in the program’s currency. Days are UTC.'),
     out));
   await show();

@@ -1,7 +1,7 @@
 // Rewards: the review queue (approve, reject with a reason, approve in bulk),
 // who is owed money now (record a payout) and the payouts made.
-import { api, programPath } from '../api.js';
-import { h, field, onSubmit, announce, attempt, money, toMinor, currencyDigits, date, dateTime } from '../dom.js';
+import { api, listPage, programPath } from '../api.js';
+import { h, card, pagedTable, field, onSubmit, announce, attempt, money, toMinor, currencyDigits, date, dateTime } from '../dom.js';
 
 /** Each fraud flag in the owner's words (the API's names: docs/dashboard.md, Rewards). */
 const FLAG_WORDS = {
@@ -27,38 +27,8 @@ export async function render(container, program) {
   await Promise.all([queue.reload(), payables.reload(), payouts.reload()]);
 }
 
-/** A card: `<section>` labelled by its `<h2>`, which takes focus when its rows go away. */
-function card(id, title, ...content) {
-  const heading = h('h2', { id: `${id}-title`, tabindex: -1 }, title);
-  return { heading, el: h('section', { class: 'card', id, 'aria-labelledby': heading.id }, heading, ...content) };
-}
-
-/** A table filled a page at a time by `fetchPage(cursor)`; `reload()` starts again from the first page. */
-function pagedTable(headings, row, fetchPage, emptyText, moreLabel) {
-  const body = h('tbody');
-  const table = h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, headings)), body));
-  const empty = h('p', { class: 'empty', hidden: true }, emptyText);
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, moreLabel);
-  let cursor = null;
-  const refresh = () => {
-    const none = body.children.length === 0;
-    table.hidden = none;
-    empty.hidden = !none;
-  };
-  const fill = async (fresh) => {
-    const page = await fetchPage(fresh ? null : cursor);
-    if (fresh) body.replaceChildren();
-    body.append(...page.data.map(row));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    refresh();
-  };
-  more.addEventListener('click', () => fill(false).catch((e) => announce(e.message, { error: true })));
-  return { parts: [table, empty, more], body, reload: () => fill(true), refresh };
-}
-
-const th = (label, num) => h('th', { scope: 'col', class: num ? 'num' : null }, label);
-const query = (params, cursor) => new URLSearchParams({ limit: PAGE, ...params, ...(cursor ? { cursor } : {}) });
+/** A card's heading, which takes the focus when the rows that had it go away. */
+const headingOf = (el) => el.querySelector('h2');
 
 /** A detail row under `tr` (a form for it), replacing any other detail row of the same table. */
 function openDetail(tr, colspan, content) {
@@ -111,7 +81,7 @@ function reviewQueue(program, approved) {
     table.refresh();
     syncSelection();
     if (message) announce(message);
-    if (hadFocus) (next?.querySelector('button') ?? section.heading).focus();
+    if (hadFocus) (next?.querySelector('button') ?? headingOf(el)).focus();
   };
 
   function row(r) {
@@ -159,12 +129,11 @@ function reviewQueue(program, approved) {
     openForm(tr, 7, form, { toggle, cancel, focus: reason });
   }
 
-  const table = pagedTable(
-    [h('th', { scope: 'col' }, selectAll), th('Customer'), th('Reward'), th('Amount', true), th('Flags'), th('Earned'), th('Decision')],
-    row,
-    (cursor) => api('GET', `${base}?${query({ status: 'pending', ...(show.value ? { flagged: show.value } : {}) }, cursor)}`),
-    'Nothing to review: no reward is pending.',
-    'Load more rewards');
+  const table = pagedTable({
+    head: [selectAll, 'Customer', 'Reward', { label: 'Amount', num: true }, 'Flags', 'Earned', 'Decision'], row,
+    fetchPage: (cursor) => listPage(base, { limit: PAGE, status: 'pending', ...(show.value ? { flagged: show.value } : {}) }, cursor),
+    empty: 'Nothing to review: no reward is pending.', moreLabel: 'Load more rewards',
+  });
   const reload = async () => {
     await table.reload();
     syncSelection();
@@ -174,7 +143,7 @@ function reviewQueue(program, approved) {
     boxes().forEach((b) => { b.checked = selectAll.checked; });
     syncSelection();
   });
-  show.addEventListener('change', () => reload().catch((e) => announce(e.message, { error: true })));
+  show.addEventListener('change', reload);
   // One approval per reward, in order; what the API refuses (decided meanwhile) stays selected.
   bulk.addEventListener('click', async () => {
     const chosen = boxes().filter((b) => b.checked);
@@ -197,11 +166,11 @@ function reviewQueue(program, approved) {
     if (done) await approved().catch(() => {});
   });
 
-  const section = card('review', 'Review queue',
+  const el = card({ id: 'review', title: 'Review queue' },
     h('p', { class: 'muted' }, 'Pending rewards: in their hold, waiting for your approval (manual approval in Settings → Rewards), or flagged as possible fraud. Approving puts a reward on the customer’s balance; rejecting drops it, with your reason.'),
     h('div', { class: 'head' }, h('div', { class: 'inline' }, h('label', { for: show.id }, 'Show'), show), bulk),
-    table.parts);
-  return { card: section.el, reload };
+    table.el);
+  return { card: el, reload };
 }
 
 function payablesCard(program, paid) {
@@ -238,19 +207,21 @@ function payablesCard(program, paid) {
       for (const name of ['reference', 'note']) if (v.get(name).trim()) body[name] = v.get(name).trim();
       const payout = await api('POST', `${base}/payouts`, body);
       announce(`Recorded a payout of ${money(payout.amount, payout.currency)} to ${p.customer.key}.`);
-      section.heading.focus();
+      headingOf(el).focus();
       await paid();
     });
     openForm(tr, 4, form, { toggle, cancel, focus: amount });
   }
 
-  const table = pagedTable([th('Customer'), th('Approved rewards', true), th('Balance', true), th('Payout')], row,
-    (cursor) => api('GET', `${base}/payables?${query({}, cursor)}`),
-    'Nobody is owed money right now.', 'Load more customers');
-  const section = card('payables', 'Payables',
+  const table = pagedTable({
+    head: ['Customer', { label: 'Approved rewards', num: true }, { label: 'Balance', num: true }, 'Payout'], row,
+    fetchPage: (cursor) => listPage(`${base}/payables`, { limit: PAGE }, cursor),
+    empty: 'Nobody is owed money right now.', moreLabel: 'Load more customers',
+  });
+  const el = card({ id: 'payables', title: 'Payables' },
     h('p', { class: 'muted' }, 'Customers with approved rewards not paid yet. Pay them your way (bank transfer, PayPal, store credit), then record it here: the balance goes down and the rewards it covers are marked paid.'),
-    table.parts);
-  return { card: section.el, reload: table.reload };
+    table.el);
+  return { card: el, reload: table.reload };
 }
 
 function payoutsCard(program) {
@@ -262,9 +233,9 @@ function payoutsCard(program) {
     h('td', {}, p.reference ?? '—'),
     h('td', {}, p.note ?? '—'),
     h('td', { class: 'num' }, p.reward_ids.length));
-  const table = pagedTable([th('Paid'), th('Customer'), th('Amount', true), th('Reference'), th('Note'), th('Rewards', true)], row,
-    (cursor) => api('GET', `${base}?${query({}, cursor)}`), 'No payouts yet.', 'Load more payouts');
-  const section = card('payouts', 'Payouts',
-    h('p', { class: 'muted' }, 'Every payout recorded, oldest first.'), table.parts);
-  return { card: section.el, reload: table.reload };
+  const table = pagedTable({
+    head: ['Paid', 'Customer', { label: 'Amount', num: true }, 'Reference', 'Note', { label: 'Rewards', num: true }], row,
+    fetchPage: (cursor) => listPage(base, { limit: PAGE }, cursor), empty: 'No payouts yet.', moreLabel: 'Load more payouts',
+  });
+  return { card: card({ id: 'payouts', title: 'Payouts' }, h('p', { class: 'muted' }, 'Every payout recorded, oldest first.'), table.el), reload: table.reload };
 }

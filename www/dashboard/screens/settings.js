@@ -1,7 +1,8 @@
 // Program settings: Program, Tracking, Rewards, Delete program.
 import { api, programPath } from '../api.js';
-import { h, section, field, choice, onSubmit, announce } from '../dom.js';
+import { h, card, field, choice, onSubmit, announce } from '../dom.js';
 import { go, programChanged } from '../nav.js';
+import { referralLink } from '../link.js';
 
 export async function render(container, program) {
   // After a save, everything showing the name or website follows.
@@ -17,10 +18,10 @@ export async function render(container, program) {
   container.replaceChildren(
     h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
       [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
-    section('program', 'Program', programForm(program, save, await holdsMoney(program))),
-    section('tracking', 'Tracking', h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
-    section('rewards', 'Rewards', rewardsForm(program, save)),
-    section('delete', 'Delete program', removal),
+    card({ id: 'program', title: 'Program' }, programForm(program, save, await holdsMoney(program))),
+    card({ id: 'tracking', title: 'Tracking' }, h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
+    card({ id: 'rewards', title: 'Rewards' }, rewardsForm(program, save)),
+    card({ id: 'delete', title: 'Delete program' }, removal),
   );
 }
 
@@ -50,25 +51,6 @@ function programForm(program, save, fixedCurrency) {
       : 'Every transaction, reward and balance is in it. It can change only until the first money is recorded (a sale, reward or credit).'),
     h('button', { type: 'submit' }, 'Save program'),
   ), (v) => save({ name: v.get('name'), website_url: v.get('website_url'), ...(v.has('currency') ? { currency: v.get('currency') } : {}) }));
-}
-
-/** A referral link as the Worker builds it (shared/src/link.rs), for the preview. */
-export function referralLink(websiteUrl, format, param, code) {
-  const [rest, fragment] = splitOnce(websiteUrl, '#');
-  const [base, query] = splitOnce(rest, '?');
-  let link;
-  if (format === 'path') {
-    link = `${base.replace(/\/+$/, '')}/${param}/${code}${query !== undefined ? `?${query}` : ''}`;
-  } else {
-    const kept = (query ?? '').split('&').filter((p) => p && decodeURIComponent(p.split('=')[0]) !== param);
-    link = `${base}?${[...kept, `${param}=${code}`].join('&')}`;
-  }
-  return fragment !== undefined ? `${link}#${fragment}` : link;
-}
-
-function splitOnce(s, sep) {
-  const i = s.indexOf(sep);
-  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
 }
 
 function trackingForm(program, save) {

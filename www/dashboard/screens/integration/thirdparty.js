@@ -1,6 +1,6 @@
 // Third-party integrations: Stripe, Zapier and MailerLite, each with its status and set-up.
-import { api, programPath } from '../api.js';
-import { h, field, onSubmit, announce, copyButton, confirmed, failure } from '../dom.js';
+import { api, programPath } from '../../api.js';
+import { h, card, field, onSubmit, announce, copyButton, confirmed, failure } from '../../dom.js';
 
 export async function render(container, program) {
   const base = programPath(program.id, '/integrations');
@@ -12,8 +12,7 @@ export async function render(container, program) {
   };
 
   const status = (on, text) => h('span', { class: `badge ${on ? 'on' : ''}` }, text ?? (on ? 'connected' : 'not connected'));
-  const article = (id, name, on, ...content) => h('article', { class: 'card', id: `integration-${id}`, 'aria-labelledby': `integration-${id}-title` },
-    h('h3', { id: `integration-${id}-title` }, name, ' ', status(on)), ...content);
+  const article = (id, name, on, ...content) => card({ id: `integration-${id}`, title: [name, ' ', status(on)], level: 3, tag: 'article' }, ...content);
   const disconnect = (name, label) => h('button', {
     type: 'button', class: 'secondary',
     onclick: confirmed(`Disconnect ${label}? Edgeref forgets its secret.`, async () => {

@@ -2,8 +2,8 @@
 // the page calls `edgeref('widget', …)`), each with a copy button, and a live preview for
 // a customer the owner picks: a token minted through the owner route, shown in the hosted
 // portal (the same widget, on this origin) in a frame.
-import { api, programPath } from '../api.js';
-import { h, field, onSubmit, copyButton, announce } from '../dom.js';
+import { api, programPath } from '../../api.js';
+import { h, field, onSubmit, copyButton, announce } from '../../dom.js';
 
 function steps(program) {
   const mint = `curl -s -X POST ${location.origin}/v1/customers/CUSTOMER_KEY/portal-token \\

@@ -1,6 +1,6 @@
 // Webhooks: create (name, endpoint URL, events), list, edit, delete, delivery log, test event.
-import { api, programPath } from '../api.js';
-import { h, field, choice, onSubmit, announce, attempt, confirmed, shownOnce, dateTime, failure } from '../dom.js';
+import { api, programPath } from '../../api.js';
+import { h, card, field, choice, onSubmit, announce, attempt, confirmed, shownOnce, dateTime, failure } from '../../dom.js';
 
 export const EVENTS = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.credited', 'transaction.created', 'transaction.deleted', 'reward.created', 'reward.approved', 'reward.rejected', 'payout.created'];
 
@@ -13,7 +13,7 @@ export async function render(container, program) {
 
   const refresh = async () => {
     const { data } = await api('GET', base);
-    list.replaceChildren(...(data.length ? data.map((hook) => card(hook)) : [h('p', { class: 'muted' }, 'No webhooks yet.')]));
+    list.replaceChildren(...(data.length ? data.map((hook) => hookCard(hook)) : [h('p', { class: 'muted' }, 'No webhooks yet.')]));
   };
 
   const closeCreate = () => { createSlot.replaceChildren(); createButton.setAttribute('aria-expanded', 'false'); createButton.hidden = false; };
@@ -35,10 +35,10 @@ export async function render(container, program) {
   });
 
   /** One webhook with its actions; edit and the delivery log open below it. */
-  function card(hook) {
+  function hookCard(hook) {
     const slot = h('div');
-    return h('article', { class: 'card', 'aria-label': `Webhook ${hook.name}` },
-      h('h3', {}, hook.name, ' ', h('span', { class: `badge ${hook.is_active ? 'on' : 'off'}` }, hook.is_active ? 'active' : 'off')),
+    const badge = h('span', { class: `badge ${hook.is_active ? 'on' : 'off'}` }, hook.is_active ? 'active' : 'off');
+    return card({ id: `webhook-${hook.id}`, title: [hook.name, ' ', badge], level: 3, tag: 'article', label: `Webhook ${hook.name}` },
       h('p', { class: 'mono' }, hook.url),
       hook.disabled_reason ? h('p', { class: 'form-error' }, `Switched off: ${hook.disabled_reason}`) : null,
       h('p', {}, 'Events: ', hook.events.join(', ')),
