@@ -542,6 +542,12 @@ const only = process.argv[2];
 const started = Date.now();
 console.log(`${'section'.padEnd(10)} ${'metric'.padEnd(46)} ${'value'.padEnd(22)} ${'reference'.padEnd(22)} verdict`);
 const rust = await startWorker({ vars: { BENCH: 'on' } });
+// The meters exist only in a Worker built for them (edge's `bench` feature), never in a deployed one.
+if ((await fetch(`${rust.url}/__bench/ingest`)).status !== 200) {
+  await rust.stop();
+  console.error('The Worker was built without its meters: run `make bench` (or `make build EDGE_FEATURES=bench`) first.');
+  process.exit(2);
+}
 const directConfig = join(root, '.bench-direct.wrangler.toml');
 // The same Worker without the queue binding: one D1 insert per visit.
 writeFileSync(directConfig, readFileSync(join(root, 'wrangler.toml'), 'utf8').split('\n# Visit ingest:')[0]);
