@@ -4,7 +4,7 @@ use crate::error::{ApiError, ApiResult};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{Request, Response};
+use worker::{Headers, Request, Response};
 
 /// Bodies over 64 KiB are refused with 413 (docs/contract.md).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -182,6 +182,16 @@ pub fn bearer(req: &Request) -> Option<String> {
 /// The public origin this Worker is reached at, for links it hands out.
 pub fn self_origin(req: &Request) -> String {
     req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+}
+
+/// A CORS preflight's answer (`204`): the one method and request header its route takes,
+/// remembered for a day. The caller adds the origin it allows.
+pub fn preflight(method: &str, header: &str) -> ApiResult<Response> {
+    let headers = Headers::new();
+    headers.set("access-control-allow-methods", method)?;
+    headers.set("access-control-allow-headers", header)?;
+    headers.set("access-control-max-age", "86400")?;
+    Ok(Response::empty()?.with_status(204).with_headers(headers))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ pub mod store;
 use crate::context::Cx;
 use crate::customers::{model::CustomerRow, store as customers};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{bearer, json, optional_json_body};
+use crate::http::{self, bearer, json, optional_json_body};
 use crate::programs::{model::Program, store as programs};
 use crate::tracking::{cors, limits};
 use crate::{audit, ids};
@@ -133,12 +133,7 @@ pub async fn me(req: Request, cx: &Cx) -> ApiResult<Response> {
 /// The preflight for `/w/me`: the widget sends `Authorization`.
 pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
     let origin = cors::allowed_by_some_program(req, cx).await?;
-    let mut r = Response::empty()?.with_status(204);
-    let h = r.headers_mut();
-    h.set("access-control-allow-methods", "GET")?;
-    h.set("access-control-allow-headers", "authorization")?;
-    h.set("access-control-max-age", "86400")?;
-    with_cors(r, origin.as_deref())
+    with_cors(http::preflight("GET", "authorization")?, origin.as_deref())
 }
 
 fn request_origin(req: &Request) -> Option<String> {

@@ -14,7 +14,7 @@ pub mod store;
 
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{capped_body_of, json, parse_json};
+use crate::http::{self, capped_body_of, json, parse_json};
 use crate::ingest::{self, VisitMsg};
 use crate::programs::model::{Program, TrackingConfig};
 use crate::programs::store as programs;
@@ -63,12 +63,7 @@ async fn config_for(cx: &Cx, public_id: &str) -> ApiResult<TrackingConfig> {
 /// against its own program.
 pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
     let origin = cors::allowed_by_some_program(req, cx).await?;
-    let mut r = Response::empty()?.with_status(204);
-    let h = r.headers_mut();
-    h.set("access-control-allow-methods", "POST")?;
-    h.set("access-control-allow-headers", "content-type")?;
-    h.set("access-control-max-age", "86400")?;
-    with_cors(r, origin.as_deref())
+    with_cors(http::preflight("POST", "content-type")?, origin.as_deref())
 }
 
 /// `{"visit_id", "valid"}`, the visit beacon's answer.

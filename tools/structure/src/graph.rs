@@ -137,7 +137,7 @@ impl Graph {
     }
 }
 
-/// A request handler: a `pub fn` (not test-only) that answers with a `Response` and is
+/// A request handler: a `pub` or `pub(crate)` fn (not test-only) that answers with a `Response` and is
 /// not given one (`with_cors(response, …)` only dresses one).
 fn is_handler(item: &syn::Item) -> bool {
     struct NamesResponse(bool);
@@ -151,7 +151,7 @@ fn is_handler(item: &syn::Item) -> bool {
     let (mut answers, mut given) = (NamesResponse(false), NamesResponse(false));
     answers.visit_return_type(&f.sig.output);
     f.sig.inputs.iter().for_each(|i| given.visit_fn_arg(i));
-    matches!(f.vis, syn::Visibility::Public(_)) && !test_only(&f.attrs) && answers.0 && !given.0
+    !matches!(f.vis, syn::Visibility::Inherited) && !test_only(&f.attrs) && answers.0 && !given.0
 }
 
 /// The cycles through `path[0]` whose other files all come after it (so each cycle is

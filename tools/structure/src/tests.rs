@@ -136,7 +136,7 @@ fn two_top_level_modules_tied_both_ways_without_a_file_cycle() {
 
 #[test]
 fn a_folder_using_another_folders_handlers() {
-    let served = "pub mod service;\npub async fn get(_: Request) -> Result<Response, ()> {\n    Err(())\n}\npub fn shared() {}\n";
+    let served = "pub mod service;\npub(crate) async fn get(_: Request) -> Result<Response, ()> {\n    Err(())\n}\npub fn shared() {}\n";
     let tree = Tree::new(&[
         ("lib.rs", "mod a;\nmod b;\nmod router;\n"),
         ("a/mod.rs", "mod m;\n"),
