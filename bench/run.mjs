@@ -81,6 +81,51 @@ async function namedTwiggyTop() {
   return stdout.split('\n').filter((l) => !l.includes('"function names"')).map((l) => l.replace(/::h[0-9a-f]{16}|\[[0-9a-f]{16}\]/g, '')).join('\n');
 }
 
+// 1b. The Worker's own size: what every cold start compiles ---------------------------
+/** The Worker's wasm gzipped (budget 700 KiB), the median time to compile and instantiate
+ * it, and the ten crates it is mostly made of (a build with function names kept). */
+async function workerSize() {
+  const wasm = readFileSync(join(root, 'edge/build/index_bg.wasm'));
+  const gz = gzipSync(wasm, { level: 9 }).length;
+  row('size', "Worker's wasm, gzip (with the bench meters)", `${(gz / 1024).toFixed(0)} KiB (${(wasm.length / 1024).toFixed(0)} KiB raw)`, 'goal < 700 KiB', gz < 700 * 1024 ? 'PASS' : 'FAIL');
+  // V8 (as in workerd) compiles and instantiates the module on every cold start; the glue's
+  // imports are stubbed, since instantiating runs none of them.
+  const times = [];
+  for (let i = 0; i < 15; i++) {
+    const t = performance.now();
+    const module = new WebAssembly.Module(wasm);
+    const imports = {};
+    for (const { module: m, name, kind } of WebAssembly.Module.imports(module)) {
+      imports[m] ??= {};
+      imports[m][name] = kind === 'function' ? () => {} : kind === 'memory' ? new WebAssembly.Memory({ initial: 17 }) : kind === 'table' ? new WebAssembly.Table({ initial: 1, element: 'anyfunc' }) : new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+    }
+    new WebAssembly.Instance(module, imports);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  row('size', 'cold start: compile + instantiate the wasm, median of 15', `${times[7].toFixed(1)} ms`, `min ${times[0].toFixed(1)} ms, max ${times[14].toFixed(1)} ms`);
+  const crates = await namedWorkerCrates();
+  row('size', 'biggest crates in the wasm (raw bytes, a build with names)', crates.map(([c, n]) => `${c} ${(n / 1024).toFixed(0)} KiB`).join(', '));
+}
+
+/** The Worker's wasm as `make build` compiles it but with names kept, summed by crate
+ * (`data` is static data, which has no name to tell its crate). */
+async function namedWorkerCrates() {
+  const dir = join(root, 'target/bench-names');
+  const env = { ...process.env, CARGO_TARGET_DIR: dir, CARGO_PROFILE_RELEASE_STRIP: 'false' };
+  await run('cargo', ['build', '-q', '-p', 'edgeref-edge', '--release', '--target', 'wasm32-unknown-unknown'], { cwd: root, env, maxBuffer: 1 << 26 });
+  const { stdout } = await run('twiggy', ['top', '-n', '100000', '--format', 'csv', join(dir, 'wasm32-unknown-unknown/release/edgeref_edge.wasm')], { maxBuffer: 1 << 28 });
+  const bytes = new Map();
+  for (const line of stdout.split('\n').slice(1)) {
+    const m = line.match(/^"?(.*?)"?,(\d+),/);
+    if (!m) continue;
+    const name = m[1].replace(/^<|^&|^\(/g, '').replace(/^(impl |dyn |mut )/, '');
+    const crate = /^data\[/.test(name) ? 'data' : name.includes('::') ? name.split('::')[0].replace(/[<>&\s].*$/, '') || 'other' : 'other';
+    bytes.set(crate, (bytes.get(crate) || 0) + Number(m[2]));
+  }
+  return [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 10);
+}
+
 // 2. Page views: what each kind downloads from Edgeref, and requests before the visit beacon --
 async function pageViews(worker) {
   const site = await startMerchantSite();
@@ -558,6 +603,8 @@ try {
     await hotPath(rust, rustDirect, js);
   } else if (only === 'weight') {
     await snippetWeight(rust, (await newProgram(rust.url)).program);
+  } else if (only === 'size') {
+    await workerSize();
   } else if (only === 'views') {
     await pageViews(rust);
   } else if (only === 'widget') {
@@ -568,6 +615,7 @@ try {
   } else {
     const seed = await newProgram(rust.url);
     await guarded('weight', () => snippetWeight(rust, seed.program));
+    await guarded('size', workerSize);
     await guarded('views', () => pageViews(rust));
     const ctx = await guarded('edge', () => hotPath(rust, rustDirect, js));
     if (ctx) {

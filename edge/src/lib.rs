@@ -13,6 +13,7 @@ mod codes;
 mod context;
 mod customers;
 mod db;
+mod disposable;
 mod error;
 mod http;
 mod ids;

@@ -33,15 +33,6 @@ impl Flag {
     }
 }
 
-/// Whether the address is at a disposable-mail domain (or a subdomain of one),
-/// by mailchecker's maintained list.
-pub fn is_disposable(email: &str) -> bool {
-    let Some((_, domain)) = email.trim().rsplit_once('@') else { return false };
-    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    // mailchecker answers for whole addresses; a fixed, valid local part asks about the domain alone.
-    !domain.is_empty() && !mailchecker::is_valid(&format!("probe@{domain}"))
-}
-
 /// Two different addresses that deliver to the same mailbox.
 pub fn is_lookalike(friend_email: &str, referrer_email: &str) -> bool {
     !friend_email.trim().eq_ignore_ascii_case(referrer_email.trim()) && normalize_email(friend_email) == normalize_email(referrer_email)
@@ -51,6 +42,8 @@ pub fn is_lookalike(friend_email: &str, referrer_email: &str) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct SignupSignals<'a> {
     pub friend_email: &'a str,
+    /// Whether the friend's address is at a throwaway-mail domain (`disposable::listed`).
+    pub friend_disposable: bool,
     pub referrer_email: &'a str,
     /// Keyed hashes of the client IP of the friend's signup and of the referrer's own (tracked) signup.
     pub friend_ip_hash: Option<&'a str>,
@@ -64,7 +57,7 @@ pub struct SignupSignals<'a> {
 pub fn signup_flags(s: &SignupSignals) -> Vec<Flag> {
     let same = |a: Option<&str>, b: Option<&str>| matches!((a, b), (Some(a), Some(b)) if !a.is_empty() && a == b);
     let mut flags = Vec::new();
-    if is_disposable(s.friend_email) {
+    if s.friend_disposable {
         flags.push(Flag::DisposableEmail);
     }
     if is_lookalike(s.friend_email, s.referrer_email) {
@@ -87,18 +80,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn signals<'a>(friend: &'a str, referrer: &'a str) -> SignupSignals<'a> {
-        SignupSignals { friend_email: friend, referrer_email: referrer, friend_ip_hash: None, referrer_ip_hash: None, friend_visit: None, referrer_visit: None }
-    }
-
-    #[test]
-    fn throwaway_domains_and_their_subdomains_are_disposable() {
-        assert!(is_disposable("x@mailinator.com"));
-        assert!(is_disposable("x@33mail.com"));
-        assert!(is_disposable("x@sub.33mail.com"));
-        assert!(is_disposable("X@MAILINATOR.COM"));
-        assert!(!is_disposable("x@gmail.com"));
-        assert!(!is_disposable("x@example-shop.co.uk"));
-        assert!(!is_disposable("not an address"));
+        SignupSignals { friend_email: friend, friend_disposable: false, referrer_email: referrer, friend_ip_hash: None, referrer_ip_hash: None, friend_visit: None, referrer_visit: None }
     }
 
     #[test]
@@ -123,7 +105,7 @@ mod tests {
 
     #[test]
     fn flags_combine_in_a_stable_order() {
-        let s = SignupSignals { friend_ip_hash: Some("h"), referrer_ip_hash: Some("h"), ..signals("ann+x@mailinator.com", "ann@mailinator.com") };
+        let s = SignupSignals { friend_disposable: true, friend_ip_hash: Some("h"), referrer_ip_hash: Some("h"), ..signals("ann+x@mailinator.com", "ann@mailinator.com") };
         assert_eq!(signup_flags(&s), [Flag::DisposableEmail, Flag::LookalikeEmail, Flag::SameVisitor]);
     }
 

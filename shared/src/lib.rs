@@ -38,6 +38,8 @@ pub mod audit;
 #[cfg(feature = "server")]
 pub mod bot;
 #[cfg(feature = "server")]
+pub mod disposable;
+#[cfg(feature = "server")]
 pub mod domain;
 #[cfg(feature = "server")]
 pub mod fraud;

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{cursor_param, json, json_body, limit_param, page};
 use crate::ledger::{self, LedgerEntry};
 use crate::programs::model::Program;
-use crate::{audit, codes, ids};
+use crate::{audit, codes, disposable, ids};
 use edgeref_shared::api::{CreateCustomer, CreditCustomer as Credit, UpdateCustomer};
 use edgeref_shared::attribution::is_same_address;
 use edgeref_shared::fraud;
@@ -32,6 +32,7 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
         }
         input.flags = fraud::signup_flags(&fraud::SignupSignals {
             friend_email: &input.email,
+            friend_disposable: disposable::is_disposable(cx, &input.email).await,
             referrer_email: &referrer.email,
             friend_ip_hash: None,
             referrer_ip_hash: None,

@@ -4,6 +4,7 @@
 use super::store::{self, SignupRecord};
 use crate::context::Cx;
 use crate::customers::model::CustomerRow;
+use crate::disposable;
 use crate::customers::service::{create_customer, NewCustomerInput};
 use crate::customers::store as customers;
 use crate::error::ApiResult;
@@ -61,6 +62,7 @@ pub async fn attribute_signup(cx: &Cx, program: &Program, raw_code: &str, visit_
             let origin = store::signup_origin(&cx.db, &program.id, &referrer.key).await?;
             let flags = signup_flags(&SignupSignals {
                 friend_email: &input.email,
+                friend_disposable: disposable::is_disposable(cx, &input.email).await,
                 referrer_email: &referrer.email,
                 friend_ip_hash: ip_hash,
                 referrer_ip_hash: origin.ip_hash.as_deref(),
