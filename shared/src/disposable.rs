@@ -4,7 +4,7 @@
 //! through its assets binding once per isolate and asks `listed`. A test keeps that
 //! file equal to the `mailchecker` crate's list (`UPDATE_DISPOSABLE=1` rewrites it).
 
-use core::cmp::Ordering;
+use crate::sorted_lines::contains;
 
 /// Whether the address's domain, or a parent domain of it (never a bare top-level
 /// domain), is on `list`.
@@ -22,29 +22,9 @@ pub fn listed(list: &str, email: &str) -> bool {
     false
 }
 
-/// Binary search over the lines of a sorted text, without splitting it: each step
-/// reads the line around the middle of the part still in question.
-fn contains(sorted: &str, needle: &str) -> bool {
-    let bytes = sorted.as_bytes();
-    // Both bounds are always at the start of a line (or the end of the text).
-    let (mut lo, mut hi) = (0, bytes.len());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        let start = bytes[lo..mid].iter().rposition(|&b| b == b'\n').map_or(lo, |i| lo + i + 1);
-        let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
-        match sorted[start..end].cmp(needle) {
-            Ordering::Equal => return true,
-            Ordering::Less => lo = end + 1,
-            Ordering::Greater => hi = start,
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     const FILE: &str = include_str!("../../www/data/disposable-domains.txt");
 
@@ -74,19 +54,5 @@ mod tests {
         assert!(!listed(FILE, "x@com"), "a bare top-level domain is never asked about");
         assert!(!listed(FILE, "not an address"));
         assert!(!listed("", "x@mailinator.com"));
-    }
-
-    proptest! {
-        #[test]
-        fn the_search_finds_exactly_the_lines_of_any_sorted_text(mut words in proptest::collection::vec("[a-c.]{1,4}", 0..40), probe in "[a-c.]{1,4}") {
-            words.sort();
-            words.dedup();
-            let text: String = words.iter().map(|w| format!("{w}\n")).collect();
-            for w in &words {
-                prop_assert!(contains(&text, w), "{w:?} in {text:?}");
-            }
-            prop_assert_eq!(contains(&text, &probe), words.contains(&probe));
-            prop_assert_eq!(contains(text.trim_end(), &probe), words.contains(&probe), "without the last newline");
-        }
     }
 }

@@ -1,6 +1,8 @@
 //! Hosts as browsers scope cookies to them: canonical names and registrable
-//! domains by the Public Suffix List (ICANN and private sections, compiled into
-//! the `psl` crate; docs/decisions.md says how it is kept current).
+//! domains by the Public Suffix List (ICANN and private sections), kept as a sorted
+//! text of its rules in ASCII, `shared/data/public-suffixes.txt` (59 KB gzipped; the
+//! `psl` crate compiles the same list into 900 KB of code). A test keeps the file
+//! equal to the `psl` crate's list, and the answers equal to the crate's.
 //!
 //! ```
 //! use edgeref_shared::domain::registrable_domain;
@@ -9,8 +11,15 @@
 //! assert_eq!(registrable_domain("co.uk"), None);
 //! ```
 
+use crate::sorted_lines::contains;
+use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use url::Host;
+
+/// The list's rules: `a.b`, `*.b` (any one label before `b`) and `!a.b` (an exception
+/// to a wildcard), IDNs in punycode, sorted.
+const RULES: &str = include_str!("../data/public-suffixes.txt");
 
 /// The host as cookies and CORS compare it, `None` when it is not a host: IDNs
 /// in punycode, lower case, no trailing dot (`WWW.Bücher.example.` →
@@ -47,7 +56,9 @@ fn without_root_dot(mut name: String) -> Option<String> {
 /// last label as the suffix (the list's `*` rule): `www.shop.test` → `shop.test`.
 pub fn registrable_domain(host: &str) -> Option<String> {
     let name = domain_name(host)?;
-    psl::domain_str(&name).map(String::from)
+    let starts = label_starts(&name);
+    let (suffix, _) = public_suffix(&name, &starts);
+    (starts.len() > suffix).then(|| name[starts[starts.len() - suffix - 1]..].to_string())
 }
 
 /// Whether the host is itself a suffix the list names (`com`, `co.uk`,
@@ -55,7 +66,34 @@ pub fn registrable_domain(host: &str) -> Option<String> {
 /// Unlisted single labels (`localhost`) are not: they have no registrable
 /// domain either, but nobody else's site lives there.
 pub fn is_public_suffix(host: &str) -> bool {
-    domain_name(host).is_some_and(|name| psl::suffix(name.as_bytes()).is_some_and(|s| s.is_known() && s == name.as_str()))
+    domain_name(host).is_some_and(|name| {
+        let starts = label_starts(&name);
+        public_suffix(&name, &starts) == (starts.len(), true)
+    })
+}
+
+/// Where each label of a canonical name starts.
+fn label_starts(name: &str) -> Vec<usize> {
+    core::iter::once(0).chain(name.match_indices('.').map(|(i, _)| i + 1)).collect()
+}
+
+/// How many labels at the end of `name` are its public suffix, and whether a rule says
+/// so (else the list's implicit `*` rule: the last label). The list's algorithm: the
+/// longest matching rule wins, and an exception rule wins over all, its suffix being the
+/// rule without its first label.
+fn public_suffix(name: &str, starts: &[usize]) -> (usize, bool) {
+    let n = starts.len();
+    let last = |k: usize| &name[starts[n - k]..];
+    let mut longest = None;
+    for k in 1..=n {
+        if contains(RULES, &format!("!{}", last(k))) {
+            return (k - 1, true);
+        }
+        if contains(RULES, last(k)) || (k > 1 && contains(RULES, &format!("*.{}", last(k - 1)))) {
+            longest = Some(k);
+        }
+    }
+    longest.map_or((1, false), |k| (k, true))
 }
 
 /// Whether canonical `host` is `domain` or a subdomain of it: whether a cookie
@@ -132,6 +170,70 @@ pub(crate) mod tests {
         }
     }
 
+    /// The `psl` crate's own copy of the list (`data/rules.txt` in its package), found
+    /// through `cargo metadata`.
+    fn psl_crate_rules() -> String {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo).args(["metadata", "--format-version", "1", "--offline"]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let psl = meta["packages"].as_array().unwrap().iter().find(|p| p["name"] == "psl").expect("psl is a dev-dependency");
+        std::fs::read_to_string(std::path::Path::new(psl["manifest_path"].as_str().unwrap()).with_file_name("data/rules.txt")).unwrap()
+    }
+
+    /// A rule as the file holds it: IDNs in punycode.
+    fn ascii_rule(rule: &str) -> String {
+        let (prefix, name) = match (rule.strip_prefix("*."), rule.strip_prefix('!')) {
+            (Some(name), _) => ("*.", name),
+            (None, Some(name)) => ("!", name),
+            (None, None) => ("", rule),
+        };
+        format!("{prefix}{}", domain_name(name).unwrap_or_else(|| name.to_string()))
+    }
+
+    #[test]
+    fn the_file_is_the_psl_crates_list_in_ascii() {
+        let mut rules: Vec<String> = psl_crate_rules().lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")).map(ascii_rule).collect();
+        rules.sort();
+        rules.dedup();
+        let text: String = rules.iter().map(|r| format!("{r}\n")).collect();
+        if std::env::var_os("UPDATE_PSL").is_some() {
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/data/public-suffixes.txt"), &text).unwrap();
+            return;
+        }
+        assert!(RULES == text, "shared/data/public-suffixes.txt is not the psl crate's list: run UPDATE_PSL=1 cargo test -p edgeref-shared domain");
+    }
+
+    /// The crate's answers, for a canonical name.
+    fn psl_crate(host: &str) -> (Option<String>, bool) {
+        (psl::domain_str(host).map(String::from), psl::suffix(host.as_bytes()).is_some_and(|s| s.is_known() && s == host))
+    }
+
+    /// Where the crate and the list's algorithm part: a name that a wildcard rule makes a
+    /// suffix and that has a wildcard rule of its own (`mtls.run.app`, under `*.run.app`
+    /// and above `*.mtls.run.app`). The crate then matches no rule at all, not even the
+    /// top-level domain's; the list's algorithm (and browsers) take the longest match.
+    fn crate_misses(host: &str) -> bool {
+        host.split_once('.').is_some_and(|(_, parent)| contains(RULES, &format!("*.{parent}")) && contains(RULES, &format!("*.{host}")))
+    }
+
+    #[test]
+    fn every_rule_answers_as_the_psl_crate_does() {
+        let mut missed = Vec::new();
+        for rule in RULES.lines() {
+            let base = rule.trim_start_matches("*.").trim_start_matches('!');
+            for host in [base.to_string(), format!("x.{base}"), format!("y.x.{base}")] {
+                let ours = (registrable_domain(&host), is_public_suffix(&host));
+                if crate_misses(&host) {
+                    assert_eq!((ours, psl_crate(&host).1), ((None, true), false), "{host}");
+                    missed.push(host);
+                } else {
+                    assert_eq!(ours, psl_crate(&host), "{host} ({rule})");
+                }
+            }
+        }
+        assert!(missed.contains(&"mtls.run.app".to_string()) && missed.len() < 40, "{missed:?}");
+    }
+
     #[test]
     fn within_compares_whole_labels() {
         assert!(is_within("shop.example", "shop.example"));
@@ -198,6 +300,14 @@ pub(crate) mod tests {
             let ascii = canonical_host(&unicode).unwrap();
             prop_assert!(ascii.is_ascii());
             prop_assert_eq!(registrable_domain(&unicode), registrable_domain(&ascii));
+        }
+
+        #[test]
+        fn any_name_answers_as_the_psl_crate_does(labels in proptest::collection::vec(label(), 0..3), tail in proptest::sample::select(RULES.lines().collect::<Vec<_>>())) {
+            let base = tail.trim_start_matches("*.").trim_start_matches('!');
+            let host = labels.iter().map(|l| format!("{l}.")).collect::<String>() + base;
+            prop_assume!(!crate_misses(&host));
+            prop_assert_eq!((registrable_domain(&host), is_public_suffix(&host)), psl_crate(&host));
         }
 
         #[test]

@@ -67,6 +67,8 @@ pub mod seal;
 pub mod session;
 #[cfg(feature = "server")]
 pub mod signature;
+#[cfg(feature = "server")]
+pub mod sorted_lines;
 
 pub use code::ReferralCode;
 pub use error::ValidationError;
