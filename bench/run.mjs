@@ -97,7 +97,7 @@ async function workerSize() {
     const imports = {};
     for (const { module: m, name, kind } of WebAssembly.Module.imports(module)) {
       imports[m] ??= {};
-      imports[m][name] = kind === 'function' ? () => {} : kind === 'memory' ? new WebAssembly.Memory({ initial: 17 }) : kind === 'table' ? new WebAssembly.Table({ initial: 1, element: 'anyfunc' }) : new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+      imports[m][name] = { function: () => {}, tag: new WebAssembly.Tag({ parameters: ['externref'] }), memory: new WebAssembly.Memory({ initial: 17 }), table: new WebAssembly.Table({ initial: 1, element: 'anyfunc' }) }[kind] ?? new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
     }
     new WebAssembly.Instance(module, imports);
     times.push(performance.now() - t);
@@ -119,8 +119,10 @@ async function namedWorkerCrates() {
   for (const line of stdout.split('\n').slice(1)) {
     const m = line.match(/^"?(.*?)"?,(\d+),/);
     if (!m) continue;
-    const name = m[1].replace(/^<|^&|^\(/g, '').replace(/^(impl |dyn |mut )/, '');
-    const crate = /^data\[/.test(name) ? 'data' : name.includes('::') ? name.split('::')[0].replace(/[<>&\s].*$/, '') || 'other' : 'other';
+    // Debug info and the names themselves are not shipped.
+    if (/^custom section|subsection$/.test(m[1])) continue;
+    const name = m[1].replace(/^[<&(]+/, '').replace(/^(impl |dyn |mut )/, '');
+    const crate = /^data\[|^data segment/.test(name) ? 'static data' : name.includes('::') ? name.split('::')[0].replace(/\[[0-9a-f]+\]|[<>&\s].*$/g, '') || 'other' : 'other';
     bytes.set(crate, (bytes.get(crate) || 0) + Number(m[2]));
   }
   return [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 10);
