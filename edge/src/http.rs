@@ -211,6 +211,17 @@ mod tests {
     }
 
     #[test]
+    fn typed_request_fields_name_what_is_wrong() {
+        use edgeref_shared::api::{CreateTransaction, UpdateWebhook};
+        let both = br#"{"key":"t","customer":{"key":"a","email":"a@x.example"},"amount":1,"currency":"USD"}"#;
+        let e = parse_json::<CreateTransaction>(both).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref(), e.message.as_str()), (422, Some("customer"), "give exactly one of key or email"));
+        let e = parse_json::<UpdateWebhook>(br#"{"events":["customer.created","customer.nope"]}"#).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (422, Some("events[1]")));
+        assert!(e.message.starts_with("unknown variant `customer.nope`, expected one of `customer.created`"), "{}", e.message);
+    }
+
+    #[test]
     fn limits_are_1_to_250_with_a_default() {
         assert_eq!(parse_limit(None, 50).unwrap(), 50);
         assert_eq!(parse_limit(Some("1"), 50).unwrap(), 1);
