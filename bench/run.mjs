@@ -49,7 +49,7 @@ async function snippetWeight(worker, program) {
   const moduleJs = readFileSync(join(root, 'snippet/pkg/snippet_bg.js'));
   const wasm = readFileSync(join(root, 'snippet/pkg/snippet_bg.wasm'));
   const [l, j, w] = [sizes(loader), sizes(moduleJs), sizes(wasm)];
-  row('weight', 'loader bytes raw / gzip / brotli (every view)', fmt(l), 'goal ≤ 1000 brotli', l.br <= 1000 ? 'PASS' : 'FAIL');
+  row('weight', 'loader bytes raw / gzip / brotli (every view)', fmt(l), 'goal ≤ 600 brotli', l.br <= 600 ? 'PASS' : 'FAIL');
   row('weight', 'module JS bytes raw / gzip / brotli', fmt(j));
   row('weight', 'wasm bytes raw / gzip / brotli', fmt(w));
   const total = l.br + j.br + w.br;
@@ -188,7 +188,7 @@ async function pageViews(worker) {
   await friend.close();
   const list = (v) => `${v.requests} req, ${v.bytes} B (${v.paths.join(', ') || 'nothing'})`;
   const noModule = !plain.paths.some((p) => p.includes('snippet_bg')) && !plain.paths.includes('/t/visit');
-  row('views', 'plain first view: from Edgeref, brotli', list(plain), 'goal ≤ 1000 B, loader only', plain.bytes <= 1000 && noModule ? 'PASS' : 'FAIL');
+  row('views', 'plain first view: from Edgeref, brotli', list(plain), 'goal ≤ 600 B, loader only', plain.bytes <= 600 && noModule ? 'PASS' : 'FAIL');
   row('views', 'referred first view: from Edgeref, brotli', list(first), 'goal ≤ 5500 B in all', first.bytes <= 5500 ? 'PASS' : 'FAIL');
   row('views', 'returning view (cookie, no code): from Edgeref', list(returning), 'goal 0 B (all cached)', returning.bytes === 0 ? 'PASS' : 'FAIL');
   row('views', 'repeat referred view: from Edgeref', list(repeat), 'the beacon only');

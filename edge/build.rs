@@ -1,6 +1,7 @@
 //! Copies the built browser snippet (`snippet/pkg`, made by `make snippet`) into
-//! OUT_DIR for `include_bytes!`, and names the module's content hash (its JS and
-//! wasm, which change together) and the widget's (snippet/widget.js) for cache busting.
+//! OUT_DIR for `include_bytes!`, and names the content hash of the files the loader
+//! fetches (the module's JS and wasm, the widget) for cache busting: one version for all
+//! three, since every hex digit of it is a loader byte on every page view.
 //! Without a built snippet (plain `cargo test`) empty placeholders keep the crate compiling.
 use std::{env, fs, path::Path};
 
@@ -9,8 +10,7 @@ fn main() {
     // Read when the script runs, not baked in when it is compiled: a target dir shared by two
     // checkouts must not serve one checkout the other's snippet.
     let pkg = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("../snippet/pkg");
-    let mut module_hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut widget_hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for name in ["snippet.js", "snippet_bg.js", "snippet_bg.wasm", "widget.js"] {
         let src = pkg.join(name);
         println!("cargo:rerun-if-changed={}", src.display());
@@ -18,16 +18,14 @@ fn main() {
             println!("cargo:warning=snippet/pkg/{name} missing: run `make snippet`; serving an empty snippet");
             Vec::new()
         });
-        let hash = if name == "widget.js" { &mut widget_hash } else { &mut module_hash };
         if name != "snippet.js" {
             for b in &bytes {
-                *hash = (*hash ^ *b as u64).wrapping_mul(0x100_0000_01b3); // FNV-1a
+                hash = (hash ^ *b as u64).wrapping_mul(0x100_0000_01b3); // FNV-1a
             }
         }
         fs::write(Path::new(&out).join(name), bytes).unwrap();
     }
     // 32 bits tell one release's files from another's; every hex digit is a loader byte on every page view.
     let short = |h: u64| format!("{:08x}", (h ^ (h >> 32)) as u32);
-    println!("cargo:rustc-env=SNIPPET_MODULE_HASH={}", short(module_hash));
-    println!("cargo:rustc-env=SNIPPET_WIDGET_HASH={}", short(widget_hash));
+    println!("cargo:rustc-env=SNIPPET_HASH={}", short(hash));
 }

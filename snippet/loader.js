@@ -1,6 +1,6 @@
 // The module's JS (`/s/snippet_bg.js`, immutable and content-hashed like the wasm beside it):
 // the loader (snippet/core.js) fetches both when there may be something to track, and hands
-// over its config, its log and the calls it queued on `window.edgeref`. `make snippet`
+// over its config and the calls it queued on `window.edgeref`. `make snippet`
 // minifies this with snippet/js/cookies.js into snippet/pkg/snippet_bg.js.
 //
 // It starts the module and answers the queued calls, then every call and SPA navigation.
@@ -12,7 +12,9 @@ import { cookies, set_cookie } from './js/cookies.js';
 
 const core = window.edgeref;
 const c = core.c;
-const log = core.log;
+// Debug output only when the page asks: `data-debug` on the loader's tag, or `?edgeref_debug=1`.
+const debug = document.querySelector('script[data-debug]') || /[?&]edgeref_debug=1/.test(location.search);
+const log = (message) => debug && console.info('edgeref: ' + message);
 
 // wasm-bindgen's ABI for the module's four functions, by hand instead of its generated glue
 // (docs/decisions.md): strings go in as UTF-8 (pointer, length) that the module frees;
@@ -74,8 +76,8 @@ const commands = {
   },
   referral: () => m.referral(false) || null,
   // The widget is the loader's (its own script, loaded on demand), also once this runs.
-  widget: core.g,
-  reward: () => (m.referral(false) ? c.r : null),
+  widget: (options) => core('widget', options),
+  reward: () => (m.referral(false) && c.r) || null,
   signup(customer) {
     const code = m.referral(false);
     return post('/t/signup', code && { program: c.p, code, visit_id: m.referral(true), customer });
@@ -94,16 +96,16 @@ function started() {
   // The cookie domain only on that domain (not on a localhost preview): a foreign Domain= drops the cookie.
   const host = location.hostname;
   m.start(c.f, c.n, c.d, c.a, c.o && (host == c.o || host.endsWith('.' + c.o)) ? c.o : '', location.protocol == 'https:');
-  // The loader's queue: its page views and the page's calls, in order; `resolve` answers the loader's promises.
+  // The loader's queue: its page views and the page's calls, in order, each with the
+  // `resolve` of the loader's promise (their callbacks hang on it).
   const queued = core.q;
-  const edgeref = (window.edgeref = (name, arg, callback, resolve) => {
+  window.edgeref = (name, arg, callback) => {
     // Every answer a promise, like the loader's: commands may answer plain values.
     const result = Promise.resolve(run(name, arg));
     result.then(typeof arg == 'function' ? arg : callback);
-    if (resolve) resolve(result);
     return result;
-  });
-  queued.forEach((args) => edgeref(...args));
+  };
+  for (const [name, arg, resolve] of queued) resolve(run(name, arg));
   log('tracking ' + c.p);
 }
 

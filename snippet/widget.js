@@ -13,8 +13,9 @@
 // nothing else: nothing here ever throws into the host page.
 const script = document.currentScript;
 const base = script.src.replace(/\/s\/widget\.js([?#].*)?$/, '');
-const debug = script.q ? script.l : (m) => /[?&]edgeref_debug=1/.test(location.search) && console.info('edgeref: ' + m);
-const log = (m) => debug && debug(m);
+// Debug output only when the page asks: `data-debug` on the loader's tag, or `?edgeref_debug=1`.
+const debug = document.querySelector('script[data-debug]') || /[?&]edgeref_debug=1/.test(location.search);
+const log = (m) => debug && console.info('edgeref: ' + m);
 
 // English; `locale` (a BCP 47 tag) formats numbers and dates, `messages` replaces any of these.
 const EN = {

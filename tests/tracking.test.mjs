@@ -274,7 +274,8 @@ test('the loader revalidates with its ETag (304) and names an immutable module',
   const etag = first.headers.get('etag');
   assert.match(etag, /^"[0-9a-f]{16}"$/);
   const body = await first.text();
-  const [js] = /"m":"([^"]+)"/.exec(body).slice(1);
+  const [base, version] = /"e":"([^"]+)".*"v":"([0-9a-f]{8})"/.exec(body).slice(1);
+  const js = `${base}/s/snippet_bg.js?v=${version}`;
   const again = await fetch(url, { headers: { 'if-none-match': etag } });
   assert.equal(again.status, 304);
   assert.equal((await fetch(url, { headers: { 'if-none-match': '"0000000000000000"' } })).status, 200);

@@ -6,12 +6,12 @@
 pub static LOADER: &str = include_str!(concat!(env!("OUT_DIR"), "/snippet.js"));
 pub static MODULE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/snippet_bg.js"));
 pub static WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/snippet_bg.wasm"));
-pub const MODULE_HASH: &str = env!("SNIPPET_MODULE_HASH");
+/// The version of the module's JS and wasm and the widget (one content hash for the three).
+pub const VERSION: &str = env!("SNIPPET_HASH");
 /// The referrer widget (snippet/widget.js, minified): its own file, never in the loader's budget.
 pub static WIDGET: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.js"));
-pub const WIDGET_HASH: &str = env!("SNIPPET_WIDGET_HASH");
 
 /// Where the widget's script is, below a tracking base (this version's, cached forever).
 pub fn widget_path() -> String {
-    format!("/s/widget.js?v={WIDGET_HASH}")
+    format!("/s/widget.js?v={VERSION}")
 }

@@ -3,7 +3,7 @@
 //! track: `/s/snippet_bg.js` and `/s/snippet_bg.wasm` (content-hashed, cached forever);
 //! and the referrer widget's script, `/s/widget.js`, loaded only by `edgeref('widget', …)`.
 
-use super::assets::{widget_path, LOADER, MODULE_HASH, MODULE_JS, WASM, WIDGET};
+use super::assets::{LOADER, MODULE_JS, VERSION, WASM, WIDGET};
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::{tracking_base, TrackingConfig};
@@ -78,19 +78,23 @@ fn render(edge_origin: &str, config: &TrackingConfig) -> String {
     let cookie_domain = t.effective_cookie_domain(&config.website_url);
     // Beacons and the module through the first-party endpoint when the owner set one.
     let base = tracking_base(t, edge_origin);
-    let c = json!({
-        "e": base,
-        "p": config.public_id,
-        "w": format!("{base}/s/snippet_bg.wasm?v={MODULE_HASH}"),
-        "m": format!("{base}/s/snippet_bg.js?v={MODULE_HASH}"),
-        "g": format!("{base}{}", widget_path()),
-        "f": t.link_format == LinkFormat::Path,
-        "n": t.param.as_str(),
-        "d": match t.cookie { CookieLifetime::Days(d) => d, CookieLifetime::Lifetime => 0 },
-        "a": t.attribution == Attribution::FirstClick,
-        "o": cookie_domain,
-        "r": config.friend_reward,
-    });
+    // Short: this is part of every page view. What is false or absent is left out (`f` path
+    // links, `a` first click, `o` the cookie domain, `r` the friend reward): the module reads
+    // a missing key as no.
+    let mut c = json!({"e": base, "p": config.public_id, "v": VERSION, "n": t.param.as_str()});
+    c["d"] = json!(match t.cookie { CookieLifetime::Days(d) => d, CookieLifetime::Lifetime => 0 });
+    if t.link_format == LinkFormat::Path {
+        c["f"] = json!(1);
+    }
+    if t.attribution == Attribution::FirstClick {
+        c["a"] = json!(1);
+    }
+    if let Some(domain) = cookie_domain {
+        c["o"] = json!(domain);
+    }
+    if let Some(reward) = &config.friend_reward {
+        c["r"] = json!(reward);
+    }
     LOADER.replacen(CONFIG_SLOT, &c.to_string(), 1)
 }
 
