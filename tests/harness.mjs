@@ -30,18 +30,8 @@ export async function freePort() {
   });
 }
 
-/**
- * Starts `wrangler dev` on a fresh local D1/KV; resolves once it answers.
- * `vars` adds Worker vars; `config` picks another wrangler.toml; a given
- * `state` directory is reused and kept (the benchmark caches its data set).
- * `env` adds environment variables for wrangler (e.g. a private
- * WRANGLER_REGISTRY_PATH, so service bindings find only this test's Workers);
- * `migrate: false` for a Worker without D1.
- */
-export async function startWorker({ vars = {}, config = 'wrangler.toml', state: keep, env: extraEnv = {}, migrate = true } = {}) {
-  const state = keep ?? (await mkdtemp(join(tmpdir(), 'edgeref-state-')));
-  const env = { ...baseEnv, ...extraEnv };
-  if (migrate) await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, '-c', config], { cwd: root, env });
+/** One `wrangler dev` on fresh ports; resolves once it answers `/health`, throws if it exits first. */
+async function launch(config, state, env, vars) {
   const port = await freePort();
   // Several Workers may run at once (tests, the benchmark): each needs its own inspector port.
   const inspector = await freePort();
@@ -63,20 +53,53 @@ export async function startWorker({ vars = {}, config = 'wrangler.toml', state: 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${log}`);
+    if (child.exitCode !== null) {
+      // Its runtime may outlive it: nothing of a failed start stays behind.
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      throw new Error(`wrangler dev exited:\n${log}`);
+    }
     try {
       const r = await fetch(`${url}/health`);
       if (r.ok) break;
     } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${log}`);
+    if (Date.now() > deadline) {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      throw new Error(`wrangler dev did not start:\n${log}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
+  return { child, url, log: () => log };
+}
+
+/**
+ * Starts `wrangler dev` on a fresh local D1/KV; resolves once it answers.
+ * `vars` adds Worker vars; `config` picks another wrangler.toml; a given
+ * `state` directory is reused and kept (the benchmark caches its data set).
+ * `env` adds environment variables for wrangler (e.g. a private
+ * WRANGLER_REGISTRY_PATH, so service bindings find only this test's Workers);
+ * `migrate: false` for a Worker without D1.
+ */
+export async function startWorker({ vars = {}, config = 'wrangler.toml', state: keep, env: extraEnv = {}, migrate = true } = {}) {
+  const state = keep ?? (await mkdtemp(join(tmpdir(), 'edgeref-state-')));
+  const env = { ...baseEnv, ...extraEnv };
+  if (migrate) await run(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, '-c', config], { cwd: root, env });
+  // A port found free can be taken before wrangler binds it (its own runtime picks ports too):
+  // that start fails at once with "Address already in use", and is made again on fresh ports.
+  let started;
+  for (let attempt = 1; !started; attempt++) {
+    try {
+      started = await launch(config, state, env, vars);
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use|EADDRINUSE/.test(e.message)) throw e;
+    }
+  }
+  const { child, url, log: read } = started;
   return {
     url,
     state,
     /** wrangler's process id (what `make dev` hands the cron ticker). */
     pid: child.pid,
-    log: () => log,
+    log: read,
     /** Runs SQL against the same local D1 the Worker uses. */
     async sql(query) {
       // A second process on the Worker's SQLite file: while the Worker writes, the file can be
