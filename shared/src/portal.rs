@@ -154,6 +154,19 @@ pub fn code_matches(secret: &str, program_id: &str, address: &str, typed: &str, 
     typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit()) && constant_time_eq(code_hash(secret, program_id, address, &typed).as_bytes(), stored.as_bytes())
 }
 
+/// The portal session's cookie.
+pub const SESSION_COOKIE: &str = "edgeref_portal";
+
+/// `Set-Cookie` for a portal session: only the program's portal pages get it, never script.
+pub fn session_cookie(public_id: &str, value: &str, max_age: i64, secure: bool) -> String {
+    format!("{SESSION_COOKIE}={value}; Path=/portal/{public_id}; Max-Age={max_age}; HttpOnly; SameSite=Lax{}", if secure { "; Secure" } else { "" })
+}
+
+/// `Secure` everywhere but plain http on this machine (`make dev`), where browsers would drop it.
+pub fn needs_secure(scheme: &str, host: &str) -> bool {
+    !(scheme == "http" && matches!(host, "localhost" | "127.0.0.1"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

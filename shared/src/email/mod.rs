@@ -27,6 +27,29 @@ pub fn messages_for(kind: EventKind, referred: bool) -> &'static [Message] {
     }
 }
 
+/// Where in an event's `data` the key of the customer a message is about is found
+/// (the recipient, or for `friend_invite` the referrer who invites); the address is
+/// `data.to` where there is one, else that customer's.
+pub fn customer_key_path(m: Message) -> Option<&'static str> {
+    match m {
+        Message::ReferrerWelcome | Message::FriendWelcome => Some("$.data.key"),
+        Message::FriendJoined => Some("$.data.referred_by"),
+        Message::RewardApproved | Message::PayoutSent => Some("$.data.customer.key"),
+        Message::FriendInvite => Some("$.data.referrer"),
+        Message::SignInCode => None,
+    }
+}
+
+/// The friend's reward in words, for `{{amount}}` in `friend_welcome`.
+pub fn describe_friend_reward(reward: &crate::reward::FriendReward, currency: &str) -> String {
+    use crate::reward::FriendReward;
+    match reward {
+        FriendReward::Fixed { amount, .. } => money(*amount, currency),
+        FriendReward::Percent { percent } => alloc::format!("{percent}% back on your purchases"),
+        FriendReward::Coupon { code, description } => alloc::format!("{description} with the code {code}"),
+    }
+}
+
 /// A message ready for a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
