@@ -287,8 +287,12 @@ test('the portal: names are escaped, an unknown program is a 404, a bad token sh
   assert.equal(await page.locator('#edgeref-portal edgeref-widget dd').nth(3).textContent(), '¥250', 'no decimals for JPY');
   await page.goto(portal_url.replace(/token=.*/, 'token=garbage'));
   assert.match(await page.locator('#edgeref-portal edgeref-widget').getByRole('alert').textContent(), /This link has expired/);
-  await page.goto(portal_url.replace(/token=.*/, ''));
+  await page.goto(portal_url.replace(/token=.*/, 'token='));
   assert.match(await page.locator('#edgeref-portal edgeref-widget').getByRole('alert').textContent(), /This link has expired/);
+  // No token at all: sign-in by e-mail code where the program sends codes; here (e-mails off) where to get a link.
+  await page.goto(portal_url.replace(/\?token=.*/, ''));
+  assert.equal(await page.locator('main p').textContent(), 'Open the link <b>Yen</b> & "Co" sent you to see your referral link and rewards.');
+  assert.equal(await page.locator('#edgeref-portal').count(), 0);
   await context.close();
   const unknown = await fetch(`${worker.url}/portal/nope_404`);
   assert.equal(unknown.status, 404);

@@ -134,15 +134,15 @@ pub struct DevMailRow {
     pub delivery_id: String,
     pub program_id: Option<String>,
     pub message: String,
-    #[serde(rename = "from")]
+    #[serde(rename(serialize = "from"))]
     pub from_header: String,
-    #[serde(rename = "to")]
+    #[serde(rename(serialize = "to"))]
     pub to_address: String,
     pub reply_to: Option<String>,
     pub subject: String,
-    #[serde(rename = "text")]
+    #[serde(rename(serialize = "text"))]
     pub text_body: String,
-    #[serde(rename = "html")]
+    #[serde(rename(serialize = "html"))]
     pub html_body: String,
     pub headers: String,
     pub created_at: i64,

@@ -45,7 +45,7 @@ pub fn event(db: &D1Database, program_id: &str, kind: EventKind, data: &Value) -
         store::fan_out_to_webhooks(db, &id, program_id, name, now),
     ];
     statements.extend(integrations_for(kind).map(|name| store::fan_out_to_integration(db, &id, program_id, name, now)));
-    let messages = email::messages_for(kind, data["referred_by"].is_string());
+    let messages = email::messages_for_event(kind, data);
     if !messages.is_empty() {
         statements.push(store::fan_out_to_emails(db, &id, program_id, messages, now));
     }

@@ -50,6 +50,17 @@ pub fn describe_friend_reward(reward: &crate::reward::FriendReward, currency: &s
     }
 }
 
+/// The messages an event with `data` (the API's object) sends: `messages_for`, and
+/// `reward_approved` for a reward approved as it is created (no hold, automatic
+/// approval: it has no `reward.approved` of its own). Nothing for a zero reward.
+pub fn messages_for_event(kind: EventKind, data: &serde_json::Value) -> &'static [Message] {
+    match kind {
+        EventKind::RewardCreated if data["status"] == "approved" && data["amount"].as_i64().unwrap_or(0) > 0 => &[Message::RewardApproved],
+        EventKind::RewardApproved if data["amount"].as_i64().unwrap_or(0) <= 0 => &[],
+        _ => messages_for(kind, data["referred_by"].is_string()),
+    }
+}
+
 /// A message ready for a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -104,7 +115,31 @@ pub fn money(minor: i64, currency: &str) -> String {
     }
 }
 
-/// A first name for a greeting: the first word of `name`, or `fallback`.
+/// A customer's name for a greeting (customers keep their surname apart), or `fallback`.
 pub fn first_name<'a>(name: Option<&'a str>, fallback: &'a str) -> &'a str {
-    name.and_then(|n| n.split_whitespace().next()).unwrap_or(fallback)
+    name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(fallback)
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_reward_approved_as_it_is_created_sends_reward_approved_and_a_zero_one_nothing() {
+        let approved = json!({"status": "approved", "amount": 500});
+        assert_eq!(messages_for_event(EventKind::RewardCreated, &approved), [Message::RewardApproved]);
+        assert_eq!(messages_for_event(EventKind::RewardCreated, &json!({"status": "pending", "amount": 500})), []);
+        assert_eq!(messages_for_event(EventKind::RewardCreated, &json!({"status": "approved", "amount": 0})), []);
+        assert_eq!(messages_for_event(EventKind::RewardApproved, &approved), [Message::RewardApproved]);
+        assert_eq!(messages_for_event(EventKind::RewardApproved, &json!({"amount": 0})), []);
+    }
+
+    #[test]
+    fn a_customer_is_welcomed_as_a_referrer_or_as_a_friend_by_its_referred_by() {
+        assert_eq!(messages_for_event(EventKind::CustomerCreated, &json!({"referred_by": null})), [Message::ReferrerWelcome]);
+        assert_eq!(messages_for_event(EventKind::CustomerCreated, &json!({"referred_by": "ann"})), [Message::FriendWelcome, Message::FriendJoined]);
+        assert_eq!(messages_for_event(EventKind::PayoutCreated, &json!({"amount": 100})), [Message::PayoutSent]);
+        assert_eq!(messages_for_event(EventKind::CustomerUpdated, &json!({"referred_by": "ann"})), []);
+    }
 }
