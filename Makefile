@@ -25,14 +25,20 @@ SNIPPET_TARGET := target/snippet
 
 .PHONY: dev test check-structure bench soak screenshots build snippet clients tools tools-test tools-bench lint-openapi test-rust test-wasm test-clients test-e2e test-zapier clean FORCE
 
+# E-mail for this run only (docs/emails.md): each of these that is set in the environment is
+# passed to the Worker; one not set is not kept from an earlier run. With no EMAIL_PROVIDER the
+# Worker keeps what it would send at /__dev/mail.
+EMAIL_FROM ?= noreply@edgeref.localhost
+EMAIL_VARS = $(foreach v,EMAIL_PROVIDER EMAIL_API_URL EMAIL_API_TOKEN EMAIL_FROM,$(if $($(v)),--var '$(v):$($(v))'))
+
 # Like a deployment, the cron trigger fires on its schedule: scripts/dev-cron.mjs ticks
 # wrangler's scheduled-test endpoint and exits with wrangler (which takes this shell's pid).
 dev: build
 	@token=$$(scripts/dev-vars.sh); \
 	wrangler d1 migrations apply DB --local >/dev/null; \
-	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  Admin token: %s\n\n' "$$token"; \
+	printf '\n  Edgeref is running.\n  Dashboard:   http://127.0.0.1:$(PORT)/\n  Demo page:   http://127.0.0.1:$(PORT)/demo/\n  E-mail:      %s\n  Admin token: %s\n\n' "$(if $(EMAIL_PROVIDER),sent by $(EMAIL_PROVIDER),kept at http://127.0.0.1:$(PORT)/__dev/mail)" "$$token"; \
 	node scripts/dev-cron.mjs --url http://127.0.0.1:$(PORT) --pid $$$$ & \
-	exec wrangler dev --ip 127.0.0.1 --port $(PORT) --test-scheduled
+	exec wrangler dev --ip 127.0.0.1 --port $(PORT) --test-scheduled $(EMAIL_VARS)
 
 test: check-structure tools-test lint-openapi build clients test-rust test-wasm test-clients test-e2e test-zapier
 

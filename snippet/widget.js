@@ -1,13 +1,14 @@
 // The referrer widget (`/s/widget.js`): loaded only by `edgeref('widget', {token, target,
 // accent?, locale?, messages?})` (snippet/core.js hands the calls over on this script's
 // element, `s.q`, and resolves each promise with whether it rendered), or by the hosted
-// portal page (`<script data-portal="ID">`, the token from the page's address).
+// portal page (`<script data-portal="ID">`, the token from the page's address or its session).
 //
 // It reads `GET /w/me` with the portal token and renders, in an open shadow root (the
 // page's CSS cannot reach in; tests and screen readers can): the link with a copy button,
 // native share where the browser has it, share links with a prefilled message, the QR code
 // (SVG made by the Worker, shown as an image: never parsed as markup here), the friend
-// reward, stats and balances in the program's currency, and the referred friends. Text goes
+// reward, invitations by e-mail (when the program sends them), stats and balances in the
+// program's currency, and the referred friends. Text goes
 // in through textContent and attributes only. A token the Worker refuses shows "link
 // expired"; anything else wrong (no target, bad options) is logged in debug mode and does
 // nothing else: nothing here ever throws into the host page.
@@ -53,6 +54,12 @@ const EN = {
   unavailableTitle: 'Referrals are unavailable right now',
   unavailable: 'Please try again in a moment.',
   loading: 'Loading your referral link…',
+  inviteTitle: 'Invite friends by e-mail',
+  inviteLabel: 'Their e-mail addresses, separated by commas',
+  invite: 'Send invitations',
+  invited: 'Invitations sent: {n}.',
+  notInvited: 'Not sent to {list}.',
+  inviteFailed: 'The invitations could not be sent. Please try again.',
 };
 
 const CSS = `
@@ -192,7 +199,29 @@ function friends(t, me, lang) {
   return h('section', { 'aria-labelledby': 'hf' }, h('h3', { id: 'hf' }, t.friendsTitle), list.length ? h('ul', null, ...list) : h('p', { class: 'm' }, t.noFriends));
 }
 
-function card(t, me, lang) {
+// Up to five friends a day, by e-mail through the program (`POST /w/invite`).
+function inviteForm(t, token) {
+  const input = h('input', { id: 'i', type: 'text', inputmode: 'email', autocomplete: 'off', placeholder: 'ann@example.com, bob@example.com' });
+  const said = h('p', { class: 'm', role: 'status', 'aria-live': 'polite' });
+  const send = async (ev) => {
+    ev.preventDefault();
+    const emails = input.value.split(/[\s,;]+/).filter(Boolean);
+    if (!emails.length) return;
+    try {
+      const r = await fetch(base + '/w/invite', { method: 'POST', headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' }, body: JSON.stringify({ emails }), credentials: 'omit' });
+      if (!r.ok) throw r.status;
+      const out = await r.json();
+      said.textContent = fill(t.invited, { n: out.sent.length }) + (out.skipped.length ? ' ' + fill(t.notInvited, { list: out.skipped.map((x) => x.email).join(', ') }) : '');
+      if (out.sent.length) input.value = '';
+    } catch (x) {
+      said.textContent = t.inviteFailed;
+    }
+  };
+  return h('form', { 'aria-labelledby': 'hi', onsubmit: send }, h('h3', { id: 'hi' }, t.inviteTitle), h('label', { for: 'i' }, t.inviteLabel),
+    h('div', { class: 'row' }, input, h('button', { type: 'submit' }, t.invite)), said);
+}
+
+function card(t, me, lang, token) {
   const fmt = money(lang, me.currency);
   const num = (n) => new Intl.NumberFormat(lang).format(n);
   const gift = reward(me.friend_reward, t, fmt);
@@ -204,6 +233,7 @@ function card(t, me, lang) {
     shareRow(t, me, gift),
     status,
     qr,
+    me.can_invite && inviteForm(t, token),
     ...stats(t, me, fmt, num),
     friends(t, me, lang),
   ];
@@ -243,7 +273,7 @@ async function render(o) {
   style(root);
   const me = await fetchMe(o.token);
   box.removeAttribute('aria-busy');
-  if (typeof me == 'object') box.replaceChildren(...card(t, me, lang).filter(Boolean));
+  if (typeof me == 'object') box.replaceChildren(...card(t, me, lang, o.token).filter(Boolean));
   else if (me == 401) box.replaceChildren(...notice(t.expiredTitle, t.expired));
   else box.replaceChildren(...notice(t.unavailableTitle, t.unavailable));
   return typeof me == 'object';
@@ -273,6 +303,6 @@ if (script.q) {
   queue.splice(0).forEach(([o, resolve]) => run(o, resolve));
   queue.push = ([o, resolve]) => run(o, resolve);
 } else if (script.dataset.portal) {
-  // The hosted portal page: the token from its own address, never from its HTML.
-  run({ token: new URLSearchParams(location.search).get('token'), target: '#' + script.dataset.portal, locale: navigator.language });
+  // The hosted portal page: the token from its own address, or the one its portal session was given.
+  run({ token: new URLSearchParams(location.search).get('token') || script.dataset.token, target: '#' + script.dataset.portal, locale: navigator.language });
 }

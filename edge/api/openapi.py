@@ -27,6 +27,8 @@ TIME = {"type": "string", "format": "date-time"}
 KEY = {"type": "string", "pattern": "^[A-Za-z0-9._@:+-]{1,128}$"}
 EVENTS = ["customer.created", "customer.updated", "customer.deleted", "customer.credited", "transaction.created", "transaction.deleted",
           "reward.created", "reward.approved", "reward.rejected", "payout.created"]
+MESSAGES = ["referrer_welcome", "friend_joined", "reward_approved", "payout_sent", "friend_welcome", "friend_invite", "sign_in_code"]
+PLACEHOLDERS = ["name", "referral_link", "portal_link", "amount", "friend_name", "program_name", "code"]
 CURRENCY = {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code"}
 FLAGS = {"type": "array", "items": {"enum": ["disposable_email", "lookalike_email", "same_visitor", "velocity"]}}
 
@@ -56,9 +58,37 @@ schemas = {
     "Program": obj({"id": S, "public_id": S, "name": S, "website_url": S, "currency": CURRENCY, "created_at": TIME, "tracking": ref("Tracking"),
                     "default_cookie_domain": {**nul(S), "description": "The cookie domain when `tracking.cookie_domain` is null: the website's registrable "
                                               "domain by the Public Suffix List (`shop.co.uk` for `www.shop.co.uk`); null for host-only cookies (an IP, `localhost`)"},
-                    "rewards": ref("Rewards"), "snippet": S}, ["id", "public_id", "name", "website_url", "currency", "created_at", "tracking", "rewards", "snippet"], closed=False),
-    "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}, ["name", "website_url"]),
-    "ProgramPatch": obj({"name": S, "website_url": S, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards")}),
+                    "rewards": ref("Rewards"), "emails": ref("EmailSettings"), "portal": ref("PortalSettings"), "snippet": S},
+                   ["id", "public_id", "name", "website_url", "currency", "created_at", "tracking", "rewards", "emails", "portal", "snippet"], closed=False),
+    "ProgramCreate": obj({"name": S, "website_url": {"type": "string", "format": "uri"}, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards"),
+                          "emails": ref("EmailSettingsPatch"), "portal": ref("PortalSettings")}, ["name", "website_url"]),
+    "ProgramPatch": obj({"name": S, "website_url": S, "currency": CURRENCY, "tracking": ref("TrackingPatch"), "rewards": ref("Rewards"),
+                         "emails": ref("EmailSettingsPatch"), "portal": ref("PortalSettings")}),
+    "EmailMessage": obj({"enabled": B, "subject": S, "body": S,
+                         "placeholders": {"type": "array", "items": {"enum": PLACEHOLDERS}, "description": "What this message's subject and body may use, as `{{name}}`"}},
+                        ["enabled", "subject", "body", "placeholders"]),
+    "EmailSettings": obj({"enabled": B, "from_address": nul(S), "from_name": nul(S), "reply_to": nul(S),
+                          "messages": obj({m: ref("EmailMessage") for m in MESSAGES}, MESSAGES)},
+                         ["enabled", "from_address", "from_name", "reply_to", "messages"]),
+    "EmailSettingsPatch": obj({"enabled": {"type": "boolean", "description": "Needs `from_address`"}, "from_address": nul({"type": "string", "format": "email"}),
+                               "from_name": nul({"type": "string", "maxLength": 100}), "reply_to": nul({"type": "string", "format": "email"}),
+                               "messages": obj({m: obj({"enabled": B, "subject": nul({"type": "string", "maxLength": 200, "description": "null: the default"}),
+                                                        "body": nul({"type": "string", "maxLength": 5000, "description": "null: the default"})}) for m in MESSAGES})}),
+    "PortalSettings": obj({"signup": {"enum": ["closed", "open"], "description": "`open`: anyone may sign into the portal with a code and becomes a referring customer"}}),
+    "EmailPreviewRequest": obj({"message": {"enum": MESSAGES}, "subject": S, "body": S}, ["message"]),
+    "EmailRendered": obj({"subject": S, "text": S, "html": S}, ["subject", "text", "html"]),
+    "EmailTestRequest": obj({"message": {"enum": MESSAGES}, "to": {"type": "string", "format": "email"}}, ["message", "to"]),
+    "EmailDelivery": obj({"id": S, "message": {"enum": MESSAGES}, "to": nul(S), "status": {"enum": ["pending", "succeeded", "failed"]}, "attempts": I,
+                          "last_code": nul(I), "note": nul({"type": "string", "description": "The latest attempt's error or answer (`not sent: the address unsubscribed`)"}),
+                          "created_at": TIME, "updated_at": TIME}, ["id", "message", "to", "status", "attempts", "created_at", "updated_at"], closed=False),
+    "Suppression": obj({"email": S, "reason": {"enum": ["unsubscribed", "added"]}, "created_at": TIME}, ["email", "reason", "created_at"]),
+    "SuppressionCreate": obj({"email": {"type": "string", "format": "email"}}, ["email"]),
+    "PortalCodeRequest": obj({"email": {"type": "string", "format": "email"}}, ["email"]),
+    "PortalSessionRequest": obj({"email": {"type": "string", "format": "email"}, "code": {"type": "string", "pattern": "^[0-9 ]{6,12}$"}}, ["email", "code"]),
+    "InviteRequest": obj({"emails": {"type": "array", "minItems": 1, "maxItems": 20, "items": S}}, ["emails"]),
+    "InviteResult": obj({"sent": {"type": "array", "items": S}, "skipped": {"type": "array", "items": obj({"email": S, "reason": {"enum": ["invalid_email", "daily_limit", "not_sent"]}}, ["email", "reason"])}},
+                        ["sent", "skipped"]),
+    "Ok": obj({"ok": B}, ["ok"]),
     "Reward": obj({"id": S, "customer": obj({"key": S}), "referred_customer": nul(obj({"key": S})), "kind": {"enum": ["referrer", "friend"]}, "amount": I, "currency": S,
                    "status": {"enum": ["pending", "approved", "rejected", "reversed", "paid"]}, "flags": FLAGS, "transaction_key": nul(S),
                    "available_at": TIME, "created_at": TIME, "decided_at": nul(TIME), "reason": nul(S), "payout_id": nul(S)},
@@ -96,8 +126,9 @@ schemas = {
                      "qr_svg": nul({"type": "string", "description": "SVG markup of the QR code of `referral_link` (null only for a link too long for any QR code); show it as an image (`data:image/svg+xml`), never as markup"}),
                      "stats": ref("Stats"),
                      "balance": I, "pending_balance": I, "paid_total": I, "currency": CURRENCY, "friend_reward": nul(ref("FriendReward")),
-                     "referrals": {"type": "array", "maxItems": 100, "items": ref("PortalReferral"), "description": "The newest 100 friends; `stats.signups` counts them all"}},
-                    ["program", "name", "referral_code", "referral_link", "short_link", "qr_svg", "stats", "balance", "pending_balance", "paid_total", "currency", "friend_reward", "referrals"]),
+                     "referrals": {"type": "array", "maxItems": 100, "items": ref("PortalReferral"), "description": "The newest 100 friends; `stats.signups` counts them all"},
+                     "can_invite": {"type": "boolean", "description": "The program sends `friend_invite`: `POST /w/invite` works"}},
+                    ["program", "name", "referral_code", "referral_link", "short_link", "qr_svg", "stats", "balance", "pending_balance", "paid_total", "currency", "friend_reward", "referrals", "can_invite"]),
     "LedgerEntry": obj({"customer": obj({"key": S}), "amount": I, "kind": S, "note": nul(S), "balance": I, "created_at": TIME}, closed=False),
     "Transaction": obj({"key": S, "customer": obj({"key": S}), "referring_customer": nul(obj({"key": S})), "amount": I, "currency": S,
                         "product_id": nul(S), "reward": I, "friend_reward": I, "refunded": I, "created_at": TIME}, ["key", "customer", "amount", "currency", "reward"], closed=False),
@@ -177,6 +208,8 @@ PARAMS = {
     "public_id": "The program's public id (in its snippet tag)",
     "reward_id": "The reward's id (`rwd_…`)",
     "code": "A customer's referral code (`short_link` ends with it)",
+    "email": "The e-mail address (percent-encoded)",
+    "token": "The signed token from the unsubscribe link of an e-mail",
 }
 LIMIT = ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "Page size, 1–250 (default 50)")
 ACTOR = {"oneOf": [obj({"type": {"enum": ["admin", "session", "system"]}}, ["type"]),
@@ -305,6 +338,10 @@ def program_api(prefix, security, twin=False):
         exp = a("get", f"/{table}.csv", f"export{what}", f"All {table} as CSV (streamed, RFC 4180, one header row; formula-like cells prefixed with ')", "Records", ("200", None))
         exp["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
     a("get", "/payables", "listPayables", "Customers with an approved, unpaid balance", "Payouts", ("200", page(ref("Payable"))), query=PAGING)
+    a("get", "/email-suppressions", "listEmailSuppressions", "Addresses that get nothing from the program but sign-in codes, newest first", "E-mails",
+      ("200", page(ref("Suppression"))), query=PAGING)
+    a("post", "/email-suppressions", "createEmailSuppression", "Suppress an address", "E-mails", ("201", ref("Suppression")), body=ref("SuppressionCreate"))
+    a("delete", "/email-suppressions/{email}", "deleteEmailSuppression", "Lift a suppression: the address gets the program's e-mail again", "E-mails", ("204", None))
 
 # No 4xx at all for /health and /openapi.json: see .redocly.lint-ignore.yaml.
 add("get", "/health", "getHealth", "Liveness", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
@@ -362,6 +399,26 @@ add("get", "/v1/programs/{id}/audit-log", "listProgramAuditLog", "Who changed wh
     query=(("actor", S, "Only this actor: `admin`, `session`, `system` or an API key's id"), ("action", S, "Only this action (`customer.updated`)"),
            ("target_type", S, "Only changes to this kind of object (`customer`, `webhook`…)"), ("target_id", S, "Only changes to the object with this id or key"),
            LIMIT, ("cursor", {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}, "`next_cursor` of the previous page (an entry's id)")))
+add("post", "/v1/programs/{id}/emails/preview", "previewProgramEmail", "A message rendered with sample data (the subject and body given, else the program's)",
+    "E-mails", OWNER, ("200", ref("EmailRendered")), ref("EmailPreviewRequest"))
+add("post", "/v1/programs/{id}/emails/test", "sendProgramTestEmail", "Send a message with sample data to an address, through the outbox", "E-mails", OWNER,
+    ("202", obj({"id": S}, ["id"])), ref("EmailTestRequest"))
+add("get", "/v1/programs/{id}/emails", "listProgramEmails", "The e-mail delivery log, newest first", "E-mails", OWNER, ("200", page(ref("EmailDelivery"))), query=PAGING)
+add("post", "/v1/programs/{id}/emails/{delivery_id}/resend", "resendProgramEmail", "Send an e-mail delivery again now", "E-mails", OWNER, ("202", {"type": "object"}))
+# The referrer's side of e-mail: sign-in by code (HTML page's own script; same-origin only), invitations, one-click unsubscribe.
+add("post", "/portal/{public_id}/code", "requestPortalSignInCode", "E-mail a sign-in code (always `202`, customer or not; `422` for a disposable address with open sign-up)",
+    "Portal", PUBLIC, ("202", ref("Ok")), ref("PortalCodeRequest"), extra={403, 429})
+add("post", "/portal/{public_id}/session", "createPortalSession", "Exchange the code for the portal session cookie (`400 invalid_code` when wrong, expired or used up)",
+    "Portal", PUBLIC, ("200", ref("Ok")), ref("PortalSessionRequest"), extra={403, 429})
+add("post", "/portal/{public_id}/logout", "deletePortalSession", "End the portal session", "Portal", PUBLIC, ("200", ref("Ok")), errs={404, 503})
+for prefix, op_id, where in (("", "invitePortalFriends", ""), ("/_edgeref", "inviteFirstPartyPortalFriends", ", under `/_edgeref/` (a first-party Worker route)")):
+    add("post", prefix + "/w/invite", op_id, "Invite friends by e-mail (five addresses a day), for a portal token" + where, "Portal",
+        [{"portalToken": []}], ("200", ref("InviteResult")), ref("InviteRequest"), errs={400, 401, 409, 413, 415, 422, 429, 503})
+add("get", "/u/{token}", "getUnsubscribePage", "The unsubscribe page of an e-mail's link (HTML): asks, changes nothing", "E-mails", PUBLIC, ("200", None), errs={404, 503})
+add("post", "/u/{token}", "unsubscribe", "One-click unsubscribe (RFC 8058, `List-Unsubscribe=One-Click`): the address gets nothing from the program but sign-in codes",
+    "E-mails", PUBLIC, ("200", None), errs={404, 503})
+add("get", "/__dev/mail", "listDevMail", "Development only (`make dev` without `EMAIL_PROVIDER`): the messages that would have been sent (HTML; JSON for `Accept: application/json`)",
+    "E-mails", PUBLIC, ("200", None), errs={404, 503})
 program_api("/v1", KEYSEC)
 program_api("/v1/programs/{id}", OWNER, twin=True)
 
@@ -381,7 +438,8 @@ TAGS = {
     "Rewards": "What referrers and friends earn: held, reviewed (fraud flags), approved or rejected.",
     "Payouts": "Paying approved rewards, and who is owed money now.",
     "Records": "Moving customers in (CSV import, upsert by key) and everything out (streamed CSV exports).",
-    "Portal": "What a referrer's browser reads with a portal token from `POST /v1/customers/{key}/portal-token` (CORS: the program's website).",
+    "Portal": "The referrer's side: the hosted portal and its sign-in by e-mail code, and what a referrer's browser reads with a portal token (CORS: the program's website).",
+    "E-mails": "Messages to referrers and friends: preview, test, the delivery log, suppressions and the one-click unsubscribe (docs/emails.md).",
 }
 used = list(dict.fromkeys(o["tags"][0] for ops in paths.values() for o in ops.values()))
 tags = [{"name": t, "description": TAGS.get(t) or TAGS[t.removesuffix(" (owner)")] + " As the owner, under `/v1/programs/{id}/` (admin token or session)."} for t in used]

@@ -49,13 +49,8 @@ fn session_expiry(req: &Request, env: &Env) -> Option<i64> {
     if token.is_empty() {
         return None;
     }
-    let value = cookie(req, SESSION_COOKIE)?;
+    let value = crate::http::cookie(req, SESSION_COOKIE)?;
     session::verify(&session::key_from_admin_token(&token), &value, ids::now_ms() / 1000)
-}
-
-fn cookie(req: &Request, name: &str) -> Option<String> {
-    let header = req.headers().get("cookie").ok().flatten()?;
-    header.split(';').filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
 }
 
 fn origin(req: &Request) -> Option<String> {

@@ -56,7 +56,7 @@ impl Cx {
     /// Development mode (`ALLOW_LOCALHOST_ORIGINS=true`, set by `make dev`):
     /// localhost may call `/t/*` and receive webhooks over plain http.
     pub fn dev_mode(&self) -> bool {
-        flag(&self.env, "ALLOW_LOCALHOST_ORIGINS", "true")
+        dev_mode(&self.env)
     }
 
     #[cfg(feature = "bench")]
@@ -73,4 +73,21 @@ fn flag(env: &Env, name: &str, on: &str) -> bool {
 /// The `CONFIG` KV namespace: programs' tracking configs and referral codes, read on the hot paths.
 pub fn kv(env: &Env) -> ApiResult<KvStore> {
     env.kv("CONFIG").map_err(|e| ApiError::unavailable("kv binding", e))
+}
+
+/// The Worker secret keys are made from (`SECRETS_KEY`, else `ADMIN_TOKEN`), when one is set.
+pub fn worker_secret(env: &Env) -> Option<String> {
+    let secret = env.secret("SECRETS_KEY").or_else(|_| env.secret("ADMIN_TOKEN")).ok()?.to_string();
+    (!secret.is_empty()).then_some(secret)
+}
+
+/// A Worker variable or secret, when set and not empty.
+pub fn setting(env: &Env, name: &str) -> Option<String> {
+    let value = env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()?;
+    (!value.is_empty()).then_some(value)
+}
+
+/// Development mode as `Cx::dev_mode` tells it, where there is no request (the scheduled run).
+pub fn dev_mode(env: &Env) -> bool {
+    flag(env, "ALLOW_LOCALHOST_ORIGINS", "true")
 }

@@ -180,6 +180,12 @@ pub fn bearer(req: &Request) -> Option<String> {
 }
 
 /// The public origin this Worker is reached at, for links it hands out.
+/// A request cookie's value.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    let header = req.headers().get("cookie").ok().flatten()?;
+    header.split(';').filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+}
+
 pub fn self_origin(req: &Request) -> String {
     req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default()
 }

@@ -14,6 +14,7 @@ mod context;
 mod customers;
 mod db;
 mod disposable;
+mod emails;
 mod error;
 mod http;
 mod ids;
@@ -67,7 +68,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 /// The cron trigger: approves rewards whose hold is over, prunes the audit log
-/// past its retention, re-seals secrets during a `SECRETS_KEY` rotation, then retries webhook and integration deliveries whose time has come.
+/// past its retention and spent sign-in codes, re-seals secrets during a `SECRETS_KEY` rotation, then retries webhook and integration deliveries whose time has come.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
@@ -85,6 +86,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         }
         if let Err(e) = audit::prune(&db, ids::now_ms()).await {
             worker::console_error!("pruning the audit log failed: {}", e.message);
+        }
+        if let Err(e) = portal::signin::prune(&db).await {
+            worker::console_error!("pruning sign-in codes failed: {}", e.message);
         }
         match integrations::secrets::reseal_all(&env, &db).await {
             Ok((0, 0)) => {}

@@ -5,7 +5,7 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
 use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope};
-use crate::{api_keys, audit, auth, customers, http, ingest, integrations, openapi, payouts, portal, programs, records, rewards, tracking, transactions, webhooks};
+use crate::{api_keys, audit, auth, customers, emails, http, ingest, integrations, openapi, payouts, portal, programs, records, rewards, tracking, transactions, webhooks};
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -64,16 +64,27 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         Signup => tracking::signup(req, cx).await,
         Redirect { code } => tracking::redirect::follow(req, cx, &code).await,
         PortalMe => portal::me(req, cx).await,
-        PortalPreflight => portal::preflight(&req, cx).await,
-        PortalPage { public_id } => {
-            let config = programs::store::tracking_config(&cx.env, &public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
-            portal::page::respond(&programs::store::get(&cx.db, &config.id).await?)
-        }
+        PortalPreflight => portal::preflight(&req, cx, "GET").await,
+        PortalInvite => portal::invite(req, cx).await,
+        PortalInvitePreflight => portal::preflight(&req, cx, "POST").await,
+        PortalPage { public_id } => portal::hosted(&req, cx, &by_public_id(cx, &public_id).await?).await,
+        PortalCode { public_id } => portal::signin::send_code(req, cx, &by_public_id(cx, &public_id).await?).await,
+        PortalSession { public_id } => portal::signin::sign_in(req, cx, &by_public_id(cx, &public_id).await?).await,
+        PortalLogout { public_id } => portal::signin::sign_out(&req, &by_public_id(cx, &public_id).await?),
+        Unsubscribe { token } => emails::unsubscribe::ask(cx, &token).await,
+        UnsubscribeConfirm { token } => emails::unsubscribe::confirm(cx, &token).await,
+        DevMail => emails::dev::mail(&req, cx).await,
         StripeEvent { public_id } => integrations::stripe::receive(req, cx, &public_id).await,
         Login => auth::login(req, &cx.env).await,
         Logout => auth::logout(&req),
         Session => auth::current(&req, &cx.env),
     }
+}
+
+/// A program by its public id (the one in snippet tags and portal links), through the tracking cache.
+async fn by_public_id(cx: &Cx, public_id: &str) -> ApiResult<Program> {
+    let config = programs::store::tracking_config(&cx.env, public_id).await?.ok_or_else(|| ApiError::not_found("program"))?;
+    programs::store::get(&cx.db, &config.id).await
 }
 
 async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> {
@@ -97,6 +108,10 @@ async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> 
         DeleteIntegration(name) => integrations::delete(cx, &program, &name).await,
         Stats => programs::stats::get(&req, cx, &program).await,
         AuditLog => audit::log::list(&req, cx, &program.id).await,
+        EmailPreview => emails::preview(req, cx, &program).await,
+        EmailTest => emails::send_test(req, cx, &program).await,
+        EmailLog => emails::log(&req, cx, &program).await,
+        EmailResend(delivery) => emails::resend(cx, &program, &delivery).await,
     }
 }
 
@@ -138,5 +153,8 @@ async fn api(req: Request, cx: &Cx, program: &Program, route: ApiRoute) -> ApiRe
         ListPayouts => payouts::list(&req, cx, program).await,
         ListPayables => payouts::payables(&req, cx, program).await,
         ExportCsv(file) => records::export::respond(cx, program, &file).await,
+        ListSuppressions => emails::suppressions(&req, cx, program).await,
+        AddSuppression => emails::suppress(req, cx, program).await,
+        DeleteSuppression(email) => emails::unsuppress(cx, program, &email).await,
     }
 }

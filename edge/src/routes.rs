@@ -41,8 +41,21 @@ pub enum PublicRoute {
     /// `GET /w/me`: the referrer's own data, for a portal token.
     PortalMe,
     PortalPreflight,
-    /// `GET /portal/{public_id}`: the widget as a hosted page.
+    /// `POST /w/invite`: a referrer invites friends by e-mail, for a portal token.
+    PortalInvite,
+    PortalInvitePreflight,
+    /// `GET /portal/{public_id}`: the widget as a hosted page, or its sign-in.
     PortalPage { public_id: String },
+    /// `POST /portal/{public_id}/code`: a sign-in code by e-mail.
+    PortalCode { public_id: String },
+    /// `POST /portal/{public_id}/session`: the code for a portal session cookie.
+    PortalSession { public_id: String },
+    PortalLogout { public_id: String },
+    /// `GET /u/{token}`: asks to unsubscribe; `POST`: unsubscribes (RFC 8058).
+    Unsubscribe { token: String },
+    UnsubscribeConfirm { token: String },
+    /// `GET /__dev/mail`: what `make dev` would have sent.
+    DevMail,
     Login,
     Logout,
     Session,
@@ -71,6 +84,13 @@ pub enum ProgramRoute {
     Stats,
     /// `GET /v1/programs/{id}/audit-log`: owner only, never an API key.
     AuditLog,
+    /// `POST /v1/programs/{id}/emails/preview`: a message rendered with sample data.
+    EmailPreview,
+    /// `POST /v1/programs/{id}/emails/test`: a message with sample data to an address.
+    EmailTest,
+    /// `GET /v1/programs/{id}/emails`: the e-mail delivery log.
+    EmailLog,
+    EmailResend(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +130,9 @@ pub enum ApiRoute {
     ListPayables,
     /// `GET /v1/{customers,transactions,rewards,payouts}.csv`: the table's name, without `.csv`.
     ExportCsv(String),
+    ListSuppressions,
+    AddSuppression,
+    DeleteSuppression(String),
 }
 
 /// The route for a method and a path's (percent-decoded) segments; HEAD is GET.
@@ -142,7 +165,15 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Get, ["r", code]) => Redirect { code: code.to_string() },
         (Get, ["w", "me"]) => PortalMe,
         (Options, ["w", "me"]) => PortalPreflight,
+        (Post, ["w", "invite"]) => PortalInvite,
+        (Options, ["w", "invite"]) => PortalInvitePreflight,
         (Get, ["portal", public_id]) => PortalPage { public_id: public_id.to_string() },
+        (Post, ["portal", public_id, "code"]) => PortalCode { public_id: public_id.to_string() },
+        (Post, ["portal", public_id, "session"]) => PortalSession { public_id: public_id.to_string() },
+        (Post, ["portal", public_id, "logout"]) => PortalLogout { public_id: public_id.to_string() },
+        (Get, ["u", token]) => Unsubscribe { token: token.to_string() },
+        (Post, ["u", token]) => UnsubscribeConfirm { token: token.to_string() },
+        (Get, ["__dev", "mail"]) => DevMail,
         (Post, ["integrations", "stripe", public_id]) => StripeEvent { public_id: public_id.to_string() },
         (Post, ["auth", "login"]) => Login,
         (Post, ["auth", "logout"]) => Logout,
@@ -171,6 +202,10 @@ fn owner(method: &Method, rest: &[&str]) -> Option<Route> {
         (Delete, [id, "integrations", name]) => program(id, P::DeleteIntegration(name.to_string())),
         (Get, [id, "stats"]) => program(id, P::Stats),
         (Get, [id, "audit-log"]) => program(id, P::AuditLog),
+        (Post, [id, "emails", "preview"]) => program(id, P::EmailPreview),
+        (Post, [id, "emails", "test"]) => program(id, P::EmailTest),
+        (Get, [id, "emails"]) => program(id, P::EmailLog),
+        (Post, [id, "emails", delivery, "resend"]) => program(id, P::EmailResend(delivery.to_string())),
         (_, [id, tail @ ..]) if !tail.is_empty() => api(method, tail).map(|r| Route::Api(Scope::Owner(id.to_string()), r)),
         _ => None,
     }
@@ -213,6 +248,9 @@ fn api(method: &Method, segs: &[&str]) -> Option<ApiRoute> {
         (Post, ["payouts"]) => CreatePayout,
         (Get, ["payouts"]) => ListPayouts,
         (Get, ["payables"]) => ListPayables,
+        (Get, ["email-suppressions"]) => ListSuppressions,
+        (Post, ["email-suppressions"]) => AddSuppression,
+        (Delete, ["email-suppressions", email]) => DeleteSuppression(s(email)),
         (Get, [file]) => ExportCsv(file.strip_suffix(".csv").filter(|t| edgeref_shared::records::export_table(t).is_some())?.to_owned()),
         _ => return None,
     })

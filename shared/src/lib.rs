@@ -42,6 +42,8 @@ pub mod disposable;
 #[cfg(feature = "server")]
 pub mod domain;
 #[cfg(feature = "server")]
+pub mod email;
+#[cfg(feature = "server")]
 pub mod fraud;
 #[cfg(any(feature = "server", feature = "api"))]
 pub mod lifecycle;

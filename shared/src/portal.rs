@@ -103,6 +103,70 @@ pub fn mask_email(email: &str) -> String {
     format!("{first}•••@{domain}")
 }
 
+/// Who may sign into the hosted portal: customers only, or anyone (who then becomes a referrer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signup {
+    #[default]
+    Closed,
+    Open,
+}
+
+/// A program's portal settings (`programs.portal`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettings {
+    #[serde(default)]
+    pub signup: Signup,
+}
+
+/// A sign-in code lives ten minutes and survives four wrong guesses (the fifth kills it).
+pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
+pub const CODE_TRIES: i64 = 5;
+/// A portal session (its cookie) lasts 30 days.
+pub const SESSION_TTL_SECS: i64 = 30 * 86_400;
+
+/// The portal-session key: sessions are portal tokens signed under a key of their own,
+/// so a session cookie never works as a bearer token, nor a token as a session.
+pub fn session_key_from_secret(secret: &str) -> [u8; 32] {
+    Sha256::new().chain_update(b"edgeref/portal-session/v1\0").chain_update(secret.as_bytes()).finalize().into()
+}
+
+/// Six digits from a random number (the bias of `% 10^6` on 64 bits is below 10^-13).
+pub fn six_digits(random: u64) -> String {
+    format!("{:06}", random % 1_000_000)
+}
+
+/// How a sign-in code is stored: keyed by a Worker secret and bound to its program
+/// and address, so a leaked table holds nothing to type in (hex).
+pub fn code_hash(secret: &str, program_id: &str, address: &str, code: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(b"edgeref/sign-in-code/v1").expect("HMAC takes keys of any length");
+    for field in [secret.as_bytes(), program_id.as_bytes(), address.to_lowercase().as_bytes(), code.as_bytes()] {
+        mac.update(&(field.len() as u64).to_be_bytes());
+        mac.update(field);
+    }
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `typed` is the code stored as `stored` (constant time).
+pub fn code_matches(secret: &str, program_id: &str, address: &str, typed: &str, stored: &str) -> bool {
+    let typed: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit()) && constant_time_eq(code_hash(secret, program_id, address, &typed).as_bytes(), stored.as_bytes())
+}
+
+/// The portal session's cookie.
+pub const SESSION_COOKIE: &str = "edgeref_portal";
+
+/// `Set-Cookie` for a portal session: only the program's portal pages get it, never script.
+pub fn session_cookie(public_id: &str, value: &str, max_age: i64, secure: bool) -> String {
+    format!("{SESSION_COOKIE}={value}; Path=/portal/{public_id}; Max-Age={max_age}; HttpOnly; SameSite=Lax{}", if secure { "; Secure" } else { "" })
+}
+
+/// `Secure` everywhere but plain http on this machine (`make dev`), where browsers would drop it.
+pub fn needs_secure(scheme: &str, host: &str) -> bool {
+    !(scheme == "http" && matches!(host, "localhost" | "127.0.0.1"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,9 @@
 //! the request that caused the event and the cron trigger never send it twice
 //! at once, and a Worker that dies mid-send leaves it to be retried when the lease ends.
 
-use super::store::{self, Attempt, DueRow, Which, BATCH};
+use super::store::{self, Attempt, DueRow, EmailRow, Which, BATCH};
 use crate::error::ApiResult;
+use super::senders::email;
 use super::senders::mailerlite::{self, MailerLiteSettings};
 use super::senders::webhook;
 use crate::outbound::Outcome;
@@ -21,6 +22,8 @@ use worker::{D1Database, Env};
 pub enum Target {
     Webhook { id: String, url: String, secret: String },
     MailerLite { settings: MailerLiteSettings, sealed_token: String },
+    /// A message (`email:{message}`), composed when it is sent.
+    Email(Box<EmailRow>),
 }
 
 /// A claimed delivery, ready to send.
@@ -33,6 +36,12 @@ pub struct Delivery {
     pub payload: String,
     /// `Err`: the target is gone, and this is the attempt's outcome.
     pub target: Result<Target, Outcome>,
+}
+
+impl From<EmailRow> for Delivery {
+    fn from(r: EmailRow) -> Self {
+        Self { id: r.id.clone(), program_id: r.program_id.clone(), event_id: r.event_id.clone(), attempts: r.attempts, payload: String::new(), target: Ok(Target::Email(Box::new(r))) }
+    }
 }
 
 impl From<DueRow> for Delivery {
@@ -80,19 +89,32 @@ pub async fn resend(env: &Env, db: &D1Database, delivery_id: &str) -> ApiResult<
 
 /// Takes the lease on due deliveries and loads what sending them needs.
 async fn claim(db: &D1Database, which: Which<'_>) -> Vec<Delivery> {
-    let claimed = match store::claim(db, which, ids::now_ms()).await {
+    let loaded = match store::claim(db, which, ids::now_ms()).await {
         Ok(ids) if ids.is_empty() => return Vec::new(),
-        Ok(ids) => store::load(db, &ids).await,
+        Ok(ids) => load(db, ids).await,
         Err(e) => Err(e),
     };
-    match claimed {
-        Ok(rows) => rows.into_iter().map(Delivery::from).collect(),
+    match loaded {
+        Ok(deliveries) => deliveries,
         Err(e) => {
             // The leases run out and the next cron run claims them again.
             worker::console_error!("claiming deliveries failed: {}", e.message);
             Vec::new()
         }
     }
+}
+
+/// Webhook and integration deliveries, and e-mails (which load more), each in one query.
+async fn load(db: &D1Database, ids: Vec<String>) -> ApiResult<Vec<Delivery>> {
+    let (emails, others): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| id.contains(".email:"));
+    let mut deliveries = Vec::new();
+    if !others.is_empty() {
+        deliveries.extend(store::load(db, &others).await?.into_iter().map(Delivery::from));
+    }
+    if !emails.is_empty() {
+        deliveries.extend(store::load_emails(db, &emails).await?.into_iter().map(Delivery::from));
+    }
+    Ok(deliveries)
 }
 
 /// All at once, so one slow endpoint delays none of the others.
@@ -105,6 +127,7 @@ async fn send_one(env: &Env, db: &D1Database, d: &Delivery) {
     let outcome = match &d.target {
         Ok(Target::Webhook { url, secret, .. }) => webhook::post(env, url, secret, &d.event_id, &d.payload).await,
         Ok(Target::MailerLite { settings, sealed_token }) => mailerlite::sync(env, settings, sealed_token, &d.payload).await,
+        Ok(Target::Email(row)) => email::deliver(env, db, row).await,
         Err(gone) => gone.clone(),
     };
     let jitter = u32::from_le_bytes(ids::random::<4>()) % 1001;

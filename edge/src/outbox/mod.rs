@@ -11,6 +11,7 @@ pub mod store;
 use crate::context::Cx;
 use crate::db::Stmt;
 use crate::ids;
+use edgeref_shared::email::{self, Message};
 use edgeref_shared::time;
 use edgeref_shared::webhook::EventKind;
 use serde_json::{json, Value};
@@ -44,6 +45,22 @@ pub fn event(db: &D1Database, program_id: &str, kind: EventKind, data: &Value) -
         store::fan_out_to_webhooks(db, &id, program_id, name, now),
     ];
     statements.extend(integrations_for(kind).map(|name| store::fan_out_to_integration(db, &id, program_id, name, now)));
+    let messages = email::messages_for(kind, data["referred_by"].is_string());
+    if !messages.is_empty() {
+        statements.push(store::fan_out_to_emails(db, &id, program_id, messages, now));
+    }
+    Outgoing { id, statements }
+}
+
+/// A message that no change raises (a sign-in code, a friend invitation, a test): its
+/// own event (`email.{message}`, never a webhook's) with its one delivery.
+pub fn email(db: &D1Database, program_id: &str, message: Message, data: &Value) -> Outgoing {
+    let (id, now) = (ids::new_id("msg"), ids::now_ms());
+    let kind = format!("email.{}", if data["test"] == true { "test" } else { message.as_str() });
+    let statements = vec![
+        store::insert_event(db, &id, program_id, &kind, &payload(&id, program_id, &kind, now, data), now),
+        store::deliver_email(db, &id, program_id, message, now),
+    ];
     Outgoing { id, statements }
 }
 

@@ -3,6 +3,7 @@
 use crate::db::{self, DbResult, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
+use edgeref_shared::email::{customer_key_path, Message};
 use edgeref_shared::webhook::DeliveryStatus;
 use serde::Deserialize;
 use worker::D1Database;
@@ -223,7 +224,9 @@ pub async fn recent_payloads(db: &D1Database, program_id: &str, kind: Option<&st
     }
     let rows: Vec<Row> = db::all(sql!(
         db,
-        "SELECT payload FROM events WHERE program_id = ?1 AND (?2 IS NULL OR type = ?2) ORDER BY created_at DESC, id DESC LIMIT ?3",
+        // E-mails are in the outbox too, but are nobody's events (a sign-in code's payload among them).
+        "SELECT payload FROM events WHERE program_id = ?1 AND (?2 IS NULL OR type = ?2) AND type NOT LIKE 'email.%'
+         ORDER BY created_at DESC, id DESC LIMIT ?3",
         program_id,
         kind,
         limit
@@ -254,4 +257,132 @@ pub async fn integration_backlog(db: &D1Database, program_id: &str, name: &str) 
 /// Switches a webhook endpoint off, saying why (after its deliveries kept failing).
 pub fn disable_webhook(db: &D1Database, id: &str, reason: &str, now: i64) -> Stmt {
     sql!(db, "UPDATE webhooks SET is_active = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1", id, reason, now)
+}
+
+/// One pending delivery per message of `messages` that the program sends now:
+/// e-mails on, a sender set, the message not switched off (`EmailSettings::sends`, in SQL,
+/// so the scheduled run's set-based approvals gate the same way).
+pub fn fan_out_to_emails(db: &D1Database, event_id: &str, program_id: &str, messages: &[Message], now: i64) -> Stmt {
+    let names = serde_json::to_string(&messages.iter().map(|m| m.as_str()).collect::<Vec<_>>()).expect("strings serialize");
+    sql!(
+        db,
+        &format!(
+            "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+             SELECT ?1 || '.email:' || m.value, ?2, ?1, 'email:' || m.value, 'pending', 0, ?4, ?4, ?4
+             FROM json_each(?3) m JOIN programs p ON p.id = ?2 WHERE {SENDS}"
+        ),
+        event_id,
+        program_id,
+        &names,
+        now
+    )
+}
+
+/// `EmailSettings::sends` over `p.emails` for the message named `m.value`.
+pub const SENDS: &str = "json_extract(p.emails, '$.enabled') = 1 AND json_extract(p.emails, '$.from_address') IS NOT NULL
+  AND COALESCE(json_extract(p.emails, '$.messages.' || m.value || '.enabled'), 1) = 1";
+
+/// One pending e-mail delivery of `message` for this event, whatever the settings (a test, a sign-in code).
+pub fn deliver_email(db: &D1Database, event_id: &str, program_id: &str, message: Message, now: i64) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?1 || '.email:' || ?3, ?2, ?1, 'email:' || ?3, 'pending', 0, ?4, ?4, ?4)",
+        event_id,
+        program_id,
+        message.as_str(),
+        now
+    )
+}
+
+/// A claimed e-mail delivery with its program, the customer it is about and whether its address is suppressed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EmailRow {
+    pub id: String,
+    pub program_id: String,
+    pub event_id: String,
+    pub attempts: i64,
+    pub payload: String,
+    pub integration: String,
+    pub program_name: Option<String>,
+    pub public_id: Option<String>,
+    pub website_url: Option<String>,
+    pub currency: Option<String>,
+    pub tracking: Option<String>,
+    pub emails: Option<String>,
+    pub edge_origin: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub customer_code: Option<String>,
+    pub suppressed: i64,
+}
+
+/// The customer-key expression for each message (`customer_key_path`), as one SQL CASE.
+fn customer_key_sql() -> String {
+    let arms: Vec<String> = Message::ALL
+        .iter()
+        .filter_map(|m| customer_key_path(*m).map(|path| format!("WHEN 'email:{}' THEN json_extract(e.payload, '{path}')", m.as_str())))
+        .collect();
+    format!("CASE d.integration {} END", arms.join(" "))
+}
+
+/// Loads claimed e-mail deliveries with everything composing them needs, in one query.
+pub async fn load_emails(db: &D1Database, ids: &[String]) -> ApiResult<Vec<EmailRow>> {
+    let ids_json = serde_json::to_string(ids).expect("strings serialize");
+    db::all(sql!(
+        db,
+        &format!(
+            "SELECT d.id, d.program_id, d.event_id, d.attempts, e.payload, d.integration,
+                    p.name AS program_name, p.public_id, p.website_url, p.currency, p.tracking, p.emails, p.edge_origin,
+                    c.email AS customer_email, c.name AS customer_name, c.referral_code AS customer_code,
+                    EXISTS (SELECT 1 FROM email_suppressions s WHERE s.program_id = d.program_id
+                      AND s.address = lower(COALESCE(json_extract(e.payload, '$.data.to'), c.email))) AS suppressed
+             FROM deliveries d JOIN events e ON e.id = d.event_id
+             LEFT JOIN programs p ON p.id = d.program_id
+             LEFT JOIN customers c ON c.program_id = d.program_id AND c.key = {}
+             WHERE d.id IN (SELECT value FROM json_each(?1))",
+            customer_key_sql()
+        ),
+        &ids_json
+    ))
+    .await
+}
+
+/// Remembers whom an e-mail delivery goes to, for its log.
+pub fn set_recipient(db: &D1Database, delivery_id: &str, recipient: &str) -> Stmt {
+    sql!(db, "UPDATE deliveries SET recipient = ?2 WHERE id = ?1", delivery_id, recipient)
+}
+
+/// Keeps a message `EMAIL_PROVIDER=dev` would have sent, for `/__dev/mail`.
+pub struct DevMail<'a> {
+    pub delivery_id: &'a str,
+    pub program_id: &'a str,
+    pub message: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub reply_to: Option<&'a str>,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    pub headers: &'a str,
+}
+
+pub async fn keep_dev_mail(db: &D1Database, m: &DevMail<'_>, now: i64) -> DbResult<()> {
+    db::run(sql!(
+        db,
+        "INSERT INTO dev_mail (delivery_id, program_id, message, from_header, to_address, reply_to, subject, text_body, html_body, headers, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        m.delivery_id,
+        m.program_id,
+        m.message,
+        m.from,
+        m.to,
+        m.reply_to,
+        m.subject,
+        m.text,
+        m.html,
+        m.headers,
+        now
+    ))
+    .await
 }

@@ -3,8 +3,10 @@
 //! referrer's browser read about themself (`GET /w/me`, with the QR code of
 //! their link from `qr`); `page` is the hosted portal, `/portal/{public_id}`.
 
+pub mod invite;
 pub mod page;
 pub mod qr;
+pub mod signin;
 pub mod store;
 
 use crate::context::Cx;
@@ -106,6 +108,7 @@ async fn me_json(cx: &Cx, program: &Program, c: &CustomerRow) -> ApiResult<Value
         "currency": program.currency,
         "friend_reward": program.rewards.friend,
         "referrals": referrals,
+        "can_invite": invite::offered(program),
     }))
 }
 
@@ -117,23 +120,57 @@ pub async fn me(req: Request, cx: &Cx) -> ApiResult<Response> {
         let (program, customer) = token_holder(&req, cx).await?;
         let body = me_json(cx, &program, &customer).await?;
         ApiResult::Ok((program, body))
-    };
-    match answer.await {
+    }
+    .await;
+    answer_with_cors(&req, cx, answer).await
+}
+
+/// `POST /w/invite {"emails"}`: the token's referrer invites friends (`invite`).
+pub async fn invite(mut req: Request, cx: &Cx) -> ApiResult<Response> {
+    let answer = async {
+        limits::rate_limit(&req, cx, "portal").await?;
+        let (program, customer) = token_holder(&req, cx).await?;
+        let body = invite::invite(&mut req, cx, &program, &customer).await?;
+        ApiResult::Ok((program, body))
+    }
+    .await;
+    answer_with_cors(&req, cx, answer).await
+}
+
+/// A `/w/*` answer: readable by the token's program's website; an error by any program's.
+async fn answer_with_cors(req: &Request, cx: &Cx, answer: ApiResult<(Program, Value)>) -> ApiResult<Response> {
+    match answer {
         Ok((program, body)) => {
-            let origin = request_origin(&req).filter(|o| origin::allowed(&program.website_url, &program.tracking, o, cx.dev_mode()));
+            let origin = request_origin(req).filter(|o| origin::allowed(&program.website_url, &program.tracking, o, cx.dev_mode()));
             with_cors(json(200, &body)?, origin.as_deref())
         }
         Err(e) => {
-            let origin = cors::allowed_by_some_program(&req, cx).await.ok().flatten();
+            let origin = cors::allowed_by_some_program(req, cx).await.ok().flatten();
             with_cors(e.into_response()?, origin.as_deref())
         }
     }
 }
 
-/// The preflight for `/w/me`: the widget sends `Authorization`.
-pub async fn preflight(req: &Request, cx: &Cx) -> ApiResult<Response> {
+/// The preflight for `/w/me` (a GET) and `/w/invite` (a JSON POST): the widget sends `Authorization`.
+pub async fn preflight(req: &Request, cx: &Cx, method: &str) -> ApiResult<Response> {
     let origin = cors::allowed_by_some_program(req, cx).await?;
-    with_cors(http::preflight("GET", "authorization")?, origin.as_deref())
+    let headers = if method == "POST" { "authorization, content-type" } else { "authorization" };
+    with_cors(http::preflight(method, headers)?, origin.as_deref())
+}
+
+/// `GET /portal/{public_id}`: the widget for a token in the address or a portal session, else sign-in.
+pub async fn hosted(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
+    if http::query_param(req, "token").is_some() {
+        return page::respond(program, &page::View::Widget { token: None });
+    }
+    let Some(customer) = signin::session_holder(req, cx, program).await? else {
+        return page::respond(program, &page::View::SignIn { offered: signin::offers_sign_in(program) });
+    };
+    // The widget reads `/w/me` with a token as ever: a short one, made for this page view.
+    let key = signing_key(cx).ok_or_else(invalid_token)?;
+    let claims = Claims { program_id: program.id.clone(), customer_key: customer.key.clone(), expires_at: ids::now_ms() / 1000 + DEFAULT_TTL_SECS };
+    let token = portal::issue(&key, &claims, customer.row_id);
+    page::respond(program, &page::View::Widget { token: Some(&token) })
 }
 
 fn request_origin(req: &Request) -> Option<String> {

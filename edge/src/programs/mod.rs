@@ -8,6 +8,8 @@ use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, self_origin};
 use crate::{audit, codes, db, ids};
+use edgeref_shared::email::{EmailSettings, EmailSettingsPatch};
+use edgeref_shared::portal::PortalSettings;
 use edgeref_shared::reward::RewardRules;
 use edgeref_shared::tracking::TrackingPatch;
 use edgeref_shared::{validate, TrackingSettings};
@@ -25,6 +27,8 @@ struct CreateProgram {
     /// Any of the settings; the rest keep their defaults.
     tracking: Option<TrackingPatch>,
     rewards: Option<RewardRules>,
+    emails: Option<EmailSettingsPatch>,
+    portal: Option<PortalSettings>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +45,15 @@ struct UpdateProgram {
     /// Merged into the current rules: fields left out keep their values.
     #[serde(default, deserialize_with = "crate::http::present")]
     rewards: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Merged field by field (`EmailSettings::apply`).
+    #[serde(default, deserialize_with = "crate::http::present")]
+    emails: Option<EmailSettingsPatch>,
+    #[serde(default, deserialize_with = "crate::http::present")]
+    portal: Option<PortalSettings>,
+}
+
+fn patched_emails(current: &EmailSettings, patch: EmailSettingsPatch) -> ApiResult<EmailSettings> {
+    current.apply(patch).map_err(|e| ApiError::invalid(e.field, e.message))
 }
 
 /// The current reward rules with a patch's fields replaced, validated; an error
@@ -72,6 +85,12 @@ pub async fn create(mut req: Request, cx: &Cx) -> ApiResult<Response> {
             None => TrackingSettings::default(),
         },
         rewards,
+        emails: match body.emails {
+            Some(patch) => patched_emails(&EmailSettings::default(), patch)?,
+            None => EmailSettings::default(),
+        },
+        portal: body.portal.unwrap_or_default(),
+        edge_origin: Some(self_origin(&req)),
         created_at: ids::now_ms(),
     };
     validate_tracking(&program)?;
@@ -89,7 +108,7 @@ fn validate_tracking(program: &Program) -> ApiResult<()> {
 
 /// What the audit log compares of a program: its settings.
 fn audited(p: &Program) -> serde_json::Value {
-    json!({"name": p.name, "website_url": p.website_url, "currency": p.currency, "tracking": p.tracking, "rewards": p.rewards})
+    json!({"name": p.name, "website_url": p.website_url, "currency": p.currency, "tracking": p.tracking, "rewards": p.rewards, "emails": p.emails, "portal": p.portal})
 }
 
 pub async fn list(req: &Request, cx: &Cx) -> ApiResult<Response> {
@@ -121,6 +140,13 @@ pub async fn update(mut req: Request, cx: &Cx, mut program: Program) -> ApiResul
     if let Some(rewards) = patch.rewards {
         program.rewards = merged_rewards(&program.rewards, rewards)?;
     }
+    if let Some(emails) = patch.emails {
+        program.emails = patched_emails(&program.emails, emails)?;
+    }
+    if let Some(portal) = patch.portal {
+        program.portal = portal;
+    }
+    program.edge_origin = Some(self_origin(&req));
     validate_tracking(&program)?;
     let audit = audit::record(cx, &program.id, "program.updated", ("program", &program.id), audit::changed(&before, &audited(&program)));
     // Balances never mix currencies: once there is money, the currency stays. Checked in the

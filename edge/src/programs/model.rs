@@ -1,5 +1,7 @@
 //! A referral program as stored and as the API shows it.
 
+use edgeref_shared::email::EmailSettings;
+use edgeref_shared::portal::PortalSettings;
 use edgeref_shared::reward::{FriendReward, RewardRules};
 use edgeref_shared::{time, TrackingSettings};
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,10 @@ pub struct Program {
     pub currency: String,
     pub tracking: TrackingSettings,
     pub rewards: RewardRules,
+    pub emails: EmailSettings,
+    pub portal: PortalSettings,
+    /// The origin the owner last reached the Worker at: where links in e-mail point.
+    pub edge_origin: Option<String>,
     pub created_at: i64,
 }
 
@@ -41,6 +47,9 @@ impl Program {
             currency: "USD".into(),
             tracking: TrackingSettings::default(),
             rewards,
+            emails: EmailSettings::default(),
+            portal: PortalSettings::default(),
+            edge_origin: Some("https://edge.example".into()),
             created_at: 0,
         }
     }
@@ -60,6 +69,9 @@ pub struct ProgramView<'a> {
     /// registrable domain by the Public Suffix List, `None` for host-only cookies.
     pub default_cookie_domain: Option<String>,
     pub rewards: &'a RewardRules,
+    /// Every message in full (defaults filled in), with the placeholders it knows.
+    pub emails: serde_json::Value,
+    pub portal: &'a PortalSettings,
     pub snippet: String,
 }
 
@@ -75,6 +87,8 @@ impl Program {
             tracking: &self.tracking,
             default_cookie_domain: TrackingSettings { cookie_domain: None, ..self.tracking.clone() }.effective_cookie_domain(&self.website_url),
             rewards: &self.rewards,
+            emails: self.emails.view(),
+            portal: &self.portal,
             snippet: snippet_tag(tracking_base(&self.tracking, edge_origin), &self.public_id),
         }
     }
@@ -121,6 +135,9 @@ pub struct ProgramRow {
     pub currency: String,
     pub tracking: String,
     pub rewards: String,
+    pub emails: String,
+    pub portal: String,
+    pub edge_origin: Option<String>,
     pub created_at: i64,
 }
 
@@ -129,6 +146,9 @@ impl ProgramRow {
         Some(Program {
             tracking: serde_json::from_str(&self.tracking).ok()?,
             rewards: serde_json::from_str(&self.rewards).ok()?,
+            emails: serde_json::from_str(&self.emails).ok()?,
+            portal: serde_json::from_str(&self.portal).ok()?,
+            edge_origin: self.edge_origin,
             id: self.id,
             public_id: self.public_id,
             name: self.name,

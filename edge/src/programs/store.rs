@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use crate::context::kv;
 use worker::{D1Database, Env};
 
-const COLUMNS: &str = "id, public_id, name, website_url, currency, tracking, rewards, created_at";
+const COLUMNS: &str = "id, public_id, name, website_url, currency, tracking, rewards, emails, portal, edge_origin, created_at";
 
 pub fn insert(db: &D1Database, p: &Program) -> Stmt {
     sql!(
         db,
-        "INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at, currency, emails, portal, edge_origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         &p.id,
         &p.public_id,
         &p.name,
@@ -24,19 +25,25 @@ pub fn insert(db: &D1Database, p: &Program) -> Stmt {
         &json(&p.rewards),
         p.created_at,
         &p.currency,
+        &json(&p.emails),
+        &json(&p.portal),
+        p.edge_origin.as_deref(),
     )
 }
 
 pub fn update(db: &D1Database, p: &Program) -> Stmt {
     sql!(
         db,
-        "UPDATE programs SET name = ?2, website_url = ?3, tracking = ?4, rewards = ?5, currency = ?6 WHERE id = ?1",
+        "UPDATE programs SET name = ?2, website_url = ?3, tracking = ?4, rewards = ?5, currency = ?6, emails = ?7, portal = ?8, edge_origin = ?9 WHERE id = ?1",
         &p.id,
         &p.name,
         &p.website_url,
         &json(&p.tracking),
         &json(&p.rewards),
         &p.currency,
+        &json(&p.emails),
+        &json(&p.portal),
+        p.edge_origin.as_deref(),
     )
 }
 
@@ -56,6 +63,7 @@ pub fn delete(db: &D1Database, id: &str) -> Vec<Stmt> {
     let tables = [
         "visits", "signups", "ledger", "transactions", "transaction_deletions", "transaction_refunds", "customers", "api_keys",
         "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits", "rewards", "payouts",
+        "email_suppressions", "sign_in_codes", "email_invites", "dev_mail",
     ];
     let mut stmts: Vec<_> = tables.iter().map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id)).collect();
     stmts.push(sql!(db, "DELETE FROM programs WHERE id = ?1", id));

@@ -5,6 +5,7 @@
 use super::model::{RewardRow, COLUMNS};
 use crate::db::{self, Stmt};
 use crate::error::ApiResult;
+use crate::outbox::store::SENDS;
 use crate::sql;
 use edgeref_shared::lifecycle::RewardStatus;
 use serde::Deserialize;
@@ -211,6 +212,18 @@ pub fn approved_effects(db: &D1Database, token: &str, now: i64, timestamp: &str)
                  FROM rewards r JOIN webhooks w ON w.program_id = r.program_id AND w.is_active = 1
                    AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = 'reward.approved')
                  WHERE r.decision = ?1"
+            ),
+            token,
+            now
+        ),
+        // `reward_approved` to each rewarded customer, where the program sends it (`outbox::store::SENDS`).
+        sql!(
+            db,
+            &format!(
+                "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+                 SELECT {event_id} || '.email:reward_approved', r.program_id, {event_id}, 'email:reward_approved', 'pending', 0, ?2, ?2, ?2
+                 FROM rewards r JOIN programs p ON p.id = r.program_id JOIN (SELECT 'reward_approved' AS value) m
+                 WHERE r.decision = ?1 AND r.amount > 0 AND {SENDS}"
             ),
             token,
             now

@@ -55,6 +55,9 @@ fn examples() -> Vec<(Method, &'static str)> {
         (Get, "/v1/webhooks/x1/deliveries"), (Post, "/v1/webhooks/x1/deliveries/x1/resend"), (Post, "/v1/webhooks/x1/test"), (Post, "/v1/webhooks/x1/rotate-secret"),
         (Get, "/v1/rewards"), (Post, "/v1/rewards/x1/approve"), (Post, "/v1/rewards/x1/reject"), (Post, "/v1/payouts"), (Get, "/v1/payouts"), (Get, "/v1/payables"),
         (Post, "/v1/customers/import"), (Get, "/v1/customers.csv"), (Get, "/v1/transactions.csv"), (Get, "/v1/rewards.csv"), (Get, "/v1/payouts.csv"),
+        (Post, "/w/invite"), (Post, "/portal/p1/code"), (Post, "/portal/p1/session"), (Post, "/portal/p1/logout"), (Get, "/u/x1"), (Post, "/u/x1"), (Get, "/__dev/mail"),
+        (Post, "/v1/programs/x1/emails/preview"), (Post, "/v1/programs/x1/emails/test"), (Get, "/v1/programs/x1/emails"), (Post, "/v1/programs/x1/emails/x1/resend"),
+        (Get, "/v1/email-suppressions"), (Post, "/v1/email-suppressions"), (Delete, "/v1/email-suppressions/a@x.example"),
     ]
 }
 
@@ -68,6 +71,9 @@ fn variant(r: &Route) -> &'static str {
             Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm", Pu::SnippetJs => "SnippetJs", Pu::WidgetJs => "WidgetJs",
             Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup", Pu::Redirect { .. } => "Redirect",
             Pu::PortalMe => "PortalMe", Pu::PortalPreflight => "PortalPreflight", Pu::PortalPage { .. } => "PortalPage",
+            Pu::PortalInvite => "PortalInvite", Pu::PortalInvitePreflight => "PortalInvitePreflight", Pu::PortalCode { .. } => "PortalCode",
+            Pu::PortalSession { .. } => "PortalSession", Pu::PortalLogout { .. } => "PortalLogout", Pu::Unsubscribe { .. } => "Unsubscribe",
+            Pu::UnsubscribeConfirm { .. } => "UnsubscribeConfirm", Pu::DevMail => "DevMail",
             Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
         },
         Route::Owner(OwnerRoute::CreateProgram) => "CreateProgram",
@@ -76,6 +82,7 @@ fn variant(r: &Route) -> &'static str {
             P::Get => "GetProgram", P::Update => "UpdateProgram", P::Delete => "DeleteProgram", P::CreateApiKey => "CreateApiKey",
             P::ListApiKeys => "ListApiKeys", P::RevokeApiKey(_) => "RevokeApiKey", P::Ingest => "Ingest", P::ListIntegrations => "ListIntegrations",
             P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::Stats => "Stats", P::AuditLog => "AuditLog",
+            P::EmailPreview => "EmailPreview", P::EmailTest => "EmailTest", P::EmailLog => "EmailLog", P::EmailResend(_) => "EmailResend",
         },
         Route::Api(_, a) => match a {
             A::Me => "Me", A::CreateCustomer => "CreateCustomer", A::ListCustomers => "ListCustomers", A::GetCustomer(_) => "GetCustomer",
@@ -88,6 +95,7 @@ fn variant(r: &Route) -> &'static str {
             A::TestWebhook(_) => "TestWebhook", A::RotateWebhookSecret(_) => "RotateWebhookSecret", A::ListRewards => "ListRewards",
             A::ApproveReward(_) => "ApproveReward", A::RejectReward(_) => "RejectReward", A::CreatePayout => "CreatePayout",
             A::ListPayouts => "ListPayouts", A::ListPayables => "ListPayables", A::ImportCustomers => "ImportCustomers", A::ExportCsv(_) => "ExportCsv",
+            A::ListSuppressions => "ListSuppressions", A::AddSuppression => "AddSuppression", A::DeleteSuppression(_) => "DeleteSuppression",
         },
     }
 }
@@ -119,8 +127,8 @@ fn every_route_is_documented() {
             assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&owner, t)), "{method:?} {owner} is routed but not documented");
         }
     }
-    // BenchIngest, BeaconPreflight and PortalPreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 62, "examples cover {} of the 62 public route variants", seen.len());
+    // BenchIngest, BeaconPreflight, PortalPreflight and PortalInvitePreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
+    assert_eq!(seen.len(), 76, "examples cover {} of the 76 public route variants", seen.len());
 }
 
 #[test]
@@ -147,6 +155,7 @@ fn segments_are_percent_decoded_and_head_is_get() {
     assert_eq!(route(Method::Get, "/r/Ab%2Fc"), Some(Route::Public(PublicRoute::Redirect { code: "Ab/c".into() })), "a bad code still redirects");
     assert_eq!(route(Method::Options, "/_edgeref/t/signup"), Some(Route::Public(PublicRoute::BeaconPreflight)));
     assert_eq!(route(Method::Options, "/w/me"), Some(Route::Public(PublicRoute::PortalPreflight)));
+    assert_eq!(route(Method::Options, "/_edgeref/w/invite"), Some(Route::Public(PublicRoute::PortalInvitePreflight)));
 }
 
 #[test]

@@ -3,3 +3,4 @@
 
 pub mod mailerlite;
 pub mod webhook;
+pub mod email;
