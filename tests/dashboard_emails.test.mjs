@@ -191,8 +191,9 @@ test('e-mails: a sender, templates checked and previewed, a test in the log, uns
   assert.equal(await add.getByLabel('Address').inputValue(), '', 'the form is ready for the next');
   await screenshot(page, '21-emails', page.locator('main'));
 
-  // 51 more through the API: the list shows 50, then the rest.
-  for (let i = 0; i < 51; i++) assert.equal((await owner('POST', `${programPath}/email-suppressions`, { email: `gone${i}@example.com` })).status, 201);
+  // 51 more through the API (one a spreadsheet would run as a formula): the list shows 50, then the rest.
+  const formula = '=1+2@evil.example';
+  for (let i = 0; i < 51; i++) assert.equal((await owner('POST', `${programPath}/email-suppressions`, { email: i === 7 ? formula : `gone${i}@example.com` })).status, 201);
   await page.reload();
   await list.locator('tbody tr').nth(49).waitFor();
   assert.equal(await list.locator('tbody tr').count(), 50);
@@ -212,6 +213,7 @@ test('e-mails: a sender, templates checked and previewed, a test in the log, uns
   assert.equal(csv.length, 53);
   assert.equal(new Set(csv.slice(1).map((l) => l.split(',')[0])).size, 52, 'every address once');
   assert.ok(csv.some((l) => l.startsWith('ann+news@example.com,added,')));
+  assert.ok(csv.some((l) => l.startsWith(`'${formula},added,`)), 'defused for spreadsheets');
   await blocked.getByText('52 addresses exported.').waitFor();
 
   // Remove sends the address escaped, and it is gone.
