@@ -13,6 +13,7 @@ import * as integration from './screens/integration.js';
 import * as customers from './screens/customers.js';
 import * as results from './screens/results.js';
 import * as rewards from './screens/rewards.js';
+import * as emails from './screens/emails.js';
 import * as audit from './screens/audit.js';
 
 const main = document.getElementById('main');
@@ -25,16 +26,17 @@ const PROGRAM_TABS = [
   ['customers', 'Customers', customers],
   ['rewards', 'Rewards', rewards],
   ['results', 'Results', results],
+  ['emails', 'E-mails', emails],
   ['audit', 'Audit log', audit],
 ];
 
-/** `#/`, `#/new`, `#/p/{id}/{tab}` → the screen to show. */
+/** `#/`, `#/new`, `#/p/{id}/{tab}`, `#/p/{id}/{tab}/{section}` → the screen to show. */
 function resolve(hash) {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'new') return () => create.render(main);
   if (parts[0] === 'p' && parts[1]) {
     const tab = PROGRAM_TABS.find(([slug]) => slug === (parts[2] ?? 'settings'));
-    if (tab) return () => showProgram(parts[1], tab);
+    if (tab) return () => showProgram(parts[1], tab, parts[3]);
   }
   return () => programs.render(main);
 }
@@ -42,7 +44,7 @@ function resolve(hash) {
 /** The program header on screen (its name and website), for `programChanged`. */
 let header = null;
 
-async function showProgram(id, [slug, , screen]) {
+async function showProgram(id, [slug, , screen], section) {
   const program = await api('GET', programPath(id));
   const tabs = h('ul', { class: 'tabs' }, PROGRAM_TABS.map(([s, label]) =>
     h('li', {}, h('a', { href: `#/p/${encodeURIComponent(id)}/${s}`, 'aria-current': s === slug ? 'page' : null }, label))));
@@ -56,6 +58,8 @@ async function showProgram(id, [slug, , screen]) {
   const body = h('div');
   main.append(body);
   await screen.render(body, program);
+  // A link to one part of a screen (Settings → E-mails): its card's heading takes the focus.
+  if (section) document.getElementById(section)?.querySelector('h2')?.focus();
 }
 
 let current = 0;

@@ -1,6 +1,7 @@
 // CSV in the browser, for the import screen: reading the owner's file (RFC 4180),
 // guessing which column is which, ordering rows so referrers come first, and
-// writing the chunks sent to POST …/customers/import. The rules that decide what
+// writing the chunks sent to POST …/customers/import; and files the dashboard
+// makes itself (the unsubscribed addresses), spreadsheet-safe. The rules that decide what
 // lands (validation, codes, referrers, cycles) are the Worker's (edgeref_shared::records).
 
 /** RFC 4180: quoted cells with "" for a quote, CRLF, LF or CR line ends; blank lines skipped. */
@@ -25,6 +26,12 @@ const quote = (cell) => (/[",\r\n]/.test(cell) || /^\s|\s$/.test(cell) ? `"${cel
 
 /** Rows back to CSV text (CRLF line ends). */
 export const toCsv = (rows) => rows.map((r) => r.map((c) => quote(String(c ?? ''))).join(',')).join('\r\n') + '\r\n';
+
+/**
+ * A text cell a spreadsheet will not run: one starting with =, +, -, @, tab or CR, after any
+ * 's (so '=x round-trips), gets a leading ', as the Worker's exports do (records.rs, escape_formula).
+ */
+export const defused = (text) => (/^'*[=+\-@\t\r]/.test(text) ? `'${text}` : text);
 
 /** The import's columns: [name, label, required]. */
 export const FIELDS = [

@@ -71,23 +71,31 @@ export const fromApi = (e) => typeof e?.status === 'number' && typeof e.message 
 /**
  * Wires a form: on submit, `action(values)` runs with the submit button
  * disabled; an API error is shown in the form (naming the field when the API
- * did) and focus moves to the field at fault.
+ * did) and focus moves to the field at fault. The values include the name and
+ * value of the button that submitted, so one form can offer several actions
+ * (`h('button', {type: 'submit', name: 'do', value: 'preview'})`). The field at
+ * fault is the control whose `data-field` is the API's field path
+ * (`emails.messages.friend_joined.body`), else the one named like its last part;
+ * a field made with `fieldError` shows the message next to it, others under the form.
  */
 export function onSubmit(form, action) {
-  const error = form.querySelector('.form-error') ?? form.appendChild(h('p', { class: 'form-error', role: 'alert' }));
+  const error = form.querySelector('.form-error:not(.field-error)') ?? form.appendChild(h('p', { class: 'form-error', role: 'alert' }));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const button = form.querySelector('button[type=submit]');
+    const button = event.submitter ?? form.querySelector('button[type=submit]');
+    const values = new FormData(form, event.submitter); // before the button is disabled, which would leave it out
     error.textContent = '';
     form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+    form.querySelectorAll('.field-error').forEach((el) => { el.textContent = ''; });
     if (button) button.disabled = true;
     try {
-      await action(new FormData(form));
+      await action(values);
     } catch (e) {
       if (!fromApi(e)) throw e;
-      error.textContent = e.message;
       const name = e.field?.split('.').pop();
-      const culprit = name && form.querySelector(`[name="${CSS.escape(name)}"]`);
+      const culprit = (e.field && form.querySelector(`[data-field="${CSS.escape(e.field)}"]`)) || (name && form.querySelector(`[name="${CSS.escape(name)}"]`));
+      const beside = culprit?.closest('.field')?.querySelector('.field-error');
+      (beside ?? error).textContent = e.message;
       if (culprit) {
         culprit.setAttribute('aria-invalid', 'true');
         culprit.focus();
@@ -97,6 +105,15 @@ export function onSubmit(form, action) {
     }
   });
   return form;
+}
+
+/** `field(…)` with a place for the API's error about it, next to the control (see `onSubmit`). */
+export function fieldError(wrapper) {
+  const control = wrapper.querySelector('input, select, textarea');
+  const slot = h('p', { class: 'form-error field-error', id: `${control.id}-error`, role: 'alert' });
+  control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), slot.id].filter(Boolean).join(' '));
+  wrapper.append(slot);
+  return wrapper;
 }
 
 /** Copies `text()` to the clipboard; if the browser refuses, selects `fallback` for Ctrl+C. */

@@ -1,8 +1,10 @@
-// Program settings: Program, Tracking, Rewards, Delete program.
+// Program settings: Program, Tracking, Rewards, E-mails, Portal, Delete program.
 import { api, programPath } from '../api.js';
 import { h, card, field, choice, onSubmit, announce } from '../dom.js';
 import { go, programChanged } from '../nav.js';
 import { referralLink } from '../link.js';
+import * as emails from './settings/emails.js';
+import * as portal from './settings/portal.js';
 
 export async function render(container, program) {
   // After a save, everything showing the name or website follows.
@@ -10,17 +12,23 @@ export async function render(container, program) {
     Object.assign(program, await api('PATCH', programPath(program.id), patch));
     programChanged(program);
     tracking.refresh();
+    mail.refresh();
+    signup.refresh();
     removal.refresh();
     announce('Saved.');
   }
   const tracking = trackingForm(program, save);
+  const mail = emails.render(program, save);
+  const signup = portal.render(program, save);
   const removal = deleteForm(program);
   container.replaceChildren(
     h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
-      [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
+      [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['emails', 'E-mails'], ['portal', 'Portal'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
     card({ id: 'program', title: 'Program' }, programForm(program, save, await holdsMoney(program))),
     card({ id: 'tracking', title: 'Tracking' }, h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
     card({ id: 'rewards', title: 'Rewards' }, rewardsForm(program, save)),
+    card({ id: 'emails', title: 'E-mails' }, mail),
+    card({ id: 'portal', title: 'Portal' }, signup),
     card({ id: 'delete', title: 'Delete program' }, removal),
   );
 }
