@@ -570,6 +570,54 @@ async function recordsBench() {
   }
 }
 
+// 7. E-mail: rendering speed in the Worker, and what e-mails add to a signup's D1 work ----
+async function emailsBench(rust) {
+  // Time stands still inside a Worker while it computes, so rendering is timed from outside:
+  // the same request rendering 0 and n messages, medians of alternating rounds.
+  const n = 2000;
+  const once = async (k) => {
+    const t = performance.now();
+    const r = await fetch(`${rust.url}/__bench/render?n=${k}`);
+    if ((await r.json()).rendered !== k) throw new Error('render meter answered wrongly');
+    return performance.now() - t;
+  };
+  await once(n); // warm
+  const [empty, full] = [[], []];
+  for (let i = 0; i < 7; i++) {
+    empty.push(await once(0));
+    full.push(await once(n));
+  }
+  const perSecond = n / ((median(full) - median(empty)) / 1000);
+  row('emails', 'messages rendered per second in the Worker (subject, text and HTML)', Math.round(perSecond).toLocaleString('en'), `referrer_welcome, default template, median of 7`,
+    perSecond >= 1000 ? 'PASS' : 'FAIL');
+
+  // Statements on a referred signup's request path, with e-mails off and on: the e-mail
+  // deliveries are rows in the signup's one batch; composing and sending happen after the answer.
+  const quiet = async () => {
+    // Work done after an answer (sending what a change queued) is counted by the next request:
+    // sum what requests that prepare nothing themselves report, until two in a row say 0.
+    let after = 0;
+    for (let zeros = 0; zeros < 2;) {
+      const n = Number((await fetch(`${rust.url}/health`)).headers.get('x-d1-queries'));
+      after += n;
+      zeros = n === 0 ? zeros + 1 : 0;
+    }
+    return after;
+  };
+  const statements = async (emails) => {
+    const seed = await newProgram(rust.url);
+    if (emails) await seed.owner('PATCH', `/v1/programs/${seed.program.id}`, { emails: { enabled: true, from_address: 'rewards@shop.example' } });
+    await quiet();
+    const r = await seed.api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.com', referring_customer: { key: 'alice' } });
+    if (r.status !== 201) throw new Error(`signup: ${r.status}`);
+    return { batch: Number(r.headers.get('x-d1-batch')), request: Number(r.headers.get('x-d1-queries')) };
+  };
+  const [off, on] = [await statements(false), await statements(true)];
+  row('emails', 'D1 statements in a referred signup\'s batch: e-mails off / on', `${off.batch} / ${on.batch}`,
+    'the same: deliveries are rows of one statement', on.batch === off.batch ? 'PASS' : 'FAIL');
+  row('emails', 'D1 statements prepared during that request: off / on', `${off.request} / ${on.request}`, 'sending (after the commit) overlaps the answer');
+}
+
 /** Runs one section; a section that cannot measure says why in a row of its own, and the run goes on. */
 async function guarded(section, run) {
   try {
@@ -613,6 +661,8 @@ try {
     await snippetWeight(rust, (await newProgram(rust.url)).program);
   } else if (only === 'size') {
     await workerSize();
+  } else if (only === 'emails') {
+    await emailsBench(rust);
   } else if (only === 'views') {
     await pageViews(rust);
   } else if (only === 'widget') {
@@ -625,6 +675,7 @@ try {
     await guarded('weight', () => snippetWeight(rust, seed.program));
     await guarded('size', workerSize);
     await guarded('views', () => pageViews(rust));
+    await guarded('emails', () => emailsBench(rust));
     const ctx = await guarded('edge', () => hotPath(rust, rustDirect, js));
     if (ctx) {
       await guarded('widget', () => widgetBench(rust, rustDirect, ctx));

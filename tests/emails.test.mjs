@@ -4,8 +4,14 @@
 // the captured message (in Chromium), invite friends and unsubscribe in one click.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, createProgram, client, eventually, launchBrowser, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, eventually, launchBrowser, runCron, ADMIN_TOKEN } from './harness.mjs';
 import { startMailServer } from './fixtures/mail.mjs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// SCREENSHOTS=1 retakes docs/screenshots/emails/*.png: every message as /__dev/mail shows it.
+const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots', 'emails') : null;
+const MESSAGES = ['referrer_welcome', 'friend_joined', 'reward_approved', 'payout_sent', 'friend_welcome', 'friend_invite', 'sign_in_code'];
 
 let worker, mail, owner, shop;
 const SENDER = { enabled: true, from_address: 'rewards@shop.example', from_name: 'Shop "Rewards"', reply_to: 'help@shop.example' };
@@ -97,12 +103,12 @@ test('the provider answering 503 once: delivered after the retry, exactly once',
   assert.equal(mail.to('carl@example.com').length, 0);
   // The retry's time comes (its backoff, moved to now) and the cron trigger sends it.
   await worker.sql(`UPDATE deliveries SET next_attempt_at = 0 WHERE id = '${first.id}'`);
-  assert.equal((await fetch(`${worker.url}/__scheduled?cron=*/5+*+*+*+*`)).status, 200);
+  await runCron(worker);
   const done = (await settled()).find((x) => x.id === first.id);
   assert.deepEqual([done.status, done.attempts, done.last_code], ['succeeded', 2, 200]);
   one('carl@example.com', /referral link/);
   // A second scheduled run sends nothing again.
-  assert.equal((await fetch(`${worker.url}/__scheduled?cron=*/5+*+*+*+*`)).status, 200);
+  await runCron(worker);
   assert.equal(mail.to('carl@example.com').length, 1);
 });
 
@@ -281,17 +287,60 @@ test('Resend: its wire format, with the delivery id as Idempotency-Key', async (
   }
 });
 
-test('without a provider (development) every message is kept at /__dev/mail', async () => {
+test('without a provider (development) every message is kept at /__dev/mail, each test message as it would be sent', async () => {
   const dev = await startWorker();
   try {
-    const s = await createProgram(dev, { emails: SENDER });
+    const s = await createProgram(dev, { name: 'Tea & Co', emails: { ...SENDER, from_name: 'Tea & Co' }, rewards: { referrer: { type: 'fixed', amount: 500, on: 'signup' }, friend: { type: 'coupon', code: 'FRIEND10', description: '10% off your first order' } } });
     assert.equal((await s.api('POST', '/v1/customers', { key: 'dev', email: 'dev@example.com', name: 'Dev <b>' })).status, 201);
-    const kept = await eventually(async () => (await (await fetch(`${dev.url}/__dev/mail`, { headers: { accept: 'application/json' } })).json()).data[0]);
-    assert.deepEqual([kept.message, kept.to, kept.subject], ['referrer_welcome', 'dev@example.com', 'Your Shop referral link']);
+    const devOwner = client(dev.url, ADMIN_TOKEN);
+    for (const message of MESSAGES) {
+      const r = await devOwner('POST', `/v1/programs/${s.program.id}/emails/test`, { message, to: 'owner@shop.example' });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+    }
+    const kept = await eventually(async () => {
+      const all = (await (await fetch(`${dev.url}/__dev/mail`, { headers: { accept: 'application/json' } })).json()).data;
+      return all.length === MESSAGES.length + 1 && all;
+    });
+    const welcome = kept.find((m) => m.to === 'dev@example.com');
+    assert.deepEqual([welcome.message, welcome.subject], ['referrer_welcome', 'Your Tea & Co referral link']);
+    const tests = kept.filter((m) => m.to === 'owner@shop.example');
+    assert.deepEqual(tests.map((m) => m.message).sort(), [...MESSAGES].sort(), 'one of each');
+    assert.equal(tests.find((m) => m.message === 'friend_welcome').subject, 'Welcome to Tea & Co: your reward is inside');
+    assert.match(tests.find((m) => m.message === 'friend_welcome').text, /10% off your first order with the code FRIEND10/);
+    assert.match(tests.find((m) => m.message === 'reward_approved').subject, /^You earned €5\.00 from Tea & Co$/);
     const html = await (await fetch(`${dev.url}/__dev/mail`)).text();
-    assert.ok(html.includes('Your Shop referral link'));
+    assert.ok(html.includes('Your Tea &amp; Co referral link'));
     assert.ok(!html.includes('Dev <b>'), 'kept messages are shown escaped');
+    if (shots) {
+      const browser = await launchBrowser();
+      try {
+        const page = await (await browser.newContext({ viewport: { width: 900, height: 900 } })).newPage();
+        await page.goto(`${dev.url}/__dev/mail`);
+        for (const message of MESSAGES) {
+          const article = page.locator(`article[data-message="${message}"]`).filter({ hasText: 'owner@shop.example' });
+          await article.screenshot({ path: join(shots, `${message}.png`) });
+        }
+      } finally {
+        await browser.close();
+      }
+    }
   } finally {
     await dev.stop();
   }
+});
+
+test('make dev hands the Worker the EMAIL_* variables set for this run, and only those', async () => {
+  const { execFile } = await import('node:child_process');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const dryRun = (env) => new Promise((resolve, reject) => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EMAIL_')));
+    execFile('make', ['-n', '--no-print-directory', 'dev'], { cwd: root, env: { ...clean, ...env } }, (e, stdout) => (e ? reject(e) : resolve(stdout)));
+  });
+  const wranglerLine = (out) => out.split('\n').find((l) => l.includes('wrangler dev --ip'));
+  const plain = wranglerLine(await dryRun({}));
+  assert.ok(plain.includes(`--var 'EMAIL_FROM:noreply@edgeref.localhost'`), plain);
+  assert.ok(!plain.includes('EMAIL_PROVIDER') && !plain.includes('EMAIL_API_'), 'no provider: /__dev/mail');
+  const postmark = wranglerLine(await dryRun({ EMAIL_PROVIDER: 'postmark', EMAIL_API_TOKEN: 'tok-1', EMAIL_FROM: 'me@shop.example' }));
+  for (const v of [`'EMAIL_PROVIDER:postmark'`, `'EMAIL_API_TOKEN:tok-1'`, `'EMAIL_FROM:me@shop.example'`]) assert.ok(postmark.includes(`--var ${v}`), postmark);
+  assert.ok(!postmark.includes('EMAIL_API_URL'), 'a variable not set is not passed');
 });

@@ -118,6 +118,8 @@ pub fn guard(db: &D1Database, condition: &str, args: &[Arg]) -> Stmt {
 /// Runs statements as one transaction: all of them or none.
 pub async fn batch(db: &D1Database, stmts: Vec<Stmt>) -> DbResult<()> {
     let stmts = stmts.into_iter().collect::<ApiResult<Vec<_>>>()?;
+    #[cfg(feature = "bench")]
+    crate::meter::batch_sent(stmts.len());
     db.batch(stmts).await.map(|_| ()).map_err(|e| classify(&e.to_string()))
 }
 

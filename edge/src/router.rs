@@ -54,7 +54,9 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         OpenApi => openapi::document(),
         #[cfg(feature = "bench")]
         BenchIngest if cx.bench_mode() => http::json(200, &crate::meter::snapshot()),
-        BenchIngest => Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/")))),
+        #[cfg(feature = "bench")]
+        BenchRender if cx.bench_mode() => http::json(200, &crate::meter::render(http::query_param(&req, "n").and_then(|n| n.parse().ok()).unwrap_or(0))),
+        BenchIngest | BenchRender => Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/")))),
         SnippetWasm => tracking::snippet::wasm(),
         SnippetJs => tracking::snippet::module_js(),
         WidgetJs => tracking::snippet::widget_js(),

@@ -27,6 +27,8 @@ pub enum PublicRoute {
     Health,
     OpenApi,
     BenchIngest,
+    /// `GET /__bench/render?n=`: renders n messages (the `bench` feature's meter).
+    BenchRender,
     SnippetWasm,
     SnippetJs,
     /// `GET /s/widget.js`: the referrer widget's script, loaded on demand.
@@ -155,6 +157,7 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Get, ["health"]) => Health,
         (Get, ["openapi.json"]) => OpenApi,
         (Get, ["__bench", "ingest"]) => BenchIngest,
+        (Get, ["__bench", "render"]) => BenchRender,
         (Get, ["s", "snippet_bg.wasm"]) => SnippetWasm,
         (Get, ["s", "snippet_bg.js"]) => SnippetJs,
         (Get, ["s", "widget.js"]) => WidgetJs,

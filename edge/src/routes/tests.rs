@@ -68,7 +68,7 @@ fn variant(r: &Route) -> &'static str {
     use PublicRoute as Pu;
     match r {
         Route::Public(p) => match p {
-            Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::SnippetWasm => "SnippetWasm", Pu::SnippetJs => "SnippetJs", Pu::WidgetJs => "WidgetJs",
+            Pu::Health => "Health", Pu::OpenApi => "OpenApi", Pu::BenchIngest => "BenchIngest", Pu::BenchRender => "BenchRender", Pu::SnippetWasm => "SnippetWasm", Pu::SnippetJs => "SnippetJs", Pu::WidgetJs => "WidgetJs",
             Pu::Loader { .. } => "Loader", Pu::BeaconPreflight => "BeaconPreflight", Pu::Visit => "Visit", Pu::Signup => "Signup", Pu::Redirect { .. } => "Redirect",
             Pu::PortalMe => "PortalMe", Pu::PortalPreflight => "PortalPreflight", Pu::PortalPage { .. } => "PortalPage",
             Pu::PortalInvite => "PortalInvite", Pu::PortalInvitePreflight => "PortalInvitePreflight", Pu::PortalCode { .. } => "PortalCode",
@@ -127,7 +127,7 @@ fn every_route_is_documented() {
             assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&owner, t)), "{method:?} {owner} is routed but not documented");
         }
     }
-    // BenchIngest, BeaconPreflight, PortalPreflight and PortalInvitePreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
+    // BenchIngest, BenchRender, BeaconPreflight, PortalPreflight and PortalInvitePreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
     assert_eq!(seen.len(), 76, "examples cover {} of the 76 public route variants", seen.len());
 }
 
