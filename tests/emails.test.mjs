@@ -13,12 +13,14 @@ import { fileURLToPath } from 'node:url';
 const shots = process.env.SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots', 'emails') : null;
 const MESSAGES = ['referrer_welcome', 'friend_joined', 'reward_approved', 'payout_sent', 'friend_welcome', 'friend_invite', 'sign_in_code'];
 
-let worker, mail, owner, shop;
+let worker, mail, owner, shop, resendWorker, devWorker;
 const SENDER = { enabled: true, from_address: 'rewards@shop.example', from_name: 'Shop "Rewards"', reply_to: 'help@shop.example' };
 
 before(async () => {
   mail = await startMailServer();
-  worker = await startWorker({ vars: { EMAIL_PROVIDER: 'postmark', EMAIL_API_URL: mail.url, EMAIL_API_TOKEN: mail.token } });
+  // Three Workers: Postmark (most tests), Resend, and none (development); started side by side.
+  const provider = (name) => ({ EMAIL_PROVIDER: name, EMAIL_API_URL: mail.url, EMAIL_API_TOKEN: mail.token });
+  [worker, resendWorker, devWorker] = await Promise.all([startWorker({ vars: provider('postmark') }), startWorker({ vars: provider('resend') }), startWorker()]);
   owner = client(worker.url, ADMIN_TOKEN);
   shop = await createProgram(worker, {
     emails: SENDER,
@@ -26,7 +28,7 @@ before(async () => {
   });
 });
 after(async () => {
-  await worker?.stop();
+  await Promise.all([worker?.stop(), resendWorker?.stop(), devWorker?.stop()]);
   await mail?.stop();
 });
 
@@ -271,8 +273,7 @@ test('open sign-up: a new address signs in and becomes a referrer; a disposable 
 });
 
 test('Resend: its wire format, with the delivery id as Idempotency-Key', async () => {
-  const resendWorker = await startWorker({ vars: { EMAIL_PROVIDER: 'resend', EMAIL_API_URL: mail.url, EMAIL_API_TOKEN: mail.token } });
-  try {
+  {
     const s = await createProgram(resendWorker, { emails: SENDER });
     assert.equal((await s.api('POST', '/v1/customers', { key: 'rita', email: 'rita@example.com', name: 'Rita' })).status, 201);
     const m = await eventually(() => mail.to('rita@example.com')[0]);
@@ -282,14 +283,12 @@ test('Resend: its wire format, with the delivery id as Idempotency-Key', async (
     assert.match(m.idempotencyKey, /^msg_\w+\.email:referrer_welcome$/);
     assert.equal(m.headers['List-Unsubscribe-Post'], 'List-Unsubscribe=One-Click');
     assert.equal((await fetch(`${resendWorker.url}/__dev/mail`)).status, 404, 'no development mail beside a real provider');
-  } finally {
-    await resendWorker.stop();
   }
 });
 
 test('without a provider (development) every message is kept at /__dev/mail, each test message as it would be sent', async () => {
-  const dev = await startWorker();
-  try {
+  const dev = devWorker;
+  {
     const s = await createProgram(dev, { name: 'Tea & Co', emails: { ...SENDER, from_name: 'Tea & Co' }, rewards: { referrer: { type: 'fixed', amount: 500, on: 'signup' }, friend: { type: 'coupon', code: 'FRIEND10', description: '10% off your first order' } } });
     assert.equal((await s.api('POST', '/v1/customers', { key: 'dev', email: 'dev@example.com', name: 'Dev <b>' })).status, 201);
     const devOwner = client(dev.url, ADMIN_TOKEN);
@@ -324,8 +323,6 @@ test('without a provider (development) every message is kept at /__dev/mail, eac
         await browser.close();
       }
     }
-  } finally {
-    await dev.stop();
   }
 });
 
