@@ -283,4 +283,133 @@ mod tests {
             let _ = verify(&key_from_secret("secret"), &token, row, now);
         }
     }
+
+    #[test]
+    fn portal_settings_say_who_may_sign_up_closed_unless_opened() {
+        assert_eq!(PortalSettings::default(), PortalSettings { signup: Signup::Closed });
+        // What the migration stores for every existing program.
+        assert_eq!(serde_json::from_str::<PortalSettings>(r#"{"signup":"closed"}"#).unwrap(), PortalSettings::default());
+        assert_eq!(serde_json::from_str::<PortalSettings>("{}").unwrap(), PortalSettings::default());
+        assert_eq!(serde_json::from_str::<PortalSettings>(r#"{"signup":"open"}"#).unwrap(), PortalSettings { signup: Signup::Open });
+        assert_eq!(serde_json::to_string(&PortalSettings { signup: Signup::Open }).unwrap(), r#"{"signup":"open"}"#);
+        assert_eq!(serde_json::to_string(&PortalSettings::default()).unwrap(), r#"{"signup":"closed"}"#);
+        for bad in [r#"{"signup":"Open"}"#, r#"{"signup":true}"#, r#"{"signup":null}"#, r#"{"signup":"closed","invite":true}"#] {
+            assert!(serde_json::from_str::<PortalSettings>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sign_in_codes_and_sessions_last_as_the_docs_say() {
+        assert_eq!(CODE_TTL_MS, 600_000, "10 minutes");
+        assert_eq!(CODE_TRIES, 5);
+        assert_eq!(SESSION_TTL_SECS, 2_592_000, "30 days");
+    }
+
+    #[test]
+    fn the_session_key_is_its_own() {
+        assert_ne!(session_key_from_secret("secret"), key_from_secret("secret"), "a session is not a portal token");
+        assert_ne!(session_key_from_secret("secret"), crate::session::key_from_admin_token("secret"));
+        assert_ne!(session_key_from_secret("secret"), session_key_from_secret("rotated"));
+        assert_eq!(session_key_from_secret("secret"), session_key_from_secret("secret"));
+        // A session cookie is a token under the session key: it does not pass as a bearer token.
+        let session = issue(&session_key_from_secret("secret"), &claims("prg_1", "ann", 2_000), 5);
+        assert_eq!(verify(&key_from_secret("secret"), &session, 5, 1_000), None);
+        assert!(verify(&session_key_from_secret("secret"), &session, 5, 1_000).is_some());
+    }
+
+    #[test]
+    fn six_digits_keep_their_leading_zeros() {
+        assert_eq!(six_digits(0), "000000");
+        assert_eq!(six_digits(7), "000007");
+        assert_eq!(six_digits(42_000), "042000");
+        assert_eq!(six_digits(999_999), "999999");
+        assert_eq!(six_digits(1_000_000), "000000");
+        assert_eq!(six_digits(123_456_789), "456789");
+        assert_eq!(six_digits(u64::MAX), "551615");
+    }
+
+    #[test]
+    fn a_code_hash_is_bound_to_the_secret_program_address_and_code() {
+        let h = code_hash("secret", "prg_1", "ann@x.example", "123456");
+        assert_eq!(h.len(), 64);
+        assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "lower-case hex: {h}");
+        assert_eq!(h, code_hash("secret", "prg_1", "ann@x.example", "123456"));
+        assert_eq!(h, code_hash("secret", "prg_1", "Ann@X.Example", "123456"), "the address in any case");
+        for other in [
+            code_hash("rotated", "prg_1", "ann@x.example", "123456"),
+            code_hash("secret", "prg_2", "ann@x.example", "123456"),
+            code_hash("secret", "prg_1", "bob@x.example", "123456"),
+            code_hash("secret", "prg_1", "ann@x.example", "123457"),
+            // Length-prefixed fields: moving bytes from one field to the next changes the hash.
+            code_hash("secretp", "rg_1", "ann@x.example", "123456"),
+            code_hash("secret", "prg_1ann@x.example", "", "123456"),
+        ] {
+            assert_ne!(h, other);
+        }
+        assert!(!h.contains("123456"), "the code is not in its hash");
+    }
+
+    #[test]
+    fn a_typed_code_matches_with_any_whitespace_and_in_any_address_case() {
+        let stored = code_hash("secret", "prg_1", "ann@x.example", "012345");
+        let matches = |typed: &str| code_matches("secret", "prg_1", "ann@x.example", typed, &stored);
+        for typed in ["012345", " 012345 ", "012 345", "0 1 2 3 4 5", "\t012345\n", "012\u{a0}345"] {
+            assert!(matches(typed), "{typed:?}");
+        }
+        assert!(code_matches("secret", "prg_1", "ANN@x.example", "012345", &stored));
+        for typed in ["12345", "0123456", "", "012346", "12345 ", "01234a", "０１２３４５", "012-345", "+12345", "-12345"] {
+            assert!(!matches(typed), "{typed:?}");
+        }
+        assert!(!code_matches("rotated", "prg_1", "ann@x.example", "012345", &stored));
+        assert!(!code_matches("secret", "prg_2", "ann@x.example", "012345", &stored));
+        assert!(!code_matches("secret", "prg_1", "bob@x.example", "012345", &stored));
+        assert!(!code_matches("secret", "prg_1", "ann@x.example", "012345", ""), "nothing stored");
+        assert!(!code_matches("secret", "prg_1", "ann@x.example", "012345", &stored.to_uppercase()));
+    }
+
+    /// What was stored is checked for its shape too: a hash of anything but six digits
+    /// (which nothing stores, but a bug might) is never matched.
+    #[test]
+    fn a_code_of_the_wrong_shape_never_matches_even_its_own_hash() {
+        for typed in ["12345", "1234567", "abcdef", "12345a", "", "１２３４５６"] {
+            let stored = code_hash("secret", "prg_1", "ann@x.example", typed);
+            assert!(!code_matches("secret", "prg_1", "ann@x.example", typed, &stored), "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn the_session_cookie_is_the_program_portals_only_and_never_scripts() {
+        assert_eq!(session_cookie("pub_1", "tok.en", 2_592_000, true), "edgeref_portal=tok.en; Path=/portal/pub_1; Max-Age=2592000; HttpOnly; SameSite=Lax; Secure");
+        assert_eq!(session_cookie("pub_1", "", 0, false), "edgeref_portal=; Path=/portal/pub_1; Max-Age=0; HttpOnly; SameSite=Lax");
+    }
+
+    #[test]
+    fn the_cookie_is_secure_except_over_plain_http_on_this_machine() {
+        assert!(!needs_secure("http", "localhost"));
+        assert!(!needs_secure("http", "127.0.0.1"));
+        for (scheme, host) in [("https", "localhost"), ("https", "127.0.0.1"), ("http", "shop.example"), ("https", "shop.example"), ("http", "localhost.shop.example"), ("http", "0.0.0.0")] {
+            assert!(needs_secure(scheme, host), "{scheme}://{host}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn six_digits_are_always_six_ascii_digits(random in any::<u64>()) {
+            let code = six_digits(random);
+            prop_assert_eq!(code.len(), 6);
+            prop_assert!(code.bytes().all(|b| b.is_ascii_digit()));
+            prop_assert_eq!(code.parse::<u64>().unwrap(), random % 1_000_000);
+        }
+
+        #[test]
+        fn a_code_matches_its_own_hash_only(random in any::<u64>(), other in any::<u64>(), address in "[A-Za-z0-9.]{1,20}@[A-Za-z]{1,10}\\.example") {
+            let code = six_digits(random);
+            let stored = code_hash("secret", "prg_1", &address, &code);
+            prop_assert!(code_matches("secret", "prg_1", &address.to_uppercase(), &code, &stored));
+            let spaced = format!(" {} {} ", &code[..3], &code[3..]);
+            prop_assert!(code_matches("secret", "prg_1", &address.to_lowercase(), &spaced, &stored));
+            let typed = six_digits(other);
+            prop_assert_eq!(code_matches("secret", "prg_1", &address, &typed, &stored), typed == code);
+        }
+    }
 }
