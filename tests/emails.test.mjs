@@ -206,6 +206,11 @@ test('one-click unsubscribe: the next friend_joined is not sent, a sign-in code 
   // Removed from the list, she hears from the program again.
   assert.equal((await shop.api('DELETE', '/v1/email-suppressions/ann%40example.com')).status, 204);
   assert.equal((await shop.api('DELETE', '/v1/email-suppressions/ann%40example.com')).status, 404);
+  // By hand, as the merchant's server or the owner would; both are in the audit log.
+  const added = await shop.api('POST', '/v1/email-suppressions', { email: 'Zed@Example.com' });
+  assert.deepEqual([added.status, added.body.email, added.body.reason], [201, 'zed@example.com', 'added']);
+  const audit = await owner('GET', `/v1/programs/${shop.program.id}/audit-log?target_type=email`);
+  assert.deepEqual(audit.body.data.map((e) => [e.action, e.target.id]), [['email.suppressed', 'zed@example.com'], ['email.unsuppressed', 'ann@example.com']]);
 });
 
 test('the portal in Chromium: sign in with the code from the e-mail, see the link, invite a friend', async () => {

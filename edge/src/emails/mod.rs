@@ -13,7 +13,7 @@ use crate::http::{cursor_param, json, json_body, limit_param, page};
 use crate::outbox::senders::email::{link_origin, ProgramPart};
 use crate::outbox::{self, delivery};
 use crate::programs::model::Program;
-use crate::ids;
+use crate::{audit, ids};
 use edgeref_shared::email::{self, Message};
 use edgeref_shared::{time, validate};
 use serde::Deserialize;
@@ -144,8 +144,9 @@ struct SuppressRequest {
 /// `POST /v1/email-suppressions {"email"}`: suppresses an address by hand.
 pub async fn suppress(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
     let body: SuppressRequest = json_body(&mut req).await?;
-    let address = validate::email("email", &body.email)?;
-    let stmts = vec![store::suppress(&cx.db, &program.id, &address, "added", ids::now_ms())];
+    let address = validate::email("email", &body.email)?.to_lowercase();
+    let mut stmts = vec![store::suppress(&cx.db, &program.id, &address, "added", ids::now_ms())];
+    stmts.extend(audit::record(cx, &program.id, "email.suppressed", ("email", &address), audit::created(&json!({"reason": "added"}))));
     store::batch(&cx.db, stmts).await?;
     let row = store::get_suppression(&cx.db, &program.id, &address).await?.ok_or_else(|| ApiError::not_found("suppression"))?;
     json(201, &suppression_view(&row))
@@ -153,8 +154,9 @@ pub async fn suppress(mut req: Request, cx: &Cx, program: &Program) -> ApiResult
 
 /// `DELETE /v1/email-suppressions/{email}`: the address receives the program's e-mail again.
 pub async fn unsuppress(cx: &Cx, program: &Program, address: &str) -> ApiResult<Response> {
-    if !store::unsuppress(&cx.db, &program.id, address).await? {
-        return Err(ApiError::not_found("suppression"));
-    }
+    let row = store::get_suppression(&cx.db, &program.id, address).await?.ok_or_else(|| ApiError::not_found("suppression"))?;
+    let mut stmts = vec![store::unsuppress(&cx.db, &program.id, &row.address)];
+    stmts.extend(audit::record(cx, &program.id, "email.unsuppressed", ("email", &row.address), audit::deleted(&json!({"reason": row.reason}))));
+    store::batch(&cx.db, stmts).await?;
     Ok(Response::empty()?.with_status(204))
 }

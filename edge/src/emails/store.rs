@@ -85,12 +85,9 @@ pub async fn get_suppression(db: &D1Database, program_id: &str, address: &str) -
     db::first(sql!(db, "SELECT rowid AS seq, address, reason, created_at FROM email_suppressions WHERE program_id = ?1 AND address = lower(?2)", program_id, address)).await
 }
 
-/// Lifts a suppression; whether there was one.
-pub async fn unsuppress(db: &D1Database, program_id: &str, address: &str) -> ApiResult<bool> {
-    #[derive(Deserialize)]
-    struct Gone {}
-    let gone: Vec<Gone> = db::all(sql!(db, "DELETE FROM email_suppressions WHERE program_id = ?1 AND address = lower(?2) RETURNING 1 AS one", program_id, address)).await?;
-    Ok(!gone.is_empty())
+/// Lifts a suppression.
+pub fn unsuppress(db: &D1Database, program_id: &str, address: &str) -> Stmt {
+    sql!(db, "DELETE FROM email_suppressions WHERE program_id = ?1 AND address = lower(?2)", program_id, address)
 }
 
 /// Whether the program may invite `address` now: not suppressed, not a customer, not invited since `since`.
