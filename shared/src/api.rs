@@ -97,11 +97,14 @@ pub struct CreateCustomer {
     pub referral_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referring_customer: Option<CustomerRef>,
+    /// The customer's id in your Stripe account (`cus_…`), for Stripe credit (docs/fulfilment.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_customer_id: Option<String>,
 }
 
 impl CreateCustomer {
     pub fn new(key: impl Into<String>, email: impl Into<String>) -> Self {
-        Self { key: key.into(), email: email.into(), name: None, surname: None, referral_code: None, referring_customer: None }
+        Self { key: key.into(), email: email.into(), name: None, surname: None, referral_code: None, referring_customer: None, stripe_customer_id: None }
     }
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -123,6 +126,8 @@ pub struct UpdateCustomer {
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
     pub surname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub stripe_customer_id: Option<Option<String>>,
 }
 
 /// `POST /v1/customers/{key}/credit`: a manual ledger entry (negative debits).
@@ -282,6 +287,9 @@ pub struct Customer {
     /// Everything paid out so far.
     #[serde(default)]
     pub paid_total: i64,
+    /// The customer's id in the merchant's Stripe account (`cus_…`), where known.
+    #[serde(default)]
+    pub stripe_customer_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -359,6 +367,9 @@ pub struct Payout {
     pub reference: Option<String>,
     pub note: Option<String>,
     pub reward_ids: Vec<String>,
+    /// How it was paid (`manual` from a Worker older than Stripe credit).
+    #[serde(default)]
+    pub method: crate::reward::PayoutMethod,
     pub created_at: String,
 }
 

@@ -539,7 +539,7 @@ pub const EXPORTS: [ExportTable; 4] = [
     ExportTable {
         file: "customers",
         table: "customers",
-        columns: &[text("key"), text("email"), text("name"), text("surname"), text("referral_code"), text("referred_by"), at("created_at"), int("referrals_count"), int("balance"), at("updated_at")],
+        columns: &[text("key"), text("email"), text("name"), text("surname"), text("referral_code"), text("referred_by"), at("created_at"), int("referrals_count"), int("balance"), at("updated_at"), text("stripe_customer_id")],
     },
     ExportTable {
         file: "transactions",
@@ -557,7 +557,7 @@ pub const EXPORTS: [ExportTable; 4] = [
     ExportTable {
         file: "payouts",
         table: "payouts",
-        columns: &[text("id"), text("customer_key"), int("amount"), text("currency"), text("reference"), text("note"), text("reward_ids"), at("created_at")],
+        columns: &[text("id"), text("customer_key"), int("amount"), text("currency"), text("reference"), text("note"), text("reward_ids"), at("created_at"), text("method")],
     },
 ];
 

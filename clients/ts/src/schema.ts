@@ -400,6 +400,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/integrations/stripe/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Stripe credit log: each credit of an approved reward, newest first (docs/fulfilment.md) */
+        get: operations["listStripeCredits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{id}/stats": {
         parameters: {
             query?: never;
@@ -443,6 +460,194 @@ export interface paths {
         };
         /** Who changed what: the audit log, newest first (owner only, never an API key) */
         get: operations["listProgramAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/emails/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A message rendered with sample data (the subject and body given, else the program's) */
+        post: operations["previewProgramEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/emails/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a message with sample data to an address, through the outbox */
+        post: operations["sendProgramTestEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The e-mail delivery log, newest first */
+        get: operations["listProgramEmails"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/emails/{delivery_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an e-mail delivery again now */
+        post: operations["resendProgramEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/{public_id}/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** E-mail a sign-in code (always `202`, customer or not; `422` for a disposable address with open sign-up) */
+        post: operations["requestPortalSignInCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/{public_id}/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange the code for the portal session cookie (`400 invalid_code` when wrong, expired or used up) */
+        post: operations["createPortalSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/{public_id}/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the portal session */
+        post: operations["deletePortalSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/w/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Invite friends by e-mail (five addresses a day), for a portal token */
+        post: operations["invitePortalFriends"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_edgeref/w/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Invite friends by e-mail (five addresses a day), for a portal token, under `/_edgeref/` (a first-party Worker route) */
+        post: operations["inviteFirstPartyPortalFriends"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/u/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unsubscribe page of an e-mail's link (HTML): asks, changes nothing */
+        get: operations["getUnsubscribePage"];
+        put?: never;
+        /** One-click unsubscribe (RFC 8058, `List-Unsubscribe=One-Click`): the address gets nothing from the program but sign-in codes */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/__dev/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Development only (`make dev` without `EMAIL_PROVIDER`): the messages that would have been sent (HTML; JSON for `Accept: application/json`) */
+        get: operations["listDevMail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -919,6 +1124,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/email-suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Addresses that get nothing from the program but sign-in codes, newest first */
+        get: operations["listEmailSuppressions"];
+        put?: never;
+        /** Suppress an address */
+        post: operations["createEmailSuppression"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email-suppressions/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Lift a suppression: the address gets the program's e-mail again */
+        delete: operations["deleteEmailSuppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{id}/me": {
         parameters: {
             query?: never;
@@ -1387,6 +1627,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/email-suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Addresses that get nothing from the program but sign-in codes, newest first */
+        get: operations["listProgramEmailSuppressions"];
+        put?: never;
+        /** Suppress an address */
+        post: operations["createProgramEmailSuppression"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/email-suppressions/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Lift a suppression: the address gets the program's e-mail again */
+        delete: operations["deleteProgramEmailSuppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1455,6 +1730,13 @@ export interface components {
              */
             approval?: "auto" | "manual";
             max_per_referrer_per_day?: number | null;
+            fulfilment?: {
+                /**
+                 * @description How a referrer's approved reward is paid (default manual): `stripe_credit` credits their Stripe customer balance (docs/fulfilment.md)
+                 * @enum {unknown}
+                 */
+                referrer?: "manual" | "stripe_credit";
+            };
         };
         Program: {
             id: string;
@@ -1469,6 +1751,8 @@ export interface components {
             /** @description The cookie domain when `tracking.cookie_domain` is null: the website's registrable domain by the Public Suffix List (`shop.co.uk` for `www.shop.co.uk`); null for host-only cookies (an IP, `localhost`) */
             default_cookie_domain?: string | null;
             rewards: components["schemas"]["Rewards"];
+            emails: components["schemas"]["EmailSettings"];
+            portal: components["schemas"]["PortalSettings"];
             snippet: string;
         };
         ProgramCreate: {
@@ -1479,6 +1763,8 @@ export interface components {
             currency?: string;
             tracking?: components["schemas"]["TrackingPatch"];
             rewards?: components["schemas"]["Rewards"];
+            emails?: components["schemas"]["EmailSettingsPatch"];
+            portal?: components["schemas"]["PortalSettings"];
         };
         ProgramPatch: {
             name?: string;
@@ -1487,6 +1773,147 @@ export interface components {
             currency?: string;
             tracking?: components["schemas"]["TrackingPatch"];
             rewards?: components["schemas"]["Rewards"];
+            emails?: components["schemas"]["EmailSettingsPatch"];
+            portal?: components["schemas"]["PortalSettings"];
+        };
+        EmailMessage: {
+            enabled: boolean;
+            subject: string;
+            body: string;
+            /** @description What this message's subject and body may use, as `{{name}}` */
+            placeholders: ("name" | "referral_link" | "portal_link" | "amount" | "friend_name" | "program_name" | "code")[];
+        };
+        EmailSettings: {
+            enabled: boolean;
+            from_address: string | null;
+            from_name: string | null;
+            reply_to: string | null;
+            messages: {
+                referrer_welcome: components["schemas"]["EmailMessage"];
+                friend_joined: components["schemas"]["EmailMessage"];
+                reward_approved: components["schemas"]["EmailMessage"];
+                payout_sent: components["schemas"]["EmailMessage"];
+                friend_welcome: components["schemas"]["EmailMessage"];
+                friend_invite: components["schemas"]["EmailMessage"];
+                sign_in_code: components["schemas"]["EmailMessage"];
+            };
+        };
+        EmailSettingsPatch: {
+            /** @description Needs `from_address` */
+            enabled?: boolean;
+            from_address?: string | null;
+            from_name?: string | null;
+            reply_to?: string | null;
+            messages?: {
+                referrer_welcome?: {
+                    enabled?: boolean;
+                    subject?: string | null;
+                    body?: string | null;
+                };
+                friend_joined?: {
+                    enabled?: boolean;
+                    subject?: string | null;
+                    body?: string | null;
+                };
+                reward_approved?: {
+                    enabled?: boolean;
+                    subject?: string | null;
+                    body?: string | null;
+                };
+                payout_sent?: {
+                    enabled?: boolean;
+                    subject?: string | null;
+                    body?: string | null;
+                };
+                friend_welcome?: {
+                    enabled?: boolean;
+                    subject?: string | null;
+                    body?: string | null;
+                };
+                friend_invite?: {
+                    enabled?: boolean;
+                    subject?: string | null;
+                    body?: string | null;
+                };
+                sign_in_code?: {
+                    enabled?: boolean;
+                    subject?: string | null;
+                    body?: string | null;
+                };
+            };
+        };
+        PortalSettings: {
+            /**
+             * @description `open`: anyone may sign into the portal with a code and becomes a referring customer
+             * @enum {unknown}
+             */
+            signup?: "closed" | "open";
+        };
+        EmailPreviewRequest: {
+            /** @enum {unknown} */
+            message: "referrer_welcome" | "friend_joined" | "reward_approved" | "payout_sent" | "friend_welcome" | "friend_invite" | "sign_in_code";
+            subject?: string;
+            body?: string;
+        };
+        EmailRendered: {
+            subject: string;
+            text: string;
+            html: string;
+        };
+        EmailTestRequest: {
+            /** @enum {unknown} */
+            message: "referrer_welcome" | "friend_joined" | "reward_approved" | "payout_sent" | "friend_welcome" | "friend_invite" | "sign_in_code";
+            /** Format: email */
+            to: string;
+        };
+        EmailDelivery: {
+            id: string;
+            /** @enum {unknown} */
+            message: "referrer_welcome" | "friend_joined" | "reward_approved" | "payout_sent" | "friend_welcome" | "friend_invite" | "sign_in_code";
+            to: string | null;
+            /** @enum {unknown} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            last_code?: number | null;
+            note?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        Suppression: {
+            email: string;
+            /** @enum {unknown} */
+            reason: "unsubscribed" | "added";
+            /** Format: date-time */
+            created_at: string;
+        };
+        SuppressionCreate: {
+            /** Format: email */
+            email: string;
+        };
+        PortalCodeRequest: {
+            /** Format: email */
+            email: string;
+        };
+        PortalSessionRequest: {
+            /** Format: email */
+            email: string;
+            code: string;
+        };
+        InviteRequest: {
+            emails: string[];
+        };
+        InviteResult: {
+            sent: string[];
+            skipped: {
+                email: string;
+                /** @enum {unknown} */
+                reason: "invalid_email" | "daily_limit" | "not_sent";
+            }[];
+        };
+        Ok: {
+            ok: boolean;
         };
         Reward: {
             id: string;
@@ -1502,7 +1929,7 @@ export interface components {
             currency: string;
             /** @enum {unknown} */
             status: "pending" | "approved" | "rejected" | "reversed" | "paid";
-            flags: ("disposable_email" | "lookalike_email" | "same_visitor" | "velocity")[];
+            flags: ("disposable_email" | "lookalike_email" | "same_visitor" | "velocity" | "fulfilment_failed")[];
             transaction_key?: string | null;
             /** Format: date-time */
             available_at: string;
@@ -1525,6 +1952,11 @@ export interface components {
             reference?: string | null;
             note?: string | null;
             reward_ids: string[];
+            /**
+             * @description `manual`: recorded by you (`POST /v1/payouts`); `stripe_credit`: a credit on the customer's Stripe balance made by Edgeref
+             * @enum {unknown}
+             */
+            method: "manual" | "stripe_credit";
             /** Format: date-time */
             created_at: string;
         };
@@ -1583,6 +2015,7 @@ export interface components {
             balance: number;
             pending_balance?: number;
             paid_total?: number;
+            stripe_customer_id?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1596,11 +2029,14 @@ export interface components {
             surname?: string | null;
             referral_code?: string;
             referring_customer?: components["schemas"]["CustomerRef"];
+            /** @description The customer's id in your Stripe account, for Stripe credit (docs/fulfilment.md) */
+            stripe_customer_id?: string;
         };
         CustomerPatch: {
             email?: string;
             name?: string | null;
             surname?: string | null;
+            stripe_customer_id?: string | null;
         };
         Stats: {
             visits: number;
@@ -1655,6 +2091,8 @@ export interface components {
             friend_reward: components["schemas"]["FriendReward"] | null;
             /** @description The newest 100 friends; `stats.signups` counts them all */
             referrals: components["schemas"]["PortalReferral"][];
+            /** @description The program sends `friend_invite`: `POST /w/invite` works */
+            can_invite: boolean;
         };
         LedgerEntry: {
             customer?: {
@@ -1755,6 +2193,30 @@ export interface components {
         };
         StripeSettings: {
             webhook_secret: string;
+            /** @description A restricted key (`rk_…`) with Customers write, for Stripe credit; sealed, never shown again; left out, the stored one stays (docs/fulfilment.md) */
+            secret_key?: string;
+            /**
+             * Format: uri
+             * @description Default `https://api.stripe.com`
+             */
+            api_base?: string;
+        };
+        StripeCredit: {
+            id: string;
+            reward_id?: string | null;
+            customer?: {
+                key?: string;
+            } | null;
+            amount?: number | null;
+            /** @enum {unknown} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            last_code?: number | null;
+            note?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         MailerLiteSettings: {
             api_token: string;
@@ -2797,6 +3259,41 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listStripeCredits: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Stripe credit log: each credit of an approved reward, newest first (docs/fulfilment.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["StripeCredit"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getProgramStats: {
         parameters: {
             query?: {
@@ -2893,6 +3390,367 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    previewProgramEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailPreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description A message rendered with sample data (the subject and body given, else the program's) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailRendered"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendProgramTestEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailTestRequest"];
+            };
+        };
+        responses: {
+            /** @description Send a message with sample data to an address, through the outbox */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgramEmails: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The e-mail delivery log, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EmailDelivery"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resendProgramEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description The delivery's id, from the delivery log */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Send an e-mail delivery again now */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestPortalSignInCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's public id (in its snippet tag) */
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description E-mail a sign-in code (always `202`, customer or not; `422` for a disposable address with open sign-up) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ok"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPortalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's public id (in its snippet tag) */
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description Exchange the code for the portal session cookie (`400 invalid_code` when wrong, expired or used up) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ok"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deletePortalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's public id (in its snippet tag) */
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description End the portal session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ok"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    invitePortalFriends: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteRequest"];
+            };
+        };
+        responses: {
+            /** @description Invite friends by e-mail (five addresses a day), for a portal token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    inviteFirstPartyPortalFriends: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteRequest"];
+            };
+        };
+        responses: {
+            /** @description Invite friends by e-mail (five addresses a day), for a portal token, under `/_edgeref/` (a first-party Worker route) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUnsubscribePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The signed token from the unsubscribe link of an e-mail */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unsubscribe page of an e-mail's link (HTML): asks, changes nothing */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The signed token from the unsubscribe link of an e-mail */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One-click unsubscribe (RFC 8058, `List-Unsubscribe=One-Click`): the address gets nothing from the program but sign-in codes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDevMail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Development only (`make dev` without `EMAIL_PROVIDER`): the messages that would have been sent (HTML; JSON for `Accept: application/json`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -3954,6 +4812,91 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listEmailSuppressions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Addresses that get nothing from the program but sign-in codes, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Suppression"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createEmailSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuppressionCreate"];
+            };
+        };
+        responses: {
+            /** @description Suppress an address */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteEmailSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The e-mail address (percent-encoded) */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lift a suppression: the address gets the program's e-mail again */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -5141,6 +6084,103 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgramEmailSuppressions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Addresses that get nothing from the program but sign-in codes, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Suppression"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createProgramEmailSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuppressionCreate"];
+            };
+        };
+        responses: {
+            /** @description Suppress an address */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteProgramEmailSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description The e-mail address (percent-encoded) */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lift a suppression: the address gets the program's e-mail again */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

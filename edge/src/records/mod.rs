@@ -140,6 +140,7 @@ fn row_of(w: &Upsert, now: i64) -> CustomerRow {
         fraud_flags: "[]".into(),
         pending_balance: 0,
         paid_total: 0,
+        stripe_customer_id: None,
     }
 }
 

@@ -5,7 +5,7 @@
 use super::model::{RewardRow, COLUMNS};
 use crate::db::{self, Stmt};
 use crate::error::ApiResult;
-use crate::outbox::store::SENDS;
+use crate::outbox::store::{CREDITS, CREDIT_JOINS, SENDS};
 use crate::sql;
 use edgeref_shared::lifecycle::RewardStatus;
 use serde::Deserialize;
@@ -204,6 +204,17 @@ pub fn approved_effects(db: &D1Database, token: &str, now: i64, timestamp: &str)
             now,
             timestamp
         ),
+    ]
+    .into_iter()
+    .chain(approved_deliveries(db, token, now))
+    .collect()
+}
+
+/// The deliveries of the `reward.approved` events `approved_effects` writes: webhooks, the
+/// `reward_approved` e-mail and Stripe credit, each where the program has it.
+fn approved_deliveries(db: &D1Database, token: &str, now: i64) -> Vec<Stmt> {
+    let event_id = "'msg_' || substr(r.id, 5) || 'a'";
+    vec![
         sql!(
             db,
             &format!(
@@ -224,6 +235,17 @@ pub fn approved_effects(db: &D1Database, token: &str, now: i64, timestamp: &str)
                  SELECT {event_id} || '.email:reward_approved', r.program_id, {event_id}, 'email:reward_approved', 'pending', 0, ?2, ?2, ?2
                  FROM rewards r JOIN programs p ON p.id = r.program_id JOIN (SELECT 'reward_approved' AS value) m
                  WHERE r.decision = ?1 AND r.amount > 0 AND {SENDS}"
+            ),
+            token,
+            now
+        ),
+        // A Stripe credit for each referrer reward the program pays that way (`outbox::store::CREDITS`).
+        sql!(
+            db,
+            &format!(
+                "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+                 SELECT {event_id} || '.stripe_credit', r.program_id, {event_id}, 'stripe_credit', 'pending', 0, ?2, ?2, ?2
+                 FROM rewards r {CREDIT_JOINS} WHERE r.decision = ?1 AND {CREDITS}"
             ),
             token,
             now

@@ -187,8 +187,8 @@ proptest! {
 fn exports_write_their_columns_with_times_numbers_and_escaped_text() {
     let t = export_table("customers").unwrap();
     assert!(t.header().starts_with("key,email,name,surname,referral_code,referred_by,created_at,"));
-    let row = serde_json::json!({"key": "a", "email": "a@x.example", "name": "=HYPERLINK(\"x\")", "surname": null, "referral_code": "acode", "referred_by": null, "created_at": 0, "referrals_count": 2, "balance": -150, "updated_at": 1000.0});
-    assert_eq!(t.line(&row), "a,a@x.example,\"'=HYPERLINK(\"\"x\"\")\",,acode,,1970-01-01T00:00:00.000Z,2,-150,1970-01-01T00:00:01.000Z\r\n");
+    let row = serde_json::json!({"key": "a", "email": "a@x.example", "name": "=HYPERLINK(\"x\")", "surname": null, "referral_code": "acode", "referred_by": null, "created_at": 0, "referrals_count": 2, "balance": -150, "updated_at": 1000.0, "stripe_customer_id": "cus_1"});
+    assert_eq!(t.line(&row), "a,a@x.example,\"'=HYPERLINK(\"\"x\"\")\",,acode,,1970-01-01T00:00:00.000Z,2,-150,1970-01-01T00:00:01.000Z,cus_1\r\n");
     assert!(export_table("programs").is_none());
     // What the customers export writes, the import reads back.
     let file = parse(format!("{}{}", t.header(), t.line(&row)).as_bytes()).unwrap();
