@@ -108,7 +108,7 @@ test('the Stripe integration takes a restricted key (sealed, never shown) and an
 });
 
 test('approved by hand, twice and racing: one balance transaction, the reward paid by a stripe_credit payout', async () => {
-  const { api, program } = await creditingProgram();
+  const { api, program, key } = await creditingProgram();
   const ref = await referrerWithReward(api);
   assert.equal(ref.reward.status, 'pending');
   const raced = await Promise.all([api('POST', `/v1/rewards/${ref.reward.id}/approve`), api('POST', `/v1/rewards/${ref.reward.id}/approve`)]);
@@ -121,6 +121,10 @@ test('approved by hand, twice and racing: one balance transaction, the reward pa
   assert.equal(stripeApi.of(ref.stripeId).length, 1);
   const log = (await owner('GET', `/v1/programs/${program.id}/integrations/stripe/credits`)).body.data;
   assert.deepEqual(log.map((d) => [d.reward_id, d.status, d.attempts, d.last_code, d.customer.key, d.amount]), [[ref.reward.id, 'succeeded', 1, 200, ref.key, 1250]]);
+  const csv = await (await fetch(`${worker.url}/v1/payouts.csv`, { headers: { authorization: `Bearer ${key.key}` } })).text();
+  const [header, line] = csv.trim().split('\r\n');
+  assert.equal(header.split(',').at(-1), 'method');
+  assert.equal(line.split(',').at(-1), 'stripe_credit');
 });
 
 test('a 500 from Stripe is retried with the same Idempotency-Key, and credits once', async () => {
