@@ -9,6 +9,7 @@ const FLAG_WORDS = {
   lookalike_email: 'same address as the referrer, with a +tag or dots',
   same_visitor: 'signed up from the referrer’s own network',
   velocity: 'over the daily limit',
+  fulfilment_failed: 'Stripe credit failed',
 };
 
 const PAGE = 100;
