@@ -114,6 +114,11 @@ impl CreateCustomer {
         self.referring_customer = Some(referrer);
         self
     }
+    /// Links the customer to their Stripe customer (`cus_…`), for Stripe credit.
+    pub fn stripe_customer_id(mut self, id: impl Into<String>) -> Self {
+        self.stripe_customer_id = Some(id.into());
+        self
+    }
 }
 
 /// `PATCH /v1/customers/{key}`: absent fields stay; `name`/`surname` may be set to `null`.
@@ -521,6 +526,18 @@ mod tests {
         assert!(serde_json::from_str::<UpdateCustomer>(r#"{"email":null}"#).is_err());
         let patch: UpdateCustomer = serde_json::from_str(r#"{"surname":null}"#).unwrap();
         assert_eq!((patch.name, patch.surname), (None, Some(None)));
+        let unlink: UpdateCustomer = serde_json::from_str(r#"{"stripe_customer_id":null}"#).unwrap();
+        assert_eq!(unlink.stripe_customer_id, Some(None));
+        let linked = CreateCustomer::new("bob", "bob@example.com").stripe_customer_id("cus_B1");
+        assert_eq!(serde_json::to_value(&linked).unwrap()["stripe_customer_id"], "cus_B1");
+    }
+
+    #[test]
+    fn payouts_from_a_worker_without_methods_read_as_manual() {
+        let old = r#"{"id":"pay_1","customer":{"key":"a"},"amount":1,"currency":"EUR","reference":null,"note":null,"reward_ids":[],"created_at":"2026-01-01T00:00:00.000Z"}"#;
+        assert_eq!(serde_json::from_str::<Payout>(old).unwrap().method, crate::reward::PayoutMethod::Manual);
+        let credit = old.replace(r#""reward_ids""#, r#""method":"stripe_credit","reward_ids""#);
+        assert_eq!(serde_json::from_str::<Payout>(&credit).unwrap().method, crate::reward::PayoutMethod::StripeCredit);
     }
 
     #[test]
