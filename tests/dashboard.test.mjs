@@ -363,7 +363,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   // Linking a customer to Stripe (for Stripe credit).
   await aliceRow.getByText('not linked to Stripe').waitFor();
   await aliceRow.getByRole('button', { name: 'Edit the Stripe customer ID of alice' }).click();
-  await aliceRow.getByLabel('Stripe customer ID of alice').fill('cus_AliceDash1');
+  await aliceRow.getByRole('textbox', { name: 'Stripe customer ID of alice' }).fill('cus_AliceDash1');
   assert.equal((await clickFor(page, aliceRow.getByRole('button', { name: 'Save' }), 'PATCH', '/customers/alice')).status(), 200);
   await aliceRow.getByText('cus_AliceDash1').waitFor();
   assert.equal((await api('GET', '/v1/customers/alice')).body.stripe_customer_id, 'cus_AliceDash1');
