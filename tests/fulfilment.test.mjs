@@ -6,7 +6,7 @@
 // Stripe through the API and by a paid checkout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, createProgram, client, eventually, runCron, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, eventually, runCron, startReceiver, ADMIN_TOKEN } from './harness.mjs';
 import { startStripeApi } from './fixtures/stripe_api.mjs';
 import * as stripe from './fixtures/stripe.mjs';
 
@@ -157,13 +157,20 @@ test('the scheduled run approves held rewards and credits each once, however oft
   for (const ref of refs) await paidOnce(api, ref);
 });
 
-test('a reward approved as it is created is credited', async () => {
+test('a reward approved as it is created is credited; payout.created reaches the webhooks', async () => {
   const { api } = await creditingProgram({ approval: 'auto' });
+  const receiver = await startReceiver();
+  const hook = await api('POST', '/v1/webhooks', { name: 'payouts', url: `${receiver.url}/hook`, events: ['payout.created'] });
+  assert.equal(hook.status, 201, JSON.stringify(hook.body));
   const ref = await referrerWithReward(api);
   assert.ok(['approved', 'paid'].includes(ref.reward.status), ref.reward.status);
-  await paidOnce(api, ref);
-  await runCron(worker);
+  const payout = await paidOnce(api, ref);
+  await runCron(worker); // the payout's deliveries go out with the scheduled run
   assert.equal(stripeApi.of(ref.stripeId).length, 1);
+  const [delivered] = await receiver.waitUntil((rs) => rs.length >= 1);
+  const body = JSON.parse(delivered.body);
+  assert.deepEqual([body.type, body.data.id, body.data.method, body.data.amount, body.data.reward_ids], ['payout.created', payout.id, 'stripe_credit', 1250, [ref.reward.id]]);
+  await receiver.stop();
 });
 
 test("Stripe's resource_missing leaves the reward approved, flagged fulfilment_failed with Stripe's message, in the review queue", async () => {
