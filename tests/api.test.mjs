@@ -18,7 +18,7 @@ test('programs: create, list, get, update, delete', async () => {
   const { program } = await newProgram();
   assert.match(program.id, /^prg_/);
   assert.match(program.public_id, /^[a-z0-9]{12}$/);
-  assert.deepEqual(program.rewards, { referrer: { type: 'percent', percent: 10 }, friend: null, hold_days: 0, approval: 'auto', max_per_referrer_per_day: null });
+  assert.deepEqual(program.rewards, { referrer: { type: 'percent', percent: 10 }, friend: null, hold_days: 0, approval: 'auto', max_per_referrer_per_day: null, fulfilment: { referrer: 'manual' } });
   const list = await owner('GET', '/v1/programs');
   assert.ok(list.body.data.some((p) => p.id === program.id));
   const patched = await owner('PATCH', `/v1/programs/${program.id}`, {

@@ -234,6 +234,7 @@ test('the owner walks through every screen: create, settings, integration, custo
     hold_days: 0,
     approval: 'auto',
     max_per_referrer_per_day: null,
+    fulfilment: { referrer: 'manual' },
   });
   await screenshot(page, '04-settings');
 
@@ -312,9 +313,12 @@ test('the owner walks through every screen: create, settings, integration, custo
   const stripe = page.locator('#integration-stripe');
   await stripe.getByText(`/integrations/stripe/${program.public_id}`).first().waitFor();
   await stripe.getByLabel('Signing secret').fill('whsec_dashboard_test');
+  await stripe.getByLabel('Restricted key (optional)').fill('rk_test_dashboard');
+  assert.equal(await stripe.getByLabel('API base').inputValue(), 'https://api.stripe.com');
   assert.equal((await clickFor(page, stripe.getByRole('button', { name: 'Connect Stripe' }), 'PUT', '/integrations/stripe')).status(), 200);
   await page.locator('#integration-stripe').getByText('connected', { exact: true }).waitFor();
-  assert.equal((await owner('GET', `/v1/programs/${program.id}/integrations`)).body.stripe.enabled, true);
+  const stripeState = (await owner('GET', `/v1/programs/${program.id}/integrations`)).body.stripe;
+  assert.deepEqual([stripeState.enabled, stripeState.secret_key_set, stripeState.api_base], [true, true, 'https://api.stripe.com']);
   await page.locator('#integration-zapier').getByText('No Zaps subscribed yet.').waitFor();
   await page.locator('#integration-mailerlite').getByRole('button', { name: 'Connect MailerLite' }).waitFor();
   await screenshot(page, '08-third-party', page.locator('#third-party'));
@@ -356,6 +360,13 @@ test('the owner walks through every screen: create, settings, integration, custo
   await page.getByRole('listitem').filter({ hasText: 'bob@example.com (bob)' }).waitFor();
   const bobRow = page.getByRole('row').filter({ hasText: 'bob@example.com · bob' });
   assert.equal(await bobRow.getByRole('cell').nth(2).textContent(), 'alice');
+  // Linking a customer to Stripe (for Stripe credit).
+  await aliceRow.getByText('not linked to Stripe').waitFor();
+  await aliceRow.getByRole('button', { name: 'Edit the Stripe customer ID of alice' }).click();
+  await aliceRow.getByRole('textbox', { name: 'Stripe customer ID of alice' }).fill('cus_AliceDash1');
+  assert.equal((await clickFor(page, aliceRow.getByRole('button', { name: 'Save' }), 'PATCH', '/customers/alice')).status(), 200);
+  await aliceRow.getByText('cus_AliceDash1').waitFor();
+  assert.equal((await api('GET', '/v1/customers/alice')).body.stripe_customer_id, 'cus_AliceDash1');
   await screenshot(page, '09-customers');
 
   await page.getByRole('link', { name: 'Results' }).click();
@@ -427,9 +438,11 @@ test('rewards: hold and manual approval set in Settings; the owner reviews flagg
   await settings.getByLabel('Hold days').fill('14');
   await settings.getByRole('radio', { name: /^Manual/ }).check();
   await settings.getByLabel('Rewards per referrer per day').fill('1');
+  assert.equal(await settings.getByRole('radio', { name: /^By hand/ }).isChecked(), true);
+  await settings.getByRole('radio', { name: /^Stripe credit/ }).check();
   assert.equal((await clickFor(page, settings.getByRole('button', { name: 'Save rewards' }), 'PATCH', program.id)).status(), 200);
   assert.deepEqual((await owner('GET', `/v1/programs/${program.id}`)).body.rewards, {
-    referrer: { type: 'fixed', amount: 500, on: 'signup' }, friend: null, hold_days: 14, approval: 'manual', max_per_referrer_per_day: 1,
+    referrer: { type: 'fixed', amount: 500, on: 'signup' }, friend: null, hold_days: 14, approval: 'manual', max_per_referrer_per_day: 1, fulfilment: { referrer: 'stripe_credit' },
   });
   await screenshot(page, '11-reward-settings', settings);
 
@@ -526,10 +539,10 @@ test('rewards: hold and manual approval set in Settings; the owner reviews flagg
   assert.equal(paid.status(), 201);
   const payoutRow = page.locator('#payouts').getByRole('row').filter({ hasText: 'SEPA-0042' });
   await payoutRow.waitFor();
-  assert.deepEqual(await payoutRow.evaluate((r) => [...r.cells].slice(1).map((c) => c.textContent)), ['gil', '$10.00', 'SEPA-0042', 'December referrals', '2']);
+  assert.deepEqual(await payoutRow.evaluate((r) => [...r.cells].slice(1).map((c) => c.textContent)), ['gil', '$10.00', 'Manual', 'SEPA-0042', 'December referrals', '2']);
   await payables.getByRole('row').filter({ hasText: 'gil@example.com' }).waitFor({ state: 'detached' });
   const [payout] = (await owner('GET', `/v1/programs/${program.id}/payouts`)).body.data;
-  assert.deepEqual([payout.customer.key, payout.amount, payout.currency, payout.reference, payout.note, payout.reward_ids.length], ['gil', 1000, 'USD', 'SEPA-0042', 'December referrals', 2]);
+  assert.deepEqual([payout.customer.key, payout.amount, payout.currency, payout.reference, payout.note, payout.reward_ids.length, payout.method], ['gil', 1000, 'USD', 'SEPA-0042', 'December referrals', 2, 'manual']);
   assert.deepEqual((await rewardsOf('customer=gil')).map((r) => [r.status, r.payout_id]), [['paid', payout.id], ['paid', payout.id]]);
   const gil = (await api('GET', '/v1/customers/gil')).body;
   assert.deepEqual([gil.pending_balance, gil.balance, gil.paid_total], [0, 0, 1000]);

@@ -221,7 +221,7 @@ test('exports are RFC 4180 with one header row, formula-like cells escaped, ever
   assert.match(res.headers.get('content-type'), /^text\/csv; charset=utf-8/);
   assert.match(res.headers.get('content-disposition'), /attachment; filename="customers.csv"/);
   const table = parseCsv(res.text);
-  assert.deepEqual(table[0], ['key', 'email', 'name', 'surname', 'referral_code', 'referred_by', 'created_at', 'referrals_count', 'balance', 'updated_at']);
+  assert.deepEqual(table[0], ['key', 'email', 'name', 'surname', 'referral_code', 'referred_by', 'created_at', 'referrals_count', 'balance', 'updated_at', 'stripe_customer_id']);
   assert.equal(table.length, 1 + 2_346, 'one header row, then every customer');
   assert.equal(new Set(table.slice(1).map((r) => r[0])).size, 2_346);
   const byKey = Object.fromEntries(table.slice(1).map((r) => [r[0], r]));
@@ -248,15 +248,17 @@ test('round trip: export, import into a new program, same customers, codes and r
     + 'kid,kid@example.com,Kid,"O\'Neil, ""K""",kidcode,root,\n'
     + 'grandkid,gk@example.com,,,,kid,2022-02-02T02:02:02.123Z\n';
   assert.equal((await importCsv(source.key.key, csv)).body.created, 3);
+  assert.equal((await importCsv(source.key.key, 'key,email,stripe_customer_id\nroot,root@example.com,cus_Root1\n')).body.updated, 1);
   assert.equal((await source.api('POST', '/v1/customers', { key: 'api-made', email: 'api@example.com', referring_customer: { key: 'grandkid' } })).status, 201);
   const exported = await exportCsv(source.key.key, '/v1/customers.csv');
 
   const target = await createProgram(worker);
   const r = await importCsv(target.key.key, exported.text);
   assert.deepEqual(r.body, { created: 4, updated: 0, unchanged: 0, errors: [] });
-  const pick = (all) => Object.values(all).map((c) => [c.key, c.email, c.name, c.surname, c.referral_code, c.referred_by, c.created_at, c.referrals_count]).sort();
+  const pick = (all) => Object.values(all).map((c) => [c.key, c.email, c.name, c.surname, c.referral_code, c.referred_by, c.created_at, c.referrals_count, c.stripe_customer_id]).sort();
   assert.deepEqual(pick(await customers(target.api)), pick(await customers(source.api)));
   assert.deepEqual((await importCsv(target.key.key, exported.text)).body, { created: 0, updated: 0, unchanged: 4, errors: [] });
+  assert.equal((await target.api('GET', '/v1/customers/root')).body.stripe_customer_id, 'cus_Root1', 'the Stripe link goes with the file');
 });
 
 test('a broken file is a row error or a 422 naming the header, never a 500, and writes nothing', async () => {

@@ -30,7 +30,9 @@ EVENTS = ["customer.created", "customer.updated", "customer.deleted", "customer.
 MESSAGES = ["referrer_welcome", "friend_joined", "reward_approved", "payout_sent", "friend_welcome", "friend_invite", "sign_in_code"]
 PLACEHOLDERS = ["name", "referral_link", "portal_link", "amount", "friend_name", "program_name", "code"]
 CURRENCY = {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code"}
-FLAGS = {"type": "array", "items": {"enum": ["disposable_email", "lookalike_email", "same_visitor", "velocity"]}}
+FLAGS = {"type": "array", "items": {"enum": ["disposable_email", "lookalike_email", "same_visitor", "velocity", "fulfilment_failed"]}}
+STRIPE_CUSTOMER = {"type": "string", "pattern": "^cus_[A-Za-z0-9_]{1,250}$", "description": "The customer's id in your Stripe account, for Stripe credit (docs/fulfilment.md)"}
+PAYOUT_METHOD = {"enum": ["manual", "stripe_credit"], "description": "`manual`: recorded by you (`POST /v1/payouts`); `stripe_credit`: a credit on the customer's Stripe balance made by Edgeref"}
 
 schemas = {
     "Error": {**obj({"error": obj({
@@ -53,7 +55,9 @@ schemas = {
     "Rewards": obj({"referrer": ref("RewardRule"), "friend": nul(ref("FriendReward")),
                     "hold_days": {"type": "integer", "minimum": 0, "maximum": 365, "description": "Days a reward stays pending (default 0)"},
                     "approval": {"enum": ["auto", "manual"], "description": "Who approves rewards after the hold (default auto)"},
-                    "max_per_referrer_per_day": nul({"type": "integer", "minimum": 1, "description": "Rewards past this many a day are flagged velocity"})},
+                    "max_per_referrer_per_day": nul({"type": "integer", "minimum": 1, "description": "Rewards past this many a day are flagged velocity"}),
+                    "fulfilment": obj({"referrer": {"enum": ["manual", "stripe_credit"], "description": "How a referrer's approved reward is paid (default manual): "
+                                                    "`stripe_credit` credits their Stripe customer balance (docs/fulfilment.md)"}})},
                    ["referrer", "friend"]),
     "Program": obj({"id": S, "public_id": S, "name": S, "website_url": S, "currency": CURRENCY, "created_at": TIME, "tracking": ref("Tracking"),
                     "default_cookie_domain": {**nul(S), "description": "The cookie domain when `tracking.cookie_domain` is null: the website's registrable "
@@ -95,7 +99,7 @@ schemas = {
                   ["id", "customer", "kind", "amount", "currency", "status", "flags", "available_at", "created_at"], closed=False),
     "Rejection": obj({"reason": S}, ["reason"]),
     "Payout": obj({"id": S, "customer": obj({"key": S}), "amount": I, "currency": S, "reference": nul(S), "note": nul(S),
-                   "reward_ids": {"type": "array", "items": S}, "created_at": TIME}, ["id", "customer", "amount", "currency", "reward_ids", "created_at"], closed=False),
+                   "reward_ids": {"type": "array", "items": S}, "method": PAYOUT_METHOD, "created_at": TIME}, ["id", "customer", "amount", "currency", "reward_ids", "method", "created_at"], closed=False),
     "PayoutCreate": obj({"customer": ref("CustomerRef"), "amount": {"type": "integer", "minimum": 1, "description": "Default: the whole approved balance"},
                          "reference": nul(S), "note": nul(S)}, ["customer"]),
     "Payable": obj({"customer": obj({"key": S, "email": S, "name": nul(S)}), "balance": I, "currency": S, "approved_rewards": I}, closed=False),
@@ -106,11 +110,11 @@ schemas = {
     "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S,
                      "short_link": {"type": "string", "description": "`{tracking.endpoint or this Worker's origin}/r/{referral_code}`: a redirect link that counts the click "
                                     "and sets the referral cookie from the server (no JavaScript needed), then goes on to `referral_link`"},
-                     "referred_by": nul(S), "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "pending_balance": I, "paid_total": I, "created_at": TIME, "updated_at": TIME},
+                     "referred_by": nul(S), "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "pending_balance": I, "paid_total": I, "stripe_customer_id": nul(STRIPE_CUSTOMER), "created_at": TIME, "updated_at": TIME},
                     ["key", "email", "referral_code", "referral_link", "short_link", "referred_by", "referrals_count", "balance", "created_at"], closed=False),
     "CustomerCreate": obj({"key": KEY, "email": {"type": "string", "format": "email"}, "name": nul(S), "surname": nul(S),
-                           "referral_code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "referring_customer": ref("CustomerRef")}, ["key", "email"]),
-    "CustomerPatch": obj({"email": S, "name": nul(S), "surname": nul(S)}),
+                           "referral_code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "referring_customer": ref("CustomerRef"), "stripe_customer_id": STRIPE_CUSTOMER}, ["key", "email"]),
+    "CustomerPatch": obj({"email": S, "name": nul(S), "surname": nul(S), "stripe_customer_id": nul(STRIPE_CUSTOMER)}),
     "Stats": obj({"visits": I, "signups": I, "paying_referrals": I, "revenue": I, "rewards": I}, ["visits", "signups", "paying_referrals", "revenue", "rewards"]),
     "Credit": obj({"amount": {"type": "integer"}, "note": nul(S)}, ["amount"]),
     "PortalTokenRequest": obj({"ttl_seconds": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 3600,
@@ -145,7 +149,13 @@ schemas = {
                               "duration_ms": I, "error": nul(S), "next_retry_at": nul(TIME)}}}}},
     "Event": {"type": "object", "properties": {"id": S, "type": S, "timestamp": TIME, "program_id": S, "data": {"type": "object"}}, "required": ["id", "type", "timestamp", "program_id", "data"]},
     "Integrations": {"type": "object", "properties": {"stripe": {"type": "object"}, "mailerlite": {"type": "object"}, "zapier": {"type": "object"}}},
-    "StripeSettings": obj({"webhook_secret": {"type": "string", "pattern": "^whsec_"}}, ["webhook_secret"]),
+    "StripeSettings": obj({"webhook_secret": {"type": "string", "pattern": "^whsec_"},
+                           "secret_key": {"type": "string", "pattern": "^(rk|sk)_", "description": "A restricted key (`rk_…`) with Customers write, for Stripe credit; "
+                                          "sealed, never shown again; left out, the stored one stays (docs/fulfilment.md)"},
+                           "api_base": {"type": "string", "format": "uri", "description": "Default `https://api.stripe.com`"}}, ["webhook_secret"]),
+    "StripeCredit": obj({"id": S, "reward_id": nul(S), "customer": nul(obj({"key": S})), "amount": nul(I), "status": {"enum": ["pending", "succeeded", "failed"]},
+                         "attempts": I, "last_code": nul(I), "note": nul({"type": "string", "description": "The latest attempt's error or Stripe's answer"}),
+                         "created_at": TIME, "updated_at": TIME}, ["id", "status", "attempts", "created_at", "updated_at"], closed=False),
     "MailerLiteSettings": obj({"api_token": S, "group_id": S, "api_base": S}, ["api_token", "group_id"]),
     "VisitBeacon": {"type": "object", "properties": {"program": S, "code": S, "url": S, "referrer": S}, "required": ["program", "code"]},
     "VisitAnswer": {"type": "object", "properties": {"visit_id": nul(S), "valid": B}, "required": ["visit_id", "valid"]},
@@ -391,6 +401,8 @@ add("get", "/v1/programs/{id}/integrations", "listProgramIntegrations", "Integra
 add("put", "/v1/programs/{id}/integrations/{name}", "enableProgramIntegration", "Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`)",
     "Integrations", OWNER, ("200", {"type": "object"}), {"oneOf": [ref("StripeSettings"), ref("MailerLiteSettings")]})
 add("delete", "/v1/programs/{id}/integrations/{name}", "disableProgramIntegration", "Turn an integration off and forget its secret", "Integrations", OWNER, ("200", {"type": "object"}))
+add("get", "/v1/programs/{id}/integrations/stripe/credits", "listStripeCredits", "The Stripe credit log: each credit of an approved reward, newest first (docs/fulfilment.md)",
+    "Integrations", OWNER, ("200", page(ref("StripeCredit"))), query=PAGING)
 add("get", "/v1/programs/{id}/stats", "getProgramStats", "Program totals and a daily series", "Programs", OWNER, ("200", {"type": "object"}),
     query=(("days", {"type": "integer", "minimum": 1, "maximum": 365}, "How many days up to today, 1–365 (default 30)"),))
 add("get", "/v1/programs/{id}/ingest", "getProgramIngestReport", "Visits the ingest queue gave up on", "Programs", OWNER, ("200", {"type": "object"}))

@@ -108,6 +108,7 @@ async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> 
         ListIntegrations => integrations::list(&req, cx, &program).await,
         PutIntegration(name) => integrations::put(req, cx, &program, &name).await,
         DeleteIntegration(name) => integrations::delete(cx, &program, &name).await,
+        StripeCredits => integrations::credits(&req, cx, &program).await,
         Stats => programs::stats::get(&req, cx, &program).await,
         AuditLog => audit::log::list(&req, cx, &program.id).await,
         EmailPreview => emails::preview(req, cx, &program).await,

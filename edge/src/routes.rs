@@ -83,6 +83,8 @@ pub enum ProgramRoute {
     ListIntegrations,
     PutIntegration(String),
     DeleteIntegration(String),
+    /// `GET /v1/programs/{id}/integrations/stripe/credits`: the Stripe credit delivery log.
+    StripeCredits,
     Stats,
     /// `GET /v1/programs/{id}/audit-log`: owner only, never an API key.
     AuditLog,
@@ -201,6 +203,7 @@ fn owner(method: &Method, rest: &[&str]) -> Option<Route> {
         (Delete, [id, "api-keys", key]) => program(id, P::RevokeApiKey(key.to_string())),
         (Get, [id, "ingest"]) => program(id, P::Ingest),
         (Get, [id, "integrations"]) => program(id, P::ListIntegrations),
+        (Get, [id, "integrations", "stripe", "credits"]) => program(id, P::StripeCredits),
         (Put, [id, "integrations", name]) => program(id, P::PutIntegration(name.to_string())),
         (Delete, [id, "integrations", name]) => program(id, P::DeleteIntegration(name.to_string())),
         (Get, [id, "stats"]) => program(id, P::Stats),

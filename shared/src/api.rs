@@ -97,11 +97,14 @@ pub struct CreateCustomer {
     pub referral_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referring_customer: Option<CustomerRef>,
+    /// The customer's id in your Stripe account (`cus_…`), for Stripe credit (docs/fulfilment.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_customer_id: Option<String>,
 }
 
 impl CreateCustomer {
     pub fn new(key: impl Into<String>, email: impl Into<String>) -> Self {
-        Self { key: key.into(), email: email.into(), name: None, surname: None, referral_code: None, referring_customer: None }
+        Self { key: key.into(), email: email.into(), name: None, surname: None, referral_code: None, referring_customer: None, stripe_customer_id: None }
     }
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -109,6 +112,11 @@ impl CreateCustomer {
     }
     pub fn referred_by(mut self, referrer: CustomerRef) -> Self {
         self.referring_customer = Some(referrer);
+        self
+    }
+    /// Links the customer to their Stripe customer (`cus_…`), for Stripe credit.
+    pub fn stripe_customer_id(mut self, id: impl Into<String>) -> Self {
+        self.stripe_customer_id = Some(id.into());
         self
     }
 }
@@ -123,6 +131,8 @@ pub struct UpdateCustomer {
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
     pub surname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub stripe_customer_id: Option<Option<String>>,
 }
 
 /// `POST /v1/customers/{key}/credit`: a manual ledger entry (negative debits).
@@ -282,6 +292,9 @@ pub struct Customer {
     /// Everything paid out so far.
     #[serde(default)]
     pub paid_total: i64,
+    /// The customer's id in the merchant's Stripe account (`cus_…`), where known.
+    #[serde(default)]
+    pub stripe_customer_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -359,6 +372,9 @@ pub struct Payout {
     pub reference: Option<String>,
     pub note: Option<String>,
     pub reward_ids: Vec<String>,
+    /// How it was paid (`manual` from a Worker older than Stripe credit).
+    #[serde(default)]
+    pub method: crate::reward::PayoutMethod,
     pub created_at: String,
 }
 
@@ -510,6 +526,18 @@ mod tests {
         assert!(serde_json::from_str::<UpdateCustomer>(r#"{"email":null}"#).is_err());
         let patch: UpdateCustomer = serde_json::from_str(r#"{"surname":null}"#).unwrap();
         assert_eq!((patch.name, patch.surname), (None, Some(None)));
+        let unlink: UpdateCustomer = serde_json::from_str(r#"{"stripe_customer_id":null}"#).unwrap();
+        assert_eq!(unlink.stripe_customer_id, Some(None));
+        let linked = CreateCustomer::new("bob", "bob@example.com").stripe_customer_id("cus_B1");
+        assert_eq!(serde_json::to_value(&linked).unwrap()["stripe_customer_id"], "cus_B1");
+    }
+
+    #[test]
+    fn payouts_from_a_worker_without_methods_read_as_manual() {
+        let old = r#"{"id":"pay_1","customer":{"key":"a"},"amount":1,"currency":"EUR","reference":null,"note":null,"reward_ids":[],"created_at":"2026-01-01T00:00:00.000Z"}"#;
+        assert_eq!(serde_json::from_str::<Payout>(old).unwrap().method, crate::reward::PayoutMethod::Manual);
+        let credit = old.replace(r#""reward_ids""#, r#""method":"stripe_credit","reward_ids""#);
+        assert_eq!(serde_json::from_str::<Payout>(&credit).unwrap().method, crate::reward::PayoutMethod::StripeCredit);
     }
 
     #[test]

@@ -14,10 +14,13 @@ pub enum Flag {
     SameVisitor,
     /// The referrer earned more rewards today than the program allows per day.
     Velocity,
+    /// Paying the approved reward automatically failed for good (Stripe refused the credit):
+    /// the reward's `reason` says why; it waits for the owner (docs/fulfilment.md).
+    FulfilmentFailed,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 4] = [Self::DisposableEmail, Self::LookalikeEmail, Self::SameVisitor, Self::Velocity];
+    pub const ALL: [Flag; 5] = [Self::DisposableEmail, Self::LookalikeEmail, Self::SameVisitor, Self::Velocity, Self::FulfilmentFailed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -25,6 +28,7 @@ impl Flag {
             Self::LookalikeEmail => "lookalike_email",
             Self::SameVisitor => "same_visitor",
             Self::Velocity => "velocity",
+            Self::FulfilmentFailed => "fulfilment_failed",
         }
     }
 

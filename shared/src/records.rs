@@ -23,8 +23,9 @@ pub const MAX_ROWS: usize = 20_000;
 /// No cell is longer than this many characters (the longest field, an email, is 254).
 pub const MAX_CELL_CHARS: usize = 1_000;
 
-/// The columns an import understands (and the customers export starts with), in order.
-pub const IMPORT_COLUMNS: [&str; 7] = ["key", "email", "name", "surname", "referral_code", "referred_by", "created_at"];
+/// The columns an import understands, in order (the customers export starts with the first
+/// seven and ends with `stripe_customer_id`).
+pub const IMPORT_COLUMNS: [&str; 8] = ["key", "email", "name", "surname", "referral_code", "referred_by", "created_at", "stripe_customer_id"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
@@ -35,6 +36,7 @@ pub enum Column {
     ReferralCode,
     ReferredBy,
     CreatedAt,
+    StripeCustomerId,
 }
 
 /// The column a header cell names: case, surrounding spaces and `-`/space versus `_`
@@ -56,6 +58,7 @@ pub fn column_for(header: &str) -> Option<Column> {
         "referral_code" | "code" => Column::ReferralCode,
         "referred_by" | "referrer" | "referrer_key" => Column::ReferredBy,
         "created_at" => Column::CreatedAt,
+        "stripe_customer_id" | "stripe_customer" | "stripe_id" => Column::StripeCustomerId,
         _ => return None,
     })
 }
@@ -105,7 +108,8 @@ impl RowError {
 
 /// A row that passed its own checks. `None` for an optional column means "not
 /// in the file, keep what is stored"; a blank cell of a present `name`/`surname`
-/// column clears it, a blank `referral_code`/`referred_by` keeps the stored one.
+/// column clears it, a blank `referral_code`/`referred_by` keeps the stored one; a blank
+/// `stripe_customer_id` keeps the stored one too (an import never unlinks from Stripe).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportRow {
     pub row: usize,
@@ -116,6 +120,7 @@ pub struct ImportRow {
     pub referral_code: Option<String>,
     pub referred_by: Option<String>,
     pub created_at: Option<i64>,
+    pub stripe_customer_id: Option<String>,
 }
 
 /// A parsed file: its valid rows and the errors of the others, by row.
@@ -231,6 +236,7 @@ fn read_row(row: usize, columns: &[Option<Column>], record: &csv::StringRecord) 
         referral_code: filled(Column::ReferralCode).map(|c| ReferralCode::parse(c).map(|c| c.as_str().to_owned())).transpose().map_err(invalid)?,
         referred_by: filled(Column::ReferredBy).map(|k| validate::key("referred_by", k)).transpose().map_err(invalid)?,
         created_at,
+        stripe_customer_id: filled(Column::StripeCustomerId).map(|id| validate::stripe_customer_id("stripe_customer_id", id)).transpose().map_err(invalid)?,
     })
 }
 
@@ -253,6 +259,7 @@ pub struct Stored {
     pub surname: Option<String>,
     pub referral_code: String,
     pub referred_by: Option<String>,
+    pub stripe_customer_id: Option<String>,
 }
 
 /// What the store knows that the plan needs: the customers the file names and
@@ -274,6 +281,7 @@ pub struct Upsert {
     pub referral_code: Option<String>,
     pub referred_by: Option<String>,
     pub created_at: Option<i64>,
+    pub stripe_customer_id: Option<String>,
     pub is_new: bool,
 }
 
@@ -419,6 +427,7 @@ fn classify(rows: Vec<ImportRow>, known: &Known) -> Plan {
             surname: keep(r.surname, stored.map(|s| &s.surname)),
             referral_code: r.referral_code.or_else(|| stored.map(|s| s.referral_code.clone())),
             referred_by: r.referred_by.or_else(|| stored.and_then(|s| s.referred_by.clone())),
+            stripe_customer_id: r.stripe_customer_id.or_else(|| stored.and_then(|s| s.stripe_customer_id.clone())),
             key: r.key,
             email: r.email,
             created_at: r.created_at,
@@ -429,7 +438,7 @@ fn classify(rows: Vec<ImportRow>, known: &Known) -> Plan {
         }
         match stored {
             None => plan.created += 1,
-            Some(s) if s.email == up.email && s.name == up.name && s.surname == up.surname && s.referred_by == up.referred_by => {
+            Some(s) if s.email == up.email && s.name == up.name && s.surname == up.surname && s.referred_by == up.referred_by && s.stripe_customer_id == up.stripe_customer_id => {
                 plan.unchanged += 1;
                 continue;
             }
@@ -539,7 +548,7 @@ pub const EXPORTS: [ExportTable; 4] = [
     ExportTable {
         file: "customers",
         table: "customers",
-        columns: &[text("key"), text("email"), text("name"), text("surname"), text("referral_code"), text("referred_by"), at("created_at"), int("referrals_count"), int("balance"), at("updated_at")],
+        columns: &[text("key"), text("email"), text("name"), text("surname"), text("referral_code"), text("referred_by"), at("created_at"), int("referrals_count"), int("balance"), at("updated_at"), text("stripe_customer_id")],
     },
     ExportTable {
         file: "transactions",
@@ -557,7 +566,7 @@ pub const EXPORTS: [ExportTable; 4] = [
     ExportTable {
         file: "payouts",
         table: "payouts",
-        columns: &[text("id"), text("customer_key"), int("amount"), text("currency"), text("reference"), text("note"), text("reward_ids"), at("created_at")],
+        columns: &[text("id"), text("customer_key"), int("amount"), text("currency"), text("reference"), text("note"), text("reward_ids"), at("created_at"), text("method")],
     },
 ];
 

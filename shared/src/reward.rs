@@ -117,11 +117,76 @@ pub struct RewardRules {
     /// Rewards one referrer may earn per UTC day before the rest are flagged `velocity`.
     #[cfg_attr(feature = "api", serde(default))]
     pub max_per_referrer_per_day: Option<u32>,
+    /// How approved rewards are paid (docs/fulfilment.md).
+    #[cfg_attr(feature = "api", serde(default))]
+    pub fulfilment: Fulfilment,
+}
+
+/// How approved rewards reach the people who earned them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(deny_unknown_fields))]
+pub struct Fulfilment {
+    #[cfg_attr(feature = "api", serde(default))]
+    pub referrer: ReferrerFulfilment,
+}
+
+/// How a referrer's approved reward is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(rename_all = "snake_case"))]
+pub enum ReferrerFulfilment {
+    /// The owner pays it and records a payout ("Mark as paid").
+    #[default]
+    Manual,
+    /// Credited to the referrer's Stripe customer balance (their next invoices), through the
+    /// outbox, when the customer has a `stripe_customer_id` and the Stripe integration a `secret_key`.
+    StripeCredit,
+}
+
+impl ReferrerFulfilment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::StripeCredit => "stripe_credit",
+        }
+    }
+}
+
+/// How a payout was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "api", serde(rename_all = "snake_case"))]
+pub enum PayoutMethod {
+    /// Recorded by the owner after paying (`POST /v1/payouts`).
+    #[default]
+    Manual,
+    /// A Stripe customer-balance credit made by Edgeref.
+    StripeCredit,
+}
+
+impl PayoutMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::StripeCredit => "stripe_credit",
+        }
+    }
+}
+
+/// Stripe's `Idempotency-Key` for crediting a reward: derived from the reward alone, so every
+/// retry (and a second delivery of the same reward, should one exist) is the same request to Stripe.
+///
+/// ```
+/// assert_eq!(edgeref_shared::reward::credit_idempotency_key("rwd_abc"), "edgeref-credit-rwd_abc");
+/// ```
+pub fn credit_idempotency_key(reward_id: &str) -> String {
+    format!("edgeref-credit-{reward_id}")
 }
 
 impl Default for RewardRules {
     fn default() -> Self {
-        Self { referrer: RewardRule::Percent { percent: 10 }, friend: None, hold_days: 0, approval: Approval::Auto, max_per_referrer_per_day: None }
+        Self { referrer: RewardRule::Percent { percent: 10 }, friend: None, hold_days: 0, approval: Approval::Auto, max_per_referrer_per_day: None, fulfilment: Fulfilment::default() }
     }
 }
 
@@ -234,7 +299,29 @@ mod tests {
         let old: RewardRules = serde_json::from_str(r#"{"referrer":{"type":"percent","percent":10},"friend":null}"#).unwrap();
         assert_eq!(old, RewardRules::default());
         let json = serde_json::to_value(RewardRules::default()).unwrap();
-        assert_eq!(json, serde_json::json!({"referrer":{"type":"percent","percent":10},"friend":null,"hold_days":0,"approval":"auto","max_per_referrer_per_day":null}));
+        assert_eq!(json, serde_json::json!({"referrer":{"type":"percent","percent":10},"friend":null,"hold_days":0,"approval":"auto","max_per_referrer_per_day":null,"fulfilment":{"referrer":"manual"}}));
+    }
+
+    #[test]
+    fn fulfilment_is_manual_unless_stripe_credit_is_named() {
+        let parse = |json: &str| serde_json::from_str::<RewardRules>(json);
+        let base = r#""referrer":{"type":"percent","percent":10},"friend":null"#;
+        assert_eq!(parse(&format!("{{{base}}}")).unwrap().fulfilment.referrer, ReferrerFulfilment::Manual);
+        assert_eq!(parse(&format!(r#"{{{base},"fulfilment":{{}}}}"#)).unwrap().fulfilment.referrer, ReferrerFulfilment::Manual);
+        let credit = parse(&format!(r#"{{{base},"fulfilment":{{"referrer":"stripe_credit"}}}}"#)).unwrap();
+        assert_eq!(credit.fulfilment.referrer, ReferrerFulfilment::StripeCredit);
+        assert!(credit.validate().is_ok());
+        assert!(parse(&format!(r#"{{{base},"fulfilment":{{"referrer":"paypal"}}}}"#)).is_err());
+        assert!(parse(&format!(r#"{{{base},"fulfilment":{{"friend":"stripe_credit"}}}}"#)).is_err(), "only the referrer's is chosen");
+        assert_eq!(ReferrerFulfilment::StripeCredit.as_str(), serde_json::to_value(ReferrerFulfilment::StripeCredit).unwrap());
+        assert_eq!(PayoutMethod::StripeCredit.as_str(), serde_json::to_value(PayoutMethod::StripeCredit).unwrap());
+    }
+
+    #[test]
+    fn the_credit_idempotency_key_depends_on_the_reward_only() {
+        assert_eq!(credit_idempotency_key("rwd_1"), credit_idempotency_key("rwd_1"));
+        assert_ne!(credit_idempotency_key("rwd_1"), credit_idempotency_key("rwd_2"));
+        assert!(credit_idempotency_key("rwd_1").len() <= 255, "Stripe takes keys up to 255 characters");
     }
 
     #[test]
@@ -300,7 +387,7 @@ mod tests {
         assert_eq!(rules.referrer, RewardRule::Fixed { amount: 500, on: Trigger::Signup });
         assert_eq!(
             serde_json::to_value(RewardRules::default()).unwrap(),
-            serde_json::json!({"referrer": {"type": "percent", "percent": 10}, "friend": null, "hold_days": 0, "approval": "auto", "max_per_referrer_per_day": null})
+            serde_json::json!({"referrer": {"type": "percent", "percent": 10}, "friend": null, "hold_days": 0, "approval": "auto", "max_per_referrer_per_day": null, "fulfilment": {"referrer": "manual"}})
         );
         assert!(serde_json::from_str::<RewardRule>(r#"{"type":"percent","percent":10,"x":1}"#).is_err());
     }

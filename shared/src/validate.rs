@@ -46,6 +46,21 @@ pub fn key(field: &'static str, input: &str) -> Result<String, ValidationError> 
     Ok(input.to_owned())
 }
 
+/// A Stripe customer id: `cus_` and 1 to 250 of A-Z a-z 0-9 _ (it becomes part of a Stripe URL path).
+///
+/// ```
+/// use edgeref_shared::validate::stripe_customer_id;
+/// assert_eq!(stripe_customer_id("stripe_customer_id", "cus_Q1w2E3").unwrap(), "cus_Q1w2E3");
+/// assert!(stripe_customer_id("stripe_customer_id", "cus_../../v1/charges").is_err());
+/// ```
+pub fn stripe_customer_id(field: &'static str, input: &str) -> Result<String, ValidationError> {
+    let rest = input.strip_prefix("cus_").unwrap_or("");
+    if rest.is_empty() || rest.len() > 250 || !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(ValidationError::new(field, "must be a Stripe customer id, cus_…"));
+    }
+    Ok(input.to_owned())
+}
+
 /// A money amount in minor units: positive and at most 10^15.
 pub fn amount(field: &'static str, value: i64) -> Result<i64, ValidationError> {
     if value <= 0 || value > MAX_AMOUNT {

@@ -37,12 +37,14 @@ export const defused = (text) => (/^'*[=+\-@\t\r]/.test(text) ? `'${text}` : tex
 export const FIELDS = [
   ['key', 'Key (your id for the customer)', true], ['email', 'Email', true], ['name', 'First name'], ['surname', 'Last name'],
   ['referral_code', 'Referral code'], ['referred_by', 'Referred by (their referrer’s key)'], ['created_at', 'Signed up at'],
+  ['stripe_customer_id', 'Stripe customer ID'],
 ];
 
 // The header spellings the Worker reads as each column (shared/src/records.rs, column_for).
 const ALIASES = {
   key: ['key', 'customer_key'], email: ['email', 'e_mail', 'email_address'], name: ['name', 'first_name'], surname: ['surname', 'last_name'],
   referral_code: ['referral_code', 'code'], referred_by: ['referred_by', 'referrer', 'referrer_key'], created_at: ['created_at'],
+  stripe_customer_id: ['stripe_customer_id', 'stripe_customer', 'stripe_id'],
 };
 const normal = (h) => h.trim().toLowerCase().replace(/[-\s]/g, '_');
 

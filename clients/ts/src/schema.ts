@@ -400,6 +400,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/integrations/stripe/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Stripe credit log: each credit of an approved reward, newest first (docs/fulfilment.md) */
+        get: operations["listStripeCredits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{id}/stats": {
         parameters: {
             query?: never;
@@ -1713,6 +1730,13 @@ export interface components {
              */
             approval?: "auto" | "manual";
             max_per_referrer_per_day?: number | null;
+            fulfilment?: {
+                /**
+                 * @description How a referrer's approved reward is paid (default manual): `stripe_credit` credits their Stripe customer balance (docs/fulfilment.md)
+                 * @enum {unknown}
+                 */
+                referrer?: "manual" | "stripe_credit";
+            };
         };
         Program: {
             id: string;
@@ -1905,7 +1929,7 @@ export interface components {
             currency: string;
             /** @enum {unknown} */
             status: "pending" | "approved" | "rejected" | "reversed" | "paid";
-            flags: ("disposable_email" | "lookalike_email" | "same_visitor" | "velocity")[];
+            flags: ("disposable_email" | "lookalike_email" | "same_visitor" | "velocity" | "fulfilment_failed")[];
             transaction_key?: string | null;
             /** Format: date-time */
             available_at: string;
@@ -1928,6 +1952,11 @@ export interface components {
             reference?: string | null;
             note?: string | null;
             reward_ids: string[];
+            /**
+             * @description `manual`: recorded by you (`POST /v1/payouts`); `stripe_credit`: a credit on the customer's Stripe balance made by Edgeref
+             * @enum {unknown}
+             */
+            method: "manual" | "stripe_credit";
             /** Format: date-time */
             created_at: string;
         };
@@ -1986,6 +2015,7 @@ export interface components {
             balance: number;
             pending_balance?: number;
             paid_total?: number;
+            stripe_customer_id?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1999,11 +2029,14 @@ export interface components {
             surname?: string | null;
             referral_code?: string;
             referring_customer?: components["schemas"]["CustomerRef"];
+            /** @description The customer's id in your Stripe account, for Stripe credit (docs/fulfilment.md) */
+            stripe_customer_id?: string;
         };
         CustomerPatch: {
             email?: string;
             name?: string | null;
             surname?: string | null;
+            stripe_customer_id?: string | null;
         };
         Stats: {
             visits: number;
@@ -2160,6 +2193,30 @@ export interface components {
         };
         StripeSettings: {
             webhook_secret: string;
+            /** @description A restricted key (`rk_…`) with Customers write, for Stripe credit; sealed, never shown again; left out, the stored one stays (docs/fulfilment.md) */
+            secret_key?: string;
+            /**
+             * Format: uri
+             * @description Default `https://api.stripe.com`
+             */
+            api_base?: string;
+        };
+        StripeCredit: {
+            id: string;
+            reward_id?: string | null;
+            customer?: {
+                key?: string;
+            } | null;
+            amount?: number | null;
+            /** @enum {unknown} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            last_code?: number | null;
+            note?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         MailerLiteSettings: {
             api_token: string;
@@ -3199,6 +3256,41 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listStripeCredits: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–250 (default 50) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Stripe credit log: each credit of an approved reward, newest first (docs/fulfilment.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["StripeCredit"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -25,6 +25,7 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
     let body: CreateCustomer = json_body(&mut req).await?;
     let mut input = NewCustomerInput::validated(&body.key, &body.email, body.name.as_deref(), body.surname.as_deref())?;
     input.referral_code = body.referral_code.as_deref().map(ReferralCode::parse).transpose()?;
+    input.stripe_customer_id = body.stripe_customer_id.as_deref().map(|id| validate::stripe_customer_id("stripe_customer_id", id)).transpose()?;
     if let Some(r) = &body.referring_customer {
         let referrer = find(cx, &program.id, r, "referring_customer").await?;
         if referrer.key == input.key || is_same_address(&referrer.email, &input.email) {
@@ -71,6 +72,9 @@ pub async fn update(mut req: Request, cx: &Cx, program: &Program, key: &str) -> 
     }
     if let Some(surname) = &patch.surname {
         c.surname = surname.as_deref().map(|n| validate::name("surname", n, 200)).transpose()?;
+    }
+    if let Some(id) = &patch.stripe_customer_id {
+        c.stripe_customer_id = id.as_deref().map(|id| validate::stripe_customer_id("stripe_customer_id", id)).transpose()?;
     }
     c.updated_at = ids::now_ms();
     Change::new(cx, &program.id, EventKind::CustomerUpdated)

@@ -31,6 +31,9 @@ pub struct CustomerRow {
     /// Everything paid out so far.
     #[serde(default)]
     pub paid_total: i64,
+    /// The customer's id in the merchant's Stripe account (`cus_…`).
+    #[serde(default)]
+    pub stripe_customer_id: Option<String>,
 }
 
 fn no_flags() -> String {
@@ -65,6 +68,7 @@ impl CustomerRow {
             balance: self.balance,
             pending_balance: self.pending_balance,
             paid_total: self.paid_total,
+            stripe_customer_id: self.stripe_customer_id.clone(),
             created_at: time::rfc3339(self.created_at),
             updated_at: time::rfc3339(self.updated_at),
         }

@@ -32,6 +32,7 @@ pub struct NewCustomerInput {
     pub referrer: Option<CustomerRow>,
     /// What fraud review saw in the referred signup; every reward it earns inherits them.
     pub flags: Vec<Flag>,
+    pub stripe_customer_id: Option<String>,
 }
 
 impl NewCustomerInput {
@@ -44,6 +45,7 @@ impl NewCustomerInput {
             referral_code: None,
             referrer: None,
             flags: Vec::new(),
+            stripe_customer_id: None,
         })
     }
 }
@@ -91,6 +93,7 @@ fn new_row(program: &Program, input: &NewCustomerInput, code: &ReferralCode, now
         fraud_flags: flags_json(&input.flags),
         pending_balance: 0,
         paid_total: 0,
+        stripe_customer_id: input.stripe_customer_id.clone(),
     }
 }
 
@@ -151,7 +154,7 @@ pub async fn create_customer(cx: &Cx, program: &Program, input: &NewCustomerInpu
 
 /// What the audit log compares of a customer.
 pub fn audited(c: &CustomerRow) -> Value {
-    json!({"email": c.email, "name": c.name, "surname": c.surname, "referral_code": c.referral_code, "referred_by": c.referred_by})
+    json!({"email": c.email, "name": c.name, "surname": c.surname, "referral_code": c.referral_code, "referred_by": c.referred_by, "stripe_customer_id": c.stripe_customer_id})
 }
 
 /// A new customer's UNIQUE conflicts, named for the caller.

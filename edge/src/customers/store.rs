@@ -8,7 +8,7 @@ use edgeref_shared::attribution::normalize_email;
 use worker::D1Database;
 
 /// A customer row as `CustomerRow` reads it, with its pending and paid totals.
-const COLUMNS: &str = "id AS row_id, key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at, fraud_flags,
+const COLUMNS: &str = "id AS row_id, key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at, fraud_flags, stripe_customer_id,
     (SELECT COALESCE(SUM(r.amount), 0) FROM rewards r WHERE r.program_id = customers.program_id AND r.customer_key = customers.key AND r.status = 'pending') AS pending_balance,
     (SELECT COALESCE(SUM(p.amount), 0) FROM payouts p WHERE p.program_id = customers.program_id AND p.customer_key = customers.key) AS paid_total";
 
@@ -36,8 +36,8 @@ pub async fn require(db: &D1Database, program_id: &str, key: &str) -> ApiResult<
 pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> Vec<Stmt> {
     let mut stmts = vec![sql!(
         db,
-        "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at, fraud_flags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+        "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at, fraud_flags, stripe_customer_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)",
         program_id,
         &c.key,
         &c.email,
@@ -50,6 +50,7 @@ pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> 
         c.balance,
         c.created_at,
         &c.fraud_flags,
+        c.stripe_customer_id.as_ref(),
     )];
     if let Some(referrer) = &c.referred_by {
         stmts.push(sql!(
@@ -62,19 +63,34 @@ pub fn insert_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> 
     stmts
 }
 
-/// Saves the editable fields of `c` (email, name, surname).
+/// Saves the editable fields of `c` (email, name, surname, Stripe customer id).
 pub fn update(db: &D1Database, program_id: &str, c: &CustomerRow) -> Stmt {
     sql!(
         db,
-        "UPDATE customers SET email = ?3, email_norm = ?4, name = ?5, surname = ?6, updated_at = ?7 WHERE program_id = ?1 AND key = ?2",
+        "UPDATE customers SET email = ?3, email_norm = ?4, name = ?5, surname = ?6, updated_at = ?7, stripe_customer_id = ?8 WHERE program_id = ?1 AND key = ?2",
         program_id,
         &c.key,
         &c.email,
         &normalize_email(&c.email),
         c.name.as_ref(),
         c.surname.as_ref(),
-        c.updated_at
+        c.updated_at,
+        c.stripe_customer_id.as_ref()
     )
+}
+
+/// Links a customer to their Stripe customer unless they are linked already (a paid checkout's buyer).
+pub async fn link_stripe(db: &D1Database, program_id: &str, key: &str, stripe_customer_id: &str, now: i64) -> ApiResult<()> {
+    db::run(sql!(
+        db,
+        "UPDATE customers SET stripe_customer_id = ?3, updated_at = ?4 WHERE program_id = ?1 AND key = ?2 AND stripe_customer_id IS NULL",
+        program_id,
+        key,
+        stripe_customer_id,
+        now
+    ))
+    .await?;
+    Ok(())
 }
 
 /// One page of customers (optionally only those referred by `referred_by`), in creation order.

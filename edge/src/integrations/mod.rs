@@ -8,11 +8,11 @@ pub mod stripe;
 
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body, self_origin};
+use crate::http::{cursor_param, json, json_body, limit_param, page, self_origin};
 use crate::programs::model::Program;
 use crate::webhooks::store as webhooks;
 use crate::{audit, db, ids, outbox};
-use edgeref_shared::validate;
+use edgeref_shared::{time, validate};
 use crate::outbox::senders::mailerlite::{self, MailerLiteSettings};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -22,6 +22,9 @@ use worker::{Request, Response};
 #[serde(deny_unknown_fields)]
 struct StripeInput {
     webhook_secret: String,
+    /// A restricted key (`rk_…`) for Stripe credit; left out, the stored one stays.
+    secret_key: Option<String>,
+    api_base: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,7 +50,7 @@ pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Respon
     json(
         200,
         &json!({
-            "stripe": {"enabled": settings("stripe").is_some(), "endpoint_url": stripe::endpoint_url(&self_origin(req), program)},
+            "stripe": stripe_view(&self_origin(req), program, settings("stripe").is_some(), settings(stripe::API_ROW).as_ref()),
             "mailerlite": mailerlite,
             "zapier": {"enabled": zapier > 0, "subscriptions": zapier},
         }),
@@ -61,7 +64,8 @@ pub async fn put(mut req: Request, cx: &Cx, program: &Program, name: &str) -> Ap
             if !body.webhook_secret.starts_with("whsec_") || !is_token(&body.webhook_secret, 200) {
                 return Err(ApiError::invalid("webhook_secret", "must be the endpoint's signing secret, whsec_…"));
             }
-            (json!({}), body.webhook_secret, json!({"enabled": true, "endpoint_url": stripe::endpoint_url(&self_origin(&req), program)}))
+            let api = put_stripe_api(cx, program, &body).await?;
+            (json!({}), body.webhook_secret, stripe_view(&self_origin(&req), program, true, api.as_ref()))
         }
         "mailerlite" => {
             let body: MailerLiteInput = json_body(&mut req).await?;
@@ -87,6 +91,54 @@ pub async fn put(mut req: Request, cx: &Cx, program: &Program, name: &str) -> Ap
     json(200, &answer)
 }
 
+/// The Stripe card: on or off, where Stripe posts, and whether Edgeref can call Stripe (never the key).
+fn stripe_view(origin: &str, program: &Program, enabled: bool, api: Option<&Value>) -> Value {
+    json!({
+        "enabled": enabled,
+        "endpoint_url": stripe::endpoint_url(origin, program),
+        "secret_key_set": api.is_some(),
+        "api_base": api.map_or(json!(stripe::DEFAULT_API_BASE), |a| a["api_base"].clone()),
+    })
+}
+
+/// Saves the Stripe API key (sealed, its own row `stripe::API_ROW`, re-sealed with the others)
+/// and `api_base`; without a `secret_key` the stored key stays. Returns the row's settings.
+async fn put_stripe_api(cx: &Cx, program: &Program, body: &StripeInput) -> ApiResult<Option<Value>> {
+    let api_base = validate::http_url("api_base", body.api_base.as_deref().unwrap_or(stripe::DEFAULT_API_BASE))?;
+    let settings = json!({"api_base": api_base.as_str().trim_end_matches('/')});
+    let sealed = match &body.secret_key {
+        Some(key) if (key.starts_with("rk_") || key.starts_with("sk_")) && is_token(key, 255) => crate::sealed::seal(&cx.env, key)?,
+        Some(_) => return Err(ApiError::invalid("secret_key", "must be a Stripe restricted key, rk_… (docs/fulfilment.md)")),
+        None => match store::get(&cx.db, &program.id, stripe::API_ROW).await? {
+            Some(row) => row.secret,
+            None => return Ok(None),
+        },
+    };
+    let audit = body.secret_key.as_ref().map(|_| audit::record(cx, &program.id, "integration.updated", ("integration", "stripe"), json!({"secret_key": {"to": "[redacted]"}, "api_base": {"to": settings["api_base"]}})));
+    let save = store::save(&cx.db, &program.id, stripe::API_ROW, &settings.to_string(), &sealed, ids::now_ms());
+    db::batch(&cx.db, [save].into_iter().chain(audit.into_iter().flatten()).collect()).await?;
+    Ok(Some(settings))
+}
+
+/// `GET /v1/programs/{id}/integrations/stripe/credits`: every Stripe credit, newest first, with
+/// its reward, status, attempts and the latest answer (Stripe's message when it refused).
+pub async fn credits(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Response> {
+    let limit = limit_param(req, 50)?;
+    let rows = store::credit_log(&cx.db, &program.id, cursor_param(req)?, limit).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let view = json!({
+                "id": r.id, "reward_id": r.reward_id, "customer": r.customer_key.map(|key| json!({"key": key})), "amount": r.amount,
+                "status": r.status, "attempts": r.attempts, "last_code": r.last_code, "note": r.note,
+                "created_at": time::rfc3339(r.created_at), "updated_at": time::rfc3339(r.updated_at),
+            });
+            (r.seq, view)
+        })
+        .collect();
+    json(200, &page(rows, limit))
+}
+
 /// What the audit log compares of an integration: its settings and its credential
 /// under the name the API takes it by (which the diff shows only as [redacted]).
 fn audited(name: &str, mut settings: Value, credential: Option<String>) -> Value {
@@ -109,7 +161,8 @@ pub async fn delete(cx: &Cx, program: &Program, name: &str) -> ApiResult<Respons
     let Some(row) = store::get(&cx.db, &program.id, name).await? else { return json(200, &json!({"name": name, "enabled": false})) };
     let settings = audited(name, serde_json::from_str(&row.settings).unwrap_or_default(), None);
     let audit = audit::record(cx, &program.id, "integration.deleted", ("integration", name), audit::deleted(&settings));
-    db::batch(&cx.db, [store::delete(&cx.db, &program.id, name)].into_iter().chain(audit).collect()).await?;
+    let api = (name == "stripe").then(|| store::delete(&cx.db, &program.id, stripe::API_ROW));
+    db::batch(&cx.db, [store::delete(&cx.db, &program.id, name)].into_iter().chain(api).chain(audit).collect()).await?;
     json(200, &json!({"name": name, "enabled": false}))
 }
 

@@ -39,6 +39,41 @@ pub fn delete(db: &D1Database, program_id: &str, name: &str) -> Stmt {
     sql!(db, "DELETE FROM integrations WHERE program_id = ?1 AND name = ?2", program_id, name)
 }
 
+/// One Stripe credit delivery as its log shows it.
+#[derive(Debug, Deserialize)]
+pub struct CreditLogRow {
+    pub seq: i64,
+    pub id: String,
+    pub reward_id: Option<String>,
+    pub customer_key: Option<String>,
+    pub amount: Option<i64>,
+    pub status: String,
+    pub attempts: i64,
+    pub last_code: Option<i64>,
+    /// The latest attempt's error, or Stripe's answer.
+    pub note: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The program's Stripe credit deliveries, newest first, older than `before` (0: from the newest).
+pub async fn credit_log(db: &D1Database, program_id: &str, before: i64, limit: i64) -> ApiResult<Vec<CreditLogRow>> {
+    db::all(sql!(
+        db,
+        "SELECT d.rowid AS seq, d.id, json_extract(e.payload, '$.data.id') AS reward_id, json_extract(e.payload, '$.data.customer.key') AS customer_key,
+                json_extract(e.payload, '$.data.amount') AS amount, d.status, d.attempts, d.last_code, d.created_at, d.updated_at,
+                (SELECT COALESCE(a.error, a.response_body) FROM delivery_attempts a WHERE a.delivery_id = d.id
+                 ORDER BY a.attempted_at DESC, a.id DESC LIMIT 1) AS note
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.program_id = ?1 AND d.integration = 'stripe_credit' AND (?2 = 0 OR d.rowid < ?2)
+         ORDER BY d.rowid DESC LIMIT ?3",
+        program_id,
+        before,
+        limit + 1
+    ))
+    .await
+}
+
 /// A sealed secret with the integration it belongs to.
 #[derive(Debug, Deserialize)]
 pub struct SealedRow {

@@ -24,6 +24,13 @@ use edgeref_shared::{validate, ReferralCode};
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
+/// Stripe's API, unless the integration names another (`api_base`; tests use a local server).
+pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
+
+/// The integrations row holding the sealed Stripe API key (`secret_key`) and `api_base`;
+/// a row of its own, so the key is sealed, re-sealed and deleted like every other secret.
+pub const API_ROW: &str = "stripe_api";
+
 /// Stripe events can be large (invoices with many lines); still bounded.
 const MAX_EVENT: usize = 512 * 1024;
 
@@ -85,6 +92,7 @@ async fn sale(cx: &Cx, program: &Program, object: &Value, amount: Option<i64>, e
     let Some(customer) = buyer(cx, program, object, email).await? else {
         return Ok(json!({"ignored": "the buyer is not a customer and carries no referral code"}));
     };
+    link_stripe_customer(cx, program, &customer, object).await?;
     let key = transaction_key(object);
     let currency = validate::currency("currency", text(object, &["currency"]).unwrap_or(""))?;
     let sale = Sale {
@@ -103,6 +111,20 @@ async fn sale(cx: &Cx, program: &Program, object: &Value, amount: Option<i64>, e
         Err(e) if e.code == "currency_mismatch" => json!({"ignored": e.message}),
         Err(e) => return Err(e),
     })
+}
+
+/// The buyer's Stripe customer id (`customer` on a checkout session or an invoice), when valid.
+fn stripe_customer(object: &Value) -> Option<String> {
+    text(object, &["customer"]).and_then(|id| validate::stripe_customer_id("customer", id).ok())
+}
+
+/// Remembers the buyer's Stripe customer on a customer not linked yet, so their rewards can be
+/// credited there (docs/fulfilment.md); a link set by the owner is never replaced.
+async fn link_stripe_customer(cx: &Cx, program: &Program, customer: &CustomerRow, object: &Value) -> ApiResult<()> {
+    match (&customer.stripe_customer_id, stripe_customer(object)) {
+        (None, Some(id)) => customer_store::link_stripe(&cx.db, &program.id, &customer.key, &id, ids::now_ms()).await,
+        _ => Ok(()),
+    }
 }
 
 /// Finds the buyer among the program's customers, or makes them a referred
@@ -138,6 +160,7 @@ async fn buyer(cx: &Cx, program: &Program, object: &Value, email: Option<&str>) 
     let name = text(object, &["customer_details", "name"]);
     let mut input = NewCustomerInput::validated(key, email, name, None)?;
     input.referrer = Some(referrer);
+    input.stripe_customer_id = stripe_customer(object);
     match customers::create_customer(cx, program, &input, &Vec::new).await {
         Ok(c) => Ok(Some(c)),
         // Created by a concurrent delivery of the same event.

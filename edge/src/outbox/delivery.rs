@@ -6,9 +6,10 @@
 //! the request that caused the event and the cron trigger never send it twice
 //! at once, and a Worker that dies mid-send leaves it to be retried when the lease ends.
 
-use super::store::{self, Attempt, DueRow, EmailRow, Which, BATCH};
+use super::store::{self, Attempt, CreditRow, DueRow, EmailRow, Which, BATCH};
 use crate::error::ApiResult;
 use super::senders::email;
+use super::senders::stripe_credit;
 use super::senders::mailerlite::{self, MailerLiteSettings};
 use super::senders::webhook;
 use crate::outbound::Outcome;
@@ -24,6 +25,8 @@ pub enum Target {
     MailerLite { settings: MailerLiteSettings, sealed_token: String },
     /// A message (`email:{message}`), composed when it is sent.
     Email(Box<EmailRow>),
+    /// A referrer's approved reward credited to their Stripe customer balance (`stripe_credit`).
+    StripeCredit(Box<CreditRow>),
 }
 
 /// A claimed delivery, ready to send.
@@ -41,6 +44,12 @@ pub struct Delivery {
 impl From<EmailRow> for Delivery {
     fn from(r: EmailRow) -> Self {
         Self { id: r.id.clone(), program_id: r.program_id.clone(), event_id: r.event_id.clone(), attempts: r.attempts, payload: String::new(), target: Ok(Target::Email(Box::new(r))) }
+    }
+}
+
+impl From<CreditRow> for Delivery {
+    fn from(r: CreditRow) -> Self {
+        Self { id: r.id.clone(), program_id: r.program_id.clone(), event_id: r.event_id.clone(), attempts: r.attempts, payload: String::new(), target: Ok(Target::StripeCredit(Box::new(r))) }
     }
 }
 
@@ -104,10 +113,14 @@ async fn claim(db: &D1Database, which: Which<'_>) -> Vec<Delivery> {
     }
 }
 
-/// Webhook and integration deliveries, and e-mails (which load more), each in one query.
+/// Webhook and integration deliveries, e-mails and Stripe credits (which load more), each in one query.
 async fn load(db: &D1Database, ids: Vec<String>) -> ApiResult<Vec<Delivery>> {
+    let (credits, ids): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| id.ends_with(".stripe_credit"));
     let (emails, others): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| id.contains(".email:"));
     let mut deliveries = Vec::new();
+    if !credits.is_empty() {
+        deliveries.extend(store::load_credits(db, &credits).await?.into_iter().map(Delivery::from));
+    }
     if !others.is_empty() {
         deliveries.extend(store::load(db, &others).await?.into_iter().map(Delivery::from));
     }
@@ -128,6 +141,7 @@ async fn send_one(env: &Env, db: &D1Database, d: &Delivery) {
         Ok(Target::Webhook { url, secret, .. }) => webhook::post(env, url, secret, &d.event_id, &d.payload).await,
         Ok(Target::MailerLite { settings, sealed_token }) => mailerlite::sync(env, settings, sealed_token, &d.payload).await,
         Ok(Target::Email(row)) => email::deliver(env, db, row).await,
+        Ok(Target::StripeCredit(row)) => stripe_credit::deliver(env, db, row).await,
         Err(gone) => gone.clone(),
     };
     let jitter = u32::from_le_bytes(ids::random::<4>()) % 1001;
@@ -150,6 +164,12 @@ async fn send_one(env: &Env, db: &D1Database, d: &Delivery) {
         let last = outcome.code.map_or_else(|| outcome.error.clone().unwrap_or_default(), |c| format!("HTTP {c}"));
         let reason = format!("disabled after {MAX_ATTEMPTS} failed attempts to deliver {} (last: {last})", d.event_id);
         stmts.push(store::disable_webhook(db, id, &reason, ids::now_ms()));
+    }
+    if let (Ok(Target::StripeCredit(row)), DeliveryStatus::Failed) = (&d.target, next.status) {
+        // Stripe refused the credit for good: the reward waits in the review queue, saying why.
+        if let Some(reward_id) = &row.reward_id {
+            stmts.push(store::flag_fulfilment_failed(db, &row.program_id, reward_id, &stripe_credit::failure_reason(&outcome)));
+        }
     }
     if let Err(e) = store::batch(db, stmts).await {
         // The lease runs out and the cron trigger tries again: at least once, never lost.

@@ -386,3 +386,129 @@ pub async fn keep_dev_mail(db: &D1Database, m: &DevMail<'_>, now: i64) -> DbResu
     ))
     .await
 }
+
+/// Whether Stripe credit pays a reward (over `rewards r`, `programs p`, `customers c` of its
+/// referrer and the program's Stripe API row `i`): a referrer's approved reward, the program's
+/// fulfilment `stripe_credit`, the customer linked to Stripe (docs/fulfilment.md).
+pub const CREDITS: &str = "r.kind = 'referrer' AND r.amount > 0 AND r.status = 'approved' AND c.stripe_customer_id IS NOT NULL
+  AND json_extract(p.rewards, '$.fulfilment.referrer') = 'stripe_credit'";
+
+/// The joins `CREDITS` reads, from `rewards r`.
+pub const CREDIT_JOINS: &str = "JOIN programs p ON p.id = r.program_id
+  JOIN customers c ON c.program_id = r.program_id AND c.key = r.customer_key
+  JOIN integrations i ON i.program_id = r.program_id AND i.name = 'stripe_api'";
+
+/// A Stripe credit delivery for a reward approved as it is created (`fanout::event`), when `CREDITS` holds.
+pub fn fan_out_credit(db: &D1Database, event_id: &str, program_id: &str, reward_id: &str, now: i64) -> Stmt {
+    sql!(
+        db,
+        &format!(
+            "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+             SELECT ?1 || '.stripe_credit', ?2, ?1, 'stripe_credit', 'pending', 0, ?4, ?4, ?4
+             FROM rewards r {CREDIT_JOINS} WHERE r.program_id = ?2 AND r.id = ?3 AND {CREDITS}"
+        ),
+        event_id,
+        program_id,
+        reward_id,
+        now
+    )
+}
+
+/// A claimed Stripe credit delivery with the reward as it is now, its customer's Stripe id
+/// and the program's sealed Stripe key.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CreditRow {
+    pub id: String,
+    pub program_id: String,
+    pub event_id: String,
+    pub attempts: i64,
+    pub reward_id: Option<String>,
+    pub reward_status: Option<String>,
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub customer_key: Option<String>,
+    pub stripe_customer_id: Option<String>,
+    pub program_name: Option<String>,
+    pub api_settings: Option<String>,
+    pub sealed_key: Option<String>,
+}
+
+/// Loads claimed Stripe credit deliveries, in one query.
+pub async fn load_credits(db: &D1Database, ids: &[String]) -> ApiResult<Vec<CreditRow>> {
+    let ids_json = serde_json::to_string(ids).expect("strings serialize");
+    db::all(sql!(
+        db,
+        "SELECT d.id, d.program_id, d.event_id, d.attempts, json_extract(e.payload, '$.data.id') AS reward_id,
+                r.status AS reward_status, r.amount, r.currency, r.customer_key, c.stripe_customer_id,
+                p.name AS program_name, i.settings AS api_settings, i.secret AS sealed_key
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+         LEFT JOIN rewards r ON r.program_id = d.program_id AND r.id = json_extract(e.payload, '$.data.id')
+         LEFT JOIN customers c ON c.program_id = d.program_id AND c.key = r.customer_key
+         LEFT JOIN programs p ON p.id = d.program_id
+         LEFT JOIN integrations i ON i.program_id = d.program_id AND i.name = 'stripe_api'
+         WHERE d.id IN (SELECT value FROM json_each(?1))",
+        &ids_json
+    ))
+    .await
+}
+
+/// A payout made by Stripe credit, as `payouts` stores it.
+pub struct CreditPayout<'a> {
+    pub id: &'a str,
+    pub program_id: &'a str,
+    pub reward_id: &'a str,
+    pub customer_key: &'a str,
+    pub amount: i64,
+    pub currency: &'a str,
+    /// Stripe's customer balance transaction (`cbtxn_…`).
+    pub reference: Option<&'a str>,
+    pub note: &'a str,
+    pub at: i64,
+}
+
+/// The payout row (`method` `stripe_credit`) and the reward marked paid by it, guarded like a
+/// manual payout's: the reward must still be approved with this amount, so it is paid once.
+pub fn credit_payout(db: &D1Database, p: &CreditPayout) -> Vec<Stmt> {
+    let reward_ids = serde_json::to_string(&[p.reward_id]).expect("strings serialize");
+    vec![
+        sql!(
+            db,
+            "INSERT INTO payouts (id, program_id, customer_key, amount, currency, reference, note, reward_ids, created_at, method)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'stripe_credit')",
+            p.id,
+            p.program_id,
+            p.customer_key,
+            p.amount,
+            p.currency,
+            p.reference,
+            p.note,
+            &reward_ids,
+            p.at
+        ),
+        sql!(
+            db,
+            "UPDATE rewards SET status = 'paid', payout_id = ?3, decided_at = ?5, decision = ?3
+             WHERE program_id = ?1 AND id = ?2 AND status = 'approved' AND amount = ?4",
+            p.program_id,
+            p.reward_id,
+            p.id,
+            p.amount,
+            p.at
+        ),
+        db::guard(db, "EXISTS (SELECT 1 FROM rewards WHERE id = ?1 AND payout_id = ?2 AND status = 'paid')", &[p.reward_id.into(), p.id.into()]),
+    ]
+}
+
+/// A credit Stripe refused for good: the approved reward is flagged `fulfilment_failed` (so it
+/// waits in the review queue) and its `reason` says why.
+pub fn flag_fulfilment_failed(db: &D1Database, program_id: &str, reward_id: &str, reason: &str) -> Stmt {
+    sql!(
+        db,
+        "UPDATE rewards SET reason = ?3,
+           flags = CASE WHEN EXISTS (SELECT 1 FROM json_each(flags) WHERE value = 'fulfilment_failed') THEN flags ELSE json_insert(flags, '$[#]', 'fulfilment_failed') END
+         WHERE program_id = ?1 AND id = ?2 AND status = 'approved'",
+        program_id,
+        reward_id,
+        reason
+    )
+}

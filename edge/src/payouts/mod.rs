@@ -15,7 +15,7 @@ use crate::programs::model::Program;
 use crate::rewards::{model::RewardRow, store as rewards};
 use crate::{audit, ids};
 use edgeref_shared::webhook::EventKind;
-use edgeref_shared::reward::{LedgerKind, MAX_AMOUNT};
+use edgeref_shared::reward::{LedgerKind, PayoutMethod, MAX_AMOUNT};
 use edgeref_shared::validate;
 use serde_json::json;
 use store::PayoutRow;
@@ -62,6 +62,7 @@ pub async fn create(mut req: Request, cx: &Cx, program: &Program) -> ApiResult<R
         note,
         reward_ids: serde_json::to_string(&reward_ids).expect("strings serialize"),
         created_at: now,
+        method: PayoutMethod::Manual,
     };
     let debit = LedgerEntry { customer_key: &customer.key, amount: -amount, kind: LedgerKind::Payout, transaction_key: None, note: Some(&payout.id), at: now };
     let fields = json!({"customer": payout.customer_key, "amount": amount, "currency": payout.currency, "reference": payout.reference, "rewards": reward_ids});

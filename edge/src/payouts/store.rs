@@ -3,12 +3,13 @@
 use crate::db::{self, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
+use edgeref_shared::reward::PayoutMethod;
 use edgeref_shared::time;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
 
-const COLUMNS: &str = "id, customer_key, amount, currency, reference, note, reward_ids, created_at";
+const COLUMNS: &str = "id, customer_key, amount, currency, reference, note, reward_ids, created_at, method";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct PayoutRow {
@@ -21,6 +22,9 @@ pub struct PayoutRow {
     /// JSON array of the reward ids it covered in full.
     pub reward_ids: String,
     pub created_at: i64,
+    /// How it was paid: recorded by the owner, or a Stripe credit (`outbox::senders::stripe_credit`).
+    #[serde(default)]
+    pub method: PayoutMethod,
 }
 
 impl PayoutRow {
@@ -34,6 +38,7 @@ impl PayoutRow {
             "reference": self.reference,
             "note": self.note,
             "reward_ids": serde_json::from_str::<Vec<String>>(&self.reward_ids).unwrap_or_default(),
+            "method": self.method,
             "created_at": time::rfc3339(self.created_at),
         })
     }
@@ -42,7 +47,7 @@ impl PayoutRow {
 pub fn insert(db: &D1Database, program_id: &str, p: &PayoutRow) -> Stmt {
     sql!(
         db,
-        "INSERT INTO payouts (id, program_id, customer_key, amount, currency, reference, note, reward_ids, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO payouts (id, program_id, customer_key, amount, currency, reference, note, reward_ids, created_at, method) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         &p.id,
         program_id,
         &p.customer_key,
@@ -51,7 +56,8 @@ pub fn insert(db: &D1Database, program_id: &str, p: &PayoutRow) -> Stmt {
         p.reference.as_ref(),
         p.note.as_ref(),
         &p.reward_ids,
-        p.created_at
+        p.created_at,
+        p.method.as_str()
     )
 }
 

@@ -140,13 +140,14 @@ fn row_of(w: &Upsert, now: i64) -> CustomerRow {
         fraud_flags: "[]".into(),
         pending_balance: 0,
         paid_total: 0,
+        stripe_customer_id: w.stripe_customer_id.clone(),
     }
 }
 
 fn stored_json(c: &CustomerRow) -> Value {
     json!({
         "key": c.key, "email": c.email, "email_norm": normalize_email(&c.email), "name": c.name, "surname": c.surname,
-        "referral_code": c.referral_code, "referred_by": c.referred_by, "created_at": c.created_at,
+        "referral_code": c.referral_code, "referred_by": c.referred_by, "created_at": c.created_at, "stripe_customer_id": c.stripe_customer_id,
     })
 }
 

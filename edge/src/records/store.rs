@@ -21,6 +21,7 @@ pub async fn customers_and_referrers(db: &D1Database, program_id: &str, keys_jso
         surname: Option<String>,
         referral_code: String,
         referred_by: Option<String>,
+        stripe_customer_id: Option<String>,
     }
     let rows: Vec<Row> = db::all(sql!(
         db,
@@ -29,7 +30,7 @@ pub async fn customers_and_referrers(db: &D1Database, program_id: &str, keys_jso
            UNION
            SELECT c.referred_by FROM chain JOIN customers c ON c.program_id = ?1 AND c.key = chain.key WHERE c.referred_by IS NOT NULL
          )
-         SELECT c.key, c.email, c.name, c.surname, c.referral_code, c.referred_by FROM customers c
+         SELECT c.key, c.email, c.name, c.surname, c.referral_code, c.referred_by, c.stripe_customer_id FROM customers c
          WHERE c.program_id = ?1 AND c.key IN (SELECT key FROM chain)",
         program_id,
         keys_json
@@ -37,7 +38,7 @@ pub async fn customers_and_referrers(db: &D1Database, program_id: &str, keys_jso
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.key, Stored { email: r.email, name: r.name, surname: r.surname, referral_code: r.referral_code, referred_by: r.referred_by }))
+        .map(|r| (r.key, Stored { email: r.email, name: r.name, surname: r.surname, referral_code: r.referral_code, referred_by: r.referred_by, stripe_customer_id: r.stripe_customer_id }))
         .collect())
 }
 
@@ -59,18 +60,18 @@ pub async fn code_holders(db: &D1Database, program_id: &str, codes_json: &str) -
 }
 
 /// Creates or updates the customers of `rows_json`, a JSON array of
-/// `{key, email, email_norm, name, surname, referral_code, referred_by, created_at}`.
+/// `{key, email, email_norm, name, surname, referral_code, referred_by, created_at, stripe_customer_id}`.
 /// A stored customer keeps its code, its creation time and any referrer it already has.
 pub fn upsert_customers(db: &D1Database, program_id: &str, rows_json: &str, now: i64) -> Stmt {
     sql!(
         db,
-        "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at, fraud_flags)
+        "INSERT INTO customers (program_id, key, email, email_norm, name, surname, referral_code, referred_by, friend_reward, balance, created_at, updated_at, fraud_flags, stripe_customer_id)
          SELECT ?1, json_extract(j.value, '$.key'), json_extract(j.value, '$.email'), json_extract(j.value, '$.email_norm'),
                 json_extract(j.value, '$.name'), json_extract(j.value, '$.surname'), json_extract(j.value, '$.referral_code'),
-                json_extract(j.value, '$.referred_by'), NULL, 0, json_extract(j.value, '$.created_at'), ?3, '[]'
+                json_extract(j.value, '$.referred_by'), NULL, 0, json_extract(j.value, '$.created_at'), ?3, '[]', json_extract(j.value, '$.stripe_customer_id')
          FROM json_each(?2) j WHERE true
          ON CONFLICT (program_id, key) DO UPDATE SET email = excluded.email, email_norm = excluded.email_norm, name = excluded.name,
-           surname = excluded.surname, referred_by = COALESCE(customers.referred_by, excluded.referred_by), updated_at = excluded.updated_at",
+           surname = excluded.surname, stripe_customer_id = COALESCE(excluded.stripe_customer_id, customers.stripe_customer_id), referred_by = COALESCE(customers.referred_by, excluded.referred_by), updated_at = excluded.updated_at",
         program_id,
         rows_json,
         now

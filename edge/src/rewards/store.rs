@@ -5,7 +5,7 @@
 use super::model::{RewardRow, COLUMNS};
 use crate::db::{self, Stmt};
 use crate::error::ApiResult;
-use crate::outbox::store::SENDS;
+use crate::outbox::store::{CREDITS, CREDIT_JOINS, SENDS};
 use crate::sql;
 use edgeref_shared::lifecycle::RewardStatus;
 use serde::Deserialize;
@@ -204,6 +204,17 @@ pub fn approved_effects(db: &D1Database, token: &str, now: i64, timestamp: &str)
             now,
             timestamp
         ),
+    ]
+    .into_iter()
+    .chain(approved_deliveries(db, token, now))
+    .collect()
+}
+
+/// The deliveries of the `reward.approved` events `approved_effects` writes: webhooks, the
+/// `reward_approved` e-mail and Stripe credit, each where the program has it.
+fn approved_deliveries(db: &D1Database, token: &str, now: i64) -> Vec<Stmt> {
+    let event_id = "'msg_' || substr(r.id, 5) || 'a'";
+    vec![
         sql!(
             db,
             &format!(
@@ -228,7 +239,19 @@ pub fn approved_effects(db: &D1Database, token: &str, now: i64, timestamp: &str)
             token,
             now
         ),
+        // A Stripe credit for each referrer reward the program pays that way (`outbox::store::CREDITS`).
+        sql!(db, &credit_fan_out_sql(), token, now),
     ]
+}
+
+/// One `stripe_credit` delivery per reward marked with ?1 that Stripe credit pays (?2 now).
+fn credit_fan_out_sql() -> String {
+    let event_id = "'msg_' || substr(r.id, 5) || 'a'";
+    format!(
+        "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT {event_id} || '.stripe_credit', r.program_id, {event_id}, 'stripe_credit', 'pending', 0, ?2, ?2, ?2
+         FROM rewards r {CREDIT_JOINS} WHERE r.decision = ?1 AND {CREDITS}"
+    )
 }
 
 /// The event ids `approved_effects` wrote for `token`.
@@ -274,6 +297,38 @@ mod tests {
             let formatted: String = conn.query_row(&format!("SELECT {}", rfc3339_sql("?1")), [ms], |row| row.get(0)).unwrap();
             assert_eq!(formatted, time::rfc3339(ms), "{ms}");
         }
+    }
+
+    #[test]
+    fn stripe_credit_fans_out_only_for_linked_referrers_of_crediting_programs_with_a_key() {
+        let conn = crate::db::sqlite_with_schema();
+        let credit = r#"{"fulfilment":{"referrer":"stripe_credit"}}"#;
+        for (program, rules) in [("prg_credit", credit), ("prg_manual", r#"{"fulfilment":{"referrer":"manual"}}"#), ("prg_default", "{}"), ("prg_nokey", credit)] {
+            conn.execute("INSERT INTO programs (id, public_id, name, website_url, tracking, rewards, created_at) VALUES (?1, ?1, 'p', 'https://x.example', '{}', ?2, 0)", [program, rules]).unwrap();
+            if program != "prg_nokey" {
+                conn.execute("INSERT INTO integrations (program_id, name, settings, secret, created_at, updated_at) VALUES (?1, 'stripe_api', '{}', 'sealed', 0, 0)", [program]).unwrap();
+            }
+            for (key, stripe) in [("linked", Some("cus_1")), ("unlinked", None)] {
+                conn.execute(
+                    "INSERT INTO customers (program_id, key, email, email_norm, referral_code, balance, created_at, updated_at, stripe_customer_id) VALUES (?1, ?2, ?2, ?2, ?1 || ?2, 0, 0, 0, ?3)",
+                    rusqlite::params![program, key, stripe],
+                )
+                .unwrap();
+                for (kind, amount) in [("referrer", 500), ("friend", 500), ("referrer", 0)] {
+                    conn.execute(
+                        "INSERT INTO rewards (id, program_id, customer_key, kind, amount, currency, status, flags, available_at, created_at, decision)
+                         VALUES ('rwd_' || ?1 || ?2 || ?3 || ?4, ?1, ?2, ?3, ?4, 'EUR', 'approved', '[]', 0, 0, 'dec_1')",
+                        rusqlite::params![program, key, kind, amount],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        conn.execute(&credit_fan_out_sql(), rusqlite::params!["dec_1", 1]).unwrap();
+        let mut stmt = conn.prepare("SELECT id, event_id, integration FROM deliveries").unwrap();
+        let rows: Vec<(String, String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        let event = "msg_prg_creditlinkedreferrer500a";
+        assert_eq!(rows, [(format!("{event}.stripe_credit"), event.to_owned(), "stripe_credit".to_owned())], "a linked referrer's reward of a crediting program with a key, only");
     }
 
     #[test]

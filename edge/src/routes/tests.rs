@@ -81,7 +81,7 @@ fn variant(r: &Route) -> &'static str {
         Route::Owner(OwnerRoute::Program(_, p)) => match p {
             P::Get => "GetProgram", P::Update => "UpdateProgram", P::Delete => "DeleteProgram", P::CreateApiKey => "CreateApiKey",
             P::ListApiKeys => "ListApiKeys", P::RevokeApiKey(_) => "RevokeApiKey", P::Ingest => "Ingest", P::ListIntegrations => "ListIntegrations",
-            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::Stats => "Stats", P::AuditLog => "AuditLog",
+            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::StripeCredits => "StripeCredits", P::Stats => "Stats", P::AuditLog => "AuditLog",
             P::EmailPreview => "EmailPreview", P::EmailTest => "EmailTest", P::EmailLog => "EmailLog", P::EmailResend(_) => "EmailResend",
         },
         Route::Api(_, a) => match a {

@@ -140,6 +140,7 @@ mod tests {
             fraud_flags: "[]".into(),
             pending_balance: 0,
             paid_total: 0,
+            stripe_customer_id: None,
         };
         let a = answer(true, None, Some(&customer), &program);
         assert_eq!(a["referral_link"], "https://shop.example/?ref=bobscode");

@@ -120,6 +120,18 @@ fn unchanged_rows_are_counted_and_not_written() {
 }
 
 #[test]
+fn a_stripe_customer_id_column_links_customers_and_a_blank_cell_keeps_the_link() {
+    let mut known = Known::default();
+    known.customers.insert("ann".into(), Stored { stripe_customer_id: Some("cus_Ann1".into()), ..stored("ann@x.example", "anncode", None) });
+    let p = plan_of("key,email,Stripe Customer ID\nann,ann@x.example,\nbob,bob@x.example,cus_Bob2\ncat,cat@x.example,acct_1\n", &known);
+    assert_eq!((p.created, p.unchanged), (1, 1), "ann keeps her link: unchanged");
+    assert_eq!(p.writes[0].stripe_customer_id.as_deref(), Some("cus_Bob2"));
+    assert_eq!(codes(&p), [(4, "stripe_customer_id", "invalid")]);
+    let p = plan_of("key,email,stripe_customer_id\nann,ann@x.example,cus_Ann9\n", &known);
+    assert_eq!((p.updated, p.writes[0].stripe_customer_id.as_deref()), (1, Some("cus_Ann9")));
+}
+
+#[test]
 fn export_cells_that_look_like_formulas_are_escaped_and_read_back() {
     for f in ["=SUM(A1)", "+1", "-1", "@x", "\tx", "\rx"] {
         assert_eq!(escape_formula(f), format!("'{f}"));
@@ -187,8 +199,8 @@ proptest! {
 fn exports_write_their_columns_with_times_numbers_and_escaped_text() {
     let t = export_table("customers").unwrap();
     assert!(t.header().starts_with("key,email,name,surname,referral_code,referred_by,created_at,"));
-    let row = serde_json::json!({"key": "a", "email": "a@x.example", "name": "=HYPERLINK(\"x\")", "surname": null, "referral_code": "acode", "referred_by": null, "created_at": 0, "referrals_count": 2, "balance": -150, "updated_at": 1000.0});
-    assert_eq!(t.line(&row), "a,a@x.example,\"'=HYPERLINK(\"\"x\"\")\",,acode,,1970-01-01T00:00:00.000Z,2,-150,1970-01-01T00:00:01.000Z\r\n");
+    let row = serde_json::json!({"key": "a", "email": "a@x.example", "name": "=HYPERLINK(\"x\")", "surname": null, "referral_code": "acode", "referred_by": null, "created_at": 0, "referrals_count": 2, "balance": -150, "updated_at": 1000.0, "stripe_customer_id": "cus_1"});
+    assert_eq!(t.line(&row), "a,a@x.example,\"'=HYPERLINK(\"\"x\"\")\",,acode,,1970-01-01T00:00:00.000Z,2,-150,1970-01-01T00:00:01.000Z,cus_1\r\n");
     assert!(export_table("programs").is_none());
     // What the customers export writes, the import reads back.
     let file = parse(format!("{}{}", t.header(), t.line(&row)).as_bytes()).unwrap();

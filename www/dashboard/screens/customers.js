@@ -1,6 +1,6 @@
 // Customers: each with their referral link and short link, who referred them, their referrals and balance.
 import { api, listPage, programPath } from '../api.js';
-import { h, card, pagedTable, copyButton, money, date, failure } from '../dom.js';
+import { h, card, pagedTable, copyButton, money, date, failure, field, onSubmit, announce } from '../dom.js';
 import * as importer from './customers/importer.js';
 
 const PAGE = 50;
@@ -21,7 +21,7 @@ export async function render(container, program) {
       : '0';
     const name = [c.name, c.surname].filter(Boolean).join(' ');
     const tr = h('tr', {},
-      h('td', {}, h('div', {}, name || c.email), h('div', { class: 'muted' }, name ? `${c.email} · ${c.key}` : c.key)),
+      h('td', {}, h('div', {}, name || c.email), h('div', { class: 'muted' }, name ? `${c.email} · ${c.key}` : c.key), stripeLink(c)),
       h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText),
         h('div', { class: 'muted' }, shortText, ' ', copyButton('Copy short link', () => c.short_link, shortText))),
       h('td', {}, c.referred_by ?? '—'),
@@ -32,6 +32,24 @@ export async function render(container, program) {
       h('td', {}, date(c.created_at)));
     if (toggle instanceof Node) toggle.addEventListener('click', () => referrals(c, tr, toggle));
     return tr;
+  }
+
+  /** The customer's Stripe customer ID (for Stripe credit, docs/fulfilment.md), and a form to change it. */
+  function stripeLink(c) {
+    const shown = h('span', { class: 'mono', 'data-stripe-of': c.key }, c.stripe_customer_id ?? 'not linked to Stripe');
+    const input = h('input', { type: 'text', name: 'stripe_customer_id', value: c.stripe_customer_id ?? '', placeholder: 'cus_…', autocomplete: 'off', spellcheck: 'false' });
+    const form = onSubmit(h('form', { class: 'inline', hidden: true },
+      field(`Stripe customer ID of ${c.key}`, input, 'Empty: not linked.'),
+      h('button', { type: 'submit' }, 'Save')), async (v) => {
+      const id = v.get('stripe_customer_id').trim();
+      const saved = await api('PATCH', `${base}/${encodeURIComponent(c.key)}`, { stripe_customer_id: id || null });
+      shown.textContent = saved.stripe_customer_id ?? 'not linked to Stripe';
+      form.hidden = true;
+      announce(`Stripe customer ID of ${c.key} saved.`);
+    });
+    const edit = h('button', { type: 'button', class: 'link', 'aria-label': `Edit the Stripe customer ID of ${c.key}` }, 'Edit');
+    edit.addEventListener('click', () => { form.hidden = !form.hidden; if (!form.hidden) input.focus(); });
+    return h('div', { class: 'muted' }, 'Stripe: ', shown, ' ', edit, form);
   }
 
   /** Opens (or closes) a row under the customer listing the customers they referred. */

@@ -9,6 +9,7 @@ const FLAG_WORDS = {
   lookalike_email: 'same address as the referrer, with a +tag or dots',
   same_visitor: 'signed up from the referrer’s own network',
   velocity: 'over the daily limit',
+  fulfilment_failed: 'Stripe credit failed',
 };
 
 const PAGE = 100;
@@ -230,11 +231,12 @@ function payoutsCard(program) {
     h('td', {}, dateTime(p.created_at)),
     h('td', {}, p.customer.key),
     h('td', { class: 'num' }, money(p.amount, p.currency)),
+    h('td', {}, p.method === 'stripe_credit' ? 'Stripe credit' : 'Manual'),
     h('td', {}, p.reference ?? '—'),
     h('td', {}, p.note ?? '—'),
     h('td', { class: 'num' }, p.reward_ids.length));
   const table = pagedTable({
-    head: ['Paid', 'Customer', { label: 'Amount', num: true }, 'Reference', 'Note', { label: 'Rewards', num: true }], row,
+    head: ['Paid', 'Customer', { label: 'Amount', num: true }, 'Method', 'Reference', 'Note', { label: 'Rewards', num: true }], row,
     fetchPage: (cursor) => listPage(base, { limit: PAGE }, cursor), empty: 'No payouts yet.', moreLabel: 'Load more payouts',
   });
   return { card: card({ id: 'payouts', title: 'Payouts' }, h('p', { class: 'muted' }, 'Every payout recorded, oldest first.'), table.el), reload: table.reload };

@@ -164,6 +164,15 @@ function reviewFields(r) {
       'A referrer’s rewards beyond this many in a UTC day are flagged “over the daily limit” for review. Empty: no limit.'));
 }
 
+/** How approved referrer rewards are paid (docs/fulfilment.md). */
+function fulfilmentFields(r) {
+  const credit = r.fulfilment?.referrer === 'stripe_credit';
+  return h('fieldset', { 'aria-describedby': 'fulfilment-hint' }, h('legend', {}, 'Pay referrers'),
+    choice('radio', 'fulfilment', 'manual', 'By hand: you pay them and record it in Rewards → Payables', !credit),
+    choice('radio', 'fulfilment', 'stripe_credit', 'Stripe credit: approved rewards go onto the referrer’s Stripe customer balance by themselves', credit),
+    h('p', { class: 'hint', id: 'fulfilment-hint' }, 'Stripe credit needs a restricted key in Integration → Stripe and the customer’s Stripe customer ID; a credit Stripe refuses is flagged in the review queue.'));
+}
+
 function rewardsForm(program, save) {
   const referrer = rewardFields('referrer', program.rewards.referrer, ['percent', 'fixed']);
   const friend = rewardFields('friend', program.rewards.friend, ['none', 'percent', 'fixed', 'coupon']);
@@ -172,6 +181,7 @@ function rewardsForm(program, save) {
     h('fieldset', {}, h('legend', {}, 'Referrer reward: what a customer earns for bringing a friend'), referrer.fields),
     h('fieldset', {}, h('legend', {}, 'Friend reward: what the referred friend gets (optional)'), friend.fields),
     reviewFields(program.rewards),
+    fulfilmentFields(program.rewards),
     h('button', { type: 'submit' }, 'Save rewards'),
   ), (v) => save({
     rewards: {
@@ -180,6 +190,7 @@ function rewardsForm(program, save) {
       hold_days: Number(v.get('hold_days')),
       approval: v.get('approval'),
       max_per_referrer_per_day: v.get('max_per_referrer_per_day') ? Number(v.get('max_per_referrer_per_day')) : null,
+      fulfilment: { referrer: v.get('fulfilment') ?? 'manual' },
     },
   }));
 }

@@ -4,3 +4,4 @@
 pub mod mailerlite;
 pub mod webhook;
 pub mod email;
+pub mod stripe_credit;

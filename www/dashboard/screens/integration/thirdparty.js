@@ -37,8 +37,15 @@ export async function render(container, program) {
         h('li', {}, 'Paste the endpoint’s signing secret below.')),
       onSubmit(h('form', {},
         field('Signing secret', { type: 'password', name: 'webhook_secret', required: true, placeholder: 'whsec_…', autocomplete: 'off' }, s.enabled ? 'Saved. Paste a new one to replace it.' : null),
-        h('div', { class: 'actions' }, h('button', { type: 'submit' }, s.enabled ? 'Replace secret' : 'Connect Stripe'), s.enabled ? disconnect('stripe', 'Stripe') : null),
-      ), connect('stripe', 'Stripe', (v) => ({ webhook_secret: v.get('webhook_secret') }))));
+        field('Restricted key (optional)', { type: 'password', name: 'secret_key', placeholder: 'rk_live_…', autocomplete: 'off' },
+          s.secret_key_set ? 'Saved. Paste a new one to replace it; left empty, the saved one stays.' : 'For Stripe credit: a restricted key with only Customers write (docs/fulfilment.md). Never shown again.'),
+        field('API base', { type: 'url', name: 'api_base', value: s.api_base ?? 'https://api.stripe.com', autocomplete: 'off' }, 'Stripe’s API; change it only to test against another server.'),
+        h('div', { class: 'actions' }, h('button', { type: 'submit' }, s.enabled ? 'Save Stripe' : 'Connect Stripe'), s.enabled ? disconnect('stripe', 'Stripe') : null),
+      ), connect('stripe', 'Stripe', (v) => ({
+        webhook_secret: v.get('webhook_secret'),
+        ...(v.get('secret_key') ? { secret_key: v.get('secret_key') } : {}),
+        ...(v.get('api_base') ? { api_base: v.get('api_base') } : {}),
+      }))));
   }
 
   function zapier(z) {

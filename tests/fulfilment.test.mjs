@@ -1,0 +1,234 @@
+// Rewards that pay themselves, end to end: a referrer's approved reward is credited to their
+// Stripe customer balance through the outbox, against a local server speaking Stripe's
+// form-encoded wire format. Exactly one successful balance transaction per reward whichever way
+// it was approved (by hand, twice, racing; by the scheduled run, twice; as it was created), a
+// 500 retried under the same Idempotency-Key, a refusal flagged for review; customers linked to
+// Stripe through the API and by a paid checkout.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, createProgram, client, eventually, runCron, startReceiver, ADMIN_TOKEN } from './harness.mjs';
+import { startStripeApi } from './fixtures/stripe_api.mjs';
+import * as stripe from './fixtures/stripe.mjs';
+
+let worker, stripeApi, owner;
+const WEBHOOK_SECRET = 'whsec_fulfilment_test';
+
+before(async () => {
+  stripeApi = await startStripeApi();
+  worker = await startWorker();
+  owner = client(worker.url, ADMIN_TOKEN);
+});
+after(async () => {
+  await worker?.stop();
+  await stripeApi?.stop();
+});
+
+/** A EUR program paying referrers 12.50 a referred signup by Stripe credit, Stripe connected. */
+async function creditingProgram(rewards = {}) {
+  const shop = await createProgram(worker, {
+    rewards: { referrer: { type: 'fixed', amount: 1250, on: 'signup' }, friend: null, approval: 'manual', fulfilment: { referrer: 'stripe_credit' }, ...rewards },
+  });
+  const on = await owner('PUT', `/v1/programs/${shop.program.id}/integrations/stripe`, { webhook_secret: WEBHOOK_SECRET, secret_key: stripeApi.key, api_base: stripeApi.url });
+  assert.equal(on.status, 200, JSON.stringify(on.body));
+  return shop;
+}
+
+let seq = 0;
+/** A referrer linked to a new Stripe customer, and the reward their friend's signup earned them. */
+async function referrerWithReward(api, { stripeId = stripeApi.addCustomer(`cus_ref${Date.now()}x${seq}`) } = {}) {
+  const n = seq++;
+  const ref = await api('POST', '/v1/customers', { key: `ref${n}`, email: `ref${n}@example.com`, stripe_customer_id: stripeId });
+  assert.equal(ref.status, 201, JSON.stringify(ref.body));
+  const friend = await api('POST', '/v1/customers', { key: `friend${n}`, email: `friend${n}@example.net`, referring_customer: { key: `ref${n}` } });
+  assert.equal(friend.status, 201, JSON.stringify(friend.body));
+  const [reward] = (await api('GET', `/v1/rewards?customer=ref${n}`)).body.data;
+  return { key: `ref${n}`, stripeId, reward };
+}
+
+const reward = async (api, id) => (await api('GET', '/v1/rewards?limit=200')).body.data.find((r) => r.id === id);
+const succeeded = (id) => stripeApi.of(id).filter((c) => c.status === 200 && !c.replayed);
+
+/** Waits until the reward is paid, then checks the one credit Stripe took and the payout that recorded it. */
+async function paidOnce(api, { key, stripeId, reward: r }, amount = 1250) {
+  const paid = await eventually(async () => { const now = await reward(api, r.id); return now.status === 'paid' && now; });
+  const credits = succeeded(stripeId);
+  assert.equal(credits.length, 1, `one balance transaction: ${JSON.stringify(stripeApi.of(stripeId))}`);
+  const [c] = credits;
+  assert.equal(c.path, `/v1/customers/${stripeId}/balance_transactions`);
+  assert.equal(c.authorization, `Bearer ${stripeApi.key}`);
+  assert.match(c.contentType, /^application\/x-www-form-urlencoded/);
+  assert.deepEqual([c.form.amount, c.form.currency, c.form['metadata[edgeref_reward]']], [String(-amount), 'eur', r.id]);
+  assert.match(c.form.description, /referral reward/);
+  assert.equal(c.idempotencyKey, `edgeref-credit-${r.id}`);
+  assert.equal(stripeApi.balance(stripeId), -amount, 'credited once');
+  const payouts = (await api('GET', `/v1/payouts?customer=${key}`)).body.data;
+  assert.equal(payouts.length, 1, JSON.stringify(payouts));
+  const [p] = payouts;
+  assert.deepEqual([p.method, p.amount, p.currency, p.reward_ids, p.reference], ['stripe_credit', amount, 'EUR', [r.id], c.body.id]);
+  assert.equal(paid.payout_id, p.id);
+  const customer = (await api('GET', `/v1/customers/${key}`)).body;
+  assert.deepEqual([customer.balance, customer.paid_total], [0, amount], 'the ledger debit of a payout');
+  const events = (await api('GET', '/v1/events?type=payout.created&limit=100')).body.data;
+  const event = events.find((e) => e.data.id === p.id);
+  assert.ok(event, 'payout.created fired');
+  assert.deepEqual([event.data.method, event.data.customer.key], ['stripe_credit', key]);
+  return p;
+}
+
+test('stripe_customer_id: set, shown, changed and cleared through the API; checked', async () => {
+  const { api } = await creditingProgram();
+  const ann = await api('POST', '/v1/customers', { key: 'ann', email: 'ann@example.com', stripe_customer_id: 'cus_Ann123' });
+  assert.equal(ann.status, 201, JSON.stringify(ann.body));
+  assert.equal(ann.body.stripe_customer_id, 'cus_Ann123');
+  assert.equal((await api('GET', '/v1/customers/ann')).body.stripe_customer_id, 'cus_Ann123');
+  assert.equal((await api('PATCH', '/v1/customers/ann', { stripe_customer_id: 'cus_Other9' })).body.stripe_customer_id, 'cus_Other9');
+  assert.equal((await api('PATCH', '/v1/customers/ann', { stripe_customer_id: null })).body.stripe_customer_id, null);
+  const bad = await api('PATCH', '/v1/customers/ann', { stripe_customer_id: 'cus_../../v1/charges' });
+  assert.deepEqual([bad.status, bad.body.error.field], [422, 'stripe_customer_id']);
+  assert.equal((await api('POST', '/v1/customers', { key: 'x', email: 'x@example.com', stripe_customer_id: 'acct_1' })).status, 422);
+  assert.equal((await api('GET', '/v1/customers/bob')).status, 404);
+});
+
+test('the Stripe integration takes a restricted key (sealed, never shown) and an API base', async () => {
+  const { program } = await creditingProgram();
+  const listed = (await owner('GET', `/v1/programs/${program.id}/integrations`)).body.stripe;
+  assert.deepEqual([listed.enabled, listed.secret_key_set, listed.api_base], [true, true, stripeApi.url]);
+  const rows = await worker.sql(`SELECT name, secret FROM integrations WHERE program_id = '${program.id}'`);
+  assert.deepEqual(rows.map((r) => r.name).sort(), ['stripe', 'stripe_api']);
+  assert.ok(rows.every((r) => !r.secret.includes(stripeApi.key)), 'sealed at rest');
+  assert.equal(JSON.stringify(listed).includes(stripeApi.key), false, 'never shown again');
+  // A PUT without secret_key keeps the stored key.
+  assert.equal((await owner('PUT', `/v1/programs/${program.id}/integrations/stripe`, { webhook_secret: WEBHOOK_SECRET, api_base: stripeApi.url })).body.secret_key_set, true);
+  const bad = await owner('PUT', `/v1/programs/${program.id}/integrations/stripe`, { webhook_secret: WEBHOOK_SECRET, secret_key: 'pk_test_public' });
+  assert.deepEqual([bad.status, bad.body.error.field], [422, 'secret_key']);
+  const audit = (await owner('GET', `/v1/programs/${program.id}/audit-log?limit=50`)).body.data;
+  assert.equal(JSON.stringify(audit).includes(stripeApi.key), false, 'redacted in the audit log');
+  assert.equal((await owner('DELETE', `/v1/programs/${program.id}/integrations/stripe`)).status, 200);
+  assert.equal((await worker.sql(`SELECT COUNT(*) AS n FROM integrations WHERE program_id = '${program.id}'`))[0].n, 0, 'the key goes with the integration');
+});
+
+test('approved by hand, twice and racing: one balance transaction, the reward paid by a stripe_credit payout', async () => {
+  const { api, program, key } = await creditingProgram();
+  const ref = await referrerWithReward(api);
+  assert.equal(ref.reward.status, 'pending');
+  const raced = await Promise.all([api('POST', `/v1/rewards/${ref.reward.id}/approve`), api('POST', `/v1/rewards/${ref.reward.id}/approve`)]);
+  assert.deepEqual(raced.map((r) => r.status).sort(), [200, 409], JSON.stringify(raced.map((r) => r.body)));
+  assert.equal((await api('POST', `/v1/rewards/${ref.reward.id}/approve`)).status, 409);
+  await paidOnce(api, ref);
+  // The scheduled run finds nothing more to send.
+  await runCron(worker);
+  assert.equal(succeeded(ref.stripeId).length, 1);
+  assert.equal(stripeApi.of(ref.stripeId).length, 1);
+  const log = (await owner('GET', `/v1/programs/${program.id}/integrations/stripe/credits`)).body.data;
+  assert.deepEqual(log.map((d) => [d.reward_id, d.status, d.attempts, d.last_code, d.customer.key, d.amount]), [[ref.reward.id, 'succeeded', 1, 200, ref.key, 1250]]);
+  const csv = await (await fetch(`${worker.url}/v1/payouts.csv`, { headers: { authorization: `Bearer ${key.key}` } })).text();
+  const [header, line] = csv.trim().split('\r\n');
+  assert.equal(header.split(',').at(-1), 'method');
+  assert.equal(line.split(',').at(-1), 'stripe_credit');
+});
+
+test('a 500 from Stripe is retried with the same Idempotency-Key, and credits once', async () => {
+  const { api, program } = await creditingProgram();
+  const ref = await referrerWithReward(api);
+  stripeApi.fail(500);
+  assert.equal((await api('POST', `/v1/rewards/${ref.reward.id}/approve`)).status, 200);
+  const log = await eventually(async () => {
+    const l = (await owner('GET', `/v1/programs/${program.id}/integrations/stripe/credits`)).body.data;
+    return l.length === 1 && l[0].attempts === 1 && l;
+  });
+  assert.deepEqual([log[0].status, log[0].last_code, log[0].reward_id], ['pending', 500, ref.reward.id]);
+  assert.equal((await reward(api, ref.reward.id)).status, 'approved', 'not paid yet');
+  await new Promise((r) => setTimeout(r, 6_000)); // the second attempt is due 5 s (±10 %) after the first
+  await runCron(worker);
+  await paidOnce(api, ref);
+  const keys = stripeApi.calls.filter((c) => c.idempotencyKey === `edgeref-credit-${ref.reward.id}`);
+  assert.deepEqual(keys.map((c) => c.status), [500, 200], 'the same key both times');
+  const after = (await owner('GET', `/v1/programs/${program.id}/integrations/stripe/credits`)).body.data[0];
+  assert.deepEqual([after.status, after.attempts, after.last_code], ['succeeded', 2, 200]);
+});
+
+test('the scheduled run approves held rewards and credits each once, however often it runs', async () => {
+  const { api, program } = await creditingProgram({ approval: 'auto', hold_days: 30 });
+  const refs = [await referrerWithReward(api), await referrerWithReward(api), await referrerWithReward(api)];
+  assert.ok(refs.every((r) => r.reward.status === 'pending'));
+  await worker.sql(`UPDATE rewards SET available_at = 0 WHERE program_id = '${program.id}'`);
+  await Promise.all([runCron(worker), runCron(worker)]);
+  await runCron(worker);
+  for (const ref of refs) await paidOnce(api, ref);
+});
+
+test('a reward approved as it is created is credited; payout.created reaches the webhooks', async () => {
+  const { api } = await creditingProgram({ approval: 'auto' });
+  const receiver = await startReceiver();
+  const hook = await api('POST', '/v1/webhooks', { name: 'payouts', url: `${receiver.url}/hook`, events: ['payout.created'] });
+  assert.equal(hook.status, 201, JSON.stringify(hook.body));
+  const ref = await referrerWithReward(api);
+  assert.ok(['approved', 'paid'].includes(ref.reward.status), ref.reward.status);
+  const payout = await paidOnce(api, ref);
+  await runCron(worker); // the payout's deliveries go out with the scheduled run
+  assert.equal(stripeApi.of(ref.stripeId).length, 1);
+  const [delivered] = await receiver.waitUntil((rs) => rs.length >= 1);
+  const body = JSON.parse(delivered.body);
+  assert.deepEqual([body.type, body.data.id, body.data.method, body.data.amount, body.data.reward_ids], ['payout.created', payout.id, 'stripe_credit', 1250, [ref.reward.id]]);
+  await receiver.stop();
+});
+
+test("Stripe's resource_missing leaves the reward approved, flagged fulfilment_failed with Stripe's message, in the review queue", async () => {
+  const { api, program } = await creditingProgram();
+  const ref = await referrerWithReward(api, { stripeId: 'cus_missing42' });
+  assert.equal((await api('POST', `/v1/rewards/${ref.reward.id}/approve`)).status, 200);
+  const flagged = await eventually(async () => { const r = await reward(api, ref.reward.id); return r.flags.includes('fulfilment_failed') && r; });
+  assert.equal(flagged.status, 'approved');
+  assert.deepEqual(flagged.flags, ['fulfilment_failed']);
+  assert.equal(flagged.reason, "Stripe credit failed: No such customer: 'cus_missing42'");
+  assert.equal(flagged.payout_id, null);
+  const queue = (await api('GET', '/v1/rewards?flagged=true')).body.data;
+  assert.deepEqual(queue.map((r) => r.id), [ref.reward.id]);
+  assert.equal(stripeApi.of('cus_missing42').length, 1, 'a final 4xx is not retried');
+  const [entry] = (await owner('GET', `/v1/programs/${program.id}/integrations/stripe/credits`)).body.data;
+  assert.deepEqual([entry.status, entry.last_code, entry.reward_id], ['failed', 404, ref.reward.id]);
+  assert.match(entry.note, /resource_missing/);
+  await runCron(worker);
+  assert.equal(stripeApi.of('cus_missing42').length, 1);
+  const customer = (await api('GET', `/v1/customers/${ref.key}`)).body;
+  assert.deepEqual([customer.balance, customer.paid_total], [1250, 0], 'still owed');
+  assert.equal((await api('GET', `/v1/payouts?customer=${ref.key}`)).body.data.length, 0);
+});
+
+test('nothing is sent when the program pays by hand or the referrer is not linked to Stripe', async () => {
+  const manual = await creditingProgram({ fulfilment: { referrer: 'manual' } });
+  const a = await referrerWithReward(manual.api);
+  assert.equal((await manual.api('POST', `/v1/rewards/${a.reward.id}/approve`)).status, 200);
+  const credit = await creditingProgram();
+  const ann = await credit.api('POST', '/v1/customers', { key: 'ann', email: 'ann@example.com' });
+  assert.equal(ann.status, 201);
+  await credit.api('POST', '/v1/customers', { key: 'bob', email: 'bob@example.net', referring_customer: { key: 'ann' } });
+  const [r] = (await credit.api('GET', '/v1/rewards?customer=ann')).body.data;
+  assert.equal((await credit.api('POST', `/v1/rewards/${r.id}/approve`)).status, 200);
+  await runCron(worker);
+  assert.equal(stripeApi.of(a.stripeId).length, 0);
+  assert.equal((await reward(manual.api, a.reward.id)).status, 'approved');
+  assert.equal((await reward(credit.api, r.id)).status, 'approved');
+  assert.equal((await worker.sql(`SELECT COUNT(*) AS n FROM deliveries WHERE integration = 'stripe_credit' AND program_id IN ('${manual.program.id}', '${credit.program.id}')`))[0].n, 0);
+});
+
+test('a paid checkout links its buyer to their Stripe customer; a link already set stays', async () => {
+  const { api, program } = await creditingProgram();
+  await api('POST', '/v1/customers', { key: 'dana', email: 'dana@example.com' });
+  await api('POST', '/v1/customers', { key: 'eve', email: 'eve@example.com', stripe_customer_id: 'cus_EveOwn' });
+  const url = `${worker.url}/integrations/stripe/${program.public_id}`;
+  const post = async (evt) => {
+    const body = JSON.stringify(evt);
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': stripe.sign(WEBHOOK_SECRET, body) }, body });
+    assert.equal(r.status, 200, await r.text());
+  };
+  await post(stripe.checkoutCompleted({ email: 'dana@example.com', amount: 4900, customer: 'cus_Dana42' }));
+  assert.equal((await api('GET', '/v1/customers/dana')).body.stripe_customer_id, 'cus_Dana42');
+  await post(stripe.invoicePaid({ email: 'eve@example.com', amount: 4900, customer: 'cus_SomeoneElse' }));
+  assert.equal((await api('GET', '/v1/customers/eve')).body.stripe_customer_id, 'cus_EveOwn');
+  // A new buyer who carries a referral code becomes a referred customer linked to Stripe.
+  const dana = (await api('GET', '/v1/customers/dana')).body;
+  await post(stripe.checkoutCompleted({ email: 'finn@example.com', amount: 4900, customer: 'cus_Finn7', clientReferenceId: dana.referral_code }));
+  const finn = (await api('GET', '/v1/customers/cus_Finn7')).body;
+  assert.deepEqual([finn.referred_by, finn.stripe_customer_id], ['dana', 'cus_Finn7']);
+});
