@@ -71,7 +71,11 @@ tools-test:
 tools-bench:
 	@scripts/tools.sh bench
 
-build: tools edge/build/index.js
+build: tools edge/build/index.js www/openapi.json
+
+# The OpenAPI document is served as a static asset (edge/src/openapi.rs), not from the Worker's wasm.
+www/openapi.json: edge/api/openapi.json
+	cp $< $@
 
 snippet: $(SNIPPET_OUT)
 

@@ -51,7 +51,7 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
     use PublicRoute::*;
     match route {
         Health => http::json(200, &json!({"ok": true})),
-        OpenApi => openapi::document(),
+        OpenApi => openapi::document(cx).await,
         #[cfg(feature = "bench")]
         BenchIngest if cx.bench_mode() => http::json(200, &crate::meter::snapshot()),
         #[cfg(feature = "bench")]
