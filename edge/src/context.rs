@@ -49,7 +49,7 @@ impl Cx {
         if ip.is_empty() {
             return None;
         }
-        let key = self.env.secret("SECRETS_KEY").or_else(|_| self.env.secret("ADMIN_TOKEN")).map(|s| s.to_string()).unwrap_or_default();
+        let key = worker_secret(&self.env).unwrap_or_default();
         Some(edgeref_shared::apikey::sha256_hex(&format!("edgeref-ip|{key}|{ip}"))[..32].to_owned())
     }
 

@@ -9,7 +9,7 @@ pub mod qr;
 pub mod signin;
 pub mod store;
 
-use crate::context::Cx;
+use crate::context::{worker_secret, Cx};
 use crate::customers::{model::CustomerRow, store as customers};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, bearer, json, optional_json_body};
@@ -32,8 +32,7 @@ struct TokenRequest {
 /// The signing key: from `SECRETS_KEY`, else the admin token, under the portal's
 /// own label (`portal::key_from_secret`), so a token reveals neither secret.
 fn signing_key(cx: &Cx) -> Option<[u8; 32]> {
-    let secret = cx.env.secret("SECRETS_KEY").or_else(|_| cx.env.secret("ADMIN_TOKEN")).ok()?.to_string();
-    (!secret.is_empty()).then(|| portal::key_from_secret(&secret))
+    worker_secret(&cx.env).map(|secret| portal::key_from_secret(&secret))
 }
 
 fn ttl(requested: Option<i64>) -> ApiResult<i64> {
