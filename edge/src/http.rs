@@ -1,6 +1,7 @@
 //! Request and response plumbing: capped bodies, strict JSON, JSON replies.
 
 use crate::error::{ApiError, ApiResult};
+use edgeref_shared::json_path;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -81,38 +82,20 @@ pub async fn capped_body_of(req: &mut Request, max: usize, limit_message: &str) 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     // Syntax first, so a truncated body is a 400 even if a field before the cut is wrong.
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| malformed(&e))?;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = missing_field(&inner.to_string()).map_or(path.clone(), |f| join_path(&path, &f));
-                let field = if field == "." { String::new() } else { field };
-                ApiError::invalid(field, strip_position(&inner.to_string()))
-            }
-            _ => malformed(&inner),
-        }
-    })?;
-    de.end().map_err(|e| malformed(&e))?;
-    Ok(value)
+    serde_json::from_slice(bytes).map_err(|e| invalid_json(bytes, &e))
+}
+
+/// A 422 for well-formed JSON that is not what was asked for, naming the field.
+fn invalid_json(bytes: &[u8], e: &serde_json::Error) -> ApiError {
+    ApiError::invalid(json_path::of_error(bytes, e), strip_position(&e.to_string()))
 }
 
 fn malformed(e: &serde_json::Error) -> ApiError {
     ApiError::malformed(format!("malformed JSON: {}", strip_position(&e.to_string())))
 }
 
-/// serde reports a missing field against its parent; name the field itself.
-fn missing_field(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("missing field `")?;
-    rest.split('`').next().map(str::to_owned)
-}
-
-fn join_path(parent: &str, field: &str) -> String {
-    if parent == "." || parent.is_empty() { field.to_owned() } else { format!("{parent}.{field}") }
-}
-
-fn strip_position(message: &str) -> String {
+/// serde_json's message without " at line 1 column 9".
+pub fn strip_position(message: &str) -> String {
     message.split(" at line ").next().unwrap_or(message).to_owned()
 }
 
@@ -222,6 +205,8 @@ mod tests {
         let both = br#"{"key":"t","customer":{"key":"a","email":"a@x.example"},"amount":1,"currency":"USD"}"#;
         let e = parse_json::<CreateTransaction>(both).unwrap_err();
         assert_eq!((e.status, e.field.as_deref(), e.message.as_str()), (422, Some("customer"), "give exactly one of key or email"));
+        let last = br#"{"key":"t","amount":1,"currency":"USD","customer":{}}"#;
+        assert_eq!(parse_json::<CreateTransaction>(last).unwrap_err().field.as_deref(), Some("customer"), "also as the last member");
         let e = parse_json::<UpdateWebhook>(br#"{"events":["customer.created","customer.nope"]}"#).unwrap_err();
         assert_eq!((e.status, e.field.as_deref()), (422, Some("events[1]")));
         assert!(e.message.starts_with("unknown variant `customer.nope`, expected one of `customer.created`"), "{}", e.message);

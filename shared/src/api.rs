@@ -45,8 +45,8 @@ where
 // ---- requests ----
 
 /// A customer named by its key or by its email: `{"key": "bob"}` or `{"email": "bob@example.com"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", try_from = "CustomerRefFields")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CustomerRef {
     Key(String),
     Email(String),
@@ -68,6 +68,25 @@ impl CustomerRef {
 struct CustomerRefFields {
     key: Option<String>,
     email: Option<String>,
+}
+
+/// Checked inside the object's visitor (not with `try_from`, after it): the parser then
+/// places the error at this value, so the Worker names it (`crate::json_path`).
+impl<'de> Deserialize<'de> for CustomerRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = CustomerRef;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("an object with key or email")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<CustomerRef, A::Error> {
+                let fields = CustomerRefFields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                CustomerRef::try_from(fields).map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_map(Fields)
+    }
 }
 
 impl TryFrom<CustomerRefFields> for CustomerRef {

@@ -45,6 +45,8 @@ pub mod domain;
 pub mod email;
 #[cfg(feature = "server")]
 pub mod fraud;
+#[cfg(feature = "server")]
+pub mod json_path;
 #[cfg(any(feature = "server", feature = "api"))]
 pub mod lifecycle;
 #[cfg(feature = "server")]

@@ -6,13 +6,13 @@ pub mod store;
 
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, json_body, self_origin};
+use crate::http::{json, json_body, self_origin, strip_position};
 use crate::{audit, codes, db, ids};
 use edgeref_shared::email::{EmailSettings, EmailSettingsPatch};
 use edgeref_shared::portal::PortalSettings;
 use edgeref_shared::reward::RewardRules;
 use edgeref_shared::tracking::TrackingPatch;
-use edgeref_shared::{validate, TrackingSettings};
+use edgeref_shared::{json_path, validate, TrackingSettings};
 use model::Program;
 use serde::Deserialize;
 use serde_json::json;
@@ -61,10 +61,10 @@ fn patched_emails(current: &EmailSettings, patch: EmailSettingsPatch) -> ApiResu
 fn merged_rewards(current: &RewardRules, patch: serde_json::Map<String, serde_json::Value>) -> ApiResult<RewardRules> {
     let mut merged = serde_json::to_value(current).expect("rules serialize");
     merged.as_object_mut().expect("rules are an object").extend(patch);
-    let rules: RewardRules = serde_path_to_error::deserialize(merged).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "rewards".to_owned() } else { format!("rewards.{path}") };
-        ApiError::invalid(field, e.into_inner().to_string())
+    let text = serde_json::to_vec(&merged).expect("rules serialize");
+    let rules: RewardRules = serde_json::from_slice(&text).map_err(|e| {
+        let field = json_path::of_error(&text, &e);
+        ApiError::invalid(if field.is_empty() { "rewards".to_owned() } else { format!("rewards.{field}") }, strip_position(&e.to_string()))
     })?;
     rules.validate()?;
     Ok(rules)
