@@ -142,6 +142,16 @@ pub(crate) mod tests {
     pub(crate) const MULTI_LABEL_SUFFIXES: [&str; 5] = ["co.uk", "com.au", "co.jp", "com.br", "github.io"];
 
     #[test]
+    fn installed_rules_are_the_ones_asked() {
+        // The only test that installs: the same text as embedded, so no other test's answers change.
+        assert!(!rules_installed());
+        install_rules(EMBEDDED.to_string());
+        assert!(rules_installed());
+        assert!(core::ptr::eq(rules(), INSTALLED.get().unwrap().as_ref()), "the installed copy is read, not the embedded one");
+        assert_eq!(registrable_domain("www.shop.co.uk").as_deref(), Some("shop.co.uk"));
+    }
+
+    #[test]
     fn registrable_domains_follow_the_list() {
         assert_eq!(registrable_domain("www.shop.co.uk").as_deref(), Some("shop.co.uk"));
         assert_eq!(registrable_domain("shop.co.uk").as_deref(), Some("shop.co.uk"));
