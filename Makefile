@@ -170,12 +170,16 @@ test-wasm:
 	CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	  cargo test -p edgeref-snippet --target wasm32-unknown-unknown
 
-# Every end-to-end file, one at a time (they each start their own wrangler dev); one file:
-# `make test-e2e E2E=tests/portal.test.mjs` (after `make build`). Files are named, not the folder:
-# Node.js 22+ reads `node --test tests/` as one file called "tests".
-E2E ?= tests/*.test.mjs
+# Every end-to-end file, two at a time (each starts its own wrangler dev on free ports and
+# waits for the states it asserts, never for time; most of a file's time is waiting on
+# workerd and Chromium, so two share the machine's two cores). The longest file starts first.
+# One file: `make test-e2e E2E=tests/portal.test.mjs` (after `make build`). Files are named,
+# not the folder: Node.js 22+ reads `node --test tests/` as one file called "tests".
+E2E_FIRST := tests/openapi.test.mjs
+E2E ?= $(E2E_FIRST) $(filter-out $(E2E_FIRST),$(wildcard tests/*.test.mjs))
+E2E_JOBS ?= 2
 test-e2e: tools-test
-	node --test --test-concurrency=1 $(E2E)
+	node --test --test-concurrency=$(E2E_JOBS) $(E2E)
 
 # The Zapier app, tested with zapier-platform-core's app tester against wrangler dev.
 test-zapier:
