@@ -334,6 +334,7 @@ mod tests {
         assert_eq!(at(br#"[[1, 2], [3"#, 1, 11), "[1][0]");
         assert_eq!(at(b"{\n  \"a\": {\n    \"b\": 1", 3, 10), "a.b", "a later line counts from its start");
         assert_eq!(at(b"5", 1, 1), "");
+        assert_eq!(at(br#"{"a": 1, "b"#, 1, 11), "b", "a text cut inside a key");
         assert_eq!(at(b"{\"a\": 1}", 9, 99), "", "a position past the end is the end");
     }
 }
