@@ -118,6 +118,25 @@ pub fn may_create_program(role: Role, programs: Option<&[String]>) -> bool {
     allows(role, Action::CreateProgram) && programs.is_none()
 }
 
+/// Why a request is refused before its handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// `404`: the program is outside the person's program limit (they cannot tell it exists).
+    Invisible,
+    /// `403 forbidden`: the role does not allow the action.
+    Forbidden,
+}
+
+/// The router's whole decision for a person (the admin token is an unlimited owner):
+/// may someone with `role`, limited to `programs`, do `action` on `program`?
+pub fn permits(role: Role, programs: Option<&[String]>, program: Option<&str>, action: Action) -> Result<(), Denial> {
+    if program.is_some_and(|id| !sees(programs, id)) {
+        return Err(Denial::Invisible);
+    }
+    let allowed = if action == Action::CreateProgram { may_create_program(role, programs) } else { allows(role, action) };
+    allowed.then_some(()).ok_or(Denial::Forbidden)
+}
+
 /// An API key's scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyScope {
@@ -383,6 +402,19 @@ mod tests {
     }
 
     #[test]
+    fn a_program_outside_the_limit_is_invisible_before_anything_is_forbidden() {
+        let one = vec!["prg_a".to_owned()];
+        assert_eq!(permits(Role::Viewer, Some(&one), Some("prg_b"), Read), Err(Denial::Invisible));
+        assert_eq!(permits(Role::Viewer, Some(&one), Some("prg_b"), Customers), Err(Denial::Invisible));
+        assert_eq!(permits(Role::Viewer, Some(&one), Some("prg_a"), Customers), Err(Denial::Forbidden));
+        assert_eq!(permits(Role::Member, Some(&one), Some("prg_a"), Customers), Ok(()));
+        assert_eq!(permits(Role::Member, Some(&one), None, Read), Ok(()));
+        assert_eq!(permits(Role::Owner, None, Some("prg_b"), Owners), Ok(()));
+        assert_eq!(permits(Role::Owner, Some(&one), None, CreateProgram), Err(Denial::Forbidden), "a limited owner creates no program");
+        assert_eq!(permits(Role::Owner, None, None, CreateProgram), Ok(()));
+    }
+
+    #[test]
     fn the_last_owner_stays_whoever_asks() {
         for actor in [None, Some(Role::Owner)] {
             assert_eq!(change_allowed(actor, Role::Owner, None, 1), Err(Refusal::LastOwner), "{actor:?}");
@@ -437,6 +469,12 @@ mod tests {
                 prop_assert!(!allows(Role::Viewer, a) || allows(lower, a));
             }
             prop_assert!(allows(Role::Viewer, Read));
+        }
+
+        /// Without a program limit, `permits` is the table itself.
+        #[test]
+        fn unlimited_people_are_decided_by_the_table(r in role(), a in action(), program in prop::option::of("[a-z_]{1,8}")) {
+            prop_assert_eq!(permits(r, None, program.as_deref(), a).is_ok(), allows(r, a));
         }
 
         /// Whatever the change, the team keeps an owner.
