@@ -34,6 +34,7 @@ mod rewards;
 mod router;
 mod routes;
 mod sealed;
+mod team;
 mod tracking;
 mod transactions;
 mod webhooks;
@@ -89,6 +90,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         }
         if let Err(e) = portal::signin::prune(&db).await {
             worker::console_error!("pruning sign-in codes failed: {}", e.message);
+        }
+        if let Err(e) = team::store::prune(&db, ids::now_ms()).await {
+            worker::console_error!("pruning team sessions and invitations failed: {}", e.message);
         }
         match integrations::secrets::reseal_all(&env, &db).await {
             Ok((0, 0)) => {}

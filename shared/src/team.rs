@@ -10,6 +10,7 @@
 //! assert!(!allows(Role::Viewer, Action::Customers), "a viewer writes nowhere");
 //! ```
 
+use crate::email::Rendered;
 use serde::{Deserialize, Serialize};
 
 /// A team member's role.
@@ -270,6 +271,27 @@ pub const INVITATION_TTL_MS: i64 = 7 * 86_400_000;
 /// The pseudo-program team sign-in codes are stored under (program ids are `prg_…`).
 pub const CODE_SCOPE: &str = "team";
 
+fn mail(subject: String, text: String) -> Rendered {
+    let html = text.split("\n\n").map(|p| format!("<p>{}</p>", html_escape::encode_text(p))).collect::<String>();
+    Rendered { subject, text, html }
+}
+
+/// The team sign-in code's message (Edgeref's own text: no program's template applies).
+pub fn code_mail(code: &str) -> Rendered {
+    mail(
+        format!("{code} is your Edgeref sign-in code"),
+        format!("Your Edgeref sign-in code is {code}\n\nThe code works for 10 minutes. If you did not ask for it, you can ignore this e-mail."),
+    )
+}
+
+/// An invitation to the team: where to sign in, as what.
+pub fn invitation_mail(role: &str, link: &str) -> Rendered {
+    mail(
+        "You are invited to an Edgeref team".to_owned(),
+        format!("You are invited to join an Edgeref team as {role}.\n\nSign in with this address here (a code comes by e-mail):\n\n{link}\n\nThe invitation is valid for 7 days."),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +470,18 @@ mod tests {
     fn invitations_last_a_week_and_team_codes_have_their_own_scope() {
         assert_eq!(INVITATION_TTL_MS, 604_800_000);
         assert!(!CODE_SCOPE.starts_with("prg_"));
+    }
+
+    #[test]
+    fn team_mail_names_the_code_or_the_role_and_escapes_its_html() {
+        let m = code_mail("012345");
+        assert_eq!(m.subject, "012345 is your Edgeref sign-in code");
+        assert!(m.text.starts_with("Your Edgeref sign-in code is 012345\n\n") && m.text.contains("10 minutes"));
+        assert!(m.html.starts_with("<p>Your Edgeref sign-in code is 012345</p><p>"));
+        let m = invitation_mail("billing", "https://e.example/dashboard/#email=a%40b&x=<y>");
+        assert!(m.text.contains("as billing.") && m.text.contains("https://e.example/dashboard/#email=a%40b&x=<y>") && m.text.contains("7 days"));
+        assert!(m.html.contains("&lt;y&gt;") && !m.html.contains("<y>"));
+        assert_eq!(m.html.matches("<p>").count(), 4);
     }
 
     fn role() -> impl Strategy<Value = Role> {
