@@ -91,7 +91,7 @@ pub async fn invite(mut req: Request, cx: &Cx, who: &Who) -> ApiResult<Response>
         created_at: now,
         expires_at: now + INVITATION_TTL_MS,
     };
-    let link = format!("{}/dashboard/#email={}", link_origin(&cx.env, Some(&cx.origin)), percent_encoding::utf8_percent_encode(&row.email, percent_encoding::NON_ALPHANUMERIC));
+    let link = format!("{}/#email={}", link_origin(&cx.env, Some(&cx.origin)), percent_encoding::utf8_percent_encode(&row.email, percent_encoding::NON_ALPHANUMERIC));
     let out = outbox::email(&cx.db, TEAM, Message::SignInCode, &json!({"to": row.email, "team": "invitation", "role": row.role, "link": link}));
     let mut stmts = vec![store::put_invitation(&cx.db, &row)];
     stmts.extend(audit::record(cx, TEAM, "team.invited", ("invitation", &row.id), json!({"email": row.email, "role": row.role, "programs": programs})));
