@@ -234,6 +234,58 @@ test('sessions: a person lists and ends their own; an owner anyone\'s', async ()
   assert.equal((await second('GET', '/auth/session')).status, 401);
 });
 
+test('dashboard: sign-in by e-mail code; a member sees controls their role lacks disabled with the reason; the Team screen invites', async () => {
+  const { context, page, problems } = await openDashboard(browser, worker);
+  try {
+    await page.getByLabel('E-mail').fill('mia@team.example');
+    const before = (await (await fetch(`${worker.url}/__dev/mail`, { headers: { accept: 'application/json' } })).json()).data.filter((m) => m.to === 'mia@team.example').length;
+    await page.getByRole('button', { name: 'Send code' }).click();
+    const mail = await eventually(async () => {
+      const all = (await (await fetch(`${worker.url}/__dev/mail`, { headers: { accept: 'application/json' } })).json()).data.filter((m) => m.to === 'mia@team.example');
+      return all.length > before && all[0];
+    });
+    await page.getByLabel('Code', { exact: true }).fill(mail.subject.slice(0, 6));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
+    await page.getByText('mia@team.example (member)').waitFor();
+    await page.getByText('Shop A').first().waitFor();
+    assert.equal(await page.getByText('Shop B').count(), 0, 'the other program is invisible');
+    await page.goto(`${worker.url}/#/p/${shopA.program.id}/integration`);
+    const create = page.getByRole('button', { name: 'Create API key' });
+    await create.waitFor();
+    assert.equal(await create.isDisabled(), true);
+    await page.getByText('Your role (member) cannot manage API keys.').waitFor();
+    await page.getByRole('link', { name: 'Team' }).click();
+    await page.getByRole('heading', { name: 'Team', level: 1 }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Invite' }).isDisabled(), true);
+    await page.getByText('Your role (member) cannot manage the team.').first().waitFor();
+    assert.equal(await page.getByRole('combobox', { name: 'Role of ann@team.example' }).isDisabled(), true);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+  // The admin token's dashboard invites, and its Team screen lists people and invitations.
+  const { context: ctx, page: owner, problems: ownerProblems } = await openDashboard(browser, worker);
+  try {
+    await owner.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await owner.getByRole('button', { name: 'Sign in' }).click();
+    await owner.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
+    await owner.getByRole('link', { name: 'Team' }).click();
+    await owner.getByRole('cell', { name: 'ann@team.example' }).waitFor();
+    const form = owner.locator('#invitations form');
+    await form.getByLabel('E-mail').fill('dash@team.example');
+    await form.getByLabel('Role').selectOption('billing');
+    await form.getByLabel('Shop A').check();
+    await form.getByRole('button', { name: 'Invite' }).click();
+    await owner.getByText(/dash@team\.example as billing \(Shop A\)/).waitFor();
+    const team = await admin('GET', '/v1/team');
+    assert.deepEqual(team.body.invitations.find((i) => i.email === 'dash@team.example').programs, [shopA.program.id]);
+    assert.deepEqual(ownerProblems, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('codes brute-forced are refused: five wrong tries kill the code, failures are audited; code requests are rate limited', async () => {
   const code = await codeFor('vic@team.example');
   const wrong = code === '000000' ? '111111' : '000000';
