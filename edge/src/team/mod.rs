@@ -12,7 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body};
 use crate::outbox::senders::email::link_origin;
 use crate::tracking::limits;
-use crate::{audit, ids, outbox, programs};
+use crate::programs::store as program_rows;
+use crate::{audit, ids, outbox};
 use edgeref_shared::audit::Actor;
 use edgeref_shared::email::Message;
 use edgeref_shared::team::{self, Refusal, Role, INVITATION_TTL_MS};
@@ -48,7 +49,7 @@ async fn parse_programs(cx: &Cx, programs: Option<Vec<String>>) -> ApiResult<Opt
     let Some(mut ids) = programs else { return Ok(None) };
     ids.sort();
     ids.dedup();
-    let known: Vec<String> = programs::store::list(&cx.db).await?.into_iter().map(|p| p.id).collect();
+    let known: Vec<String> = program_rows::list(&cx.db).await?.into_iter().map(|p| p.id).collect();
     if let Some(unknown) = ids.iter().find(|id| !known.contains(id)) {
         return Err(ApiError::invalid("programs", format!("no program {unknown}")));
     }
