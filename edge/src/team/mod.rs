@@ -18,7 +18,7 @@ use edgeref_shared::audit::Actor;
 use edgeref_shared::email::Message;
 use edgeref_shared::team::{self, Refusal, Role, INVITATION_TTL_MS};
 use edgeref_shared::validate;
-use model::{programs_column, InvitationRow, Who};
+use model::{programs_column, Grant, InvitationRow, Who};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Request, Response};

@@ -42,8 +42,36 @@ pub fn programs_column(programs: Option<&[String]>) -> Option<String> {
     programs.map(|p| serde_json::to_string(p).expect("strings serialize"))
 }
 
-fn parse_programs(stored: Option<&str>) -> Option<Vec<String>> {
-    stored.map(|s| serde_json::from_str(s).unwrap_or_default())
+/// A role and a program limit as stored: a person's, an invitation's, a session's person's.
+pub trait Grant {
+    fn stored(&self) -> (&str, Option<&str>);
+
+    /// An unknown stored role reads as the least one.
+    fn role(&self) -> Role {
+        Role::parse(self.stored().0).unwrap_or(Role::Viewer)
+    }
+
+    fn programs(&self) -> Option<Vec<String>> {
+        self.stored().1.map(|s| serde_json::from_str(s).unwrap_or_default())
+    }
+}
+
+impl Grant for UserRow {
+    fn stored(&self) -> (&str, Option<&str>) {
+        (&self.role, self.programs.as_deref())
+    }
+}
+
+impl Grant for InvitationRow {
+    fn stored(&self) -> (&str, Option<&str>) {
+        (&self.role, self.programs.as_deref())
+    }
+}
+
+impl Grant for SessionRow {
+    fn stored(&self) -> (&str, Option<&str>) {
+        (&self.role, self.programs.as_deref())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,15 +85,6 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    /// An unknown stored role reads as the least one.
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
-    }
-
-    pub fn programs(&self) -> Option<Vec<String>> {
-        parse_programs(self.programs.as_deref())
-    }
-
     pub fn view(&self) -> Value {
         json!({
             "id": self.id, "email": self.email, "role": self.role, "programs": self.programs(),
@@ -86,14 +105,6 @@ pub struct InvitationRow {
 }
 
 impl InvitationRow {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
-    }
-
-    pub fn programs(&self) -> Option<Vec<String>> {
-        parse_programs(self.programs.as_deref())
-    }
-
     pub fn view(&self) -> Value {
         json!({
             "id": self.id, "email": self.email, "role": self.role, "programs": self.programs(), "invited_by": self.invited_by,
@@ -117,8 +128,7 @@ pub struct SessionRow {
 
 impl SessionRow {
     pub fn who(self) -> Who {
-        let role = Role::parse(&self.role).unwrap_or(Role::Viewer);
-        let programs = parse_programs(self.programs.as_deref());
+        let (role, programs) = (self.role(), self.programs());
         let person = Person { user_id: self.user_id.clone(), email: self.email.clone(), session_id: self.id };
         Who { actor: Actor::Person { id: self.user_id, email: self.email }, role, programs, person: Some(person) }
     }

@@ -4,7 +4,7 @@
 //! `auth`'s). An invitation is accepted by its address's first sign-in. Nothing here
 //! tells anyone whether an address is on the team.
 
-use super::model::UserRow;
+use super::model::{Grant, UserRow};
 use super::{audit_team, store, TEAM};
 use crate::context::{worker_secret, Cx};
 use crate::error::{ApiError, ApiResult};
