@@ -15,23 +15,23 @@ pub async fn serve(req: Request, cx: &Cx, path: &str) -> ApiResult<Response> {
     let segments = routes::segments(path);
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let Some(route) = routes::resolve(&req.method(), &segs) else { return no_route(&req, cx, &segs).await };
-    match route {
-        Route::Public(r) => public(req, cx, r, &segs).await,
-        Route::Api(Scope::Key, r) => {
+    // Every route but the public ones and the API keys' is a team member's, decided by the permission table.
+    let who = match &route {
+        Route::Public(_) | Route::Api(Scope::Key, _) => None,
+        signed => Some(signed_in(&req, cx, signed).await?),
+    };
+    match (route, who) {
+        (Route::Public(r), _) => public(req, cx, r, &segs).await,
+        (Route::Api(Scope::Key, r), _) => {
             let (id, actor) = auth::require_program_key(&req, cx, r.key_scope()).await?;
             cx.set_caller(actor, &req);
             let program = programs::store::get(&cx.db, &id).await?;
             api(req, cx, &program, r).await
         }
-        route => {
-            let who = signed_in(&req, cx, &route).await?;
-            match route {
-                Route::Owner(r) => owner(req, cx, r, &who).await,
-                Route::Api(Scope::Owner(id), r) => api(req, cx, &programs::store::get(&cx.db, &id).await?, r).await,
-                Route::Team(r) => team_route(req, cx, r, &who).await,
-                Route::Public(_) | Route::Api(Scope::Key, _) => unreachable!("answered above"),
-            }
-        }
+        (Route::Owner(r), Some(who)) => owner(req, cx, r, &who).await,
+        (Route::Api(Scope::Owner(id), r), Some(_)) => api(req, cx, &programs::store::get(&cx.db, &id).await?, r).await,
+        (Route::Team(r), Some(who)) => team_route(req, cx, r, &who).await,
+        (_, None) => Err(ApiError::unauthorized()),
     }
 }
 
