@@ -307,6 +307,9 @@ test('codes brute-forced are refused: five wrong tries kill the code, failures a
     status = (await fetch(`${worker.url}/auth/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"vic@team.example"}' })).status;
   }
   assert.equal(status, 429);
+  // Another site can neither ask for codes nor sign anyone in.
+  const foreign = await fetch(`${worker.url}/auth/code`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{"email":"ann@team.example"}' });
+  assert.equal(foreign.status, 403);
   // The admin token's own login keeps working.
   assert.equal((await login({ token: ADMIN_TOKEN })).status, 200);
   assert.equal((await login({ token: 'wrong' })).status, 401);

@@ -382,7 +382,7 @@ def program_api(prefix, security, twin=False):
 add("get", "/health", "getHealth", "Liveness", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
 add("get", "/openapi.json", "getOpenApiDocument", "This document", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
 add("post", "/auth/code", "requestSignInCode", "A team member's (or invited address's) six-digit sign-in code by e-mail, from `EMAIL_FROM`: always `202`, whoever asks",
-    "Auth", PUBLIC, ("202", obj({"ok": B}, ["ok"])), ref("CodeRequest"), extra={429})
+    "Auth", PUBLIC, ("202", obj({"ok": B}, ["ok"])), ref("CodeRequest"), extra={403, 429})
 add("post", "/auth/login", "login", "A session cookie for the admin token (`{token}`) or a team member's e-mailed code (`{email, code}`, `400 invalid_code` when wrong; the first sign-in accepts an invitation)",
     "Auth", PUBLIC, ("200", ref("Session")), ref("Login"), extra={401, 403, 429})
 add("post", "/auth/logout", "logout", "End the session (only from this Worker's own pages: a foreign or missing `Origin` is a `403`)", "Auth", PUBLIC, ("200", ref("Session")), extra={403}, storage=False)

@@ -50,6 +50,10 @@ struct CodeRequest {
 
 /// `POST /auth/code {"email"}`: always `202`; a team member or an invited address gets a code.
 pub async fn send_code(mut req: Request, cx: &Cx) -> ApiResult<Response> {
+    // Only the dashboard's own page may ask: no other site spends a person's code requests.
+    if req.headers().get("origin").ok().flatten().is_some_and(|o| o != crate::http::self_origin(&req)) {
+        return Err(ApiError::new(403, "forbidden", "cross-origin request refused"));
+    }
     let body: CodeRequest = json_body(&mut req).await?;
     let address = validate::email("email", &body.email)?.to_lowercase();
     limit(cx, "code-ip", &client_ip(&req, cx), CODES_PER_IP).await?;
