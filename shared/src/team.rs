@@ -374,6 +374,7 @@ mod tests {
         assert_eq!(scopes_from_string(&s), [KeyScope::CustomersRead, KeyScope::WebhooksWrite]);
         assert_eq!(scopes_from_string("admin,customers:read,,customers:read"), [KeyScope::CustomersRead]);
         assert_eq!(scopes_from_string(""), []);
+        assert_eq!(scopes_from_string("webhooks:write,customers:read"), [KeyScope::CustomersRead, KeyScope::WebhooksWrite], "read back in order");
         assert_eq!(scopes_from_string(&scopes_to_string(&KeyScope::ALL)), KeyScope::ALL);
     }
 
