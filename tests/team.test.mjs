@@ -271,7 +271,7 @@ test('dashboard: sign-in by e-mail code; a member sees controls their role lacks
     await owner.getByRole('button', { name: 'Sign in' }).click();
     await owner.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
     await owner.getByRole('link', { name: 'Team' }).click();
-    await owner.getByRole('cell', { name: 'ann@team.example' }).waitFor();
+    await owner.getByRole('cell', { name: 'ann@team.example', exact: true }).waitFor();
     const form = owner.locator('#invitations form');
     await form.getByLabel('E-mail').fill('dash@team.example');
     await form.getByLabel('Role').selectOption('billing');

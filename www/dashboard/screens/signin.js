@@ -28,7 +28,7 @@ export function render(main, reason, signedIn) {
     announce('If that address is on the team, a code is on its way.');
     code.focus();
   });
-  const byCode = onSubmit(h('form', { class: 'card', hidden: true, 'aria-label': 'Code from the e-mail' },
+  const byCode = onSubmit(h('form', { class: 'card', hidden: true, 'aria-label': 'Sign-in code' },
     field('Code', code, 'The six digits we sent you; they work for 10 minutes.'),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Continue')),
   ), async (values) => {
