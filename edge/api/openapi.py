@@ -126,7 +126,6 @@ schemas = {
     "TeamSession": obj({"id": S, "user_id": S, "email": S, "user_agent": nul(S), "created_at": TIME, "expires_at": TIME, "current": B},
                        ["id", "user_id", "email", "user_agent", "created_at", "expires_at", "current"]),
     "CodeRequest": obj({"email": S}, ["email"]),
-    "Named": obj({"name": S}, ["name"]),
     "CustomerRef": obj({"key": KEY, "email": S}),
     "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S,
                      "short_link": {"type": "string", "description": "`{tracking.endpoint or this Worker's origin}/r/{referral_code}`: a redirect link that counts the click "

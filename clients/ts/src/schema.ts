@@ -2205,9 +2205,6 @@ export interface components {
         CodeRequest: {
             email: string;
         };
-        Named: {
-            name: string;
-        };
         CustomerRef: {
             key?: string;
             email?: string;
