@@ -265,6 +265,16 @@ pub fn invite_allowed(actor: Option<Role>, role: Role) -> bool {
     actor.is_none_or(|a| allows(a, Action::Team) && (role != Role::Owner || allows(a, Action::Owners)))
 }
 
+/// Whether someone limited to `actor` (`None`: every program) may give a person the limit
+/// `granted`: only programs they see themselves, so a limited admin never widens anyone's reach.
+pub fn grant_within(actor: Option<&[String]>, granted: Option<&[String]>) -> bool {
+    match (actor, granted) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(mine), Some(theirs)) => theirs.iter().all(|p| mine.contains(p)),
+    }
+}
+
 /// How long an invitation stays valid: seven days.
 pub const INVITATION_TTL_MS: i64 = 7 * 86_400_000;
 
@@ -465,6 +475,18 @@ mod tests {
         assert!(invite_allowed(Some(Role::Owner), Role::Owner));
         assert!(invite_allowed(Some(Role::Admin), Role::Admin));
         assert!(!invite_allowed(Some(Role::Admin), Role::Owner));
+    }
+
+    #[test]
+    fn a_limited_person_grants_only_programs_they_see() {
+        let (a, ab) = (vec!["prg_a".to_owned()], vec!["prg_a".to_owned(), "prg_b".to_owned()]);
+        assert!(grant_within(None, None));
+        assert!(grant_within(None, Some(&ab)));
+        assert!(!grant_within(Some(&a), None), "not every program");
+        assert!(grant_within(Some(&a), Some(&a)));
+        assert!(grant_within(Some(&ab), Some(&a)));
+        assert!(grant_within(Some(&a), Some(&[])));
+        assert!(!grant_within(Some(&a), Some(&ab)));
     }
 
     #[test]

@@ -44,8 +44,12 @@ fn parse_role(role: &str) -> ApiResult<Role> {
     Role::parse(role).ok_or_else(|| ApiError::invalid("role", "must be one of owner, admin, member, billing, viewer"))
 }
 
-/// A program limit: ids of existing programs, or `null` for every program.
-async fn parse_programs(cx: &Cx, programs: Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
+/// A program limit: ids of existing programs, or `null` for every program; never beyond the
+/// caller's own limit.
+async fn parse_programs(cx: &Cx, who: &Who, programs: Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
+    if !team::grant_within(who.programs.as_deref(), programs.as_deref()) {
+        return Err(forbidden("you can only grant programs you see yourself").with_field("programs"));
+    }
     let Some(mut ids) = programs else { return Ok(None) };
     ids.sort();
     ids.dedup();
@@ -75,7 +79,7 @@ pub async fn invite(mut req: Request, cx: &Cx, who: &Who) -> ApiResult<Response>
     let body: Invite = json_body(&mut req).await?;
     let email = validate::email("email", &body.email)?.to_lowercase();
     let role = parse_role(&body.role)?;
-    let programs = parse_programs(cx, body.programs).await?;
+    let programs = parse_programs(cx, who, body.programs).await?;
     if !team::invite_allowed(who.team_role(), role) {
         return Err(forbidden("only an owner invites owners"));
     }
@@ -158,7 +162,7 @@ pub async fn update_user(mut req: Request, cx: &Cx, who: &Who, id: &str) -> ApiR
         None => user.role(),
     };
     let programs = match body.programs {
-        Some(p) => parse_programs(cx, p).await?,
+        Some(p) => parse_programs(cx, who, p).await?,
         None => user.programs(),
     };
     let mut stmts = Vec::new();
