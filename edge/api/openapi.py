@@ -37,10 +37,11 @@ PAYOUT_METHOD = {"enum": ["manual", "stripe_credit"], "description": "`manual`: 
 schemas = {
     "Error": {**obj({"error": obj({
         "code": {"type": "string", "description": "Machine-readable, stable: `malformed_request`, `invalid_signature` (400); `unauthorized` (401); "
-                 "`forbidden`, `origin_not_allowed` (403); `not_found`, `no_route` (404); `conflict` (409); `payload_too_large` (413); "
+                 "`forbidden`, `insufficient_scope`, `origin_not_allowed` (403); `not_found`, `no_route` (404); `conflict` (409); `payload_too_large` (413); "
                  "`unsupported_media_type` (415); `validation_failed` (422); `rate_limited` (429); `unavailable` (503)"},
         "message": {"type": "string", "description": "For people; may change"},
-        "field": {"type": "string", "description": "The field or query parameter at fault, as a path (`referring_customer.key`)"}},
+        "field": {"type": "string", "description": "The field or query parameter at fault, as a path (`referring_customer.key`)"},
+        "required": {"type": "string", "description": "`insufficient_scope`: the scope the API key lacks (`customers:write`)"}},
         ["code", "message"])}, ["error"]), "description": "Every error, whatever its status"},
     "Deleted": {"type": "object", "properties": {"id": S, "key": S, "deleted": B}, "required": ["deleted"]},
     "Tracking": obj({"link_format": {"enum": ["query", "path"]}, "param": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"},
@@ -103,9 +104,28 @@ schemas = {
     "PayoutCreate": obj({"customer": ref("CustomerRef"), "amount": {"type": "integer", "minimum": 1, "description": "Default: the whole approved balance"},
                          "reference": nul(S), "note": nul(S)}, ["customer"]),
     "Payable": obj({"customer": obj({"key": S, "email": S, "name": nul(S)}), "balance": I, "currency": S, "approved_rewards": I}, closed=False),
-    "ApiKey": obj({"id": S, "name": S, "prefix": S, "created_at": TIME, "last_used_at": nul(TIME)}, ["id", "name", "prefix", "created_at"]),
-    "ApiKeyCreated": obj({"id": S, "name": S, "prefix": S, "key": S, "created_at": TIME}, ["id", "name", "prefix", "key"]),
-    "Named": obj({"name": S}, ["name"]),
+    "ApiKey": obj({"id": S, "name": S, "prefix": S, "created_at": TIME, "last_used_at": nul(TIME), "scopes": {"type": "array", "items": ref("Scope")}, "expires_at": nul(TIME)},
+                  ["id", "name", "prefix", "created_at", "scopes", "expires_at"]),
+    "ApiKeyCreated": obj({"id": S, "name": S, "prefix": S, "key": S, "created_at": TIME, "scopes": {"type": "array", "items": ref("Scope")}, "expires_at": nul(TIME), "last_used_at": nul(TIME)},
+                         ["id", "name", "prefix", "key", "scopes"]),
+    "ApiKeyCreate": obj({"name": S, "scopes": {"type": "array", "items": ref("Scope"), "description": "Default: every scope. Never one the creator's role lacks (`403`)"},
+                         "expires_at": {**TIME, "description": "After this the key is refused (`401`)"}}, ["name"]),
+    "Scope": {"enum": ["customers:read", "customers:write", "transactions:read", "transactions:write", "rewards:read", "rewards:write", "payouts:write",
+                       "exports:read", "portal_tokens:write", "webhooks:read", "webhooks:write"],
+              "description": "What an API key may do (docs/team.md); a request outside its scopes is `403 insufficient_scope`"},
+    "Role": {"enum": ["owner", "admin", "member", "billing", "viewer"], "description": "docs/team.md has the table of what each may do"},
+    "TeamUser": obj({"id": S, "email": S, "role": {"$ref": "#/components/schemas/Role"}, "programs": nul({"type": "array", "items": S}), "created_at": TIME, "last_sign_in_at": nul(TIME)},
+                    ["id", "email", "role", "programs", "created_at", "last_sign_in_at"]),
+    "Invitation": obj({"id": S, "email": S, "role": {"$ref": "#/components/schemas/Role"}, "programs": nul({"type": "array", "items": S}), "invited_by": S,
+                       "created_at": TIME, "expires_at": TIME}, ["id", "email", "role", "programs", "invited_by", "created_at", "expires_at"]),
+    "InvitationCreate": obj({"email": S, "role": {"$ref": "#/components/schemas/Role"}, "programs": {**nul({"type": "array", "items": S}), "description": "Only these programs (others are `404` to them); absent or null: every program"}},
+                            ["email", "role"]),
+    "TeamUserPatch": obj({"role": {"$ref": "#/components/schemas/Role"}, "programs": nul({"type": "array", "items": S})}),
+    "Team": obj({"data": {"type": "array", "items": {"$ref": "#/components/schemas/TeamUser"}}, "invitations": {"type": "array", "items": {"$ref": "#/components/schemas/Invitation"}}},
+                ["data", "invitations"]),
+    "TeamSession": obj({"id": S, "user_id": S, "email": S, "user_agent": nul(S), "created_at": TIME, "expires_at": TIME, "current": B},
+                       ["id", "user_id", "email", "user_agent", "created_at", "expires_at", "current"]),
+    "CodeRequest": obj({"email": S}, ["email"]),
     "CustomerRef": obj({"key": KEY, "email": S}),
     "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S,
                      "short_link": {"type": "string", "description": "`{tracking.endpoint or this Worker's origin}/r/{referral_code}`: a redirect link that counts the click "
@@ -165,7 +185,7 @@ schemas = {
     "SignupAnswer": {"type": "object", "properties": {"attributed": B, "reason": nul({"enum": ["unknown_code", "expired", "self_referral", "already_referred"]}),
                      "referral_code": nul(S), "referral_link": nul(S), "friend_reward": nul(ref("FriendReward"))}, "required": ["attributed", "reason"]},
     "Session": {"type": "object"},
-    "Login": obj({"token": S}, ["token"]),
+    "Login": {"oneOf": [obj({"token": S}, ["token"]), obj({"email": S, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}, ["email", "code"])]},
 }
 
 def page(item):
@@ -220,11 +240,15 @@ PARAMS = {
     "code": "A customer's referral code (`short_link` ends with it)",
     "email": "The e-mail address (percent-encoded)",
     "token": "The signed token from the unsubscribe link of an e-mail",
+    "session_id": "The session's id (`ses_…`)",
+    "invitation_id": "The invitation's id (`inv_…`)",
+    "user_id": "The person's id (`usr_…`)",
 }
 LIMIT = ("limit", {"type": "integer", "minimum": 1, "maximum": 250}, "Page size, 1–250 (default 50)")
 ACTOR = {"oneOf": [obj({"type": {"enum": ["admin", "session", "system"]}}, ["type"]),
-                   obj({"type": {"const": "api_key"}, "id": S, "name": S}, ["type", "id", "name"])],
-         "description": "Who made the change: the admin token, a dashboard session, an API key (its id and name at the time), or Edgeref's scheduled run"}
+                   obj({"type": {"const": "api_key"}, "id": S, "name": S}, ["type", "id", "name"]),
+                   obj({"type": {"const": "person"}, "id": S, "email": S}, ["type", "id", "email"])],
+         "description": "Who made the change: the admin token, its dashboard session, a team member (their id and e-mail), an API key (its id and name at the time), or Edgeref's scheduled run"}
 schemas["AuditEntry"] = obj({
     "id": S, "actor": ACTOR,
     "action": {"type": "string", "pattern": "^[a-z_]+\\.[a-z_]+$", "description": "`resource.verb`: `customer.created`, `program.updated`, `api_key.revoked`, `reward.approved`, `payout.created`, `webhook.deleted`, `export.downloaded`, `customer.portal_token_created`…"},
@@ -259,7 +283,7 @@ def add(method, path, op_id, summary, tag, security, ok, body=None, query=(), er
         errs = set(extra)
         if security:
             errs.add(401)
-        if security == OWNER and method != "get":
+        if security == OWNER or (security == KEYSEC and path != "/v1/me"):
             errs.add(403)
         if params:
             errs.add(404)
@@ -356,9 +380,23 @@ def program_api(prefix, security, twin=False):
 # No 4xx at all for /health and /openapi.json: see .redocly.lint-ignore.yaml.
 add("get", "/health", "getHealth", "Liveness", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
 add("get", "/openapi.json", "getOpenApiDocument", "This document", "Meta", PUBLIC, ("200", {"type": "object"}), storage=False)
-add("post", "/auth/login", "login", "Exchange the admin token for a session cookie", "Auth", PUBLIC, ("200", ref("Session")), ref("Login"), extra={401, 403}, storage=False)
+add("post", "/auth/code", "requestSignInCode", "A team member's (or invited address's) six-digit sign-in code by e-mail, from `EMAIL_FROM`: always `202`, whoever asks",
+    "Auth", PUBLIC, ("202", obj({"ok": B}, ["ok"])), ref("CodeRequest"), extra={403, 429})
+add("post", "/auth/login", "login", "A session cookie for the admin token (`{token}`) or a team member's e-mailed code (`{email, code}`, `400 invalid_code` when wrong; the first sign-in accepts an invitation)",
+    "Auth", PUBLIC, ("200", ref("Session")), ref("Login"), extra={401, 403, 429})
 add("post", "/auth/logout", "logout", "End the session (only from this Worker's own pages: a foreign or missing `Origin` is a `403`)", "Auth", PUBLIC, ("200", ref("Session")), extra={403}, storage=False)
-add("get", "/auth/session", "getSession", "Whether the session cookie is valid", "Auth", PUBLIC, ("200", ref("Session")), errs={401})
+add("get", "/auth/session", "getSession", "Whether the session cookie is valid, whose it is, their role, programs and `permissions` (action → allowed)", "Auth", PUBLIC, ("200", ref("Session")), errs={401, 503})
+add("get", "/auth/sessions", "listSessions", "Your own dashboard sessions (an owner's list: everyone's)", "Team", OWNER, ("200", obj({"data": {"type": "array", "items": ref("TeamSession")}}, ["data"])))
+add("delete", "/auth/sessions/{session_id}", "revokeSession", "Sign a session out at once (another person's: owners only)", "Team", OWNER, ("200", ref("Deleted")))
+add("get", "/v1/team", "getTeam", "The team's people and open invitations", "Team", OWNER, ("200", ref("Team")))
+add("post", "/v1/team/invitations", "createInvitation", "Invite someone (owner or admin; only an owner invites owners): an e-mail with a link to the dashboard, valid 7 days; `409` for a member's address",
+    "Team", OWNER, ("201", ref("Invitation")), ref("InvitationCreate"), extra={409})
+add("delete", "/v1/team/invitations/{invitation_id}", "revokeInvitation", "Revoke an invitation", "Team", OWNER, ("200", ref("Deleted")))
+add("patch", "/v1/team/users/{user_id}", "updateTeamUser", "Change a person's role or program limit; the last owner cannot be demoted (`409`), whoever asks", "Team", OWNER,
+    ("200", ref("TeamUser")), ref("TeamUserPatch"), extra={409})
+add("delete", "/v1/team/users/{user_id}", "removeTeamUser", "Remove a person: their sessions end at once; the last owner stays (`409`), whoever asks", "Team", OWNER, ("200", ref("Deleted")), extra={409})
+add("get", "/v1/team/audit-log", "listTeamAuditLog", "Team-level audit entries, newest first: sign-ins, failed sign-ins, invitations, role changes, removals", "Team", OWNER,
+    ("200", page(ref("AuditEntry"))), query=(("actor", S, "Only this actor"), ("action", S, "Only this action (`team.signed_in`)"), LIMIT, ("cursor", {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}, "`next_cursor` of the previous page")))
 def first_party_twin(op_id):
     """Every tracking path is served under `/_edgeref/` too (a Worker route
     `shop.example/_edgeref/*` on the owner's site): `trackVisit` there is
@@ -394,7 +432,7 @@ add("get", "/v1/programs", "listPrograms", "List programs", "Programs", OWNER, (
 add("get", "/v1/programs/{id}", "getProgram", "Get a program", "Programs", OWNER, ("200", ref("Program")))
 add("patch", "/v1/programs/{id}", "updateProgram", "Update name, website, currency, tracking or rewards (`409` for a new currency once the program holds money)", "Programs", OWNER, ("200", ref("Program")), ref("ProgramPatch"), extra={409})
 add("delete", "/v1/programs/{id}", "deleteProgram", "Delete a program and everything under it", "Programs", OWNER, ("200", ref("Deleted")))
-add("post", "/v1/programs/{id}/api-keys", "createProgramApiKey", "Create an API key (shown once)", "Programs", OWNER, ("201", ref("ApiKeyCreated")), ref("Named"))
+add("post", "/v1/programs/{id}/api-keys", "createProgramApiKey", "Create an API key (shown once), with `scopes` (default: all) and an optional `expires_at`", "Programs", OWNER, ("201", ref("ApiKeyCreated")), ref("ApiKeyCreate"))
 add("get", "/v1/programs/{id}/api-keys", "listProgramApiKeys", "List API keys (no secrets)", "Programs", OWNER, ("200", page(ref("ApiKey"))))
 add("delete", "/v1/programs/{id}/api-keys/{key_id}", "revokeProgramApiKey", "Revoke an API key", "Programs", OWNER, ("200", ref("Deleted")))
 add("get", "/v1/programs/{id}/integrations", "listProgramIntegrations", "Integrations and their public settings", "Integrations", OWNER, ("200", ref("Integrations")))
@@ -439,7 +477,8 @@ assert len(ids) == len(set(ids)), "operationIds must be unique"
 
 TAGS = {
     "Meta": "Liveness and this document.",
-    "Auth": "The dashboard's sign-in: the admin token exchanged for an HttpOnly session cookie.",
+    "Auth": "The dashboard's sign-in: the admin token, or a team member's e-mailed code, exchanged for an HttpOnly session cookie.",
+    "Team": "People, roles, program limits, invitations and sessions (docs/team.md).",
     "Tracking": "The snippet and its beacons (public, checked against the program's website), and server-side signups.",
     "Integrations": "Stripe and MailerLite: set-up by the owner, and the Stripe webhook receiver.",
     "Programs": "The owner's programs, their API keys, statistics, ingest report and audit log (admin token or session).",

@@ -1,12 +1,15 @@
-//! Who is calling: the owner (admin token or dashboard session) or a merchant
-//! backend (program API key). Also the dashboard's sign-in: `/auth/*`.
+//! Who is calling: a team member (the admin token, or a dashboard session: the
+//! admin token's or a person's) or a merchant backend (program API key, within its
+//! scopes). Also the dashboard's sign-in: `/auth/*`.
 
 use crate::api_keys;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{bearer, json, json_body, self_origin};
+use crate::team::{self as people, model::Who};
 use crate::{db, ids};
 use edgeref_shared::audit::Actor;
+use edgeref_shared::team::{self, Action, KeyScope};
 use edgeref_shared::{apikey, session, time};
 use serde::Deserialize;
 use serde_json::json;
@@ -19,19 +22,29 @@ fn admin_token(env: &Env) -> String {
     env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default()
 }
 
-/// Lets the owner in: `Authorization: Bearer <ADMIN_TOKEN>` (checked in
-/// constant time), or else a dashboard session cookie. Cookies are sent by
-/// the browser on its own, so a cookie-authenticated write must also come
-/// from this Worker's own pages (`Origin` check against CSRF). Answers which of the two it was.
-pub fn require_owner(req: &Request, env: &Env) -> ApiResult<Actor> {
+/// Lets a team member in: `Authorization: Bearer <ADMIN_TOKEN>` (checked in constant
+/// time, the break-glass owner), or else a dashboard session cookie: the admin token's,
+/// or a person's, whose session row must still exist (a removed person is refused at once).
+/// Cookies are sent by the browser on its own, so a cookie-authenticated write must also come
+/// from this Worker's own pages (`Origin` check against CSRF).
+pub async fn require_person(req: &Request, cx: &Cx) -> ApiResult<Who> {
     if let Some(presented) = bearer(req) {
-        return apikey::token_matches(&presented, &admin_token(env)).then_some(Actor::Admin).ok_or_else(ApiError::unauthorized);
+        return apikey::token_matches(&presented, &admin_token(&cx.env)).then(|| Who::admin(Actor::Admin)).ok_or_else(ApiError::unauthorized);
     }
-    session_expiry(req, env).ok_or_else(ApiError::unauthorized)?;
+    let who = match signed_session(req, &cx.env).ok_or_else(ApiError::unauthorized)? {
+        Signed::Admin(_) => Who::admin(Actor::Session),
+        Signed::Person(id, _) => people::store::session(&cx.db, &id, ids::now_ms()).await?.ok_or_else(ApiError::unauthorized)?.who(),
+    };
     if !matches!(req.method(), Method::Get | Method::Head | Method::Options) {
         same_origin(req)?;
     }
-    Ok(Actor::Session)
+    Ok(who)
+}
+
+/// A genuine, current session cookie: the admin token's, or a person's session id; with its expiry (Unix seconds).
+enum Signed {
+    Admin(i64),
+    Person(String, i64),
 }
 
 /// A write a browser's cookie would authenticate must come from this Worker's own pages:
@@ -43,14 +56,14 @@ fn same_origin(req: &Request) -> ApiResult<()> {
     Ok(())
 }
 
-/// The expiry (Unix seconds) of the request's session cookie, if it is genuine and current.
-fn session_expiry(req: &Request, env: &Env) -> Option<i64> {
+fn signed_session(req: &Request, env: &Env) -> Option<Signed> {
     let token = admin_token(env);
     if token.is_empty() {
         return None;
     }
     let value = crate::http::cookie(req, SESSION_COOKIE)?;
-    session::verify(&session::key_from_admin_token(&token), &value, ids::now_ms() / 1000)
+    let (key, now) = (session::key_from_admin_token(&token), ids::now_ms() / 1000);
+    session::verify(&key, &value, now).map(Signed::Admin).or_else(|| session::verify_person(&key, &value, now).map(|(id, at)| Signed::Person(id, at)))
 }
 
 fn origin(req: &Request) -> Option<String> {
@@ -70,47 +83,72 @@ fn set_cookie(secure: bool, value: &str, max_age: i64) -> String {
     format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
 }
 
-/// `POST /auth/login {"token"}`: exchanges the admin token for a session cookie.
-pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
+/// `POST /auth/login {"token"}` (the admin token) or `{"email", "code"}` (a team member's
+/// e-mailed code): a session cookie.
+pub async fn login(mut req: Request, cx: &Cx) -> ApiResult<Response> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Login {
-        token: String,
+        token: Option<String>,
+        email: Option<String>,
+        code: Option<String>,
     }
     // Browsers always send Origin on POST; a foreign one is a login-CSRF attempt.
     if origin(&req).is_some_and(|o| o != self_origin(&req)) {
         return Err(cross_origin());
     }
     let body: Login = json_body(&mut req).await?;
-    if !apikey::token_matches(&body.token, &admin_token(env)) {
-        return Err(ApiError::new(401, "unauthorized", "that is not the admin token").with_field("token"));
-    }
-    let expires_at = ids::now_ms() / 1000 + session::LIFETIME_SECS;
-    let value = session::issue(&session::key_from_admin_token(&admin_token(env)), expires_at);
-    let mut response = json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000)}))?;
-    response.headers_mut().set("set-cookie", &session_cookie(&req, &value, session::LIFETIME_SECS))?;
+    let token = admin_token(&cx.env);
+    let key = session::key_from_admin_token(&token);
+    let (value, expires_at, user) = match (body.token, body.email, body.code) {
+        (Some(presented), None, None) => {
+            if !apikey::token_matches(&presented, &token) {
+                return Err(ApiError::new(401, "unauthorized", "that is not the admin token").with_field("token"));
+            }
+            let expires_at = ids::now_ms() / 1000 + session::LIFETIME_SECS;
+            (session::issue(&key, expires_at), expires_at, None)
+        }
+        (None, Some(email), Some(code)) if !token.is_empty() => {
+            let new = people::signin::sign_in(&req, cx, &email, &code).await?;
+            (session::issue_person(&key, &new.id, new.expires_at), new.expires_at, Some(new.user.view()))
+        }
+        _ => return Err(ApiError::malformed("send {\"token\"} or {\"email\", \"code\"}")),
+    };
+    let mut response = json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000), "user": user}))?;
+    response.headers_mut().set("set-cookie", &session_cookie(&req, &value, expires_at - ids::now_ms() / 1000))?;
     Ok(response)
 }
 
-/// `POST /auth/logout`: removes the session cookie from the browser, when asked by this
-/// Worker's own pages (a cross-site form must not sign the owner out).
-pub fn logout(req: &Request) -> ApiResult<Response> {
+/// `POST /auth/logout`: removes the session cookie from the browser (and a person's session row),
+/// when asked by this Worker's own pages (a cross-site form must not sign anyone out).
+pub async fn logout(req: &Request, cx: &Cx) -> ApiResult<Response> {
     same_origin(req)?;
+    if let Some(Signed::Person(id, _)) = signed_session(req, &cx.env) {
+        db::run(people::store::delete_session(&cx.db, &id)).await?;
+    }
     let mut response = json(200, &json!({"signed_out": true}))?;
     response.headers_mut().set("set-cookie", &session_cookie(req, "", 0))?;
     Ok(response)
 }
 
-/// `GET /auth/session`: whether the browser is signed in, and until when.
-pub fn current(req: &Request, env: &Env) -> ApiResult<Response> {
-    let expires_at = session_expiry(req, env).ok_or_else(ApiError::unauthorized)?;
-    json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000)}))
+/// `GET /auth/session`: whether the browser is signed in, until when, as whom, and what they may do
+/// (the dashboard disables what the role does not allow; the server decides regardless).
+pub async fn current(req: &Request, cx: &Cx) -> ApiResult<Response> {
+    let expires_at = match signed_session(req, &cx.env).ok_or_else(ApiError::unauthorized)? {
+        Signed::Admin(at) | Signed::Person(_, at) => at,
+    };
+    let who = require_person(req, cx).await?;
+    let user = who.person.as_ref().map(|p| json!({"id": p.user_id, "email": p.email}));
+    let permissions: serde_json::Map<String, serde_json::Value> =
+        Action::ALL.iter().map(|a| (serde_json::to_value(a).expect("actions serialize").as_str().unwrap_or_default().to_owned(), json!(team::permits(who.role, who.programs.as_deref(), None, *a).is_ok()))).collect();
+    json(200, &json!({"expires_at": time::rfc3339(expires_at * 1000), "user": user, "role": who.role, "programs": who.programs, "permissions": permissions}))
 }
 
 /// Resolves a program API key to its program id and the key as an actor. Unknown and revoked keys are
 /// both plain 401s. `last_used_at` is refreshed at most once a minute, after
 /// the response, so key checks add no write to the request.
-pub async fn require_program_key(req: &Request, cx: &Cx) -> ApiResult<(String, Actor)> {
+/// A key outside `required` is `403 insufficient_scope`; an expired key is a 401.
+pub async fn require_program_key(req: &Request, cx: &Cx, required: Option<KeyScope>) -> ApiResult<(String, Actor)> {
     let presented = bearer(req).ok_or_else(ApiError::unauthorized)?;
     if !presented.starts_with(apikey::KEY_PREFIX) {
         return Err(ApiError::unauthorized());
@@ -120,6 +158,13 @@ pub async fn require_program_key(req: &Request, cx: &Cx) -> ApiResult<(String, A
         return Err(ApiError::unauthorized());
     }
     let now = ids::now_ms();
+    if team::key_expired(row.expires_at, now) {
+        return Err(ApiError::new(401, "unauthorized", "this API key expired"));
+    }
+    if !team::key_allows(&team::scopes_from_string(&row.scopes), required) {
+        let scope = required.map_or("", KeyScope::as_str);
+        return Err(ApiError::new(403, "insufficient_scope", format!("this API key lacks the scope {scope}")).with_required(scope));
+    }
     if row.last_used_at.is_none_or(|t| now - t > 60_000) {
         let stmt = api_keys::store::touch(&cx.db, &row.id, now);
         cx.ctx.wait_until(async move {

@@ -11,16 +11,22 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// `insufficient_scope`: the scope the API key lacks.
+    pub required: Option<&'static str>,
 }
 
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None }
+        Self { status, code, message: message.into(), field: None, required: None }
     }
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+    pub fn with_required(mut self, scope: &'static str) -> Self {
+        self.required = Some(scope);
         self
     }
     pub fn malformed(message: impl Into<String>) -> Self {
@@ -52,6 +58,9 @@ impl ApiError {
         let mut error = json!({"code": self.code, "message": self.message});
         if let Some(field) = self.field {
             error["field"] = field.into();
+        }
+        if let Some(scope) = self.required {
+            error["required"] = scope.into();
         }
         let mut response = Response::from_json(&json!({ "error": error }))?.with_status(self.status);
         if self.status == 503 || self.status == 429 {

@@ -35,6 +35,7 @@ mod router;
 mod routes;
 mod sealed;
 mod suffixes;
+mod team;
 mod tracking;
 mod transactions;
 mod webhooks;
@@ -91,6 +92,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         }
         if let Err(e) = portal::signin::prune(&db).await {
             worker::console_error!("pruning sign-in codes failed: {}", e.message);
+        }
+        if let Err(e) = team::store::prune(&db, ids::now_ms()).await {
+            worker::console_error!("pruning team sessions and invitations failed: {}", e.message);
         }
         match integrations::secrets::reseal_all(&env, &db).await {
             Ok((0, 0)) => {}

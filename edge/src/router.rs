@@ -4,8 +4,10 @@
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
-use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope};
+use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope, TeamRoute};
+use crate::team::{self, model::Who};
 use crate::{api_keys, audit, auth, customers, emails, http, ingest, integrations, openapi, payouts, portal, programs, records, rewards, tracking, transactions, webhooks};
+use edgeref_shared::team::{self as rules, Denial};
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -13,35 +15,45 @@ pub async fn serve(req: Request, cx: &Cx, path: &str) -> ApiResult<Response> {
     let segments = routes::segments(path);
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let Some(route) = routes::resolve(&req.method(), &segs) else { return no_route(&req, cx, &segs).await };
-    match route {
-        Route::Public(r) => public(req, cx, r, &segs).await,
-        Route::Owner(r) => {
-            cx.set_caller(auth::require_owner(&req, &cx.env)?, &req);
-            owner(req, cx, r).await
-        }
-        Route::Api(scope, r) => {
-            let program = program_for(&req, cx, &scope).await?;
+    // Every route but the public ones and the API keys' is a team member's, decided by the permission table.
+    let who = match &route {
+        Route::Public(_) | Route::Api(Scope::Key, _) => None,
+        signed => Some(signed_in(&req, cx, signed).await?),
+    };
+    match (route, who) {
+        (Route::Public(r), _) => public(req, cx, r, &segs).await,
+        (Route::Api(Scope::Key, r), _) => {
+            let (id, actor) = auth::require_program_key(&req, cx, r.key_scope()).await?;
+            cx.set_caller(actor, &req);
+            let program = programs::store::get(&cx.db, &id).await?;
             api(req, cx, &program, r).await
         }
+        (Route::Owner(r), Some(who)) => owner(req, cx, r, &who).await,
+        (Route::Api(Scope::Owner(id), r), Some(_)) => api(req, cx, &programs::store::get(&cx.db, &id).await?, r).await,
+        (Route::Team(r), Some(who)) => team_route(req, cx, r, &who).await,
+        (_, None) => Err(ApiError::unauthorized()),
     }
 }
 
-/// The program a program-API request is about: the API key's, or the one the owner names.
-async fn program_for(req: &Request, cx: &Cx, scope: &Scope) -> ApiResult<Program> {
-    let (id, actor) = match scope {
-        Scope::Owner(id) => (id.clone(), auth::require_owner(req, &cx.env)?),
-        Scope::Key => auth::require_program_key(req, cx).await?,
-    };
-    cx.set_caller(actor, req);
-    programs::store::get(&cx.db, &id).await
+/// Authenticates a team member and lets the permission table decide the route: a program
+/// outside their limit is a 404 (as if it did not exist), an action their role lacks a 403.
+async fn signed_in(req: &Request, cx: &Cx, route: &Route) -> ApiResult<Who> {
+    let who = auth::require_person(req, cx).await?;
+    cx.set_caller(who.actor.clone(), req);
+    let action = route.action().ok_or_else(|| ApiError::new(500, "internal", "a signed-in route without an action"))?;
+    match rules::permits(who.role, who.programs.as_deref(), route.program_id(), action) {
+        Ok(()) => Ok(who),
+        Err(Denial::Invisible) => Err(ApiError::not_found("program")),
+        Err(Denial::Forbidden) => Err(ApiError::new(403, "forbidden", format!("the {} role does not allow this", who.role.as_str()))),
+    }
 }
 
 /// 404 for an unknown path; under `/v1/` only after the caller authenticated, so
 /// a stranger learns nothing about which paths exist.
 async fn no_route(req: &Request, cx: &Cx, segs: &[&str]) -> ApiResult<Response> {
     match segs {
-        ["v1", "programs", ..] => drop(auth::require_owner(req, &cx.env)?),
-        ["v1", ..] => drop(auth::require_program_key(req, cx).await?),
+        ["v1", "programs" | "team", ..] => drop(auth::require_person(req, cx).await?),
+        ["v1", ..] => drop(auth::require_program_key(req, cx, None).await?),
         _ => {}
     }
     Err(ApiError::new(404, "no_route", format!("no route for /{}", segs.join("/"))))
@@ -77,9 +89,10 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         UnsubscribeConfirm { token } => emails::unsubscribe::confirm(cx, &token).await,
         DevMail => emails::dev::mail(&req, cx).await,
         StripeEvent { public_id } => integrations::stripe::receive(req, cx, &public_id).await,
-        Login => auth::login(req, &cx.env).await,
-        Logout => auth::logout(&req),
-        Session => auth::current(&req, &cx.env),
+        SignInCode => team::signin::send_code(req, cx).await,
+        Login => auth::login(req, cx).await,
+        Logout => auth::logout(&req, cx).await,
+        Session => auth::current(&req, cx).await,
     }
 }
 
@@ -89,11 +102,25 @@ async fn by_public_id(cx: &Cx, public_id: &str) -> ApiResult<Program> {
     programs::store::get(&cx.db, &config.id).await
 }
 
-async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> {
+async fn team_route(req: Request, cx: &Cx, route: TeamRoute, who: &Who) -> ApiResult<Response> {
+    use TeamRoute::*;
+    match route {
+        Get => team::get(cx).await,
+        Invite => team::invite(req, cx, who).await,
+        RevokeInvitation(id) => team::revoke_invitation(cx, who, &id).await,
+        UpdateUser(id) => team::update_user(req, cx, who, &id).await,
+        RemoveUser(id) => team::remove_user(cx, who, &id).await,
+        AuditLog => audit::log::list(&req, cx, team::TEAM).await,
+        ListSessions => team::sessions(cx, who).await,
+        RevokeSession(id) => team::revoke_session(cx, who, &id).await,
+    }
+}
+
+async fn owner(req: Request, cx: &Cx, route: OwnerRoute, who: &Who) -> ApiResult<Response> {
     use ProgramRoute::*;
     let (id, route) = match route {
         OwnerRoute::CreateProgram => return programs::create(req, cx).await,
-        OwnerRoute::ListPrograms => return programs::list(&req, cx).await,
+        OwnerRoute::ListPrograms => return programs::list(&req, cx, who.programs.as_deref()).await,
         OwnerRoute::Program(id, route) => (id, route),
     };
     let program = programs::store::get(&cx.db, &id).await?;
@@ -101,7 +128,7 @@ async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> 
         Get => programs::get(&req, &program),
         Update => programs::update(req, cx, program).await,
         Delete => programs::delete(cx, &program).await,
-        CreateApiKey => api_keys::create(req, cx, &program.id).await,
+        CreateApiKey => api_keys::create(req, cx, &program.id, who.role).await,
         ListApiKeys => api_keys::list(cx, &program.id).await,
         RevokeApiKey(key_id) => api_keys::revoke(cx, &program.id, &key_id).await,
         Ingest => ingest::report::dead_visits(&cx.db, &program.id).await,

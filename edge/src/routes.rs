@@ -2,6 +2,7 @@
 //! into a `Route` (pure, tested natively against openapi.json); `router`
 //! authenticates it and calls its handler.
 
+use edgeref_shared::team::{Action, KeyScope};
 use worker::Method;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -12,6 +13,28 @@ pub enum Route {
     Owner(OwnerRoute),
     /// The program API, for an API key (`/v1/…`) or the owner (`/v1/programs/{id}/…`).
     Api(Scope, ApiRoute),
+    /// The team and a person's sessions: a signed-in person or the admin token.
+    Team(TeamRoute),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TeamRoute {
+    /// `GET /v1/team`: people and open invitations.
+    Get,
+    /// `POST /v1/team/invitations`.
+    Invite,
+    /// `DELETE /v1/team/invitations/{id}`.
+    RevokeInvitation(String),
+    /// `PATCH /v1/team/users/{id}`: role and program limit.
+    UpdateUser(String),
+    /// `DELETE /v1/team/users/{id}`: their sessions end at once.
+    RemoveUser(String),
+    /// `GET /v1/team/audit-log`: team-level entries (sign-ins, invitations, roles, removals).
+    AuditLog,
+    /// `GET /auth/sessions`: one's own sessions (an owner's: everyone's).
+    ListSessions,
+    /// `DELETE /auth/sessions/{id}`: signs a session out (another person's: owners only).
+    RevokeSession(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +81,8 @@ pub enum PublicRoute {
     UnsubscribeConfirm { token: String },
     /// `GET /__dev/mail`: what `make dev` would have sent.
     DevMail,
+    /// `POST /auth/code {"email"}`: a team sign-in code by e-mail.
+    SignInCode,
     Login,
     Logout,
     Session,
@@ -146,6 +171,8 @@ pub fn resolve(method: &Method, segs: &[&str]) -> Option<Route> {
     let method = if *method == Method::Head { Method::Get } else { method.clone() };
     match segs {
         ["v1", "programs", rest @ ..] => owner(&method, rest),
+        ["v1", "team", rest @ ..] => team(&method, rest).map(Route::Team),
+        ["auth", "sessions", rest @ ..] => sessions(&method, rest).map(Route::Team),
         ["v1", rest @ ..] => api(&method, rest).map(|r| Route::Api(Scope::Key, r)),
         ["_edgeref", rest @ ..] if matches!(rest.first(), Some(&("s" | "t" | "r" | "w"))) => public(&method, rest).map(Route::Public),
         _ => public(&method, segs).map(Route::Public),
@@ -180,11 +207,118 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Post, ["u", token]) => UnsubscribeConfirm { token: token.to_string() },
         (Get, ["__dev", "mail"]) => DevMail,
         (Post, ["integrations", "stripe", public_id]) => StripeEvent { public_id: public_id.to_string() },
+        (Post, ["auth", "code"]) => SignInCode,
         (Post, ["auth", "login"]) => Login,
         (Post, ["auth", "logout"]) => Logout,
         (Get, ["auth", "session"]) => Session,
         _ => return None,
     })
+}
+
+fn team(method: &Method, rest: &[&str]) -> Option<TeamRoute> {
+    use Method::{Delete, Get, Patch, Post};
+    use TeamRoute::*;
+    Some(match (method, rest) {
+        (Get, []) => TeamRoute::Get,
+        (Post, ["invitations"]) => Invite,
+        (Delete, ["invitations", id]) => RevokeInvitation(id.to_string()),
+        (Patch, ["users", id]) => UpdateUser(id.to_string()),
+        (Delete, ["users", id]) => RemoveUser(id.to_string()),
+        (Get, ["audit-log"]) => AuditLog,
+        _ => return None,
+    })
+}
+
+fn sessions(method: &Method, rest: &[&str]) -> Option<TeamRoute> {
+    match (method, rest) {
+        (Method::Get, []) => Some(TeamRoute::ListSessions),
+        (Method::Delete, [id]) => Some(TeamRoute::RevokeSession(id.to_string())),
+        _ => None,
+    }
+}
+
+impl Route {
+    /// What the route does, for the permission table (`team::allows`); `None` for public routes,
+    /// which take no credentials (or their own: portal sessions, Stripe's signature).
+    pub fn action(&self) -> Option<Action> {
+        match self {
+            Route::Public(_) => None,
+            Route::Owner(OwnerRoute::CreateProgram) => Some(Action::CreateProgram),
+            Route::Owner(OwnerRoute::ListPrograms) => Some(Action::Read),
+            Route::Owner(OwnerRoute::Program(_, r)) => Some(r.action()),
+            Route::Api(_, r) => Some(r.action()),
+            Route::Team(r) => Some(r.action()),
+        }
+    }
+
+    /// The program the route is about, when it names one.
+    pub fn program_id(&self) -> Option<&str> {
+        match self {
+            Route::Owner(OwnerRoute::Program(id, _)) | Route::Api(Scope::Owner(id), _) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+impl ProgramRoute {
+    pub fn action(&self) -> Action {
+        use ProgramRoute::*;
+        match self {
+            Get | ListApiKeys | Ingest | ListIntegrations | StripeCredits | Stats | AuditLog | EmailPreview | EmailLog => Action::Read,
+            Update | EmailTest | EmailResend(_) => Action::UpdateProgram,
+            Delete => Action::DeleteProgram,
+            CreateApiKey | RevokeApiKey(_) => Action::ApiKeys,
+            PutIntegration(_) | DeleteIntegration(_) => Action::Integrations,
+        }
+    }
+}
+
+impl TeamRoute {
+    pub fn action(&self) -> Action {
+        use TeamRoute::*;
+        match self {
+            Get | AuditLog => Action::Read,
+            Invite | RevokeInvitation(_) | UpdateUser(_) | RemoveUser(_) => Action::Team,
+            ListSessions | RevokeSession(_) => Action::OwnSessions,
+        }
+    }
+}
+
+impl ApiRoute {
+    /// What a person needs to be allowed (for the owner's `/v1/programs/{id}/…` paths).
+    pub fn action(&self) -> Action {
+        use ApiRoute::*;
+        match self {
+            Me | ListCustomers | GetCustomer(_) | ListReferrals(_) | CustomerStats(_) | ListTransactions | GetTransaction(_) | RecentEvents | ListWebhooks | GetWebhook(_)
+            | ListDeliveries(_) | ListRewards | ListPayouts | ListPayables | ListSuppressions => Action::Read,
+            CreateCustomer | ImportCustomers | UpdateCustomer(_) | DeleteCustomer(_) | CreatePortalToken(_) | ServerSignup | AddSuppression | DeleteSuppression(_) => Action::Customers,
+            CreditCustomer(_) | ApproveReward(_) | RejectReward(_) => Action::Rewards,
+            CreateTransaction | DeleteTransaction(_) => Action::Transactions,
+            CreateWebhook | UpdateWebhook(_) | DeleteWebhook(_) | ResendDelivery(..) | TestWebhook(_) | RotateWebhookSecret(_) => Action::Webhooks,
+            CreatePayout => Action::Payouts,
+            ExportCsv(_) => Action::Exports,
+        }
+    }
+
+    /// The scope an API key needs for it (`None`: any key, e.g. `GET /v1/me`).
+    pub fn key_scope(&self) -> Option<KeyScope> {
+        use ApiRoute::*;
+        use KeyScope as K;
+        Some(match self {
+            Me => return None,
+            ListCustomers | GetCustomer(_) | ListReferrals(_) | CustomerStats(_) | ListSuppressions => K::CustomersRead,
+            CreateCustomer | ImportCustomers | UpdateCustomer(_) | DeleteCustomer(_) | ServerSignup | AddSuppression | DeleteSuppression(_) => K::CustomersWrite,
+            CreatePortalToken(_) => K::PortalTokensWrite,
+            ListTransactions | GetTransaction(_) => K::TransactionsRead,
+            CreateTransaction | DeleteTransaction(_) => K::TransactionsWrite,
+            RecentEvents | ListWebhooks | GetWebhook(_) | ListDeliveries(_) => K::WebhooksRead,
+            CreateWebhook | UpdateWebhook(_) | DeleteWebhook(_) | ResendDelivery(..) | TestWebhook(_) | RotateWebhookSecret(_) => K::WebhooksWrite,
+            ListRewards | ListPayouts | ListPayables => K::RewardsRead,
+            CreditCustomer(_) | ApproveReward(_) | RejectReward(_) => K::RewardsWrite,
+            CreatePayout => K::PayoutsWrite,
+            ExportCsv(_) => K::ExportsRead,
+        })
+    }
 }
 
 /// Below `/v1/programs`: the owner's program routes, then the program API of one program.

@@ -31,6 +31,8 @@ pub enum Actor {
     Session,
     /// A program API key, by id and its name at the time.
     ApiKey { id: String, name: String },
+    /// A team member signed in by e-mail code, by id and their address at the time.
+    Person { id: String, email: String },
     /// Edgeref itself (the scheduled run).
     System,
 }
@@ -42,13 +44,14 @@ impl Actor {
             Actor::Admin => "admin",
             Actor::Session => "session",
             Actor::System => "system",
-            Actor::ApiKey { id, .. } => id,
+            Actor::ApiKey { id, .. } | Actor::Person { id, .. } => id,
         }
     }
 
     pub fn name(&self) -> Option<&str> {
         match self {
             Actor::ApiKey { name, .. } => Some(name),
+            Actor::Person { email, .. } => Some(email),
             _ => None,
         }
     }
@@ -59,6 +62,7 @@ impl Actor {
             "admin" => Actor::Admin,
             "session" => Actor::Session,
             "system" => Actor::System,
+            person if person.starts_with("usr_") => Actor::Person { id: person.to_owned(), email: name.unwrap_or_default().to_owned() },
             key => Actor::ApiKey { id: key.to_owned(), name: name.unwrap_or_default().to_owned() },
         }
     }
@@ -248,11 +252,12 @@ mod tests {
 
     #[test]
     fn actors_round_trip_through_their_columns() {
-        for actor in [Actor::Admin, Actor::Session, Actor::System, Actor::ApiKey { id: "key_1".into(), name: "Backend".into() }] {
+        for actor in [Actor::Admin, Actor::Session, Actor::System, Actor::ApiKey { id: "key_1".into(), name: "Backend".into() }, Actor::Person { id: "usr_1".into(), email: "ann@team.example".into() }] {
             assert_eq!(Actor::from_columns(actor.id(), actor.name()), actor);
         }
         assert_eq!(serde_json::to_value(Actor::ApiKey { id: "key_1".into(), name: "B".into() }).unwrap(), json!({"type": "api_key", "id": "key_1", "name": "B"}));
         assert_eq!(serde_json::to_value(Actor::Session).unwrap(), json!({"type": "session"}));
+        assert_eq!(serde_json::to_value(Actor::Person { id: "usr_1".into(), email: "a@x.example".into() }).unwrap(), json!({"type": "person", "id": "usr_1", "email": "a@x.example"}));
     }
 
     #[test]

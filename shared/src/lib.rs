@@ -70,6 +70,8 @@ pub mod seal;
 #[cfg(feature = "server")]
 pub mod session;
 #[cfg(feature = "server")]
+pub mod team;
+#[cfg(feature = "server")]
 pub mod signature;
 #[cfg(feature = "server")]
 pub mod sorted_lines;

@@ -48,6 +48,44 @@ pub fn verify(key: &[u8; 32], value: &str, now: i64) -> Option<i64> {
     (genuine && now < expires_at).then_some(expires_at)
 }
 
+fn person_signature(key: &[u8; 32], session_id: &str, expires_at: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"person.");
+    mac.update(session_id.as_bytes());
+    mac.update(b".");
+    mac.update(expires_at.to_string().as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// A team member's session cookie, `{session_id}.{expiry}.{signature}`: the Worker checks the
+/// signature, then that the session's row still exists (so removing a person ends it at once).
+///
+/// ```
+/// use edgeref_shared::session::{issue_person, key_from_admin_token, verify, verify_person};
+/// let key = key_from_admin_token("admin token");
+/// let cookie = issue_person(&key, "ses_1", 1_700_043_200);
+/// assert_eq!(verify_person(&key, &cookie, 1_700_000_000), Some(("ses_1".to_owned(), 1_700_043_200)));
+/// assert_eq!(verify(&key, &cookie, 1_700_000_000), None, "not an admin session");
+/// ```
+pub fn issue_person(key: &[u8; 32], session_id: &str, expires_at: i64) -> String {
+    format!("{session_id}.{expires_at}.{}", person_signature(key, session_id, expires_at))
+}
+
+/// The session id and expiry of a genuine, current person session cookie.
+pub fn verify_person(key: &[u8; 32], value: &str, now: i64) -> Option<(String, i64)> {
+    let (session_id, rest) = value.split_once('.')?;
+    let (expiry, sig) = rest.split_once('.')?;
+    if session_id.is_empty() || !session_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    if expiry.len() > 12 || !expiry.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let expires_at: i64 = expiry.parse().ok()?;
+    let genuine = constant_time_eq(sig.as_bytes(), person_signature(key, session_id, expires_at).as_bytes());
+    (genuine && now < expires_at).then(|| (session_id.to_owned(), expires_at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +123,26 @@ mod tests {
         let key = key_from_admin_token("token");
         // "+2000" parses as 2000, so only the digits-only rule refuses it.
         assert_eq!(verify(&key, &format!("+{}", issue(&key, 2_000)), 1_000), None);
+    }
+
+    #[test]
+    fn person_sessions_are_bound_to_their_id_and_expiry() {
+        let key = key_from_admin_token("token");
+        let cookie = issue_person(&key, "ses_a1", 2_000);
+        assert_eq!(verify_person(&key, &cookie, 1_999), Some(("ses_a1".to_owned(), 2_000)));
+        assert_eq!(verify_person(&key, &cookie, 2_000), None, "expired");
+        assert_eq!(verify_person(&key_from_admin_token("rotated"), &cookie, 1_000), None);
+        let sig = cookie.rsplit('.').next().unwrap();
+        assert_eq!(verify_person(&key, &format!("ses_a2.2000.{sig}"), 1_000), None, "the id is signed");
+        assert_eq!(verify_person(&key, &format!("ses_a1.9999.{sig}"), 1_000), None, "the expiry is signed");
+        assert_eq!(verify_person(&key, &issue(&key, 2_000), 1_000), None, "an admin session is not a person's");
+        assert_eq!(verify(&key, &cookie, 1_000), None, "nor the other way round");
+        for bad in ["", "..", "ses.2000", ".2000.x", "s-1.2000.x", "ses_a1.+2000.x", "ses_a1..x", "ses_a1.9999999999999.x"] {
+            assert_eq!(verify_person(&key, bad, 1_000), None, "{bad}");
+        }
+        assert_eq!(verify_person(&key, &issue_person(&key, "s-1", 2_000), 1_000), None, "ids are word characters");
+        assert_eq!(verify_person(&key, &issue_person(&key, "ses_a1", 999_999_999_999), 1_000).map(|s| s.1), Some(999_999_999_999));
+        assert_eq!(verify_person(&key, &issue_person(&key, "ses_a1", 1_000_000_000_000), 1_000), None);
     }
 
     proptest! {

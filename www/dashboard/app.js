@@ -15,9 +15,13 @@ import * as results from './screens/results.js';
 import * as rewards from './screens/rewards.js';
 import * as emails from './screens/emails.js';
 import * as audit from './screens/audit.js';
+import * as team from './screens/team.js';
+import { setSession } from './session.js';
 
 const main = document.getElementById('main');
 const signOut = document.getElementById('sign-out');
+const teamLink = document.getElementById('team-link');
+const whoami = document.getElementById('whoami');
 
 /** Program screens, in the order an owner meets them. */
 const PROGRAM_TABS = [
@@ -34,6 +38,7 @@ const PROGRAM_TABS = [
 function resolve(hash) {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'new') return () => create.render(main);
+  if (parts[0] === 'team') return () => team.render(main);
   if (parts[0] === 'p' && parts[1]) {
     const tab = PROGRAM_TABS.find(([slug]) => slug === (parts[2] ?? 'settings'));
     if (tab) return () => showProgram(parts[1], tab, parts[3]);
@@ -86,11 +91,17 @@ function programChanged(program) {
 function showSignIn(reason) {
   current++; // whatever was loading is moot now
   signOut.hidden = true;
-  signin.render(main, reason, start);
+  teamLink.hidden = true;
+  whoami.textContent = '';
+  signin.render(main, reason, () => api('GET', '/auth/session').then(start));
 }
 
-async function start() {
+/** Signed in: who it is (the role decides which controls are enabled), then the screen. */
+async function start(session) {
+  setSession(session);
+  whoami.textContent = session.user ? `${session.user.email} (${session.role})` : 'Admin token';
   signOut.hidden = false;
+  teamLink.hidden = false;
   await route();
 }
 

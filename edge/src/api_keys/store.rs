@@ -13,6 +13,8 @@ pub struct KeyRow {
     pub prefix: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    pub scopes: String,
+    pub expires_at: Option<i64>,
 }
 
 /// What authenticating a key needs.
@@ -23,20 +25,45 @@ pub struct KeyAuth {
     pub program_id: String,
     pub hash: String,
     pub last_used_at: Option<i64>,
+    pub scopes: String,
+    pub expires_at: Option<i64>,
 }
 
-pub fn insert(db: &D1Database, id: &str, program_id: &str, name: &str, prefix: &str, hash: &str, now: i64) -> Stmt {
-    sql!(db, "INSERT INTO api_keys (id, program_id, name, prefix, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", id, program_id, name, prefix, hash, now)
+/// A new key's row: what it is called and may do, and its hash.
+pub struct NewKeyRow<'a> {
+    pub id: &'a str,
+    pub program_id: &'a str,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub hash: &'a str,
+    pub scopes: &'a str,
+    pub expires_at: Option<i64>,
+    pub now: i64,
+}
+
+pub fn insert(db: &D1Database, k: &NewKeyRow) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO api_keys (id, program_id, name, prefix, hash, scopes, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        k.id,
+        k.program_id,
+        k.name,
+        k.prefix,
+        k.hash,
+        k.scopes,
+        k.expires_at,
+        k.now
+    )
 }
 
 /// The program's live keys, oldest first.
 pub async fn list(db: &D1Database, program_id: &str) -> ApiResult<Vec<KeyRow>> {
-    db::all(sql!(db, "SELECT id, name, prefix, created_at, last_used_at FROM api_keys WHERE program_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id", program_id)).await
+    db::all(sql!(db, "SELECT id, name, prefix, created_at, last_used_at, scopes, expires_at FROM api_keys WHERE program_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id", program_id)).await
 }
 
 /// The live key with this id, if any.
 pub async fn live(db: &D1Database, program_id: &str, key_id: &str) -> ApiResult<Option<KeyRow>> {
-    db::first(sql!(db, "SELECT id, name, prefix, created_at, last_used_at FROM api_keys WHERE program_id = ?1 AND id = ?2 AND revoked_at IS NULL", program_id, key_id)).await
+    db::first(sql!(db, "SELECT id, name, prefix, created_at, last_used_at, scopes, expires_at FROM api_keys WHERE program_id = ?1 AND id = ?2 AND revoked_at IS NULL", program_id, key_id)).await
 }
 
 /// Revokes a key; the row stays so audits can still name it. With `live_guard`
@@ -52,7 +79,7 @@ pub fn live_guard(db: &D1Database, program_id: &str, key_id: &str) -> Stmt {
 
 /// The live key with this hash, if any.
 pub async fn by_hash(db: &D1Database, hash: &str) -> ApiResult<Option<KeyAuth>> {
-    db::first(sql!(db, "SELECT id, name, program_id, hash, last_used_at FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL", hash)).await
+    db::first(sql!(db, "SELECT id, name, program_id, hash, last_used_at, scopes, expires_at FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL", hash)).await
 }
 
 pub fn touch(db: &D1Database, key_id: &str, now: i64) -> Stmt {

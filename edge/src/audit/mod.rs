@@ -17,7 +17,7 @@ use crate::context::Cx;
 use crate::db::Stmt;
 use crate::error::ApiResult;
 use crate::ids;
-use edgeref_shared::audit::diff;
+use edgeref_shared::audit::{diff, Actor};
 use model::NewEntry;
 use serde_json::Value;
 use worker::D1Database;
@@ -31,17 +31,13 @@ pub const PRUNE_PER_RUN: i64 = 5_000;
 /// caller, to append to the change's batch; `None` without an authenticated caller.
 pub fn record(cx: &Cx, program_id: &str, action: &str, target: (&str, &str), diff: Value) -> Option<Stmt> {
     let caller = cx.caller()?;
-    let entry = NewEntry {
-        program_id,
-        actor: &caller.actor,
-        action,
-        target_type: target.0,
-        target_id: target.1,
-        diff,
-        ip_hash: caller.ip_hash.as_deref(),
-        at: ids::now_ms(),
-    };
-    Some(store::insert(&cx.db, &entry))
+    Some(record_as(cx, program_id, &caller.actor, caller.ip_hash.as_deref(), action, target, diff))
+}
+
+/// The same for a named actor, where no caller is authenticated yet (a sign-in, a failed one).
+pub fn record_as(cx: &Cx, program_id: &str, actor: &Actor, ip_hash: Option<&str>, action: &str, target: (&str, &str), diff: Value) -> Stmt {
+    let entry = NewEntry { program_id, actor, action, target_type: target.0, target_id: target.1, diff, ip_hash, at: ids::now_ms() };
+    store::insert(&cx.db, &entry)
 }
 
 /// Records, on its own and before it is answered, a read that can carry data away

@@ -111,8 +111,10 @@ fn audited(p: &Program) -> serde_json::Value {
     json!({"name": p.name, "website_url": p.website_url, "currency": p.currency, "tracking": p.tracking, "rewards": p.rewards, "emails": p.emails, "portal": p.portal})
 }
 
-pub async fn list(req: &Request, cx: &Cx) -> ApiResult<Response> {
-    let programs = store::list(&cx.db).await?;
+/// `GET /v1/programs`: every program the caller sees (a person's program limit hides the rest).
+pub async fn list(req: &Request, cx: &Cx, limit: Option<&[String]>) -> ApiResult<Response> {
+    let mut programs = store::list(&cx.db).await?;
+    programs.retain(|p| edgeref_shared::team::sees(limit, &p.id));
     let origin = self_origin(req);
     let data: Vec<_> = programs.iter().map(|p| p.view(&origin)).collect();
     json(200, &json!({ "data": data, "next_cursor": null }))

@@ -58,6 +58,8 @@ fn examples() -> Vec<(Method, &'static str)> {
         (Post, "/w/invite"), (Post, "/portal/p1/code"), (Post, "/portal/p1/session"), (Post, "/portal/p1/logout"), (Get, "/u/x1"), (Post, "/u/x1"), (Get, "/__dev/mail"),
         (Post, "/v1/programs/x1/emails/preview"), (Post, "/v1/programs/x1/emails/test"), (Get, "/v1/programs/x1/emails"), (Post, "/v1/programs/x1/emails/x1/resend"),
         (Get, "/v1/email-suppressions"), (Post, "/v1/email-suppressions"), (Delete, "/v1/email-suppressions/a@x.example"),
+        (Post, "/auth/code"), (Get, "/auth/sessions"), (Delete, "/auth/sessions/x1"), (Get, "/v1/team"), (Post, "/v1/team/invitations"), (Delete, "/v1/team/invitations/x1"),
+        (Patch, "/v1/team/users/x1"), (Delete, "/v1/team/users/x1"), (Get, "/v1/team/audit-log"),
     ]
 }
 
@@ -74,7 +76,11 @@ fn variant(r: &Route) -> &'static str {
             Pu::PortalInvite => "PortalInvite", Pu::PortalInvitePreflight => "PortalInvitePreflight", Pu::PortalCode { .. } => "PortalCode",
             Pu::PortalSession { .. } => "PortalSession", Pu::PortalLogout { .. } => "PortalLogout", Pu::Unsubscribe { .. } => "Unsubscribe",
             Pu::UnsubscribeConfirm { .. } => "UnsubscribeConfirm", Pu::DevMail => "DevMail",
-            Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
+            Pu::StripeEvent { .. } => "StripeEvent", Pu::SignInCode => "SignInCode", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
+        },
+        Route::Team(t) => match t {
+            TeamRoute::Get => "GetTeam", TeamRoute::Invite => "Invite", TeamRoute::RevokeInvitation(_) => "RevokeInvitation", TeamRoute::UpdateUser(_) => "UpdateUser",
+            TeamRoute::RemoveUser(_) => "RemoveUser", TeamRoute::AuditLog => "TeamAuditLog", TeamRoute::ListSessions => "ListSessions", TeamRoute::RevokeSession(_) => "RevokeSession",
         },
         Route::Owner(OwnerRoute::CreateProgram) => "CreateProgram",
         Route::Owner(OwnerRoute::ListPrograms) => "ListPrograms",
@@ -121,14 +127,14 @@ fn every_route_is_documented() {
             assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&first_party, t)), "{method:?} {first_party} is routed but not documented");
         }
         // The owner reaches every program-API route under /v1/programs/{id}/ too, and that is documented as well.
-        if let Some(tail) = path.strip_prefix("/v1/").filter(|t| !t.starts_with("programs")) {
+        if let Some(tail) = path.strip_prefix("/v1/").filter(|t| !t.starts_with("programs") && !t.starts_with("team")) {
             let owner = format!("/v1/programs/x1/{tail}");
             assert!(matches!(route(method.clone(), &owner), Some(Route::Api(Scope::Owner(_), _))), "{method:?} {owner}");
             assert!(docs.iter().any(|(m, t)| *m == method && matches_template(&owner, t)), "{method:?} {owner} is routed but not documented");
         }
     }
     // BenchIngest, BenchRender, BeaconPreflight, PortalPreflight and PortalInvitePreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 76, "examples cover {} of the 76 public route variants", seen.len());
+    assert_eq!(seen.len(), 85, "examples cover {} of the 85 public route variants", seen.len());
 }
 
 #[test]
@@ -185,4 +191,96 @@ fn unknown_paths_and_wrong_methods_resolve_to_nothing() {
     ] {
         assert_eq!(route(method.clone(), path), None, "{method:?} {path}");
     }
+}
+
+/// Every signed-in route of the list above, as the team member reaches it (program-API
+/// routes also under `/v1/programs/{id}/`), with its method.
+fn signed_in_routes() -> Vec<(Method, String, Route)> {
+    let reached = |method: Method, path: &str| {
+        let path = match route(method.clone(), path)? {
+            Route::Public(_) => return None,
+            Route::Api(Scope::Key, _) => format!("/v1/programs/x1/{}", &path[4..]),
+            _ => path.to_owned(),
+        };
+        let r = route(method.clone(), &path)?;
+        Some((method, path, r))
+    };
+    examples().into_iter().filter_map(|(method, path)| reached(method, path)).collect()
+}
+
+/// The role × route matrix: every route of this file against every role, decided by the one table.
+#[test]
+fn the_role_route_matrix() {
+    use edgeref_shared::team::{permits, Action, Denial, Role};
+    let routes = signed_in_routes();
+    assert!(routes.len() > 60, "only {} signed-in routes", routes.len());
+    let mut matrix = String::new();
+    for (method, path, r) in &routes {
+        let action = r.action().unwrap_or_else(|| panic!("{method:?} {path} has no action"));
+        let row: Vec<bool> = Role::ALL.iter().map(|role| permits(*role, None, r.program_id(), action).is_ok()).collect();
+        matrix.push_str(&format!("{method:?} {path} {action:?} {row:?}\n"));
+        // The owner does everything, an admin all but owners' business (which has no route of its own).
+        assert!(row[0] && row[1], "{method:?} {path}");
+        // A viewer writes nowhere (signing out of one's own session aside; an e-mail preview only renders).
+        let reads = (*method == Method::Get && action != Action::Exports) || path.ends_with("/emails/preview");
+        assert_eq!(row[4], reads || action == Action::OwnSessions, "viewer: {method:?} {path}");
+        // A read is open to every role, but exports (every customer's data).
+        if *method == Method::Get {
+            assert!(matches!(action, Action::Read | Action::Exports | Action::OwnSessions), "{method:?} {path} is a read");
+        }
+        // Program limits: a route naming another program is invisible, whatever the role.
+        if let Some(id) = r.program_id() {
+            assert_eq!(id, "x1");
+            for role in Role::ALL {
+                assert_eq!(permits(role, Some(&["prg_other".to_owned()]), Some(id), action), Err(Denial::Invisible), "{role:?} {method:?} {path}");
+            }
+        }
+    }
+    let allowed = |role: Role, method: Method, path: &str| {
+        let r = route(method.clone(), path).unwrap_or_else(|| panic!("{method:?} {path}"));
+        permits(role, None, r.program_id(), r.action().unwrap()).is_ok()
+    };
+    // A member neither creates keys nor invites, but changes settings, customers, transactions and reviews rewards.
+    assert!(!allowed(Role::Member, Method::Post, "/v1/programs/x1/api-keys"));
+    assert!(!allowed(Role::Member, Method::Post, "/v1/team/invitations"));
+    assert!(!allowed(Role::Member, Method::Post, "/v1/programs/x1/webhooks"));
+    assert!(!allowed(Role::Member, Method::Put, "/v1/programs/x1/integrations/x1"));
+    assert!(!allowed(Role::Member, Method::Delete, "/v1/programs/x1"));
+    for (m, p) in [(Method::Patch, "/v1/programs/x1"), (Method::Post, "/v1/programs/x1/customers"), (Method::Post, "/v1/programs/x1/transactions"), (Method::Post, "/v1/programs/x1/rewards/x1/approve")] {
+        assert!(allowed(Role::Member, m.clone(), p), "member {m:?} {p}");
+    }
+    // Billing pays out and exports, but changes no tracking and no customers.
+    assert!(allowed(Role::Billing, Method::Post, "/v1/programs/x1/payouts"));
+    assert!(allowed(Role::Billing, Method::Get, "/v1/programs/x1/customers.csv"));
+    assert!(allowed(Role::Billing, Method::Post, "/v1/programs/x1/rewards/x1/approve"));
+    assert!(!allowed(Role::Billing, Method::Patch, "/v1/programs/x1"));
+    assert!(!allowed(Role::Billing, Method::Post, "/v1/programs/x1/customers"));
+    assert!(!allowed(Role::Member, Method::Post, "/v1/programs/x1/payouts"));
+    assert!(!allowed(Role::Viewer, Method::Get, "/v1/programs/x1/customers.csv"));
+    // Every role reads the team and lists its own sessions.
+    for role in Role::ALL {
+        assert!(allowed(role, Method::Get, "/v1/team") && allowed(role, Method::Get, "/auth/sessions"));
+    }
+    assert_eq!(matrix.lines().count(), routes.len());
+}
+
+/// Every program-API route a key reaches needs the scope whose action the route's is,
+/// so a key never does what a person giving it scopes could not (`GET /v1/me` needs none).
+#[test]
+fn every_key_route_needs_its_scope() {
+    use edgeref_shared::team::{key_allows, KeyScope};
+    let mut needed = std::collections::BTreeSet::new();
+    for (method, path) in examples() {
+        let Some(Route::Api(Scope::Key, r)) = route(method.clone(), path) else { continue };
+        match r.key_scope() {
+            None => assert_eq!(r, ApiRoute::Me),
+            Some(scope) => {
+                assert_eq!(scope.action(), r.action(), "{method:?} {path}");
+                assert_eq!(scope.as_str().ends_with(":read"), method == Method::Get, "{method:?} {path} needs {}", scope.as_str());
+                assert!(!key_allows(&[], Some(scope)) && key_allows(&KeyScope::ALL, Some(scope)));
+                needed.insert(scope);
+            }
+        }
+    }
+    assert_eq!(needed.into_iter().collect::<Vec<_>>(), KeyScope::ALL, "every scope opens some route");
 }

@@ -20,6 +20,7 @@ export function actorLabel(actor) {
     case 'admin': return 'Admin token';
     case 'session': return 'Dashboard';
     case 'system': return 'Edgeref (scheduled run)';
+    case 'person': return actor.email;
     default: return `API key “${actor.name}”`;
   }
 }

@@ -4,6 +4,11 @@ import { h, card, field, onSubmit, announce, copyButton, confirmed, shownOnce, d
 import * as webhooks from './integration/webhooks.js';
 import * as thirdParty from './integration/thirdparty.js';
 import * as widget from './integration/widget.js';
+import { guard } from '../session.js';
+
+/** An API key's scopes (docs/team.md); a new key has them all unless some are unticked. */
+const SCOPES = ['customers:read', 'customers:write', 'transactions:read', 'transactions:write', 'rewards:read', 'rewards:write', 'payouts:write',
+  'exports:read', 'portal_tokens:write', 'webhooks:read', 'webhooks:write'];
 
 export async function render(container, program) {
   const keys = h('div');
@@ -41,11 +46,13 @@ async function apiKeys(container, program) {
   const list = h('div');
   const reveal = h('div', { 'aria-live': 'polite' });
   const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 100, autocomplete: 'off' });
-  const form = onSubmit(h('form', { class: 'inline' },
-    field('Key name', name, 'e.g. “backend”: what will use it.'),
-    h('button', { type: 'submit' }, 'Create API key'),
+  const scopes = h('fieldset', { class: 'scopes' }, h('legend', {}, 'Scopes: what the key may do'),
+    SCOPES.map((s) => h('label', { class: 'choice' }, h('input', { type: 'checkbox', name: 'scopes', value: s, checked: true }), ' ', s)));
+  const form = onSubmit(h('form', {},
+    h('div', { class: 'inline' }, field('Key name', name, 'e.g. “backend”: what will use it.'), guard(h('button', { type: 'submit' }, 'Create API key'), 'api_keys')),
+    scopes,
   ), async (v) => {
-    const key = await api('POST', path, { name: v.get('name') });
+    const key = await api('POST', path, { name: v.get('name'), scopes: v.getAll('scopes') });
     form.reset();
     reveal.dataset.keyId = key.id;
     reveal.replaceChildren(shownOnce('new-api-key', `API key “${key.name}”: copy it now.`, 'It is shown only this once; Edgeref keeps only its hash.', key.key, 'Copy API key'));
@@ -55,9 +62,10 @@ async function apiKeys(container, program) {
     const { data } = await api('GET', path);
     list.replaceChildren(data.length
       ? h('div', { class: 'scroll' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['Name', 'Key', 'Created', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', {}, h('tr', {}, ['Name', 'Key', 'Scopes', 'Created', 'Last used', 'Expires', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, data.map((k) => h('tr', {},
-          h('td', {}, k.name), h('td', { class: 'mono' }, `${k.prefix}…`), h('td', {}, date(k.created_at)), h('td', {}, date(k.last_used_at)),
+          h('td', {}, k.name), h('td', { class: 'mono' }, `${k.prefix}…`), h('td', {}, k.scopes.length === SCOPES.length ? 'all' : k.scopes.join(', ')),
+          h('td', {}, date(k.created_at)), h('td', {}, date(k.last_used_at)), h('td', {}, k.expires_at ? date(k.expires_at) : 'never'),
           h('td', {}, h('button', {
             type: 'button', class: 'secondary', 'aria-label': `Revoke API key ${k.name}`,
             onclick: confirmed(`Revoke the API key “${k.name}”? Anything using it stops working at once.`, async () => {

@@ -8,7 +8,7 @@ use crate::outbound::{self, Outcome};
 use crate::outbox::store::{self, DevMail, EmailRow};
 use edgeref_shared::email::{self, unsubscribe, EmailSettings, Message, Placeholder as P, Rendered, Values};
 use edgeref_shared::reward::FriendReward;
-use edgeref_shared::{link, ReferralCode, TrackingSettings};
+use edgeref_shared::{link, team, ReferralCode, TrackingSettings};
 use serde_json::{json, Value};
 use worker::{D1Database, Env, Method};
 
@@ -145,9 +145,12 @@ fn program_part<'a>(env: &Env, row: &'a EmailRow) -> Option<ProgramPart<'a>> {
 /// The message a delivery stands for, ready to send; or why nothing is sent.
 pub fn compose(env: &Env, row: &EmailRow) -> Result<Mail, Outcome> {
     let message = row.integration.strip_prefix("email:").and_then(Message::parse).ok_or_else(|| Outcome::final_failure(format!("no such message: {}", row.integration)))?;
-    let program = program_part(env, row).ok_or_else(|| skipped("the program no longer exists"))?;
     let event: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let data = &event["data"];
+    if let Some(kind) = data["team"].as_str() {
+        return team_mail(env, message, kind, data);
+    }
+    let program = program_part(env, row).ok_or_else(|| skipped("the program no longer exists"))?;
     let test = event["type"] == "email.test";
     if !test && !program.emails.sends(message) {
         return Err(skipped("e-mails or this message were switched off"));
@@ -166,6 +169,20 @@ pub fn compose(env: &Env, row: &EmailRow) -> Result<Mail, Outcome> {
         None => Vec::new(),
     };
     Ok(Mail { message, from_name: program.emails.from_name.clone(), from_address, to, reply_to: program.emails.reply_to.clone(), rendered, headers })
+}
+
+/// A team message (a sign-in code, an invitation): Edgeref's own, from `EMAIL_FROM`, whatever any program's e-mail settings say.
+fn team_mail(env: &Env, message: Message, kind: &str, data: &Value) -> Result<Mail, Outcome> {
+    let to = data["to"].as_str().ok_or_else(|| Outcome::final_failure("no recipient"))?.to_owned();
+    let from_address = setting(env, "EMAIL_FROM").ok_or_else(|| Outcome::final_failure("no sender: set EMAIL_FROM"))?;
+    let rendered = match kind {
+        "invitation" => team::invitation_mail(data["role"].as_str().unwrap_or_default(), data["link"].as_str().unwrap_or_default()),
+        _ => {
+            let code = crate::sealed::open(env, data["code"].as_str().unwrap_or_default()).map_err(|_| Outcome::final_failure("the sign-in code cannot be read (SECRETS_KEY changed?)"))?;
+            team::code_mail(&code)
+        }
+    };
+    Ok(Mail { message, from_name: Some("Edgeref".into()), from_address, to, reply_to: None, rendered, headers: Vec::new() })
 }
 
 /// A test message's friend reward (the handler puts the program's in its payload).
