@@ -403,6 +403,9 @@ add("put", "/v1/programs/{id}/integrations/{name}", "enableProgramIntegration", 
 add("delete", "/v1/programs/{id}/integrations/{name}", "disableProgramIntegration", "Turn an integration off and forget its secret", "Integrations", OWNER, ("200", {"type": "object"}))
 add("get", "/v1/programs/{id}/integrations/stripe/credits", "listStripeCredits", "The Stripe credit log: each credit of an approved reward, newest first (docs/fulfilment.md)",
     "Integrations", OWNER, ("200", page(ref("StripeCredit"))), query=PAGING)
+add("post", "/v1/programs/{id}/integrations/stripe/credits/{credit}/retry", "retryStripeCredit",
+    "Send a failed Stripe credit again now (`credit`: its id or its reward's), taking the reward's `fulfilment_failed` flag off first; answers its status after the attempt (`409` unless it failed)",
+    "Integrations", OWNER, ("200", obj({"id": S, "reward_id": nul(S), "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]}}, ["id", "reward_id", "status"])), extra={409})
 add("get", "/v1/programs/{id}/stats", "getProgramStats", "Program totals and a daily series", "Programs", OWNER, ("200", {"type": "object"}),
     query=(("days", {"type": "integer", "minimum": 1, "maximum": 365}, "How many days up to today, 1–365 (default 30)"),))
 add("get", "/v1/programs/{id}/ingest", "getProgramIngestReport", "Visits the ingest queue gave up on", "Programs", OWNER, ("200", {"type": "object"}))

@@ -109,6 +109,7 @@ async fn owner(req: Request, cx: &Cx, route: OwnerRoute) -> ApiResult<Response> 
         PutIntegration(name) => integrations::put(req, cx, &program, &name).await,
         DeleteIntegration(name) => integrations::delete(cx, &program, &name).await,
         StripeCredits => integrations::credits(&req, cx, &program).await,
+        RetryStripeCredit(credit) => integrations::retry_credit(cx, &program, &credit).await,
         Stats => programs::stats::get(&req, cx, &program).await,
         AuditLog => audit::log::list(&req, cx, &program.id).await,
         EmailPreview => emails::preview(req, cx, &program).await,

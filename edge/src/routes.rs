@@ -85,6 +85,8 @@ pub enum ProgramRoute {
     DeleteIntegration(String),
     /// `GET /v1/programs/{id}/integrations/stripe/credits`: the Stripe credit delivery log.
     StripeCredits,
+    /// `POST /v1/programs/{id}/integrations/stripe/credits/{credit}/retry`: a failed credit sent again.
+    RetryStripeCredit(String),
     Stats,
     /// `GET /v1/programs/{id}/audit-log`: owner only, never an API key.
     AuditLog,
@@ -204,6 +206,7 @@ fn owner(method: &Method, rest: &[&str]) -> Option<Route> {
         (Get, [id, "ingest"]) => program(id, P::Ingest),
         (Get, [id, "integrations"]) => program(id, P::ListIntegrations),
         (Get, [id, "integrations", "stripe", "credits"]) => program(id, P::StripeCredits),
+        (Post, [id, "integrations", "stripe", "credits", credit, "retry"]) => program(id, P::RetryStripeCredit(credit.to_string())),
         (Put, [id, "integrations", name]) => program(id, P::PutIntegration(name.to_string())),
         (Delete, [id, "integrations", name]) => program(id, P::DeleteIntegration(name.to_string())),
         (Get, [id, "stats"]) => program(id, P::Stats),

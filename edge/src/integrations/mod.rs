@@ -139,6 +139,23 @@ pub async fn credits(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Res
     json(200, &page(rows, limit))
 }
 
+/// `POST /v1/programs/{id}/integrations/stripe/credits/{credit}/retry`: a failed credit (named by
+/// its id or its reward's) sent again now, its reward's `fulfilment_failed` flag taken off first
+/// (a new refusal puts it back). Answers the credit's status after the attempt.
+pub async fn retry_credit(cx: &Cx, program: &Program, id: &str) -> ApiResult<Response> {
+    let credit = store::find_credit(&cx.db, &program.id, id).await?.ok_or_else(|| ApiError::not_found("Stripe credit"))?;
+    if credit.status != "failed" {
+        return Err(ApiError::new(409, "invalid_status", format!("only a failed credit is retried; this one is {}", credit.status)));
+    }
+    let reward_id = credit.reward_id.as_deref().unwrap_or_default();
+    let unflag = store::unflag_fulfilment(&cx.db, &program.id, reward_id);
+    let audit = audit::record(cx, &program.id, "stripe_credit.retried", ("reward", reward_id), json!({"flags": {"from": ["fulfilment_failed"], "to": []}}));
+    db::batch(&cx.db, [unflag].into_iter().chain(audit).collect()).await?;
+    outbox::delivery::resend(&cx.env, &cx.db, &credit.id).await?;
+    let after = store::find_credit(&cx.db, &program.id, &credit.id).await?.map_or(credit.status, |c| c.status);
+    json(200, &json!({"id": credit.id, "reward_id": credit.reward_id, "status": after}))
+}
+
 /// What the audit log compares of an integration: its settings and its credential
 /// under the name the API takes it by (which the diff shows only as [redacted]).
 fn audited(name: &str, mut settings: Value, credential: Option<String>) -> Value {

@@ -74,6 +74,39 @@ pub async fn credit_log(db: &D1Database, program_id: &str, before: i64, limit: i
     .await
 }
 
+/// A Stripe credit delivery, found by its id or its reward's.
+#[derive(Debug, Deserialize)]
+pub struct CreditRef {
+    pub id: String,
+    pub reward_id: Option<String>,
+    pub status: String,
+}
+
+/// The program's Stripe credit with this delivery id, or the latest one of the reward with this id.
+pub async fn find_credit(db: &D1Database, program_id: &str, id: &str) -> ApiResult<Option<CreditRef>> {
+    db::first(sql!(
+        db,
+        "SELECT d.id, json_extract(e.payload, '$.data.id') AS reward_id, d.status FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.program_id = ?1 AND d.integration = 'stripe_credit' AND (d.id = ?2 OR json_extract(e.payload, '$.data.id') = ?2)
+         ORDER BY d.rowid DESC LIMIT 1",
+        program_id,
+        id
+    ))
+    .await
+}
+
+/// Takes the flag `fulfilment_failed` and its reason off an approved reward, before its credit is
+/// sent again (a new refusal puts them back).
+pub fn unflag_fulfilment(db: &D1Database, program_id: &str, reward_id: &str) -> Stmt {
+    sql!(
+        db,
+        "UPDATE rewards SET reason = NULL, flags = (SELECT json_group_array(value) FROM json_each(rewards.flags) WHERE value != 'fulfilment_failed')
+         WHERE program_id = ?1 AND id = ?2 AND status = 'approved' AND EXISTS (SELECT 1 FROM json_each(rewards.flags) WHERE value = 'fulfilment_failed')",
+        program_id,
+        reward_id
+    )
+}
+
 /// A sealed secret with the integration it belongs to.
 #[derive(Debug, Deserialize)]
 pub struct SealedRow {

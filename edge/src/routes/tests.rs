@@ -48,6 +48,7 @@ fn examples() -> Vec<(Method, &'static str)> {
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
         (Get, "/v1/programs/x1/integrations"), (Put, "/v1/programs/x1/integrations/x1"), (Delete, "/v1/programs/x1/integrations/x1"), (Get, "/v1/programs/x1/stats"), (Get, "/v1/programs/x1/audit-log"),
+        (Get, "/v1/programs/x1/integrations/stripe/credits"), (Post, "/v1/programs/x1/integrations/stripe/credits/x1/retry"),
         (Get, "/v1/me"), (Post, "/v1/customers"), (Get, "/v1/customers"), (Get, "/v1/customers/x1"), (Patch, "/v1/customers/x1"), (Delete, "/v1/customers/x1"),
         (Get, "/v1/customers/x1/referrals"), (Get, "/v1/customers/x1/stats"), (Post, "/v1/customers/x1/credit"), (Post, "/v1/customers/x1/portal-token"), (Post, "/v1/signups"),
         (Post, "/v1/transactions"), (Get, "/v1/transactions"), (Get, "/v1/transactions/x1"), (Delete, "/v1/transactions/x1"), (Get, "/v1/events"),
@@ -81,7 +82,7 @@ fn variant(r: &Route) -> &'static str {
         Route::Owner(OwnerRoute::Program(_, p)) => match p {
             P::Get => "GetProgram", P::Update => "UpdateProgram", P::Delete => "DeleteProgram", P::CreateApiKey => "CreateApiKey",
             P::ListApiKeys => "ListApiKeys", P::RevokeApiKey(_) => "RevokeApiKey", P::Ingest => "Ingest", P::ListIntegrations => "ListIntegrations",
-            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::StripeCredits => "StripeCredits", P::Stats => "Stats", P::AuditLog => "AuditLog",
+            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::StripeCredits => "StripeCredits", P::RetryStripeCredit(_) => "RetryStripeCredit", P::Stats => "Stats", P::AuditLog => "AuditLog",
             P::EmailPreview => "EmailPreview", P::EmailTest => "EmailTest", P::EmailLog => "EmailLog", P::EmailResend(_) => "EmailResend",
         },
         Route::Api(_, a) => match a {

@@ -1,6 +1,6 @@
 // Third-party integrations: Stripe, Zapier and MailerLite, each with its status and set-up.
-import { api, programPath } from '../../api.js';
-import { h, card, field, onSubmit, announce, copyButton, confirmed, failure } from '../../dom.js';
+import { api, listPage, programPath } from '../../api.js';
+import { h, card, field, onSubmit, announce, attempt, copyButton, confirmed, failure, pagedTable, money, dateTime } from '../../dom.js';
 
 export async function render(container, program) {
   const base = programPath(program.id, '/integrations');
@@ -45,7 +45,39 @@ export async function render(container, program) {
         webhook_secret: v.get('webhook_secret'),
         ...(v.get('secret_key') ? { secret_key: v.get('secret_key') } : {}),
         ...(v.get('api_base') ? { api_base: v.get('api_base') } : {}),
-      }))));
+      }))),
+      s.secret_key_set ? creditLog() : null);
+  }
+
+  /** Stripe's answer in a log row: its `error.message`, else the text (cut short). */
+  const answerOf = (note) => {
+    try { return JSON.parse(note)?.error?.message ?? (note.length > 120 ? `${note.slice(0, 120)}…` : note); } catch { return note ?? '—'; }
+  };
+
+  /** The Stripe credit log (docs/fulfilment.md): each credit, its status and Stripe's answer; failed ones can be retried. */
+  function creditLog() {
+    const row = (c) => {
+      const retry = c.status === 'failed' ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Retry the credit of reward ${c.reward_id}` }, 'Retry') : null;
+      retry?.addEventListener('click', attempt(async () => {
+        retry.disabled = true;
+        const answer = await api('POST', `${base}/stripe/credits/${encodeURIComponent(c.id)}/retry`).finally(() => { retry.disabled = false; });
+        announce(`Credit retried: ${answer.status}.`, { error: answer.status === 'failed' });
+        await table.reload();
+      }));
+      return h('tr', { 'data-credit': c.id },
+        h('td', {}, dateTime(c.created_at)),
+        h('td', {}, c.customer?.key ?? '—'),
+        h('td', { class: 'num' }, c.amount == null ? '—' : money(c.amount, program.currency)),
+        h('td', {}, c.status), h('td', { class: 'num' }, c.attempts),
+        h('td', {}, c.note == null ? '—' : answerOf(c.note)),
+        h('td', {}, retry));
+    };
+    const table = pagedTable({
+      head: ['Approved', 'Customer', { label: 'Amount', num: true }, 'Status', { label: 'Attempts', num: true }, 'Stripe’s answer', ''], row, label: 'Stripe credit log',
+      fetchPage: (cursor) => listPage(`${base}/stripe/credits`, { limit: 20 }, cursor), empty: 'No credit yet.', moreLabel: 'Load more credits',
+    });
+    table.reload().catch(() => {}); // an API error shows in the table
+    return h('div', { id: 'stripe-credits' }, h('h4', {}, 'Credit log'), h('p', { class: 'muted' }, 'Each approved reward credited to a Stripe customer balance, newest first.'), table.el);
   }
 
   function zapier(z) {
