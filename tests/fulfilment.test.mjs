@@ -6,7 +6,7 @@
 // Stripe through the API and by a paid checkout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, createProgram, client, eventually, runCron, startReceiver, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, eventually, runCron, startReceiver, launchBrowser, signedInDashboard, ADMIN_TOKEN } from './harness.mjs';
 import { startStripeApi } from './fixtures/stripe_api.mjs';
 import * as stripe from './fixtures/stripe.mjs';
 
@@ -49,7 +49,7 @@ const reward = async (api, id) => (await api('GET', '/v1/rewards?limit=200')).bo
 const succeeded = (id) => stripeApi.of(id).filter((c) => c.status === 200 && !c.replayed);
 
 /** Waits until the reward is paid, then checks the one credit Stripe took and the payout that recorded it. */
-async function paidOnce(api, { key, stripeId, reward: r }, amount = 1250) {
+async function paidOnce(api, { key, stripeId, reward: r }, amount = 1250, idempotencyKey = `edgeref-credit-${r.id}`) {
   const paid = await eventually(async () => { const now = await reward(api, r.id); return now.status === 'paid' && now; });
   const credits = succeeded(stripeId);
   assert.equal(credits.length, 1, `one balance transaction: ${JSON.stringify(stripeApi.of(stripeId))}`);
@@ -59,7 +59,7 @@ async function paidOnce(api, { key, stripeId, reward: r }, amount = 1250) {
   assert.match(c.contentType, /^application\/x-www-form-urlencoded/);
   assert.deepEqual([c.form.amount, c.form.currency, c.form['metadata[edgeref_reward]']], [String(-amount), 'eur', r.id]);
   assert.match(c.form.description, /referral reward/);
-  assert.equal(c.idempotencyKey, `edgeref-credit-${r.id}`);
+  assert.equal(c.idempotencyKey, idempotencyKey);
   assert.equal(stripeApi.balance(stripeId), -amount, 'credited once');
   const payouts = (await api('GET', `/v1/payouts?customer=${key}`)).body.data;
   assert.equal(payouts.length, 1, JSON.stringify(payouts));
@@ -193,6 +193,36 @@ test("Stripe's resource_missing leaves the reward approved, flagged fulfilment_f
   const customer = (await api('GET', `/v1/customers/${ref.key}`)).body;
   assert.deepEqual([customer.balance, customer.paid_total], [1250, 0], 'still owed');
   assert.equal((await api('GET', `/v1/payouts?customer=${ref.key}`)).body.data.length, 0);
+
+  // The dashboard: the review queue shows it with Stripe's message; once the customer exists in
+  // Stripe, Retry credit pays it; the Stripe card's credit log shows both attempts' outcome.
+  stripeApi.addCustomer('cus_missing42');
+  const browser = await launchBrowser();
+  try {
+    const { page, problems } = await signedInDashboard(browser, worker);
+    await page.goto(`${worker.url}/#/p/${program.id}/rewards`);
+    const failed = page.locator('#credit-failed');
+    const row = failed.getByRole('row').filter({ hasText: ref.key });
+    await row.getByText("Stripe credit failed: No such customer: 'cus_missing42'").waitFor();
+    await row.getByRole('button', { name: `Retry the Stripe credit of the reward of €12.50 for ${ref.key}` }).click();
+    await page.getByRole('status').filter({ hasText: `Credited the reward of €12.50 for ${ref.key} in Stripe: paid.` }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    await page.goto(`${worker.url}/#/p/${program.id}/integration`);
+    const log = page.locator('#stripe-credits');
+    await log.getByRole('row').filter({ hasText: ref.key }).getByRole('cell', { name: 'succeeded' }).waitFor();
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+  await paidOnce(api, ref, 1250, `edgeref-credit-${ref.reward.id}-retry1`); // Stripe replays a refusal to the same key: a retry is a new request
+  const [after] = (await owner('GET', `/v1/programs/${program.id}/integrations/stripe/credits`)).body.data;
+  assert.deepEqual([after.status, after.attempts, after.last_code], ['succeeded', 2, 200]);
+  assert.deepEqual((await reward(api, ref.reward.id)).flags, [], 'the flag went with the retry');
+  const again = await owner('POST', `/v1/programs/${program.id}/integrations/stripe/credits/${ref.reward.id}/retry`);
+  assert.deepEqual([again.status, again.body.error?.code], [409, 'invalid_status']);
+  assert.equal((await owner('POST', `/v1/programs/${program.id}/integrations/stripe/credits/rwd_nope/retry`)).status, 404);
+  const audit = (await owner('GET', `/v1/programs/${program.id}/audit-log?action=stripe_credit.retried`)).body.data;
+  assert.deepEqual(audit.map((e) => e.target.id), [ref.reward.id]);
 });
 
 test('nothing is sent when the program pays by hand or the referrer is not linked to Stripe', async () => {
@@ -231,4 +261,47 @@ test('a paid checkout links its buyer to their Stripe customer; a link already s
   await post(stripe.checkoutCompleted({ email: 'finn@example.com', amount: 4900, customer: 'cus_Finn7', clientReferenceId: dana.referral_code }));
   const finn = (await api('GET', '/v1/customers/cus_Finn7')).body;
   assert.deepEqual([finn.referred_by, finn.stripe_customer_id], ['dana', 'cus_Finn7']);
+});
+
+test('limits: only a friend’s first N sales, or those within N months, earn; a milestone is paid once however sales race', async () => {
+  const { api, program } = await createProgram(worker, {
+    rewards: { referrer: { type: 'percent', percent: 10, limit: { sales: 2 } }, friend: null, milestones: [{ friends: 2, amount: 700 }, { friends: 4, amount: 900 }] },
+  });
+  const customer = async (key, ref) => assert.equal((await api('POST', '/v1/customers', { key, email: `${key}@example.com`, ...(ref ? { referring_customer: { key: ref } } : {}) })).status, 201);
+  const sale = async (key, who, amount = 1000) => { const r = await api('POST', '/v1/transactions', { key, customer: { key: who }, amount, currency: 'EUR' }); assert.equal(r.status, 201, JSON.stringify(r.body)); return r.body; };
+  await customer('ann');
+  for (const f of ['f1', 'f2', 'f3', 'f4', 'f5']) await customer(f, 'ann');
+  // The first two sales of f1 earn 10 %, the third nothing.
+  assert.deepEqual([(await sale('s1', 'f1')).reward, (await sale('s2', 'f1')).reward, (await sale('s3', 'f1')).reward], [100, 100, 0]);
+  // Four friends' first sales at once: paying friends 1 → 5, each milestone paid once.
+  await Promise.all(['f2', 'f3', 'f4', 'f5'].map((f, i) => sale(`r${i}`, f)));
+  const rewards = (await api('GET', '/v1/rewards?customer=ann&limit=100')).body.data;
+  const bonuses = rewards.filter((r) => r.kind === 'milestone').map((r) => [r.milestone.friends, r.amount, r.transaction_key]).sort((a, b) => a[0] - b[0]);
+  assert.deepEqual(bonuses, [[2, 700, null], [4, 900, null]], JSON.stringify(rewards));
+  assert.equal(rewards.filter((r) => r.kind === 'referrer').length, 6, 'two sales of f1, one each of the others');
+  await sale('late', 'f5');
+  assert.equal((await api('GET', '/v1/rewards?customer=ann&limit=100')).body.data.filter((r) => r.kind === 'milestone').length, 2, 'never again');
+  assert.equal((await worker.sql(`SELECT COUNT(*) AS n FROM rewards WHERE program_id = '${program.id}' AND milestone IS NOT NULL`))[0].n, 2);
+
+  // Months: a sale 2 months after the friend's first earns nothing.
+  const monthly = await createProgram(worker, { rewards: { referrer: { type: 'fixed', amount: 300, on: 'sale', limit: { months: 1 } }, friend: null } });
+  await monthly.api('POST', '/v1/customers', { key: 'bo', email: 'bo@example.com' });
+  await monthly.api('POST', '/v1/customers', { key: 'cy', email: 'cy@example.net', referring_customer: { key: 'bo' } });
+  const first = await monthly.api('POST', '/v1/transactions', { key: 'm1', customer: { key: 'cy' }, amount: 5000, currency: 'EUR' });
+  assert.equal(first.body.reward, 300);
+  await worker.sql(`UPDATE transactions SET created_at = created_at - 62 * 86400000 WHERE program_id = '${monthly.program.id}'`);
+  assert.equal((await monthly.api('POST', '/v1/transactions', { key: 'm2', customer: { key: 'cy' }, amount: 5000, currency: 'EUR' })).body.reward, 0);
+
+  // Bad limits and milestones: 422, nothing changed.
+  for (const [rewards, field] of [
+    [{ referrer: { type: 'percent', percent: 10, limit: { sales: 0 } }, friend: null }, 'rewards.referrer.limit'],
+    [{ referrer: { type: 'fixed', amount: 5, on: 'signup', limit: { months: 3 } }, friend: null }, 'rewards.referrer.limit'],
+    [{ referrer: { type: 'percent', percent: 10 }, friend: null, milestones: [{ friends: 3, amount: 100 }, { friends: 3, amount: 200 }] }, 'rewards.milestones'],
+    [{ referrer: { type: 'percent', percent: 10 }, friend: null, milestones: [{ friends: 3, amount: 0 }] }, 'rewards.milestones'],
+  ]) {
+    const bad = await owner('PATCH', `/v1/programs/${program.id}`, { rewards });
+    assert.deepEqual([bad.status, bad.body.error?.field], [422, field], JSON.stringify(bad.body));
+  }
+  const kept = (await owner('GET', `/v1/programs/${program.id}`)).body.rewards;
+  assert.deepEqual([kept.referrer.limit, kept.milestones], [{ sales: 2 }, [{ friends: 2, amount: 700 }, { friends: 4, amount: 900 }]]);
 });

@@ -417,6 +417,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/integrations/stripe/credits/{credit}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a failed Stripe credit again now (`credit`: its id or its reward's), taking the reward's `fulfilment_failed` flag off first; answers its status after the attempt (`409` unless it failed) */
+        post: operations["retryStripeCredit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{id}/stats": {
         parameters: {
             query?: never;
@@ -1713,6 +1730,30 @@ export interface components {
             /** @enum {unknown} */
             on: "signup" | "sale";
         };
+        /** @description Which of a friend's sales earn: their first N, or those within N calendar months of their first (docs/rewards.md#limits) */
+        Limit: {
+            sales: number;
+        } | {
+            months: number;
+        };
+        /** @description The referrer's reward; `limit` only on rewards per sale */
+        ReferrerRule: {
+            /** @constant */
+            type: "percent";
+            percent: number;
+            limit?: components["schemas"]["Limit"];
+        } | {
+            /** @constant */
+            type: "fixed";
+            amount: number;
+            /** @enum {unknown} */
+            on: "signup" | "sale";
+            limit?: components["schemas"]["Limit"];
+        };
+        Milestone: {
+            friends: number;
+            amount: number;
+        };
         FriendReward: components["schemas"]["RewardRule"] | {
             /** @constant */
             type: "coupon";
@@ -1720,7 +1761,7 @@ export interface components {
             description: string;
         };
         Rewards: {
-            referrer: components["schemas"]["RewardRule"];
+            referrer: components["schemas"]["ReferrerRule"];
             friend: components["schemas"]["FriendReward"] | null;
             /** @description Days a reward stays pending (default 0) */
             hold_days?: number;
@@ -1730,6 +1771,8 @@ export interface components {
              */
             approval?: "auto" | "manual";
             max_per_referrer_per_day?: number | null;
+            /** @description Bonuses for reaching numbers of paying friends, each paid once (a reward of `kind: milestone`); left out when none */
+            milestones?: components["schemas"]["Milestone"][];
             fulfilment?: {
                 /**
                  * @description How a referrer's approved reward is paid (default manual): `stripe_credit` credits their Stripe customer balance (docs/fulfilment.md)
@@ -1924,7 +1967,7 @@ export interface components {
                 key?: string;
             } | null;
             /** @enum {unknown} */
-            kind: "referrer" | "friend";
+            kind: "referrer" | "friend" | "milestone";
             amount: number;
             currency: string;
             /** @enum {unknown} */
@@ -1938,6 +1981,9 @@ export interface components {
             decided_at?: string | null;
             reason?: string | null;
             payout_id?: string | null;
+            milestone?: {
+                friends: number;
+            } | null;
         };
         Rejection: {
             reason: string;
@@ -3291,6 +3337,41 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retryStripeCredit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description A Stripe credit: its `id` in the credit log (`msg_….stripe_credit`), or its reward's id (`rwd_…`) */
+                credit: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Send a failed Stripe credit again now (`credit`: its id or its reward's), taking the reward's `fulfilment_failed` flag off first; answers its status after the attempt (`409` unless it failed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        reward_id: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "succeeded" | "failed";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -114,8 +114,8 @@ fn signup_earnings<'a>(program: &Program, row: &'a CustomerRow, flags: &'a [Flag
     let Some(referrer) = &row.referred_by else { return Vec::new() };
     let friend = friend_signup_credit(program.rewards.friend.as_ref());
     vec![
-        Earning { customer_key: referrer, referred_key: &row.key, kind: RewardKind::Referrer, amount: program.rewards.referrer.for_signup(), transaction_key: None, flags },
-        Earning { customer_key: &row.key, referred_key: &row.key, kind: RewardKind::Friend, amount: friend, transaction_key: None, flags },
+        Earning { customer_key: referrer, referred_key: &row.key, kind: RewardKind::Referrer, amount: program.rewards.referrer.for_signup(), transaction_key: None, flags, milestone: None },
+        Earning { customer_key: &row.key, referred_key: &row.key, kind: RewardKind::Friend, amount: friend, transaction_key: None, flags, milestone: None },
     ]
 }
 
@@ -174,7 +174,7 @@ mod tests {
     use edgeref_shared::reward::{RewardRule, RewardRules};
 
     fn program(friend: Option<FriendReward>) -> Program {
-        Program::sample(RewardRules { referrer: RewardRule::Percent { percent: 10 }, friend, ..RewardRules::default() })
+        Program::sample(RewardRules { referrer: RewardRule::percent(10), friend, ..RewardRules::default() })
     }
 
     fn referrer() -> CustomerRow {

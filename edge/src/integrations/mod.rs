@@ -150,7 +150,8 @@ pub async fn retry_credit(cx: &Cx, program: &Program, id: &str) -> ApiResult<Res
     let reward_id = credit.reward_id.as_deref().unwrap_or_default();
     let unflag = store::unflag_fulfilment(&cx.db, &program.id, reward_id);
     let audit = audit::record(cx, &program.id, "stripe_credit.retried", ("reward", reward_id), json!({"flags": {"from": ["fulfilment_failed"], "to": []}}));
-    db::batch(&cx.db, [unflag].into_iter().chain(audit).collect()).await?;
+    let count = store::count_retry(&cx.db, &program.id, &credit.id);
+    db::batch(&cx.db, [unflag, count].into_iter().chain(audit).collect()).await?;
     outbox::delivery::resend(&cx.env, &cx.db, &credit.id).await?;
     let after = store::find_credit(&cx.db, &program.id, &credit.id).await?.map_or(credit.status, |c| c.status);
     json(200, &json!({"id": credit.id, "reward_id": credit.reward_id, "status": after}))

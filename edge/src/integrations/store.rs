@@ -95,6 +95,11 @@ pub async fn find_credit(db: &D1Database, program_id: &str, id: &str) -> ApiResu
     .await
 }
 
+/// Counts an owner's retry of a failed credit: its next request to Stripe takes a new `Idempotency-Key`.
+pub fn count_retry(db: &D1Database, program_id: &str, delivery_id: &str) -> Stmt {
+    sql!(db, "UPDATE deliveries SET retries = retries + 1 WHERE program_id = ?1 AND id = ?2 AND status = 'failed'", program_id, delivery_id)
+}
+
 /// Takes the flag `fulfilment_failed` and its reason off an approved reward, before its credit is
 /// sent again (a new refusal puts them back).
 pub fn unflag_fulfilment(db: &D1Database, program_id: &str, reward_id: &str) -> Stmt {

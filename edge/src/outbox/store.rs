@@ -388,9 +388,9 @@ pub async fn keep_dev_mail(db: &D1Database, m: &DevMail<'_>, now: i64) -> DbResu
 }
 
 /// Whether Stripe credit pays a reward (over `rewards r`, `programs p`, `customers c` of its
-/// referrer and the program's Stripe API row `i`): a referrer's approved reward, the program's
+/// referrer and the program's Stripe API row `i`): a referrer's approved reward (or milestone bonus), the program's
 /// fulfilment `stripe_credit`, the customer linked to Stripe (docs/fulfilment.md).
-pub const CREDITS: &str = "r.kind = 'referrer' AND r.amount > 0 AND r.status = 'approved' AND c.stripe_customer_id IS NOT NULL
+pub const CREDITS: &str = "r.kind IN ('referrer', 'milestone') AND r.amount > 0 AND r.status = 'approved' AND c.stripe_customer_id IS NOT NULL
   AND json_extract(p.rewards, '$.fulfilment.referrer') = 'stripe_credit'";
 
 /// The joins `CREDITS` reads, from `rewards r`.
@@ -422,6 +422,8 @@ pub struct CreditRow {
     pub program_id: String,
     pub event_id: String,
     pub attempts: i64,
+    /// How often the owner retried it after it failed (a new `Idempotency-Key` each time).
+    pub retries: i64,
     pub reward_id: Option<String>,
     pub reward_status: Option<String>,
     pub amount: Option<i64>,
@@ -438,7 +440,7 @@ pub async fn load_credits(db: &D1Database, ids: &[String]) -> ApiResult<Vec<Cred
     let ids_json = serde_json::to_string(ids).expect("strings serialize");
     db::all(sql!(
         db,
-        "SELECT d.id, d.program_id, d.event_id, d.attempts, json_extract(e.payload, '$.data.id') AS reward_id,
+        "SELECT d.id, d.program_id, d.event_id, d.attempts, d.retries, json_extract(e.payload, '$.data.id') AS reward_id,
                 r.status AS reward_status, r.amount, r.currency, r.customer_key, c.stripe_customer_id,
                 p.name AS program_name, i.settings AS api_settings, i.secret AS sealed_key
          FROM deliveries d JOIN events e ON e.id = d.event_id

@@ -13,6 +13,9 @@ const FLAG_WORDS = {
   fulfilment_failed: 'Stripe credit failed',
 };
 
+/** Whose reward it is: a referrer's share, a friend's, or a referrer's milestone bonus. */
+const KIND_WORDS = { referrer: 'Referrer', friend: 'Friend', milestone: 'Milestone bonus' };
+
 const PAGE = 100;
 
 export async function render(container, program) {
@@ -166,7 +169,7 @@ function reviewQueue(program, approved) {
     const tr = h('tr', { 'data-reward': r.id },
       h('td', {}, box),
       h('td', {}, r.customer.key),
-      h('td', {}, h('div', {}, r.kind === 'referrer' ? 'Referrer' : 'Friend'), h('div', { class: 'muted' }, r.transaction_key ? `sale ${r.transaction_key}` : 'signup')),
+      h('td', {}, h('div', {}, KIND_WORDS[r.kind] ?? r.kind), h('div', { class: 'muted' }, r.milestone ? `${r.milestone.friends} paying friends` : r.transaction_key ? `sale ${r.transaction_key}` : 'signup')),
       h('td', { class: 'num' }, money(r.amount, r.currency)),
       h('td', {}, r.flags.length ? h('ul', { class: 'flags' }, r.flags.map((f) => h('li', { class: 'flag', title: f }, FLAG_WORDS[f] ?? f))) : h('span', { class: 'muted' }, 'none')),
       h('td', {}, h('div', {}, date(r.created_at)), held ? h('div', { class: 'muted' }, `held until ${date(r.available_at)}`) : null),

@@ -85,7 +85,7 @@ pub async fn deliver(env: &Env, db: &D1Database, row: &CreditRow) -> Outcome {
     let settings: Value = row.api_settings.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
     let api_base = settings["api_base"].as_str().unwrap_or("https://api.stripe.com");
     let auth = format!("Bearer {key}");
-    let idempotency = credit_idempotency_key(credit.reward_id);
+    let idempotency = credit_idempotency_key(credit.reward_id, row.retries);
     let headers = outbound::headers([
         ("authorization", auth.as_str()),
         ("content-type", "application/x-www-form-urlencoded"),
@@ -158,6 +158,7 @@ mod tests {
             program_id: "prg_1".into(),
             event_id: "msg_1".into(),
             attempts: 0,
+            retries: 0,
             reward_id: Some("rwd_1".into()),
             reward_status: Some("approved".into()),
             amount: Some(1250),

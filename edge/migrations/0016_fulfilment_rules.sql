@@ -1,0 +1,10 @@
+-- Limited reward rules and milestones (docs/rewards.md#milestones).
+-- A milestone reward (kind milestone) names the number of paying friends it is for; the unique
+-- index makes it once per referrer and milestone, whatever the order and concurrency of sales.
+ALTER TABLE rewards ADD COLUMN milestone INTEGER;
+CREATE UNIQUE INDEX rewards_milestone ON rewards (program_id, customer_key, milestone) WHERE milestone IS NOT NULL;
+
+-- How often the owner retried a failed delivery (a Stripe credit: POST …/credits/{credit}/retry).
+-- Stripe replays its first answer to an Idempotency-Key, a refusal too, so each such retry sends
+-- a new key (edgeref-credit-{reward}-retry{n}); automatic retries keep the same one.
+ALTER TABLE deliveries ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
