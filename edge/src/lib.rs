@@ -34,6 +34,7 @@ mod rewards;
 mod router;
 mod routes;
 mod sealed;
+mod suffixes;
 mod tracking;
 mod transactions;
 mod webhooks;
@@ -58,6 +59,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Ok(cx) => cx,
         Err(e) => return e.into_response(),
     };
+    suffixes::ensure(&cx).await;
     let response = match router::serve(req, &cx, url.path()).await {
         Ok(response) => response,
         Err(e) => e.into_response()?,

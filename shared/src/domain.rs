@@ -1,8 +1,12 @@
 //! Hosts as browsers scope cookies to them: canonical names and registrable
 //! domains by the Public Suffix List (ICANN and private sections), kept as a sorted
-//! text of its rules in ASCII, `shared/data/public-suffixes.txt` (59 KB gzipped; the
+//! text of its rules in ASCII, `www/data/public-suffixes.txt` (45 KB gzipped; the
 //! `psl` crate compiles the same list into 900 KB of code). A test keeps the file
 //! equal to the `psl` crate's list, and the answers equal to the crate's.
+//!
+//! The Worker does not carry the list in its wasm: it reads the file from its static
+//! assets once per isolate and hands it to `install_rules` before it answers anything.
+//! Builds with the `embedded-suffixes` feature (the default: tests, tools) embed it.
 //!
 //! ```
 //! use edgeref_shared::domain::registrable_domain;
@@ -15,11 +19,37 @@ use crate::sorted_lines::contains;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use std::sync::OnceLock;
 use url::Host;
 
 /// The list's rules: `a.b`, `*.b` (any one label before `b`) and `!a.b` (an exception
 /// to a wildcard), IDNs in punycode, sorted.
-const RULES: &str = include_str!("../data/public-suffixes.txt");
+#[cfg(feature = "embedded-suffixes")]
+const EMBEDDED: &str = include_str!("../../www/data/public-suffixes.txt");
+
+static INSTALLED: OnceLock<Box<str>> = OnceLock::new();
+
+/// Hands the rules (the text of `www/data/public-suffixes.txt`) to every function here;
+/// the first call wins. Until then a build without `embedded-suffixes` knows no rule but
+/// the list's implicit `*` (every last label a suffix).
+pub fn install_rules(rules: String) {
+    let _ = INSTALLED.set(rules.into_boxed_str());
+}
+
+/// Whether `install_rules` has been called.
+pub fn rules_installed() -> bool {
+    INSTALLED.get().is_some()
+}
+
+fn rules() -> &'static str {
+    match INSTALLED.get() {
+        Some(rules) => rules,
+        #[cfg(feature = "embedded-suffixes")]
+        None => EMBEDDED,
+        #[cfg(not(feature = "embedded-suffixes"))]
+        None => "",
+    }
+}
 
 /// The host as cookies and CORS compare it, `None` when it is not a host: IDNs
 /// in punycode, lower case, no trailing dot (`WWW.Bücher.example.` →
@@ -84,12 +114,13 @@ fn label_starts(name: &str) -> Vec<usize> {
 fn public_suffix(name: &str, starts: &[usize]) -> (usize, bool) {
     let n = starts.len();
     let last = |k: usize| &name[starts[n - k]..];
+    let rules = rules();
     let mut longest = None;
     for k in 1..=n {
-        if contains(RULES, &format!("!{}", last(k))) {
+        if contains(rules, &format!("!{}", last(k))) {
             return (k - 1, true);
         }
-        if contains(RULES, last(k)) || (k > 1 && contains(RULES, &format!("*.{}", last(k - 1)))) {
+        if contains(rules, last(k)) || (k > 1 && contains(rules, &format!("*.{}", last(k - 1)))) {
             longest = Some(k);
         }
     }
@@ -197,10 +228,10 @@ pub(crate) mod tests {
         rules.dedup();
         let text: String = rules.iter().map(|r| format!("{r}\n")).collect();
         if std::env::var_os("UPDATE_PSL").is_some() {
-            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/data/public-suffixes.txt"), &text).unwrap();
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../www/data/public-suffixes.txt"), &text).unwrap();
             return;
         }
-        assert!(RULES == text, "shared/data/public-suffixes.txt is not the psl crate's list: run UPDATE_PSL=1 cargo test -p edgeref-shared domain");
+        assert!(EMBEDDED == text, "www/data/public-suffixes.txt is not the psl crate's list: run UPDATE_PSL=1 cargo test -p edgeref-shared domain");
     }
 
     /// The crate's answers, for a canonical name.
@@ -213,13 +244,13 @@ pub(crate) mod tests {
     /// and above `*.mtls.run.app`). The crate then matches no rule at all, not even the
     /// top-level domain's; the list's algorithm (and browsers) take the longest match.
     fn crate_misses(host: &str) -> bool {
-        host.split_once('.').is_some_and(|(_, parent)| contains(RULES, &format!("*.{parent}")) && contains(RULES, &format!("*.{host}")))
+        host.split_once('.').is_some_and(|(_, parent)| contains(EMBEDDED, &format!("*.{parent}")) && contains(EMBEDDED, &format!("*.{host}")))
     }
 
     #[test]
     fn every_rule_answers_as_the_psl_crate_does() {
         let mut missed = Vec::new();
-        for rule in RULES.lines() {
+        for rule in EMBEDDED.lines() {
             let base = rule.trim_start_matches("*.").trim_start_matches('!');
             for host in [base.to_string(), format!("x.{base}"), format!("y.x.{base}")] {
                 let ours = (registrable_domain(&host), is_public_suffix(&host));
@@ -303,7 +334,7 @@ pub(crate) mod tests {
         }
 
         #[test]
-        fn any_name_answers_as_the_psl_crate_does(labels in proptest::collection::vec(label(), 0..3), tail in proptest::sample::select(RULES.lines().collect::<Vec<_>>())) {
+        fn any_name_answers_as_the_psl_crate_does(labels in proptest::collection::vec(label(), 0..3), tail in proptest::sample::select(EMBEDDED.lines().collect::<Vec<_>>())) {
             let base = tail.trim_start_matches("*.").trim_start_matches('!');
             let host = labels.iter().map(|l| format!("{l}.")).collect::<String>() + base;
             prop_assume!(!crate_misses(&host));
