@@ -66,6 +66,8 @@ pub mod portal;
 #[cfg(feature = "server")]
 pub mod seal;
 #[cfg(feature = "server")]
+pub mod promotion;
+#[cfg(feature = "server")]
 pub mod session;
 #[cfg(feature = "server")]
 pub mod signature;

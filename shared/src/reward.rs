@@ -105,8 +105,9 @@ pub fn milestones_due(milestones: &[Milestone], paying_friends: u32, paid: &[u32
     milestones.iter().filter(|m| m.friends <= paying_friends && !paid.contains(&m.friends)).copied().collect()
 }
 
-/// What the referred friend gets: money like the referrer, or a coupon the
-/// merchant honours (shown to the friend, not paid out by Edgeref).
+/// What the referred friend gets: money like the referrer, a coupon the merchant honours
+/// (shown to the friend, not paid out by Edgeref), or a one-time Stripe promotion code of
+/// their own for a Stripe coupon (created through the outbox, docs/fulfilment.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "api", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "api", serde(tag = "type", rename_all = "snake_case", deny_unknown_fields))]
@@ -114,6 +115,11 @@ pub enum FriendReward {
     Percent { percent: u8 },
     Fixed { amount: i64, on: Trigger },
     Coupon { code: String, description: String },
+    StripePromotionCode {
+        coupon: String,
+        #[cfg_attr(feature = "api", serde(default, skip_serializing_if = "Option::is_none"))]
+        expires_days: Option<u16>,
+    },
 }
 
 /// Whose share of a signup or sale a reward is, or a milestone's bonus.
@@ -361,6 +367,15 @@ impl FriendReward {
                     Ok(())
                 }
             }
+            Self::StripePromotionCode { coupon, expires_days } => {
+                if coupon.is_empty() || coupon.len() > 200 || !coupon.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+                    Err(ValidationError::new("rewards.friend", "coupon must be a Stripe coupon id (letters, digits, _ and -; ≤ 200)"))
+                } else if expires_days.is_some_and(|d| !(1..=365).contains(&d)) {
+                    Err(ValidationError::new("rewards.friend", "expires_days must be 1 to 365"))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }
@@ -544,6 +559,27 @@ mod tests {
         assert_eq!(reversal(200, 1_999, 0, 1_999), 200);
         assert_eq!(reversal(200, 1_999, 0, 5_000), 200, "over-refunds are capped");
         assert_eq!(reversal(200, 0, 0, 10), 0);
+    }
+
+    #[test]
+    fn a_promotion_code_reward_names_a_stripe_coupon_and_lasts_1_to_365_days() {
+        let promo = |coupon: &str, expires_days| FriendReward::StripePromotionCode { coupon: coupon.into(), expires_days }.validate();
+        assert!(promo("SPRING-25_off", None).is_ok());
+        assert!(promo(&"c".repeat(200), Some(1)).is_ok());
+        assert!(promo("c", Some(365)).is_ok());
+        for (coupon, days) in [("", None), ("has space", None), ("../v1", None), (&*"c".repeat(201), None), ("c", Some(0)), ("c", Some(366))] {
+            assert_eq!(promo(coupon, days).unwrap_err().field, "rewards.friend", "{coupon:?} {days:?}");
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "api")]
+    fn a_promotion_code_reward_reads_and_writes_as_the_api_shows_it() {
+        let r: FriendReward = serde_json::from_str(r#"{"type":"stripe_promotion_code","coupon":"SPRING25","expires_days":30}"#).unwrap();
+        assert_eq!(r, FriendReward::StripePromotionCode { coupon: "SPRING25".into(), expires_days: Some(30) });
+        let plain = FriendReward::StripePromotionCode { coupon: "SPRING25".into(), expires_days: None };
+        assert_eq!(serde_json::to_value(&plain).unwrap(), serde_json::json!({"type": "stripe_promotion_code", "coupon": "SPRING25"}));
+        assert!(serde_json::from_str::<FriendReward>(r#"{"type":"stripe_promotion_code","coupon":"A","code":"X"}"#).is_err());
     }
 
     #[test]
