@@ -305,3 +305,54 @@ test('limits: only a friend’s first N sales, or those within N months, earn; a
   const kept = (await owner('GET', `/v1/programs/${program.id}`)).body.rewards;
   assert.deepEqual([kept.referrer.limit, kept.milestones], [{ sales: 2 }, [{ friends: 2, amount: 700 }, { friends: 4, amount: 900 }]]);
 });
+
+test('a referred friend gets a Stripe promotion code of their own: on the customer, in /w/me, the friend_welcome e-mail and the signup answer; a taken code is retried with another', async () => {
+  const coupon = stripeApi.addCoupon('SPRING25');
+  const { api, program } = await creditingProgram({ friend: { type: 'stripe_promotion_code', coupon, expires_days: 30 } });
+  await owner('PATCH', `/v1/programs/${program.id}`, { emails: { enabled: true, from_address: 'rewards@shop.example' } });
+  const promoCalls = () => stripeApi.calls.filter((c) => c.path === '/v1/promotion_codes' && c.form['metadata[edgeref_customer]']?.startsWith('pf'));
+  await api('POST', '/v1/customers', { key: 'pa', email: 'pa@example.com' });
+  const friendStripe = stripeApi.addCustomer('cus_PromoFriend1');
+  stripeApi.takeCodes(1);
+  const before = Math.floor(Date.now() / 1000);
+  const created = await api('POST', '/v1/customers', { key: 'pf1', email: 'pf1@example.net', name: 'Pia', referring_customer: { key: 'pa' }, stripe_customer_id: friendStripe });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const [taken, made] = promoCalls();
+  assert.deepEqual(promoCalls().map((c) => c.status), [400, 200], 'a taken code, then another');
+  assert.notEqual(taken.form.code, made.form.code);
+  assert.notEqual(taken.idempotencyKey, made.idempotencyKey);
+  assert.match(made.form.code, /^FRIEND-[2-9A-HJKMNP-Z]{8}$/);
+  const f = made.form;
+  assert.deepEqual([f['promotion[type]'], f['promotion[coupon]'], f.max_redemptions, f['restrictions[first_time_transaction]'], f.customer, f['metadata[edgeref_customer]']],
+    ['coupon', 'SPRING25', '1', 'true', friendStripe, 'pf1']);
+  assert.ok(Math.abs(Number(f.expires_at) - (before + 30 * 86400)) < 120, f.expires_at);
+  assert.equal(made.authorization, `Bearer ${stripeApi.key}`);
+  assert.equal(created.body.promotion_code, made.form.code, 'the answer that created the customer carries it');
+  assert.equal((await api('GET', '/v1/customers/pf1')).body.promotion_code, made.form.code);
+  // The friend's /w/me and their welcome e-mail.
+  const { token } = (await api('POST', '/v1/customers/pf1/portal-token')).body;
+  const me = await (await fetch(`${worker.url}/w/me`, { headers: { authorization: `Bearer ${token}` } })).json();
+  assert.equal(me.promotion_code, made.form.code);
+  // The e-mail waits for the code once (a retry 5 s later, sent by the scheduled run) if Stripe had not answered when it was first sent.
+  const welcome = await eventually(async () => {
+    await runCron(worker);
+    const kept = await (await fetch(`${worker.url}/__dev/mail`, { headers: { accept: 'application/json' } })).json();
+    return kept.data.find((m) => m.to === 'pf1@example.net' && m.message === 'friend_welcome');
+  }, 20_000).catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify((await owner('GET', `/v1/programs/${program.id}/emails`)).body.data)}`); });
+  assert.ok(welcome.text.includes(made.form.code), welcome.text);
+  // A signup's answer (the snippet's /t/signup and the backend's /v1/signups answer alike; edgeref('reward') answers it after edgeref('signup')).
+  const pa = (await api('GET', '/v1/customers/pa')).body;
+  const { body: answer } = await api('POST', '/v1/signups', { code: pa.referral_code, customer: { key: 'pf2', email: 'pf2@example.org' } });
+  assert.equal(answer.attributed, true, JSON.stringify(answer));
+  assert.match(answer.promotion_code, /^FRIEND-/);
+  assert.notEqual(answer.promotion_code, made.form.code, 'each friend their own');
+  assert.equal(promoCalls().at(-1).form.customer, undefined, 'no Stripe customer known: none sent');
+  // Sent once: the cron trigger finds nothing more to send.
+  await runCron(worker);
+  assert.equal(promoCalls().filter((c) => c.status === 200).length, 2);
+  // Bad settings: 422.
+  for (const friend of [{ type: 'stripe_promotion_code', coupon: 'has space' }, { type: 'stripe_promotion_code', coupon: 'C', expires_days: 366 }]) {
+    const bad = await owner('PATCH', `/v1/programs/${program.id}`, { rewards: { referrer: { type: 'percent', percent: 10 }, friend } });
+    assert.deepEqual([bad.status, bad.body.error?.field], [422, 'rewards.friend'], JSON.stringify(bad.body));
+  }
+});

@@ -8,3 +8,7 @@ CREATE UNIQUE INDEX rewards_milestone ON rewards (program_id, customer_key, mile
 -- Stripe replays its first answer to an Idempotency-Key, a refusal too, so each such retry sends
 -- a new key (edgeref-credit-{reward}-retry{n}); automatic retries keep the same one.
 ALTER TABLE deliveries ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+
+-- A referred friend's own Stripe promotion code (rewards.friend stripe_promotion_code), once
+-- Stripe created it (docs/fulfilment.md#a-promotion-code-per-friend).
+ALTER TABLE customers ADD COLUMN promotion_code TEXT;

@@ -1754,11 +1754,19 @@ export interface components {
             friends: number;
             amount: number;
         };
+        /** @description What a referred friend gets; `stripe_promotion_code`: a one-time Stripe promotion code of their own (docs/fulfilment.md) */
         FriendReward: components["schemas"]["RewardRule"] | {
             /** @constant */
             type: "coupon";
             code: string;
             description: string;
+        } | {
+            /** @constant */
+            type: "stripe_promotion_code";
+            /** @description The Stripe coupon's id */
+            coupon: string;
+            /** @description Days each code lasts (default: no expiry) */
+            expires_days?: number;
         };
         Rewards: {
             referrer: components["schemas"]["ReferrerRule"];
@@ -2062,6 +2070,7 @@ export interface components {
             pending_balance?: number;
             paid_total?: number;
             stripe_customer_id?: string | null;
+            promotion_code?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2135,6 +2144,7 @@ export interface components {
             /** @description ISO 4217 code */
             currency: string;
             friend_reward: components["schemas"]["FriendReward"] | null;
+            promotion_code?: string | null;
             /** @description The newest 100 friends; `stats.signups` counts them all */
             referrals: components["schemas"]["PortalReferral"][];
             /** @description The program sends `friend_invite`: `POST /w/invite` works */
@@ -2300,6 +2310,7 @@ export interface components {
             referral_code?: string | null;
             referral_link?: string | null;
             friend_reward?: components["schemas"]["FriendReward"] | null;
+            promotion_code?: string | null;
         };
         Session: Record<string, never>;
         Login: {
