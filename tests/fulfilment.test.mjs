@@ -6,6 +6,7 @@
 // Stripe through the API and by a paid checkout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { startWorker, createProgram, client, eventually, runCron, startReceiver, launchBrowser, signedInDashboard, ADMIN_TOKEN } from './harness.mjs';
 import { startStripeApi } from './fixtures/stripe_api.mjs';
 import * as stripe from './fixtures/stripe.mjs';
@@ -355,4 +356,53 @@ test('a referred friend gets a Stripe promotion code of their own: on the custom
     const bad = await owner('PATCH', `/v1/programs/${program.id}`, { rewards: { referrer: { type: 'percent', percent: 10 }, friend } });
     assert.deepEqual([bad.status, bad.body.error?.field], [422, 'rewards.friend'], JSON.stringify(bad.body));
   }
+});
+
+test('Paddle Billing and Lemon Squeezy: signed sales and refunds, the referral code from custom data, redeliveries once; a bad or stale signature writes nothing', async () => {
+  const { api, program } = await createProgram(worker, { rewards: { referrer: { type: 'percent', percent: 10 }, friend: null } });
+  await api('POST', '/v1/customers', { key: 'ann', email: 'ann@example.com' });
+  const ann = (await api('GET', '/v1/customers/ann')).body;
+  await api('POST', '/v1/customers', { key: 'bea', email: 'bea@example.com', referring_customer: { key: 'ann' } });
+  for (const [name, secret] of [['paddle', 'pdl_ntfset_edgeref_test'], ['lemonsqueezy', 'ls_signing_secret']]) {
+    const on = await owner('PUT', `/v1/programs/${program.id}/integrations/${name}`, { webhook_secret: secret });
+    assert.deepEqual([on.status, on.body.enabled, on.body.endpoint_url], [200, true, `${worker.url}/integrations/${name}/${program.public_id}`]);
+  }
+  const hmac = (secret, text) => createHmac('sha256', secret).update(text).digest('hex');
+  const paddle = (evt, { ts = Math.floor(Date.now() / 1000), secret = 'pdl_ntfset_edgeref_test', tamper = false } = {}) => {
+    const body = JSON.stringify(evt);
+    return fetch(`${worker.url}/integrations/paddle/${program.public_id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'paddle-signature': `ts=${ts};h1=${hmac(secret, `${ts}:${body}`)}` }, body: tamper ? body.replace('4900', '9900') : body });
+  };
+  const lemon = (evt, { secret = 'ls_signing_secret', tamper = false } = {}) => {
+    const body = JSON.stringify(evt);
+    return fetch(`${worker.url}/integrations/lemonsqueezy/${program.public_id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': hmac(secret, body) }, body: tamper ? body.replace('2500', '9500') : body });
+  };
+  const txn = { event_type: 'transaction.completed', data: { id: 'txn_01', customer_id: 'ctm_01', currency_code: 'EUR', details: { totals: { total: '4900' } }, custom_data: { edgeref_customer: 'bea' } } };
+  const count = async () => (await worker.sql(`SELECT COUNT(*) AS n FROM transactions WHERE program_id = '${program.id}'`))[0].n;
+  // Tampered, wrong secret, stale (over 5 minutes): 400, nothing written.
+  for (const r of [await paddle(txn, { tamper: true }), await paddle(txn, { secret: 'other' }), await paddle(txn, { ts: Math.floor(Date.now() / 1000) - 301 }), await lemon({ meta: { event_name: 'order_created' }, data: { id: 1, attributes: { total: 2500 } } }, { tamper: true })]) {
+    assert.equal(r.status, 400, await r.text());
+  }
+  assert.equal(await count(), 0, 'nothing written');
+  // Paddle: a sale (twice: once), then a refund adjustment (twice: once).
+  for (let i = 0; i < 2; i++) assert.equal((await paddle(txn)).status, 200);
+  const sale = (await api('GET', '/v1/transactions/paddle_txn_01')).body;
+  assert.deepEqual([sale.customer.key, sale.amount, sale.reward, sale.currency], ['bea', 4900, 490, 'EUR']);
+  const refund = { event_type: 'adjustment.created', data: { id: 'adj_01', action: 'refund', status: 'approved', transaction_id: 'txn_01', totals: { total: '1000' } } };
+  for (let i = 0; i < 2; i++) assert.equal((await paddle(refund)).status, 200);
+  assert.equal((await api('GET', '/v1/transactions/paddle_txn_01')).body.refunded, 1000, 'one refund of 10.00');
+  // Lemon Squeezy: a new buyer with a referral code in custom data becomes a referred customer; a refund reverses.
+  const order = { meta: { event_name: 'order_created', custom_data: { edgeref_code: ann.referral_code } }, data: { id: 77, attributes: { status: 'paid', total: 2500, currency: 'EUR', user_email: 'cy@example.net', user_name: 'Cy' } } };
+  for (let i = 0; i < 2; i++) assert.equal((await lemon(order)).status, 200);
+  const cy = (await api('GET', '/v1/customers?limit=50')).body.data.find((c) => c.email === 'cy@example.net');
+  assert.equal(cy.referred_by, 'ann');
+  const lsSale = (await api('GET', '/v1/transactions/lemonsqueezy_order_77')).body;
+  assert.deepEqual([lsSale.amount, lsSale.reward], [2500, 250]);
+  assert.equal((await lemon({ meta: { event_name: 'order_refunded' }, data: { id: 77, attributes: { refunded_amount: 2500 } } })).status, 200);
+  assert.equal((await api('GET', '/v1/transactions/lemonsqueezy_order_77')).body.refunded, 2500);
+  assert.equal(await count(), 2, 'redeliveries counted once');
+  const listed = (await owner('GET', `/v1/programs/${program.id}/integrations`)).body;
+  assert.deepEqual([listed.paddle.enabled, listed.lemonsqueezy.enabled], [true, true]);
+  assert.equal((await owner('PUT', `/v1/programs/${program.id}/integrations/paddle`, { webhook_secret: '' })).status, 422);
+  assert.equal((await owner('DELETE', `/v1/programs/${program.id}/integrations/lemonsqueezy`)).status, 200);
+  assert.equal((await lemon(order)).status, 404, 'switched off');
 });

@@ -161,6 +161,8 @@ schemas = {
                               "duration_ms": I, "error": nul(S), "next_retry_at": nul(TIME)}}}}},
     "Event": {"type": "object", "properties": {"id": S, "type": S, "timestamp": TIME, "program_id": S, "data": {"type": "object"}}, "required": ["id", "type", "timestamp", "program_id", "data"]},
     "Integrations": {"type": "object", "properties": {"stripe": {"type": "object"}, "mailerlite": {"type": "object"}, "zapier": {"type": "object"}}},
+    "BillingSettings": obj({"webhook_secret": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The webhook's signing secret (Paddle: the notification destination's secret key; Lemon Squeezy: the webhook's signing secret)"}},
+                           ["webhook_secret"]),
     "StripeSettings": obj({"webhook_secret": {"type": "string", "pattern": "^whsec_"},
                            "secret_key": {"type": "string", "pattern": "^(rk|sk)_", "description": "A restricted key (`rk_…`) with Customers write, for Stripe credit; "
                                           "sealed, never shown again; left out, the stored one stays (docs/fulfilment.md)"},
@@ -225,7 +227,7 @@ PARAMS = {
     "webhook_id": "The webhook's id (`whk_…`)",
     "delivery_id": "The delivery's id, from the delivery log",
     "key_id": "The API key's id (`key_…`), not the key itself",
-    "name": "The integration: `stripe` or `mailerlite`",
+    "name": "The integration: `stripe`, `mailerlite`, `paddle` or `lemonsqueezy`",
     "file": "`{public_id}.js` (the loader), or the module it loads when there is something to track: `snippet_bg.js` and `snippet_bg.wasm`",
     "public_id": "The program's public id (in its snippet tag)",
     "reward_id": "The reward's id (`rwd_…`)",
@@ -402,6 +404,9 @@ add("get", "/portal/{public_id}", "getPortalPage", "The hosted referrer portal (
 # Stripe's own raw body (signature over the bytes): 400 for a bad signature, 422 for a sale it cannot record, 409 for a refund racing another.
 add("post", "/integrations/stripe/{public_id}", "receiveStripeWebhook", "Stripe webhook receiver (Stripe-Signature verified)", "Integrations", PUBLIC,
     ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})
+for provider, op_id, name, header in (("paddle", "receivePaddleWebhook", "Paddle Billing", "Paddle-Signature"), ("lemonsqueezy", "receiveLemonSqueezyWebhook", "Lemon Squeezy", "X-Signature")):
+    add("post", f"/integrations/{provider}/{{public_id}}", op_id, f"{name} webhook receiver ({header} verified; docs/integrations.md)", "Integrations", PUBLIC,
+        ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})
 add("post", "/v1/programs", "createProgram", "Create a program", "Programs", OWNER, ("201", ref("Program")), ref("ProgramCreate"))
 add("get", "/v1/programs", "listPrograms", "List programs", "Programs", OWNER, ("200", page(ref("Program"))))
 add("get", "/v1/programs/{id}", "getProgram", "Get a program", "Programs", OWNER, ("200", ref("Program")))
@@ -411,8 +416,8 @@ add("post", "/v1/programs/{id}/api-keys", "createProgramApiKey", "Create an API 
 add("get", "/v1/programs/{id}/api-keys", "listProgramApiKeys", "List API keys (no secrets)", "Programs", OWNER, ("200", page(ref("ApiKey"))))
 add("delete", "/v1/programs/{id}/api-keys/{key_id}", "revokeProgramApiKey", "Revoke an API key", "Programs", OWNER, ("200", ref("Deleted")))
 add("get", "/v1/programs/{id}/integrations", "listProgramIntegrations", "Integrations and their public settings", "Integrations", OWNER, ("200", ref("Integrations")))
-add("put", "/v1/programs/{id}/integrations/{name}", "enableProgramIntegration", "Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`)",
-    "Integrations", OWNER, ("200", {"type": "object"}), {"oneOf": [ref("StripeSettings"), ref("MailerLiteSettings")]})
+add("put", "/v1/programs/{id}/integrations/{name}", "enableProgramIntegration", "Turn on Stripe (`StripeSettings`), MailerLite (`MailerLiteSettings`), Paddle or Lemon Squeezy (`BillingSettings`)",
+    "Integrations", OWNER, ("200", {"type": "object"}), {"oneOf": [ref("StripeSettings"), ref("MailerLiteSettings"), ref("BillingSettings")]})
 add("delete", "/v1/programs/{id}/integrations/{name}", "disableProgramIntegration", "Turn an integration off and forget its secret", "Integrations", OWNER, ("200", {"type": "object"}))
 add("get", "/v1/programs/{id}/integrations/stripe/credits", "listStripeCredits", "The Stripe credit log: each credit of an approved reward, newest first (docs/fulfilment.md)",
     "Integrations", OWNER, ("200", page(ref("StripeCredit"))), query=PAGING)

@@ -12,3 +12,12 @@ ALTER TABLE deliveries ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
 -- A referred friend's own Stripe promotion code (rewards.friend stripe_promotion_code), once
 -- Stripe created it (docs/fulfilment.md#a-promotion-code-per-friend).
 ALTER TABLE customers ADD COLUMN promotion_code TEXT;
+
+-- Refunds Paddle reports one by one (adjustment.created, each with its own amount): applied once
+-- each, however often Paddle delivers them (docs/integrations.md#paddle-billing).
+CREATE TABLE billing_refunds (
+  program_id TEXT NOT NULL,
+  refund_id  TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (program_id, refund_id)
+);

@@ -77,6 +77,7 @@ async fn public(req: Request, cx: &Cx, route: PublicRoute, segs: &[&str]) -> Api
         UnsubscribeConfirm { token } => emails::unsubscribe::confirm(cx, &token).await,
         DevMail => emails::dev::mail(&req, cx).await,
         StripeEvent { public_id } => integrations::stripe::receive(req, cx, &public_id).await,
+        BillingEvent { provider, public_id } => integrations::billing::receive(req, cx, provider, &public_id).await,
         Login => auth::login(req, &cx.env).await,
         Logout => auth::logout(&req),
         Session => auth::current(&req, &cx.env),

@@ -40,6 +40,8 @@ pub enum PublicRoute {
     /// `GET /r/{code}`: a referral link that works without JavaScript.
     Redirect { code: String },
     StripeEvent { public_id: String },
+    /// `POST /integrations/{paddle|lemonsqueezy}/{public_id}`: a billing provider's signed webhook.
+    BillingEvent { provider: crate::integrations::billing::Provider, public_id: String },
     /// `GET /w/me`: the referrer's own data, for a portal token.
     PortalMe,
     PortalPreflight,
@@ -182,6 +184,8 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Post, ["u", token]) => UnsubscribeConfirm { token: token.to_string() },
         (Get, ["__dev", "mail"]) => DevMail,
         (Post, ["integrations", "stripe", public_id]) => StripeEvent { public_id: public_id.to_string() },
+        (Post, ["integrations", "paddle", public_id]) => BillingEvent { provider: crate::integrations::billing::Provider::Paddle, public_id: public_id.to_string() },
+        (Post, ["integrations", "lemonsqueezy", public_id]) => BillingEvent { provider: crate::integrations::billing::Provider::LemonSqueezy, public_id: public_id.to_string() },
         (Post, ["auth", "login"]) => Login,
         (Post, ["auth", "logout"]) => Logout,
         (Get, ["auth", "session"]) => Session,

@@ -293,6 +293,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/integrations/paddle/{public_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Paddle Billing webhook receiver (Paddle-Signature verified; docs/integrations.md) */
+        post: operations["receivePaddleWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integrations/lemonsqueezy/{public_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lemon Squeezy webhook receiver (X-Signature verified; docs/integrations.md) */
+        post: operations["receiveLemonSqueezyWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs": {
         parameters: {
             query?: never;
@@ -390,7 +424,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`) */
+        /** Turn on Stripe (`StripeSettings`), MailerLite (`MailerLiteSettings`), Paddle or Lemon Squeezy (`BillingSettings`) */
         put: operations["enableProgramIntegration"];
         post?: never;
         /** Turn an integration off and forget its secret */
@@ -2247,6 +2281,10 @@ export interface components {
             mailerlite?: Record<string, never>;
             zapier?: Record<string, never>;
         };
+        BillingSettings: {
+            /** @description The webhook's signing secret (Paddle: the notification destination's secret key; Lemon Squeezy: the webhook's signing secret) */
+            webhook_secret: string;
+        };
         StripeSettings: {
             webhook_secret: string;
             /** @description A restricted key (`rk_…`) with Customers write, for Stripe credit; sealed, never shown again; left out, the stored one stays (docs/fulfilment.md) */
@@ -2986,6 +3024,72 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    receivePaddleWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's public id (in its snippet tag) */
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Paddle Billing webhook receiver (Paddle-Signature verified; docs/integrations.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveLemonSqueezyWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's public id (in its snippet tag) */
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Lemon Squeezy webhook receiver (X-Signature verified; docs/integrations.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listPrograms: {
         parameters: {
             query?: never;
@@ -3257,18 +3361,18 @@ export interface operations {
             path: {
                 /** @description The program's id (`prg_…`) */
                 id: string;
-                /** @description The integration: `stripe` or `mailerlite` */
+                /** @description The integration: `stripe`, `mailerlite`, `paddle` or `lemonsqueezy` */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["StripeSettings"] | components["schemas"]["MailerLiteSettings"];
+                "application/json": components["schemas"]["StripeSettings"] | components["schemas"]["MailerLiteSettings"] | components["schemas"]["BillingSettings"];
             };
         };
         responses: {
-            /** @description Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`) */
+            /** @description Turn on Stripe (`StripeSettings`), MailerLite (`MailerLiteSettings`), Paddle or Lemon Squeezy (`BillingSettings`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3294,7 +3398,7 @@ export interface operations {
             path: {
                 /** @description The program's id (`prg_…`) */
                 id: string;
-                /** @description The integration: `stripe` or `mailerlite` */
+                /** @description The integration: `stripe`, `mailerlite`, `paddle` or `lemonsqueezy` */
                 name: string;
             };
             cookie?: never;

@@ -112,6 +112,12 @@ pub fn unflag_fulfilment(db: &D1Database, program_id: &str, reward_id: &str) -> 
     )
 }
 
+/// Marks a billing provider's refund (Paddle's adjustment) as applied, in the refund's batch: a
+/// redelivery conflicts on it and changes nothing.
+pub fn refund_applied(db: &D1Database, program_id: &str, refund_id: &str, now: i64) -> Stmt {
+    sql!(db, "INSERT INTO billing_refunds (program_id, refund_id, created_at) VALUES (?1, ?2, ?3)", program_id, refund_id, now)
+}
+
 /// A sealed secret with the integration it belongs to.
 #[derive(Debug, Deserialize)]
 pub struct SealedRow {

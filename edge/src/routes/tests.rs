@@ -44,7 +44,7 @@ fn examples() -> Vec<(Method, &'static str)> {
     use Method::*;
     vec![
         (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/snippet_bg.js"), (Get, "/s/widget.js"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"), (Get, "/w/me"), (Get, "/portal/p1"),
-        (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
+        (Post, "/integrations/stripe/p1"), (Post, "/integrations/paddle/p1"), (Post, "/integrations/lemonsqueezy/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
         (Get, "/v1/programs/x1/integrations"), (Put, "/v1/programs/x1/integrations/x1"), (Delete, "/v1/programs/x1/integrations/x1"), (Get, "/v1/programs/x1/stats"), (Get, "/v1/programs/x1/audit-log"),
@@ -75,7 +75,7 @@ fn variant(r: &Route) -> &'static str {
             Pu::PortalInvite => "PortalInvite", Pu::PortalInvitePreflight => "PortalInvitePreflight", Pu::PortalCode { .. } => "PortalCode",
             Pu::PortalSession { .. } => "PortalSession", Pu::PortalLogout { .. } => "PortalLogout", Pu::Unsubscribe { .. } => "Unsubscribe",
             Pu::UnsubscribeConfirm { .. } => "UnsubscribeConfirm", Pu::DevMail => "DevMail",
-            Pu::StripeEvent { .. } => "StripeEvent", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
+            Pu::StripeEvent { .. } => "StripeEvent", Pu::BillingEvent { provider, .. } => if provider.name() == "paddle" { "PaddleEvent" } else { "LemonSqueezyEvent" }, Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
         },
         Route::Owner(OwnerRoute::CreateProgram) => "CreateProgram",
         Route::Owner(OwnerRoute::ListPrograms) => "ListPrograms",
@@ -129,7 +129,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest, BenchRender, BeaconPreflight, PortalPreflight and PortalInvitePreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 78, "examples cover {} of the 78 public route variants", seen.len());
+    assert_eq!(seen.len(), 80, "examples cover {} of the 80 public route variants", seen.len());
 }
 
 #[test]

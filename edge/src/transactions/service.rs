@@ -162,19 +162,28 @@ pub fn currency_mismatch(program: &Program) -> ApiError {
 /// Stripe reports it): reverses the matching share of both rewards. Replays of
 /// the same total change nothing. Returns whether anything changed.
 pub async fn refund(cx: &Cx, program: &Program, key: &str, refunded_total: i64) -> ApiResult<bool> {
+    refund_with(cx, program, key, |_| refunded_total, &Vec::new).await
+}
+
+/// `refund` with the cumulative total computed from the refunded amount read (a provider that
+/// reports each refund's own amount) and `extra` statements in its batch: a UNIQUE conflict on
+/// `billing_refunds.refund_id` there means this refund was applied already (`Ok(false)`).
+pub async fn refund_with(cx: &Cx, program: &Program, key: &str, total: impl Fn(i64) -> i64, extra: &dyn Fn() -> Vec<Stmt>) -> ApiResult<bool> {
     // Each attempt is a compare-and-set on the refunded amount it read (see
     // `store::refund`); a concurrent refund makes it re-read and recompute.
     for _ in 0..3 {
         let t = store::by_key(&cx.db, &program.id, key).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
-        let after = refunded_total.clamp(0, t.amount);
+        let after = total(t.refunded).clamp(0, t.amount);
         if after <= t.refunded {
             return Ok(false);
         }
         let now = ids::now_ms();
         let mut stmts = store::refund(&cx.db, &program.id, &t, after, now);
         stmts.extend(reverse_rewards(cx, program, &t, |earned| reversal(earned, t.amount, t.refunded, after), LedgerKind::Refund, "refund", now).await?);
+        stmts.extend(extra());
         match db::batch(&cx.db, stmts).await {
             Ok(()) => return Ok(true),
+            Err(e) if e.conflicts_on("billing_refunds.refund_id") => return Ok(false),
             Err(DbError::Conflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }

@@ -1,4 +1,4 @@
-// Third-party integrations: Stripe, Zapier and MailerLite, each with its status and set-up.
+// Third-party integrations: Stripe, Paddle Billing, Lemon Squeezy, Zapier and MailerLite, each with its status and set-up.
 import { api, listPage, programPath } from '../../api.js';
 import { h, card, field, onSubmit, announce, attempt, copyButton, confirmed, failure, pagedTable, money, dateTime } from '../../dom.js';
 
@@ -7,8 +7,8 @@ export async function render(container, program) {
   const refresh = async () => {
     const state = await api('GET', base);
     container.replaceChildren(
-      h('p', {}, 'Ready-made connections: sales from Stripe, automations in Zapier, subscribers in MailerLite.'),
-      stripe(state.stripe), zapier(state.zapier), mailerlite(state.mailerlite));
+      h('p', {}, 'Ready-made connections: sales from Stripe, Paddle or Lemon Squeezy, automations in Zapier, subscribers in MailerLite.'),
+      stripe(state.stripe), billing('paddle', 'Paddle Billing', state.paddle), billing('lemonsqueezy', 'Lemon Squeezy', state.lemonsqueezy), zapier(state.zapier), mailerlite(state.mailerlite));
   };
 
   const status = (on, text) => h('span', { class: `badge ${on ? 'on' : ''}` }, text ?? (on ? 'connected' : 'not connected'));
@@ -78,6 +78,22 @@ export async function render(container, program) {
     });
     table.reload().catch(() => {}); // an API error shows in the table
     return h('div', { id: 'stripe-credits' }, h('h4', {}, 'Credit log'), h('p', { class: 'muted' }, 'Each approved reward credited to a Stripe customer balance, newest first.'), table.el);
+  }
+
+  /** Paddle Billing or Lemon Squeezy: where it posts, its signing secret (docs/integrations.md). */
+  function billing(name, label, b) {
+    const on = b?.enabled ?? false;
+    const endpoint = h('code', {}, b?.endpoint_url ?? '');
+    const steps = name === 'paddle'
+      ? ['In Paddle, open Developer tools → Notifications and add a destination with this URL: ', 'Select transaction.completed and adjustment.created (and adjustment.updated).', 'Paste the destination’s secret key below. Pass edgeref(\'referral\') as custom_data.edgeref_code at checkout (or the customer key as edgeref_customer).']
+      : ['In Lemon Squeezy, open Settings → Webhooks and add a webhook with this URL: ', 'Select order_created, subscription_payment_success and order_refunded, and set a signing secret.', 'Paste that signing secret below. Pass edgeref(\'referral\') as checkout[custom][edgeref_code].'];
+    return article(name, label, on,
+      h('p', {}, 'Paid orders of referred customers become transactions (and rewards); refunds reverse them.'),
+      h('ol', {}, h('li', {}, steps[0], endpoint, ' ', copyButton('Copy URL', () => b?.endpoint_url ?? '', endpoint)), h('li', {}, steps[1]), h('li', {}, steps[2])),
+      onSubmit(h('form', {},
+        field('Signing secret', { type: 'password', name: 'webhook_secret', required: true, maxlength: 200, autocomplete: 'off' }, on ? 'Saved. Paste a new one to replace it.' : null),
+        h('div', { class: 'actions' }, h('button', { type: 'submit' }, on ? `Save ${label}` : `Connect ${label}`), on ? disconnect(name, label) : null),
+      ), connect(name, label, (v) => ({ webhook_secret: v.get('webhook_secret') }))));
   }
 
   function zapier(z) {
