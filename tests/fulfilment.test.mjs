@@ -211,6 +211,13 @@ test("Stripe's resource_missing leaves the reward approved, flagged fulfilment_f
     await page.goto(`${worker.url}/#/p/${program.id}/integration`);
     const log = page.locator('#stripe-credits');
     await log.getByRole('row').filter({ hasText: ref.key }).getByRole('cell', { name: 'succeeded' }).waitFor();
+    // Paddle Billing's card: its endpoint, connected with a signing secret.
+    const paddle = page.locator('#integration-paddle');
+    await paddle.getByText(`${worker.url}/integrations/paddle/${program.public_id}`).waitFor();
+    await paddle.getByLabel('Signing secret').fill('pdl_ntfset_dashboard');
+    await paddle.getByRole('button', { name: 'Connect Paddle Billing' }).click();
+    await page.locator('#integration-paddle').getByText('connected', { exact: true }).waitFor();
+    assert.equal((await owner('GET', `/v1/programs/${program.id}/integrations`)).body.paddle.enabled, true);
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

@@ -95,27 +95,39 @@ pub fn sign_stripe(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// assert!(verify_stripe("whsec_other", &header, b"{}", 1_700_000_100).is_err());
 /// ```
 pub fn verify_stripe(secret: &str, header: &str, body: &[u8], now_secs: i64) -> Result<i64, SignatureError> {
+    verify_timestamped(secret, header, Scheme { separator: ',', timestamp: "t", signature: "v1", joiner: b"." }, body, now_secs)
+}
+
+/// How a provider writes a timestamped signature header: `t=…,v1=…` (Stripe), `ts=…;h1=…` (Paddle).
+struct Scheme {
+    separator: char,
+    timestamp: &'static str,
+    signature: &'static str,
+    /// Between the timestamp and the body in what is signed.
+    joiner: &'static [u8],
+}
+
+/// Any of the header's signatures (several while secrets roll) is the hex HMAC-SHA256, keyed with
+/// the secret string, of `"{ts}{joiner}{body}"`, and the timestamp is within tolerance.
+fn verify_timestamped(secret: &str, header: &str, scheme: Scheme, body: &[u8], now_secs: i64) -> Result<i64, SignatureError> {
     let mut ts = None;
-    let mut v1 = Vec::new();
-    for item in header.split(',') {
+    let mut sigs = Vec::new();
+    for item in header.split(scheme.separator) {
         match item.trim().split_once('=') {
-            Some(("t", t)) => ts = Some(t.parse::<i64>().map_err(|_| SignatureError::MalformedHeader)?),
-            Some(("v1", s)) => v1.push(s),
+            Some((k, t)) if k == scheme.timestamp => ts = Some(t.parse::<i64>().map_err(|_| SignatureError::MalformedHeader)?),
+            Some((k, s)) if k == scheme.signature => sigs.push(s),
             _ => {}
         }
     }
     let ts = ts.ok_or(SignatureError::MalformedHeader)?;
-    if v1.is_empty() {
+    if sigs.is_empty() {
         return Err(SignatureError::MalformedHeader);
     }
     if (now_secs - ts).abs() > TOLERANCE_SECS {
         return Err(SignatureError::TimestampOutOfTolerance);
     }
-    let expected = hex(&hmac(secret.as_bytes(), &[ts.to_string().as_bytes(), b".", body]));
-    v1.iter()
-        .any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes()))
-        .then_some(ts)
-        .ok_or(SignatureError::Mismatch)
+    let expected = hex(&hmac(secret.as_bytes(), &[ts.to_string().as_bytes(), scheme.joiner, body]));
+    sigs.iter().any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes())).then_some(ts).ok_or(SignatureError::Mismatch)
 }
 
 /// The `Paddle-Signature` header Paddle would send (`ts=…;h1=hex`); for tests and fakes.
@@ -134,24 +146,7 @@ pub fn sign_paddle(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// assert_eq!(verify_paddle("pdl_ntfset_x", &header, b"{}", 1_700_000_100), Ok(1_700_000_000));
 /// ```
 pub fn verify_paddle(secret: &str, header: &str, body: &[u8], now_secs: i64) -> Result<i64, SignatureError> {
-    let mut ts = None;
-    let mut h1 = Vec::new();
-    for item in header.split(';') {
-        match item.trim().split_once('=') {
-            Some(("ts", t)) => ts = Some(t.parse::<i64>().map_err(|_| SignatureError::MalformedHeader)?),
-            Some(("h1", s)) => h1.push(s),
-            _ => {}
-        }
-    }
-    let ts = ts.ok_or(SignatureError::MalformedHeader)?;
-    if h1.is_empty() {
-        return Err(SignatureError::MalformedHeader);
-    }
-    if (now_secs - ts).abs() > TOLERANCE_SECS {
-        return Err(SignatureError::TimestampOutOfTolerance);
-    }
-    let expected = hex(&hmac(secret.as_bytes(), &[ts.to_string().as_bytes(), b":", body]));
-    h1.iter().any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes())).then_some(ts).ok_or(SignatureError::Mismatch)
+    verify_timestamped(secret, header, Scheme { separator: ';', timestamp: "ts", signature: "h1", joiner: b":" }, body, now_secs)
 }
 
 /// The `X-Signature` header Lemon Squeezy would send: hex HMAC-SHA256 of the raw body.
