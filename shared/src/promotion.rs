@@ -75,8 +75,10 @@ mod tests {
 
     #[test]
     fn codes_are_stable_known_values() {
-        // Fixed, so a change to how codes are made is a visible decision.
-        assert_eq!(candidate("seed", 0), candidate("seed", 0));
+        // Fixed (computed independently: SHA-256("seed" 0x00 n as 4 bytes big-endian), each of
+        // the first 8 bytes mod 31 into ALPHABET), so a change to how codes are made is visible.
+        assert_eq!(candidate("seed", 0), "FRIEND-JB6DUEVU");
+        assert_eq!(candidate("seed", 1), "FRIEND-U6BF6KNG");
         let all: std::collections::BTreeSet<String> = (0..MAX_CANDIDATES).map(|n| candidate("seed", n)).collect();
         assert_eq!(all.len(), MAX_CANDIDATES as usize);
         assert_ne!(candidate("seed", 0), candidate("seed2", 0));
