@@ -10,6 +10,7 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { startWorker, startMerchantSite, launchBrowser, merchantPage, client, eventually, ADMIN_TOKEN, DESKTOP_UA } from '../tests/harness.mjs';
+import { startStripeApi } from '../tests/fixtures/stripe_api.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -492,6 +493,36 @@ async function rewardsBench() {
   }
 }
 
+// 5b. Fulfilment: approved rewards credited to Stripe through the outbox ---------
+/** Approved rewards paid by Stripe credit per second: N referrers' held rewards approved by one
+ * scheduled run, then credited through the outbox against the local Stripe (tests/fixtures/stripe_api.mjs). */
+async function fulfilmentBench() {
+  const N = 200;
+  const stripe = await startStripeApi();
+  const w = await startWorker({ vars: { BENCH: 'on' } });
+  try {
+    const { owner, api, program } = await newProgram(w.url);
+    const rewards = { referrer: { type: 'fixed', amount: 1250, on: 'signup' }, friend: null, hold_days: 30, fulfilment: { referrer: 'stripe_credit' } };
+    await owner('PATCH', `/v1/programs/${program.id}`, { rewards });
+    await owner('PUT', `/v1/programs/${program.id}/integrations/stripe`, { webhook_secret: 'whsec_bench', secret_key: stripe.key, api_base: stripe.url });
+    for (let i = 0; i < N; i++) {
+      await api('POST', '/v1/customers', { key: `r${i}`, email: `r${i}@example.com`, stripe_customer_id: stripe.addCustomer(`cus_bench${i}`) });
+      await api('POST', '/v1/customers', { key: `f${i}`, email: `f${i}@example.net`, referring_customer: { key: `r${i}` } });
+    }
+    await w.sql(`UPDATE rewards SET available_at = 0 WHERE program_id = '${program.id}'`);
+    const paid = async () => (await w.sql(`SELECT COUNT(*) AS n FROM rewards WHERE program_id = '${program.id}' AND status = 'paid'`))[0].n;
+    const t = performance.now();
+    while ((await paid()) < N && performance.now() - t < 120_000) await fetch(`${w.url}/__scheduled?cron=*/5+*+*+*+*`);
+    const seconds = (performance.now() - t) / 1000;
+    const [done, credits] = [await paid(), stripe.calls.filter((c) => c.status === 200 && !c.replayed).length];
+    row('fulfilment', `${N} held rewards approved and credited to Stripe (scheduled runs, local Stripe): credits/s`, (done / seconds).toFixed(0),
+      `${seconds.toFixed(1)} s; ${credits} balance transactions`, done === N && credits === N ? 'PASS' : 'FAIL');
+  } finally {
+    await w.stop();
+    await stripe.stop();
+  }
+}
+
 // 6. Records: CSV import and streamed export ------------------------------------
 const importFile = (n, prefix = 'i') => 'key,email,name,referral_code,referred_by,created_at\n'
   + Array.from({ length: n }, (_, i) => `${prefix}${i},${prefix}${i}@example.com,Name ${i},${prefix}code${i},${i % 2 ? `${prefix}${i - 1}` : ''},2020-01-01T00:00:00Z`).join('\n');
@@ -630,7 +661,7 @@ async function guarded(section, run) {
 }
 
 // `BENCH_ONLY=rewards` (or `records`) runs one section and prints it (docs/benchmarks.md is written by full runs only).
-const alone = { rewards: rewardsBench, records: recordsBench }[process.env.BENCH_ONLY];
+const alone = { rewards: rewardsBench, fulfilment: fulfilmentBench, records: recordsBench }[process.env.BENCH_ONLY];
 if (alone) {
   await alone();
   process.exit(0);
@@ -688,6 +719,7 @@ try {
 if (!only) {
   await guarded('scale', scale);
   await guarded('rewards', rewardsBench);
+  await guarded('fulfilment', fulfilmentBench);
   await guarded('records', recordsBench);
 }
 const minutes = ((Date.now() - started) / 60000).toFixed(1);

@@ -80,7 +80,11 @@ const commands = {
   reward: () => (m.referral(false) && c.r) || null,
   signup(customer) {
     const code = m.referral(false);
-    return post('/t/signup', code && { program: c.p, code, visit_id: m.referral(true), customer });
+    // A friend's own Stripe promotion code, once created: what `reward` answers from now on.
+    return post('/t/signup', code && { program: c.p, code, visit_id: m.referral(true), customer }).then((a) => {
+      if (a && a.promotion_code) c.r = { type: 'stripe_promotion_code', code: a.promotion_code };
+      return a;
+    });
   },
 };
 

@@ -6,7 +6,8 @@
 // Stripe through the API and by a paid checkout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, createProgram, client, eventually, runCron, startReceiver, ADMIN_TOKEN } from './harness.mjs';
+import { createHmac } from 'node:crypto';
+import { startWorker, createProgram, client, eventually, runCron, startReceiver, launchBrowser, signedInDashboard, ADMIN_TOKEN } from './harness.mjs';
 import { startStripeApi } from './fixtures/stripe_api.mjs';
 import * as stripe from './fixtures/stripe.mjs';
 
@@ -49,7 +50,7 @@ const reward = async (api, id) => (await api('GET', '/v1/rewards?limit=200')).bo
 const succeeded = (id) => stripeApi.of(id).filter((c) => c.status === 200 && !c.replayed);
 
 /** Waits until the reward is paid, then checks the one credit Stripe took and the payout that recorded it. */
-async function paidOnce(api, { key, stripeId, reward: r }, amount = 1250) {
+async function paidOnce(api, { key, stripeId, reward: r }, amount = 1250, idempotencyKey = `edgeref-credit-${r.id}`) {
   const paid = await eventually(async () => { const now = await reward(api, r.id); return now.status === 'paid' && now; });
   const credits = succeeded(stripeId);
   assert.equal(credits.length, 1, `one balance transaction: ${JSON.stringify(stripeApi.of(stripeId))}`);
@@ -59,7 +60,7 @@ async function paidOnce(api, { key, stripeId, reward: r }, amount = 1250) {
   assert.match(c.contentType, /^application\/x-www-form-urlencoded/);
   assert.deepEqual([c.form.amount, c.form.currency, c.form['metadata[edgeref_reward]']], [String(-amount), 'eur', r.id]);
   assert.match(c.form.description, /referral reward/);
-  assert.equal(c.idempotencyKey, `edgeref-credit-${r.id}`);
+  assert.equal(c.idempotencyKey, idempotencyKey);
   assert.equal(stripeApi.balance(stripeId), -amount, 'credited once');
   const payouts = (await api('GET', `/v1/payouts?customer=${key}`)).body.data;
   assert.equal(payouts.length, 1, JSON.stringify(payouts));
@@ -193,6 +194,43 @@ test("Stripe's resource_missing leaves the reward approved, flagged fulfilment_f
   const customer = (await api('GET', `/v1/customers/${ref.key}`)).body;
   assert.deepEqual([customer.balance, customer.paid_total], [1250, 0], 'still owed');
   assert.equal((await api('GET', `/v1/payouts?customer=${ref.key}`)).body.data.length, 0);
+
+  // The dashboard: the review queue shows it with Stripe's message; once the customer exists in
+  // Stripe, Retry credit pays it; the Stripe card's credit log shows both attempts' outcome.
+  stripeApi.addCustomer('cus_missing42');
+  const browser = await launchBrowser();
+  try {
+    const { page, problems } = await signedInDashboard(browser, worker);
+    await page.goto(`${worker.url}/#/p/${program.id}/rewards`);
+    const failed = page.locator('#credit-failed');
+    const row = failed.getByRole('row').filter({ hasText: ref.key });
+    await row.getByText("Stripe credit failed: No such customer: 'cus_missing42'").waitFor();
+    await row.getByRole('button', { name: `Retry the Stripe credit of the reward of €12.50 for ${ref.key}` }).click();
+    await page.getByRole('status').filter({ hasText: `Credited the reward of €12.50 for ${ref.key} in Stripe: paid.` }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    await page.goto(`${worker.url}/#/p/${program.id}/integration`);
+    const log = page.locator('#stripe-credits');
+    await log.getByRole('row').filter({ hasText: ref.key }).getByRole('cell', { name: 'succeeded' }).waitFor();
+    // Paddle Billing's card: its endpoint, connected with a signing secret.
+    const paddle = page.locator('#integration-paddle');
+    await paddle.getByText(`${worker.url}/integrations/paddle/${program.public_id}`).waitFor();
+    await paddle.getByLabel('Signing secret').fill('pdl_ntfset_dashboard');
+    await paddle.getByRole('button', { name: 'Connect Paddle Billing' }).click();
+    await page.locator('#integration-paddle').getByText('connected', { exact: true }).waitFor();
+    assert.equal((await owner('GET', `/v1/programs/${program.id}/integrations`)).body.paddle.enabled, true);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+  await paidOnce(api, ref, 1250, `edgeref-credit-${ref.reward.id}-retry1`); // Stripe replays a refusal to the same key: a retry is a new request
+  const [after] = (await owner('GET', `/v1/programs/${program.id}/integrations/stripe/credits`)).body.data;
+  assert.deepEqual([after.status, after.attempts, after.last_code], ['succeeded', 2, 200]);
+  assert.deepEqual((await reward(api, ref.reward.id)).flags, [], 'the flag went with the retry');
+  const again = await owner('POST', `/v1/programs/${program.id}/integrations/stripe/credits/${ref.reward.id}/retry`);
+  assert.deepEqual([again.status, again.body.error?.code], [409, 'invalid_status']);
+  assert.equal((await owner('POST', `/v1/programs/${program.id}/integrations/stripe/credits/rwd_nope/retry`)).status, 404);
+  const audit = (await owner('GET', `/v1/programs/${program.id}/audit-log?action=stripe_credit.retried`)).body.data;
+  assert.deepEqual(audit.map((e) => e.target.id), [ref.reward.id]);
 });
 
 test('nothing is sent when the program pays by hand or the referrer is not linked to Stripe', async () => {
@@ -231,4 +269,147 @@ test('a paid checkout links its buyer to their Stripe customer; a link already s
   await post(stripe.checkoutCompleted({ email: 'finn@example.com', amount: 4900, customer: 'cus_Finn7', clientReferenceId: dana.referral_code }));
   const finn = (await api('GET', '/v1/customers/cus_Finn7')).body;
   assert.deepEqual([finn.referred_by, finn.stripe_customer_id], ['dana', 'cus_Finn7']);
+});
+
+test('limits: only a friend’s first N sales, or those within N months, earn; a milestone is paid once however sales race', async () => {
+  const { api, program } = await createProgram(worker, {
+    rewards: { referrer: { type: 'percent', percent: 10, limit: { sales: 2 } }, friend: null, milestones: [{ friends: 2, amount: 700 }, { friends: 4, amount: 900 }] },
+  });
+  const customer = async (key, ref) => assert.equal((await api('POST', '/v1/customers', { key, email: `${key}@example.com`, ...(ref ? { referring_customer: { key: ref } } : {}) })).status, 201);
+  const sale = async (key, who, amount = 1000) => { const r = await api('POST', '/v1/transactions', { key, customer: { key: who }, amount, currency: 'EUR' }); assert.equal(r.status, 201, JSON.stringify(r.body)); return r.body; };
+  await customer('ann');
+  for (const f of ['f1', 'f2', 'f3', 'f4', 'f5']) await customer(f, 'ann');
+  // The first two sales of f1 earn 10 %, the third nothing.
+  assert.deepEqual([(await sale('s1', 'f1')).reward, (await sale('s2', 'f1')).reward, (await sale('s3', 'f1')).reward], [100, 100, 0]);
+  // Four friends' first sales at once: paying friends 1 → 5, each milestone paid once.
+  await Promise.all(['f2', 'f3', 'f4', 'f5'].map((f, i) => sale(`r${i}`, f)));
+  const rewards = (await api('GET', '/v1/rewards?customer=ann&limit=100')).body.data;
+  const bonuses = rewards.filter((r) => r.kind === 'milestone').map((r) => [r.milestone.friends, r.amount, r.transaction_key]).sort((a, b) => a[0] - b[0]);
+  assert.deepEqual(bonuses, [[2, 700, null], [4, 900, null]], JSON.stringify(rewards));
+  assert.equal(rewards.filter((r) => r.kind === 'referrer').length, 6, 'two sales of f1, one each of the others');
+  await sale('late', 'f5');
+  assert.equal((await api('GET', '/v1/rewards?customer=ann&limit=100')).body.data.filter((r) => r.kind === 'milestone').length, 2, 'never again');
+  assert.equal((await worker.sql(`SELECT COUNT(*) AS n FROM rewards WHERE program_id = '${program.id}' AND milestone IS NOT NULL`))[0].n, 2);
+
+  // Months: a sale 2 months after the friend's first earns nothing.
+  const monthly = await createProgram(worker, { rewards: { referrer: { type: 'fixed', amount: 300, on: 'sale', limit: { months: 1 } }, friend: null } });
+  await monthly.api('POST', '/v1/customers', { key: 'bo', email: 'bo@example.com' });
+  await monthly.api('POST', '/v1/customers', { key: 'cy', email: 'cy@example.net', referring_customer: { key: 'bo' } });
+  const first = await monthly.api('POST', '/v1/transactions', { key: 'm1', customer: { key: 'cy' }, amount: 5000, currency: 'EUR' });
+  assert.equal(first.body.reward, 300);
+  await worker.sql(`UPDATE transactions SET created_at = created_at - 62 * 86400000 WHERE program_id = '${monthly.program.id}'`);
+  assert.equal((await monthly.api('POST', '/v1/transactions', { key: 'm2', customer: { key: 'cy' }, amount: 5000, currency: 'EUR' })).body.reward, 0);
+
+  // Bad limits and milestones: 422, nothing changed.
+  for (const [rewards, field] of [
+    [{ referrer: { type: 'percent', percent: 10, limit: { sales: 0 } }, friend: null }, 'rewards.referrer.limit'],
+    [{ referrer: { type: 'fixed', amount: 5, on: 'signup', limit: { months: 3 } }, friend: null }, 'rewards.referrer.limit'],
+    [{ referrer: { type: 'percent', percent: 10 }, friend: null, milestones: [{ friends: 3, amount: 100 }, { friends: 3, amount: 200 }] }, 'rewards.milestones'],
+    [{ referrer: { type: 'percent', percent: 10 }, friend: null, milestones: [{ friends: 3, amount: 0 }] }, 'rewards.milestones'],
+  ]) {
+    const bad = await owner('PATCH', `/v1/programs/${program.id}`, { rewards });
+    assert.deepEqual([bad.status, bad.body.error?.field], [422, field], JSON.stringify(bad.body));
+  }
+  const kept = (await owner('GET', `/v1/programs/${program.id}`)).body.rewards;
+  assert.deepEqual([kept.referrer.limit, kept.milestones], [{ sales: 2 }, [{ friends: 2, amount: 700 }, { friends: 4, amount: 900 }]]);
+});
+
+test('a referred friend gets a Stripe promotion code of their own: on the customer, in /w/me, the friend_welcome e-mail and the signup answer; a taken code is retried with another', async () => {
+  const coupon = stripeApi.addCoupon('SPRING25');
+  const { api, program } = await creditingProgram({ friend: { type: 'stripe_promotion_code', coupon, expires_days: 30 } });
+  await owner('PATCH', `/v1/programs/${program.id}`, { emails: { enabled: true, from_address: 'rewards@shop.example' } });
+  const promoCalls = () => stripeApi.calls.filter((c) => c.path === '/v1/promotion_codes' && c.form['metadata[edgeref_customer]']?.startsWith('pf'));
+  await api('POST', '/v1/customers', { key: 'pa', email: 'pa@example.com' });
+  const friendStripe = stripeApi.addCustomer('cus_PromoFriend1');
+  stripeApi.takeCodes(1);
+  const before = Math.floor(Date.now() / 1000);
+  const created = await api('POST', '/v1/customers', { key: 'pf1', email: 'pf1@example.net', name: 'Pia', referring_customer: { key: 'pa' }, stripe_customer_id: friendStripe });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const [taken, made] = promoCalls();
+  assert.deepEqual(promoCalls().map((c) => c.status), [400, 200], 'a taken code, then another');
+  assert.notEqual(taken.form.code, made.form.code);
+  assert.notEqual(taken.idempotencyKey, made.idempotencyKey);
+  assert.match(made.form.code, /^FRIEND-[2-9A-HJKMNP-Z]{8}$/);
+  const f = made.form;
+  assert.deepEqual([f['promotion[type]'], f['promotion[coupon]'], f.max_redemptions, f['restrictions[first_time_transaction]'], f.customer, f['metadata[edgeref_customer]']],
+    ['coupon', 'SPRING25', '1', 'true', friendStripe, 'pf1']);
+  assert.ok(Math.abs(Number(f.expires_at) - (before + 30 * 86400)) < 120, f.expires_at);
+  assert.equal(made.authorization, `Bearer ${stripeApi.key}`);
+  assert.equal(created.body.promotion_code, made.form.code, 'the answer that created the customer carries it');
+  assert.equal((await api('GET', '/v1/customers/pf1')).body.promotion_code, made.form.code);
+  // The friend's /w/me and their welcome e-mail.
+  const { token } = (await api('POST', '/v1/customers/pf1/portal-token')).body;
+  const me = await (await fetch(`${worker.url}/w/me`, { headers: { authorization: `Bearer ${token}` } })).json();
+  assert.equal(me.promotion_code, made.form.code);
+  // The e-mail waits for the code once (a retry 5 s later, sent by the scheduled run) if Stripe had not answered when it was first sent.
+  const welcome = await eventually(async () => {
+    await runCron(worker);
+    const kept = await (await fetch(`${worker.url}/__dev/mail`, { headers: { accept: 'application/json' } })).json();
+    return kept.data.find((m) => m.to === 'pf1@example.net' && m.message === 'friend_welcome');
+  }, 20_000).catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify((await owner('GET', `/v1/programs/${program.id}/emails`)).body.data)}`); });
+  assert.ok(welcome.text.includes(made.form.code), welcome.text);
+  // A signup's answer (the snippet's /t/signup and the backend's /v1/signups answer alike; edgeref('reward') answers it after edgeref('signup')).
+  const pa = (await api('GET', '/v1/customers/pa')).body;
+  const { body: answer } = await api('POST', '/v1/signups', { code: pa.referral_code, customer: { key: 'pf2', email: 'pf2@example.org' } });
+  assert.equal(answer.attributed, true, JSON.stringify(answer));
+  assert.match(answer.promotion_code, /^FRIEND-/);
+  assert.notEqual(answer.promotion_code, made.form.code, 'each friend their own');
+  assert.equal(promoCalls().at(-1).form.customer, undefined, 'no Stripe customer known: none sent');
+  // Sent once: the cron trigger finds nothing more to send.
+  await runCron(worker);
+  assert.equal(promoCalls().filter((c) => c.status === 200).length, 2);
+  // Bad settings: 422.
+  for (const friend of [{ type: 'stripe_promotion_code', coupon: 'has space' }, { type: 'stripe_promotion_code', coupon: 'C', expires_days: 366 }]) {
+    const bad = await owner('PATCH', `/v1/programs/${program.id}`, { rewards: { referrer: { type: 'percent', percent: 10 }, friend } });
+    assert.deepEqual([bad.status, bad.body.error?.field], [422, 'rewards.friend'], JSON.stringify(bad.body));
+  }
+});
+
+test('Paddle Billing and Lemon Squeezy: signed sales and refunds, the referral code from custom data, redeliveries once; a bad or stale signature writes nothing', async () => {
+  const { api, program } = await createProgram(worker, { rewards: { referrer: { type: 'percent', percent: 10 }, friend: null } });
+  await api('POST', '/v1/customers', { key: 'ann', email: 'ann@example.com' });
+  const ann = (await api('GET', '/v1/customers/ann')).body;
+  await api('POST', '/v1/customers', { key: 'bea', email: 'bea@example.com', referring_customer: { key: 'ann' } });
+  for (const [name, secret] of [['paddle', 'pdl_ntfset_edgeref_test'], ['lemonsqueezy', 'ls_signing_secret']]) {
+    const on = await owner('PUT', `/v1/programs/${program.id}/integrations/${name}`, { webhook_secret: secret });
+    assert.deepEqual([on.status, on.body.enabled, on.body.endpoint_url], [200, true, `${worker.url}/integrations/${name}/${program.public_id}`]);
+  }
+  const hmac = (secret, text) => createHmac('sha256', secret).update(text).digest('hex');
+  const paddle = (evt, { ts = Math.floor(Date.now() / 1000), secret = 'pdl_ntfset_edgeref_test', tamper = false } = {}) => {
+    const body = JSON.stringify(evt);
+    return fetch(`${worker.url}/integrations/paddle/${program.public_id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'paddle-signature': `ts=${ts};h1=${hmac(secret, `${ts}:${body}`)}` }, body: tamper ? body.replace('4900', '9900') : body });
+  };
+  const lemon = (evt, { secret = 'ls_signing_secret', tamper = false } = {}) => {
+    const body = JSON.stringify(evt);
+    return fetch(`${worker.url}/integrations/lemonsqueezy/${program.public_id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': hmac(secret, body) }, body: tamper ? body.replace('2500', '9500') : body });
+  };
+  const txn = { event_type: 'transaction.completed', data: { id: 'txn_01', customer_id: 'ctm_01', currency_code: 'EUR', details: { totals: { total: '4900' } }, custom_data: { edgeref_customer: 'bea' } } };
+  const count = async () => (await worker.sql(`SELECT COUNT(*) AS n FROM transactions WHERE program_id = '${program.id}'`))[0].n;
+  // Tampered, wrong secret, stale (over 5 minutes): 400, nothing written.
+  for (const r of [await paddle(txn, { tamper: true }), await paddle(txn, { secret: 'other' }), await paddle(txn, { ts: Math.floor(Date.now() / 1000) - 301 }), await lemon({ meta: { event_name: 'order_created' }, data: { id: 1, attributes: { total: 2500 } } }, { tamper: true })]) {
+    assert.equal(r.status, 400, await r.text());
+  }
+  assert.equal(await count(), 0, 'nothing written');
+  // Paddle: a sale (twice: once), then a refund adjustment (twice: once).
+  for (let i = 0; i < 2; i++) assert.equal((await paddle(txn)).status, 200);
+  const sale = (await api('GET', '/v1/transactions/paddle_txn_01')).body;
+  assert.deepEqual([sale.customer.key, sale.amount, sale.reward, sale.currency], ['bea', 4900, 490, 'EUR']);
+  const refund = { event_type: 'adjustment.created', data: { id: 'adj_01', action: 'refund', status: 'approved', transaction_id: 'txn_01', totals: { total: '1000' } } };
+  for (let i = 0; i < 2; i++) assert.equal((await paddle(refund)).status, 200);
+  assert.equal((await api('GET', '/v1/transactions/paddle_txn_01')).body.refunded, 1000, 'one refund of 10.00');
+  // Lemon Squeezy: a new buyer with a referral code in custom data becomes a referred customer; a refund reverses.
+  const order = { meta: { event_name: 'order_created', custom_data: { edgeref_code: ann.referral_code } }, data: { id: 77, attributes: { status: 'paid', total: 2500, currency: 'EUR', user_email: 'cy@example.net', user_name: 'Cy' } } };
+  for (let i = 0; i < 2; i++) assert.equal((await lemon(order)).status, 200);
+  const cy = (await api('GET', '/v1/customers?limit=50')).body.data.find((c) => c.email === 'cy@example.net');
+  assert.equal(cy.referred_by, 'ann');
+  const lsSale = (await api('GET', '/v1/transactions/lemonsqueezy_order_77')).body;
+  assert.deepEqual([lsSale.amount, lsSale.reward], [2500, 250]);
+  assert.equal((await lemon({ meta: { event_name: 'order_refunded' }, data: { id: 77, attributes: { refunded_amount: 2500 } } })).status, 200);
+  assert.equal((await api('GET', '/v1/transactions/lemonsqueezy_order_77')).body.refunded, 2500);
+  assert.equal(await count(), 2, 'redeliveries counted once');
+  const listed = (await owner('GET', `/v1/programs/${program.id}/integrations`)).body;
+  assert.deepEqual([listed.paddle.enabled, listed.lemonsqueezy.enabled], [true, true]);
+  assert.equal((await owner('PUT', `/v1/programs/${program.id}/integrations/paddle`, { webhook_secret: '' })).status, 422);
+  assert.equal((await owner('DELETE', `/v1/programs/${program.id}/integrations/lemonsqueezy`)).status, 200);
+  assert.equal((await lemon(order)).status, 404, 'switched off');
 });

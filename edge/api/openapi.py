@@ -52,11 +52,22 @@ schemas = {
                           "attribution": {"enum": ["last_click", "first_click"]}, "cookie_domain": nul(S), "endpoint": nul(S)}),
     "RewardRule": {"oneOf": [obj({"type": {"const": "percent"}, "percent": {"type": "integer", "minimum": 0, "maximum": 100}}, ["type", "percent"]),
                              obj({"type": {"const": "fixed"}, "amount": {"type": "integer", "minimum": 0}, "on": {"enum": ["signup", "sale"]}}, ["type", "amount", "on"])]},
-    "FriendReward": {"oneOf": [ref("RewardRule"), obj({"type": {"const": "coupon"}, "code": S, "description": S}, ["type", "code", "description"])]},
-    "Rewards": obj({"referrer": ref("RewardRule"), "friend": nul(ref("FriendReward")),
+    "Limit": {"oneOf": [obj({"sales": {"type": "integer", "minimum": 1, "maximum": 1000}}, ["sales"]), obj({"months": {"type": "integer", "minimum": 1, "maximum": 120}}, ["months"])],
+              "description": "Which of a friend's sales earn: their first N, or those within N calendar months of their first (docs/rewards.md#limits)"},
+    "ReferrerRule": {"oneOf": [obj({"type": {"const": "percent"}, "percent": {"type": "integer", "minimum": 0, "maximum": 100}, "limit": ref("Limit")}, ["type", "percent"]),
+                               obj({"type": {"const": "fixed"}, "amount": {"type": "integer", "minimum": 0}, "on": {"enum": ["signup", "sale"]}, "limit": ref("Limit")}, ["type", "amount", "on"])],
+                     "description": "The referrer's reward; `limit` only on rewards per sale"},
+    "Milestone": obj({"friends": {"type": "integer", "minimum": 1, "maximum": 1000000}, "amount": {"type": "integer", "minimum": 1}}, ["friends", "amount"]),
+    "FriendReward": {"oneOf": [ref("RewardRule"), obj({"type": {"const": "coupon"}, "code": S, "description": S}, ["type", "code", "description"]),
+                               obj({"type": {"const": "stripe_promotion_code"}, "coupon": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,200}$", "description": "The Stripe coupon's id"},
+                                    "expires_days": {"type": "integer", "minimum": 1, "maximum": 365, "description": "Days each code lasts (default: no expiry)"}}, ["type", "coupon"])],
+                     "description": "What a referred friend gets; `stripe_promotion_code`: a one-time Stripe promotion code of their own (docs/fulfilment.md)"},
+    "Rewards": obj({"referrer": ref("ReferrerRule"), "friend": nul(ref("FriendReward")),
                     "hold_days": {"type": "integer", "minimum": 0, "maximum": 365, "description": "Days a reward stays pending (default 0)"},
                     "approval": {"enum": ["auto", "manual"], "description": "Who approves rewards after the hold (default auto)"},
                     "max_per_referrer_per_day": nul({"type": "integer", "minimum": 1, "description": "Rewards past this many a day are flagged velocity"}),
+                    "milestones": {"type": "array", "maxItems": 20, "items": ref("Milestone"),
+                                   "description": "Bonuses for reaching numbers of paying friends, each paid once (a reward of `kind: milestone`); left out when none"},
                     "fulfilment": obj({"referrer": {"enum": ["manual", "stripe_credit"], "description": "How a referrer's approved reward is paid (default manual): "
                                                     "`stripe_credit` credits their Stripe customer balance (docs/fulfilment.md)"}})},
                    ["referrer", "friend"]),
@@ -94,9 +105,10 @@ schemas = {
     "InviteResult": obj({"sent": {"type": "array", "items": S}, "skipped": {"type": "array", "items": obj({"email": S, "reason": {"enum": ["invalid_email", "daily_limit", "not_sent"]}}, ["email", "reason"])}},
                         ["sent", "skipped"]),
     "Ok": obj({"ok": B}, ["ok"]),
-    "Reward": obj({"id": S, "customer": obj({"key": S}), "referred_customer": nul(obj({"key": S})), "kind": {"enum": ["referrer", "friend"]}, "amount": I, "currency": S,
+    "Reward": obj({"id": S, "customer": obj({"key": S}), "referred_customer": nul(obj({"key": S})), "kind": {"enum": ["referrer", "friend", "milestone"]}, "amount": I, "currency": S,
                    "status": {"enum": ["pending", "approved", "rejected", "reversed", "paid"]}, "flags": FLAGS, "transaction_key": nul(S),
-                   "available_at": TIME, "created_at": TIME, "decided_at": nul(TIME), "reason": nul(S), "payout_id": nul(S)},
+                   "available_at": TIME, "created_at": TIME, "decided_at": nul(TIME), "reason": nul(S), "payout_id": nul(S),
+                   "milestone": nul(obj({"friends": I}, ["friends"]))},
                   ["id", "customer", "kind", "amount", "currency", "status", "flags", "available_at", "created_at"], closed=False),
     "Rejection": obj({"reason": S}, ["reason"]),
     "Payout": obj({"id": S, "customer": obj({"key": S}), "amount": I, "currency": S, "reference": nul(S), "note": nul(S),
@@ -130,7 +142,7 @@ schemas = {
     "Customer": obj({"key": S, "email": S, "name": nul(S), "surname": nul(S), "referral_code": S, "referral_link": S,
                      "short_link": {"type": "string", "description": "`{tracking.endpoint or this Worker's origin}/r/{referral_code}`: a redirect link that counts the click "
                                     "and sets the referral cookie from the server (no JavaScript needed), then goes on to `referral_link`"},
-                     "referred_by": nul(S), "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "pending_balance": I, "paid_total": I, "stripe_customer_id": nul(STRIPE_CUSTOMER), "created_at": TIME, "updated_at": TIME},
+                     "referred_by": nul(S), "friend_reward": nul(ref("FriendReward")), "referrals_count": I, "balance": I, "pending_balance": I, "paid_total": I, "stripe_customer_id": nul(STRIPE_CUSTOMER), "promotion_code": nul({"type": "string", "description": "The friend's own Stripe promotion code, once Stripe created it"}), "created_at": TIME, "updated_at": TIME},
                     ["key", "email", "referral_code", "referral_link", "short_link", "referred_by", "referrals_count", "balance", "created_at"], closed=False),
     "CustomerCreate": obj({"key": KEY, "email": {"type": "string", "format": "email"}, "name": nul(S), "surname": nul(S),
                            "referral_code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "referring_customer": ref("CustomerRef"), "stripe_customer_id": STRIPE_CUSTOMER}, ["key", "email"]),
@@ -149,7 +161,7 @@ schemas = {
     "PortalMe": obj({"program": obj({"name": S}, ["name"]), "name": nul(S), "referral_code": S, "referral_link": S, "short_link": S,
                      "qr_svg": nul({"type": "string", "description": "SVG markup of the QR code of `referral_link` (null only for a link too long for any QR code); show it as an image (`data:image/svg+xml`), never as markup"}),
                      "stats": ref("Stats"),
-                     "balance": I, "pending_balance": I, "paid_total": I, "currency": CURRENCY, "friend_reward": nul(ref("FriendReward")),
+                     "balance": I, "pending_balance": I, "paid_total": I, "currency": CURRENCY, "friend_reward": nul(ref("FriendReward")), "promotion_code": nul({"type": "string", "description": "The friend's own Stripe promotion code, once Stripe created it"}),
                      "referrals": {"type": "array", "maxItems": 100, "items": ref("PortalReferral"), "description": "The newest 100 friends; `stats.signups` counts them all"},
                      "can_invite": {"type": "boolean", "description": "The program sends `friend_invite`: `POST /w/invite` works"}},
                     ["program", "name", "referral_code", "referral_link", "short_link", "qr_svg", "stats", "balance", "pending_balance", "paid_total", "currency", "friend_reward", "referrals", "can_invite"]),
@@ -169,6 +181,8 @@ schemas = {
                               "duration_ms": I, "error": nul(S), "next_retry_at": nul(TIME)}}}}},
     "Event": {"type": "object", "properties": {"id": S, "type": S, "timestamp": TIME, "program_id": S, "data": {"type": "object"}}, "required": ["id", "type", "timestamp", "program_id", "data"]},
     "Integrations": {"type": "object", "properties": {"stripe": {"type": "object"}, "mailerlite": {"type": "object"}, "zapier": {"type": "object"}}},
+    "BillingSettings": obj({"webhook_secret": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The webhook's signing secret (Paddle: the notification destination's secret key; Lemon Squeezy: the webhook's signing secret)"}},
+                           ["webhook_secret"]),
     "StripeSettings": obj({"webhook_secret": {"type": "string", "pattern": "^whsec_"},
                            "secret_key": {"type": "string", "pattern": "^(rk|sk)_", "description": "A restricted key (`rk_…`) with Customers write, for Stripe credit; "
                                           "sealed, never shown again; left out, the stored one stays (docs/fulfilment.md)"},
@@ -183,7 +197,7 @@ schemas = {
     "SignupBeacon": {"type": "object", "properties": {"program": S, "code": S, "visit_id": nul(S),
                      "customer": {"type": "object", "properties": {"key": KEY, "email": S, "name": nul(S)}, "required": ["key", "email"]}}, "required": ["program", "code", "customer"]},
     "SignupAnswer": {"type": "object", "properties": {"attributed": B, "reason": nul({"enum": ["unknown_code", "expired", "self_referral", "already_referred"]}),
-                     "referral_code": nul(S), "referral_link": nul(S), "friend_reward": nul(ref("FriendReward"))}, "required": ["attributed", "reason"]},
+                     "referral_code": nul(S), "referral_link": nul(S), "friend_reward": nul(ref("FriendReward")), "promotion_code": nul({"type": "string", "description": "The friend's own Stripe promotion code, once Stripe created it"})}, "required": ["attributed", "reason"]},
     "Session": {"type": "object"},
     "Login": {"oneOf": [obj({"token": S}, ["token"]), obj({"email": S, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}, ["email", "code"])]},
 }
@@ -233,10 +247,11 @@ PARAMS = {
     "webhook_id": "The webhook's id (`whk_…`)",
     "delivery_id": "The delivery's id, from the delivery log",
     "key_id": "The API key's id (`key_…`), not the key itself",
-    "name": "The integration: `stripe` or `mailerlite`",
+    "name": "The integration: `stripe`, `mailerlite`, `paddle` or `lemonsqueezy`",
     "file": "`{public_id}.js` (the loader), or the module it loads when there is something to track: `snippet_bg.js` and `snippet_bg.wasm`",
     "public_id": "The program's public id (in its snippet tag)",
     "reward_id": "The reward's id (`rwd_…`)",
+    "credit": "A Stripe credit: its `id` in the credit log (`msg_….stripe_credit`), or its reward's id (`rwd_…`)",
     "code": "A customer's referral code (`short_link` ends with it)",
     "email": "The e-mail address (percent-encoded)",
     "token": "The signed token from the unsubscribe link of an e-mail",
@@ -427,6 +442,9 @@ add("get", "/portal/{public_id}", "getPortalPage", "The hosted referrer portal (
 # Stripe's own raw body (signature over the bytes): 400 for a bad signature, 422 for a sale it cannot record, 409 for a refund racing another.
 add("post", "/integrations/stripe/{public_id}", "receiveStripeWebhook", "Stripe webhook receiver (Stripe-Signature verified)", "Integrations", PUBLIC,
     ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})
+for provider, op_id, name, header in (("paddle", "receivePaddleWebhook", "Paddle Billing", "Paddle-Signature"), ("lemonsqueezy", "receiveLemonSqueezyWebhook", "Lemon Squeezy", "X-Signature")):
+    add("post", f"/integrations/{provider}/{{public_id}}", op_id, f"{name} webhook receiver ({header} verified; docs/integrations.md)", "Integrations", PUBLIC,
+        ("200", {"type": "object"}), {"type": "object"}, errs={400, 404, 409, 413, 422, 503})
 add("post", "/v1/programs", "createProgram", "Create a program", "Programs", OWNER, ("201", ref("Program")), ref("ProgramCreate"))
 add("get", "/v1/programs", "listPrograms", "List programs", "Programs", OWNER, ("200", page(ref("Program"))))
 add("get", "/v1/programs/{id}", "getProgram", "Get a program", "Programs", OWNER, ("200", ref("Program")))
@@ -436,11 +454,14 @@ add("post", "/v1/programs/{id}/api-keys", "createProgramApiKey", "Create an API 
 add("get", "/v1/programs/{id}/api-keys", "listProgramApiKeys", "List API keys (no secrets)", "Programs", OWNER, ("200", page(ref("ApiKey"))))
 add("delete", "/v1/programs/{id}/api-keys/{key_id}", "revokeProgramApiKey", "Revoke an API key", "Programs", OWNER, ("200", ref("Deleted")))
 add("get", "/v1/programs/{id}/integrations", "listProgramIntegrations", "Integrations and their public settings", "Integrations", OWNER, ("200", ref("Integrations")))
-add("put", "/v1/programs/{id}/integrations/{name}", "enableProgramIntegration", "Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`)",
-    "Integrations", OWNER, ("200", {"type": "object"}), {"oneOf": [ref("StripeSettings"), ref("MailerLiteSettings")]})
+add("put", "/v1/programs/{id}/integrations/{name}", "enableProgramIntegration", "Turn on Stripe (`StripeSettings`), MailerLite (`MailerLiteSettings`), Paddle or Lemon Squeezy (`BillingSettings`)",
+    "Integrations", OWNER, ("200", {"type": "object"}), {"oneOf": [ref("StripeSettings"), ref("MailerLiteSettings"), ref("BillingSettings")]})
 add("delete", "/v1/programs/{id}/integrations/{name}", "disableProgramIntegration", "Turn an integration off and forget its secret", "Integrations", OWNER, ("200", {"type": "object"}))
 add("get", "/v1/programs/{id}/integrations/stripe/credits", "listStripeCredits", "The Stripe credit log: each credit of an approved reward, newest first (docs/fulfilment.md)",
     "Integrations", OWNER, ("200", page(ref("StripeCredit"))), query=PAGING)
+add("post", "/v1/programs/{id}/integrations/stripe/credits/{credit}/retry", "retryStripeCredit",
+    "Send a failed Stripe credit again now (`credit`: its id or its reward's), taking the reward's `fulfilment_failed` flag off first; answers its status after the attempt (`409` unless it failed)",
+    "Integrations", OWNER, ("200", obj({"id": S, "reward_id": nul(S), "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]}}, ["id", "reward_id", "status"])), extra={409})
 add("get", "/v1/programs/{id}/stats", "getProgramStats", "Program totals and a daily series", "Programs", OWNER, ("200", {"type": "object"}),
     query=(("days", {"type": "integer", "minimum": 1, "maximum": 365}, "How many days up to today, 1–365 (default 30)"),))
 add("get", "/v1/programs/{id}/ingest", "getProgramIngestReport", "Visits the ingest queue gave up on", "Programs", OWNER, ("200", {"type": "object"}))

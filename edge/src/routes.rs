@@ -63,6 +63,8 @@ pub enum PublicRoute {
     /// `GET /r/{code}`: a referral link that works without JavaScript.
     Redirect { code: String },
     StripeEvent { public_id: String },
+    /// `POST /integrations/{paddle|lemonsqueezy}/{public_id}`: a billing provider's signed webhook.
+    BillingEvent { provider: crate::integrations::billing::Provider, public_id: String },
     /// `GET /w/me`: the referrer's own data, for a portal token.
     PortalMe,
     PortalPreflight,
@@ -110,6 +112,8 @@ pub enum ProgramRoute {
     DeleteIntegration(String),
     /// `GET /v1/programs/{id}/integrations/stripe/credits`: the Stripe credit delivery log.
     StripeCredits,
+    /// `POST /v1/programs/{id}/integrations/stripe/credits/{credit}/retry`: a failed credit sent again.
+    RetryStripeCredit(String),
     Stats,
     /// `GET /v1/programs/{id}/audit-log`: owner only, never an API key.
     AuditLog,
@@ -207,6 +211,8 @@ fn public(method: &Method, segs: &[&str]) -> Option<PublicRoute> {
         (Post, ["u", token]) => UnsubscribeConfirm { token: token.to_string() },
         (Get, ["__dev", "mail"]) => DevMail,
         (Post, ["integrations", "stripe", public_id]) => StripeEvent { public_id: public_id.to_string() },
+        (Post, ["integrations", "paddle", public_id]) => BillingEvent { provider: crate::integrations::billing::Provider::Paddle, public_id: public_id.to_string() },
+        (Post, ["integrations", "lemonsqueezy", public_id]) => BillingEvent { provider: crate::integrations::billing::Provider::LemonSqueezy, public_id: public_id.to_string() },
         (Post, ["auth", "code"]) => SignInCode,
         (Post, ["auth", "login"]) => Login,
         (Post, ["auth", "logout"]) => Logout,
@@ -269,6 +275,8 @@ impl ProgramRoute {
             Delete => Action::DeleteProgram,
             CreateApiKey | RevokeApiKey(_) => Action::ApiKeys,
             PutIntegration(_) | DeleteIntegration(_) => Action::Integrations,
+            // Sending a refused credit again pays a reward: billing's work, like a payout.
+            RetryStripeCredit(_) => Action::Payouts,
         }
     }
 }
@@ -338,6 +346,7 @@ fn owner(method: &Method, rest: &[&str]) -> Option<Route> {
         (Get, [id, "ingest"]) => program(id, P::Ingest),
         (Get, [id, "integrations"]) => program(id, P::ListIntegrations),
         (Get, [id, "integrations", "stripe", "credits"]) => program(id, P::StripeCredits),
+        (Post, [id, "integrations", "stripe", "credits", credit, "retry"]) => program(id, P::RetryStripeCredit(credit.to_string())),
         (Put, [id, "integrations", name]) => program(id, P::PutIntegration(name.to_string())),
         (Delete, [id, "integrations", name]) => program(id, P::DeleteIntegration(name.to_string())),
         (Get, [id, "stats"]) => program(id, P::Stats),

@@ -314,6 +314,9 @@ pub struct Customer {
     /// The customer's id in the merchant's Stripe account (`cus_…`), where known.
     #[serde(default)]
     pub stripe_customer_id: Option<String>,
+    /// A referred friend's own Stripe promotion code, once Stripe created it.
+    #[serde(default)]
+    pub promotion_code: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }

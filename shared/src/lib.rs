@@ -68,6 +68,8 @@ pub mod portal;
 #[cfg(feature = "server")]
 pub mod seal;
 #[cfg(feature = "server")]
+pub mod promotion;
+#[cfg(feature = "server")]
 pub mod session;
 #[cfg(feature = "server")]
 pub mod team;

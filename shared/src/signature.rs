@@ -1,5 +1,6 @@
-//! Webhook signatures: Standard Webhooks (what Edgeref sends) and Stripe's
-//! `Stripe-Signature` (what Edgeref receives). Both HMAC-SHA256 over the raw body.
+//! Webhook signatures: Standard Webhooks (what Edgeref sends), and what Edgeref receives:
+//! Stripe's `Stripe-Signature`, Paddle Billing's `Paddle-Signature` and Lemon Squeezy's
+//! `X-Signature`. All HMAC-SHA256 over the raw body.
 
 use crate::apikey::{constant_time_eq, hex};
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -94,27 +95,73 @@ pub fn sign_stripe(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// assert!(verify_stripe("whsec_other", &header, b"{}", 1_700_000_100).is_err());
 /// ```
 pub fn verify_stripe(secret: &str, header: &str, body: &[u8], now_secs: i64) -> Result<i64, SignatureError> {
+    verify_timestamped(secret, header, Scheme { separator: ',', timestamp: "t", signature: "v1", joiner: b"." }, body, now_secs)
+}
+
+/// How a provider writes a timestamped signature header: `t=…,v1=…` (Stripe), `ts=…;h1=…` (Paddle).
+struct Scheme {
+    separator: char,
+    timestamp: &'static str,
+    signature: &'static str,
+    /// Between the timestamp and the body in what is signed.
+    joiner: &'static [u8],
+}
+
+/// Any of the header's signatures (several while secrets roll) is the hex HMAC-SHA256, keyed with
+/// the secret string, of `"{ts}{joiner}{body}"`, and the timestamp is within tolerance.
+fn verify_timestamped(secret: &str, header: &str, scheme: Scheme, body: &[u8], now_secs: i64) -> Result<i64, SignatureError> {
     let mut ts = None;
-    let mut v1 = Vec::new();
-    for item in header.split(',') {
+    let mut sigs = Vec::new();
+    for item in header.split(scheme.separator) {
         match item.trim().split_once('=') {
-            Some(("t", t)) => ts = Some(t.parse::<i64>().map_err(|_| SignatureError::MalformedHeader)?),
-            Some(("v1", s)) => v1.push(s),
+            Some((k, t)) if k == scheme.timestamp => ts = Some(t.parse::<i64>().map_err(|_| SignatureError::MalformedHeader)?),
+            Some((k, s)) if k == scheme.signature => sigs.push(s),
             _ => {}
         }
     }
     let ts = ts.ok_or(SignatureError::MalformedHeader)?;
-    if v1.is_empty() {
+    if sigs.is_empty() {
         return Err(SignatureError::MalformedHeader);
     }
     if (now_secs - ts).abs() > TOLERANCE_SECS {
         return Err(SignatureError::TimestampOutOfTolerance);
     }
-    let expected = hex(&hmac(secret.as_bytes(), &[ts.to_string().as_bytes(), b".", body]));
-    v1.iter()
-        .any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes()))
-        .then_some(ts)
-        .ok_or(SignatureError::Mismatch)
+    let expected = hex(&hmac(secret.as_bytes(), &[ts.to_string().as_bytes(), scheme.joiner, body]));
+    sigs.iter().any(|s| constant_time_eq(s.as_bytes(), expected.as_bytes())).then_some(ts).ok_or(SignatureError::Mismatch)
+}
+
+/// The `Paddle-Signature` header Paddle would send (`ts=…;h1=hex`); for tests and fakes.
+pub fn sign_paddle(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let ts = timestamp.to_string();
+    format!("ts={ts};h1={}", hex(&hmac(secret.as_bytes(), &[ts.as_bytes(), b":", body])))
+}
+
+/// Verifies a Paddle Billing `Paddle-Signature` header (`ts=…;h1=…`, several `h1` while
+/// secrets roll): HMAC-SHA256 keyed with the endpoint's secret key over `"{ts}:{raw body}"`,
+/// the timestamp within 5 minutes. Returns the signed timestamp.
+///
+/// ```
+/// use edgeref_shared::signature::{sign_paddle, verify_paddle};
+/// let header = sign_paddle("pdl_ntfset_x", 1_700_000_000, b"{}");
+/// assert_eq!(verify_paddle("pdl_ntfset_x", &header, b"{}", 1_700_000_100), Ok(1_700_000_000));
+/// ```
+pub fn verify_paddle(secret: &str, header: &str, body: &[u8], now_secs: i64) -> Result<i64, SignatureError> {
+    verify_timestamped(secret, header, Scheme { separator: ';', timestamp: "ts", signature: "h1", joiner: b":" }, body, now_secs)
+}
+
+/// The `X-Signature` header Lemon Squeezy would send: hex HMAC-SHA256 of the raw body.
+pub fn sign_lemonsqueezy(secret: &str, body: &[u8]) -> String {
+    hex(&hmac(secret.as_bytes(), &[body]))
+}
+
+/// Verifies Lemon Squeezy's `X-Signature` (hex HMAC-SHA256 of the raw body, keyed with the
+/// webhook's signing secret). Lemon Squeezy signs no timestamp.
+pub fn verify_lemonsqueezy(secret: &str, header: &str, body: &[u8]) -> Result<(), SignatureError> {
+    let header = header.trim();
+    if header.is_empty() {
+        return Err(SignatureError::MalformedHeader);
+    }
+    constant_time_eq(header.to_ascii_lowercase().as_bytes(), sign_lemonsqueezy(secret, body).as_bytes()).then_some(()).ok_or(SignatureError::Mismatch)
 }
 
 #[cfg(test)]
@@ -161,6 +208,43 @@ mod tests {
         for bad in ["", "v1=abc", "t=1700000000", "t=x,v1=abc"] {
             assert_eq!(verify_stripe("whsec_test_secret", bad, body, 1_700_000_000), Err(SignatureError::MalformedHeader), "{bad}");
         }
+    }
+
+    #[test]
+    fn paddle_vector_verifies_within_five_minutes() {
+        // HMAC-SHA256("pdl_ntfset_test", "1700000000:{body}") computed independently.
+        let body = br#"{"event_type":"transaction.completed"}"#;
+        let header = "ts=1700000000;h1=21ab166380fbb541a54f64df14c7b3bf8e18bcd535e34e51b1e84711824a5002";
+        assert_eq!(sign_paddle("pdl_ntfset_test", 1_700_000_000, body), header);
+        assert_eq!(verify_paddle("pdl_ntfset_test", header, body, 1_700_000_000), Ok(1_700_000_000));
+        let rolled = "ts=1700000000;h1=deadbeef;h1=21ab166380fbb541a54f64df14c7b3bf8e18bcd535e34e51b1e84711824a5002";
+        assert_eq!(verify_paddle("pdl_ntfset_test", rolled, body, 1_700_000_000), Ok(1_700_000_000));
+        assert_eq!(verify_paddle("pdl_ntfset_test", header, b"{}", 1_700_000_000), Err(SignatureError::Mismatch), "tampered");
+        assert_eq!(verify_paddle("pdl_ntfset_other", header, body, 1_700_000_000), Err(SignatureError::Mismatch));
+        for now in [1_700_000_000 + TOLERANCE_SECS, 1_700_000_000 - TOLERANCE_SECS] {
+            assert_eq!(verify_paddle("pdl_ntfset_test", header, body, now), Ok(1_700_000_000), "{now}");
+        }
+        for now in [1_700_000_000 + TOLERANCE_SECS + 1, 1_700_000_000 - TOLERANCE_SECS - 1] {
+            assert_eq!(verify_paddle("pdl_ntfset_test", header, body, now), Err(SignatureError::TimestampOutOfTolerance), "stale: {now}");
+        }
+        for bad in ["", "h1=abc", "ts=1700000000", "ts=x;h1=abc", "t=1700000000,v1=abc"] {
+            assert_eq!(verify_paddle("pdl_ntfset_test", bad, body, 1_700_000_000), Err(SignatureError::MalformedHeader), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lemonsqueezy_vector_verifies() {
+        // HMAC-SHA256("ls_secret", body), hex, computed independently.
+        let body = br#"{"meta":{"event_name":"order_created"}}"#;
+        let sig = "5d937ef635a85484d12a1c2c2232840f82a2632b89f4a6514dd6dfd883714df4";
+        assert_eq!(sign_lemonsqueezy("ls_secret", body), sig);
+        assert_eq!(verify_lemonsqueezy("ls_secret", sig, body), Ok(()));
+        assert_eq!(verify_lemonsqueezy("ls_secret", &sig.to_ascii_uppercase(), body), Ok(()), "hex in either case");
+        assert_eq!(verify_lemonsqueezy("ls_secret", &format!(" {sig} "), body), Ok(()));
+        assert_eq!(verify_lemonsqueezy("ls_secret", sig, b"{}"), Err(SignatureError::Mismatch), "tampered");
+        assert_eq!(verify_lemonsqueezy("ls_other", sig, body), Err(SignatureError::Mismatch));
+        assert_eq!(verify_lemonsqueezy("ls_secret", "", body), Err(SignatureError::MalformedHeader));
+        assert_eq!(verify_lemonsqueezy("ls_secret", &sig[1..], body), Err(SignatureError::Mismatch));
     }
 
     #[test]

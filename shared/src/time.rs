@@ -55,6 +55,24 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// The same moment `months` calendar months later (UTC), the day clamped to the month's last:
+/// 31 January + 1 month is 28 (or 29) February.
+///
+/// ```
+/// use edgeref_shared::time::{add_months, parse_rfc3339, rfc3339};
+/// let jan31 = parse_rfc3339("2026-01-31T10:00:00Z").unwrap();
+/// assert_eq!(rfc3339(add_months(jan31, 1)), "2026-02-28T10:00:00.000Z");
+/// assert_eq!(rfc3339(add_months(jan31, 13)), "2027-02-28T10:00:00.000Z");
+/// ```
+pub fn add_months(unix_ms: i64, months: u32) -> i64 {
+    let (days, ms_of_day) = (unix_ms.div_euclid(DAY_MS), unix_ms.rem_euclid(DAY_MS));
+    let (y, m, d) = civil_from_days(days);
+    let index = y * 12 + (m - 1) + i64::from(months);
+    let (y, m) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+    let last = (28..=31).rev().find(|&d| civil_from_days(days_from_civil(y, m, d)) == (y, m, d)).unwrap_or(28);
+    days_from_civil(y, m, d.min(last)) * DAY_MS + ms_of_day
+}
+
 /// Howard Hinnant's `days_from_civil`.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -69,6 +87,28 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn months_are_added_by_the_calendar_with_the_day_clamped() {
+        let at = |s: &str| parse_rfc3339(s).unwrap();
+        assert_eq!(add_months(at("2026-03-15T08:30:00Z"), 0), at("2026-03-15T08:30:00Z"));
+        assert_eq!(add_months(at("2026-03-15T08:30:00Z"), 1), at("2026-04-15T08:30:00Z"));
+        assert_eq!(add_months(at("2026-12-15T00:00:00Z"), 1), at("2027-01-15T00:00:00Z"));
+        assert_eq!(add_months(at("2026-11-30T00:00:00Z"), 2), at("2027-01-30T00:00:00Z"));
+        assert_eq!(add_months(at("2024-01-31T23:59:59Z"), 1), at("2024-02-29T23:59:59Z"), "leap year");
+        assert_eq!(add_months(at("2026-01-31T00:00:00Z"), 3), at("2026-04-30T00:00:00Z"));
+        assert_eq!(add_months(at("2026-05-31T00:00:00Z"), 1), at("2026-06-30T00:00:00Z"));
+        assert_eq!(add_months(at("2026-01-31T00:00:00Z"), 120), at("2036-01-31T00:00:00Z"));
+    }
+
+    proptest! {
+        #[test]
+        fn adding_months_keeps_the_time_of_day_and_moves_forward(at in 0i64..4_000_000_000_000, months in 0u32..=240) {
+            let later = add_months(at, months);
+            prop_assert_eq!(later.rem_euclid(DAY_MS), at.rem_euclid(DAY_MS));
+            prop_assert!(later >= at + i64::from(months) * 28 * DAY_MS && later <= at + i64::from(months) * 31 * DAY_MS);
+        }
+    }
 
     #[test]
     fn known_dates() {

@@ -430,6 +430,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/integrations/paddle/{public_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Paddle Billing webhook receiver (Paddle-Signature verified; docs/integrations.md) */
+        post: operations["receivePaddleWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integrations/lemonsqueezy/{public_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lemon Squeezy webhook receiver (X-Signature verified; docs/integrations.md) */
+        post: operations["receiveLemonSqueezyWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs": {
         parameters: {
             query?: never;
@@ -527,7 +561,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`) */
+        /** Turn on Stripe (`StripeSettings`), MailerLite (`MailerLiteSettings`), Paddle or Lemon Squeezy (`BillingSettings`) */
         put: operations["enableProgramIntegration"];
         post?: never;
         /** Turn an integration off and forget its secret */
@@ -548,6 +582,23 @@ export interface paths {
         get: operations["listStripeCredits"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/integrations/stripe/credits/{credit}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a failed Stripe credit again now (`credit`: its id or its reward's), taking the reward's `fulfilment_failed` flag off first; answers its status after the attempt (`409` unless it failed) */
+        post: operations["retryStripeCredit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1852,14 +1903,46 @@ export interface components {
             /** @enum {unknown} */
             on: "signup" | "sale";
         };
+        /** @description Which of a friend's sales earn: their first N, or those within N calendar months of their first (docs/rewards.md#limits) */
+        Limit: {
+            sales: number;
+        } | {
+            months: number;
+        };
+        /** @description The referrer's reward; `limit` only on rewards per sale */
+        ReferrerRule: {
+            /** @constant */
+            type: "percent";
+            percent: number;
+            limit?: components["schemas"]["Limit"];
+        } | {
+            /** @constant */
+            type: "fixed";
+            amount: number;
+            /** @enum {unknown} */
+            on: "signup" | "sale";
+            limit?: components["schemas"]["Limit"];
+        };
+        Milestone: {
+            friends: number;
+            amount: number;
+        };
+        /** @description What a referred friend gets; `stripe_promotion_code`: a one-time Stripe promotion code of their own (docs/fulfilment.md) */
         FriendReward: components["schemas"]["RewardRule"] | {
             /** @constant */
             type: "coupon";
             code: string;
             description: string;
+        } | {
+            /** @constant */
+            type: "stripe_promotion_code";
+            /** @description The Stripe coupon's id */
+            coupon: string;
+            /** @description Days each code lasts (default: no expiry) */
+            expires_days?: number;
         };
         Rewards: {
-            referrer: components["schemas"]["RewardRule"];
+            referrer: components["schemas"]["ReferrerRule"];
             friend: components["schemas"]["FriendReward"] | null;
             /** @description Days a reward stays pending (default 0) */
             hold_days?: number;
@@ -1869,6 +1952,8 @@ export interface components {
              */
             approval?: "auto" | "manual";
             max_per_referrer_per_day?: number | null;
+            /** @description Bonuses for reaching numbers of paying friends, each paid once (a reward of `kind: milestone`); left out when none */
+            milestones?: components["schemas"]["Milestone"][];
             fulfilment?: {
                 /**
                  * @description How a referrer's approved reward is paid (default manual): `stripe_credit` credits their Stripe customer balance (docs/fulfilment.md)
@@ -2063,7 +2148,7 @@ export interface components {
                 key?: string;
             } | null;
             /** @enum {unknown} */
-            kind: "referrer" | "friend";
+            kind: "referrer" | "friend" | "milestone";
             amount: number;
             currency: string;
             /** @enum {unknown} */
@@ -2077,6 +2162,9 @@ export interface components {
             decided_at?: string | null;
             reason?: string | null;
             payout_id?: string | null;
+            milestone?: {
+                friends: number;
+            } | null;
         };
         Rejection: {
             reason: string;
@@ -2225,6 +2313,7 @@ export interface components {
             pending_balance?: number;
             paid_total?: number;
             stripe_customer_id?: string | null;
+            promotion_code?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2298,6 +2387,7 @@ export interface components {
             /** @description ISO 4217 code */
             currency: string;
             friend_reward: components["schemas"]["FriendReward"] | null;
+            promotion_code?: string | null;
             /** @description The newest 100 friends; `stats.signups` counts them all */
             referrals: components["schemas"]["PortalReferral"][];
             /** @description The program sends `friend_invite`: `POST /w/invite` works */
@@ -2400,6 +2490,10 @@ export interface components {
             mailerlite?: Record<string, never>;
             zapier?: Record<string, never>;
         };
+        BillingSettings: {
+            /** @description The webhook's signing secret (Paddle: the notification destination's secret key; Lemon Squeezy: the webhook's signing secret) */
+            webhook_secret: string;
+        };
         StripeSettings: {
             webhook_secret: string;
             /** @description A restricted key (`rk_…`) with Customers write, for Stripe credit; sealed, never shown again; left out, the stored one stays (docs/fulfilment.md) */
@@ -2463,6 +2557,7 @@ export interface components {
             referral_code?: string | null;
             referral_link?: string | null;
             friend_reward?: components["schemas"]["FriendReward"] | null;
+            promotion_code?: string | null;
         };
         Session: Record<string, never>;
         Login: {
@@ -3416,6 +3511,72 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    receivePaddleWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's public id (in its snippet tag) */
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Paddle Billing webhook receiver (Paddle-Signature verified; docs/integrations.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveLemonSqueezyWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's public id (in its snippet tag) */
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Lemon Squeezy webhook receiver (X-Signature verified; docs/integrations.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listPrograms: {
         parameters: {
             query?: never;
@@ -3691,18 +3852,18 @@ export interface operations {
             path: {
                 /** @description The program's id (`prg_…`) */
                 id: string;
-                /** @description The integration: `stripe` or `mailerlite` */
+                /** @description The integration: `stripe`, `mailerlite`, `paddle` or `lemonsqueezy` */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["StripeSettings"] | components["schemas"]["MailerLiteSettings"];
+                "application/json": components["schemas"]["StripeSettings"] | components["schemas"]["MailerLiteSettings"] | components["schemas"]["BillingSettings"];
             };
         };
         responses: {
-            /** @description Turn on Stripe (`StripeSettings`) or MailerLite (`MailerLiteSettings`) */
+            /** @description Turn on Stripe (`StripeSettings`), MailerLite (`MailerLiteSettings`), Paddle or Lemon Squeezy (`BillingSettings`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3728,7 +3889,7 @@ export interface operations {
             path: {
                 /** @description The program's id (`prg_…`) */
                 id: string;
-                /** @description The integration: `stripe` or `mailerlite` */
+                /** @description The integration: `stripe`, `mailerlite`, `paddle` or `lemonsqueezy` */
                 name: string;
             };
             cookie?: never;
@@ -3783,6 +3944,41 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retryStripeCredit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description A Stripe credit: its `id` in the credit log (`msg_….stripe_credit`), or its reward's id (`rwd_…`) */
+                credit: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Send a failed Stripe credit again now (`credit`: its id or its reward's), taking the reward's `fulfilment_failed` flag off first; answers its status after the attempt (`409` unless it failed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        reward_id: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "succeeded" | "failed";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -34,6 +34,9 @@ pub struct CustomerRow {
     /// The customer's id in the merchant's Stripe account (`cus_…`).
     #[serde(default)]
     pub stripe_customer_id: Option<String>,
+    /// A referred friend's own Stripe promotion code (`rewards.friend` `stripe_promotion_code`).
+    #[serde(default)]
+    pub promotion_code: Option<String>,
 }
 
 fn no_flags() -> String {
@@ -69,6 +72,7 @@ impl CustomerRow {
             pending_balance: self.pending_balance,
             paid_total: self.paid_total,
             stripe_customer_id: self.stripe_customer_id.clone(),
+            promotion_code: self.promotion_code.clone(),
             created_at: time::rfc3339(self.created_at),
             updated_at: time::rfc3339(self.updated_at),
         }

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
 use crate::rewards::model::flags_json;
 use crate::rewards::service::{self as rewards, Earning};
-use crate::{audit, ids};
+use crate::{audit, ids, outbox};
 use edgeref_shared::api::CustomerRef;
 use edgeref_shared::fraud::{self, Flag};
 use edgeref_shared::reward::{FriendReward, RewardKind, Trigger};
@@ -94,6 +94,7 @@ fn new_row(program: &Program, input: &NewCustomerInput, code: &ReferralCode, now
         pending_balance: 0,
         paid_total: 0,
         stripe_customer_id: input.stripe_customer_id.clone(),
+        promotion_code: None,
     }
 }
 
@@ -114,8 +115,8 @@ fn signup_earnings<'a>(program: &Program, row: &'a CustomerRow, flags: &'a [Flag
     let Some(referrer) = &row.referred_by else { return Vec::new() };
     let friend = friend_signup_credit(program.rewards.friend.as_ref());
     vec![
-        Earning { customer_key: referrer, referred_key: &row.key, kind: RewardKind::Referrer, amount: program.rewards.referrer.for_signup(), transaction_key: None, flags },
-        Earning { customer_key: &row.key, referred_key: &row.key, kind: RewardKind::Friend, amount: friend, transaction_key: None, flags },
+        Earning { customer_key: referrer, referred_key: &row.key, kind: RewardKind::Referrer, amount: program.rewards.referrer.for_signup(), transaction_key: None, flags, milestone: None },
+        Earning { customer_key: &row.key, referred_key: &row.key, kind: RewardKind::Friend, amount: friend, transaction_key: None, flags, milestone: None },
     ]
 }
 
@@ -148,6 +149,13 @@ pub async fn create_customer(cx: &Cx, program: &Program, input: &NewCustomerInpu
     };
     let row = written.map_err(creation_conflict)?;
     codes::remember(&cx.env, &program.id, &row.referral_code, &input.key).await?;
+    if row.referred_by.is_some() && matches!(program.rewards.friend, Some(FriendReward::StripePromotionCode { .. })) {
+        // The friend's own code, now, so this answer (the snippet's signup) can carry it; the
+        // cron trigger sends it later should this request die first (`outbox::store::fan_out_promotion_code`).
+        if let Some(delivery) = outbox::store::promotion_code_delivery(&cx.db, &program.id, &row.key).await? {
+            outbox::delivery::resend(&cx.env, &cx.db, &delivery).await?;
+        }
+    }
     // Read back: the signup rewards may already be on the balance or pending.
     store::require(&cx.db, &program.id, &row.key).await
 }
@@ -174,7 +182,7 @@ mod tests {
     use edgeref_shared::reward::{RewardRule, RewardRules};
 
     fn program(friend: Option<FriendReward>) -> Program {
-        Program::sample(RewardRules { referrer: RewardRule::Percent { percent: 10 }, friend, ..RewardRules::default() })
+        Program::sample(RewardRules { referrer: RewardRule::percent(10), friend, ..RewardRules::default() })
     }
 
     fn referrer() -> CustomerRow {

@@ -8,7 +8,7 @@ use edgeref_shared::attribution::normalize_email;
 use worker::D1Database;
 
 /// A customer row as `CustomerRow` reads it, with its pending and paid totals.
-const COLUMNS: &str = "id AS row_id, key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at, fraud_flags, stripe_customer_id,
+const COLUMNS: &str = "id AS row_id, key, email, name, surname, referral_code, referred_by, friend_reward, balance, referrals_count, created_at, updated_at, fraud_flags, stripe_customer_id, promotion_code,
     (SELECT COALESCE(SUM(r.amount), 0) FROM rewards r WHERE r.program_id = customers.program_id AND r.customer_key = customers.key AND r.status = 'pending') AS pending_balance,
     (SELECT COALESCE(SUM(p.amount), 0) FROM payouts p WHERE p.program_id = customers.program_id AND p.customer_key = customers.key) AS paid_total";
 

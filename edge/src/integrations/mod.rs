@@ -2,6 +2,7 @@
 //! `GET /v1/programs/{id}/integrations`, `PUT`/`DELETE …/integrations/{name}`.
 //! Secrets are sealed before they reach D1 and never returned.
 
+pub mod billing;
 pub mod secrets;
 pub mod store;
 pub mod stripe;
@@ -14,6 +15,7 @@ use crate::webhooks::store as webhooks;
 use crate::{audit, db, ids, outbox};
 use edgeref_shared::{time, validate};
 use crate::outbox::senders::mailerlite::{self, MailerLiteSettings};
+use billing::Provider;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -25,6 +27,13 @@ struct StripeInput {
     /// A restricted key (`rk_…`) for Stripe credit; left out, the stored one stays.
     secret_key: Option<String>,
     api_base: Option<String>,
+}
+
+/// Paddle Billing's or Lemon Squeezy's webhook: only its signing secret.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BillingInput {
+    webhook_secret: String,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +61,8 @@ pub async fn list(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Respon
         &json!({
             "stripe": stripe_view(&self_origin(req), program, settings("stripe").is_some(), settings(stripe::API_ROW).as_ref()),
             "mailerlite": mailerlite,
+            "paddle": billing_view(&self_origin(req), program, Provider::Paddle, settings("paddle").is_some()),
+            "lemonsqueezy": billing_view(&self_origin(req), program, Provider::LemonSqueezy, settings("lemonsqueezy").is_some()),
             "zapier": {"enabled": zapier > 0, "subscriptions": zapier},
         }),
     )
@@ -66,6 +77,14 @@ pub async fn put(mut req: Request, cx: &Cx, program: &Program, name: &str) -> Ap
             }
             let api = put_stripe_api(cx, program, &body).await?;
             (json!({}), body.webhook_secret, stripe_view(&self_origin(&req), program, true, api.as_ref()))
+        }
+        "paddle" | "lemonsqueezy" => {
+            let provider = if name == "paddle" { Provider::Paddle } else { Provider::LemonSqueezy };
+            let body: BillingInput = json_body(&mut req).await?;
+            if !is_token(&body.webhook_secret, 200) {
+                return Err(ApiError::invalid("webhook_secret", "must be the webhook's signing secret"));
+            }
+            (json!({}), body.webhook_secret, billing_view(&self_origin(&req), program, provider, true))
         }
         "mailerlite" => {
             let body: MailerLiteInput = json_body(&mut req).await?;
@@ -99,6 +118,11 @@ fn stripe_view(origin: &str, program: &Program, enabled: bool, api: Option<&Valu
         "secret_key_set": api.is_some(),
         "api_base": api.map_or(json!(stripe::DEFAULT_API_BASE), |a| a["api_base"].clone()),
     })
+}
+
+/// A Paddle or Lemon Squeezy card: on or off, and where the provider posts (never the secret).
+fn billing_view(origin: &str, program: &Program, provider: Provider, enabled: bool) -> Value {
+    json!({"enabled": enabled, "endpoint_url": billing::endpoint_url(origin, program, provider)})
 }
 
 /// Saves the Stripe API key (sealed, its own row `stripe::API_ROW`, re-sealed with the others)
@@ -139,10 +163,28 @@ pub async fn credits(req: &Request, cx: &Cx, program: &Program) -> ApiResult<Res
     json(200, &page(rows, limit))
 }
 
+/// `POST /v1/programs/{id}/integrations/stripe/credits/{credit}/retry`: a failed credit (named by
+/// its id or its reward's) sent again now, its reward's `fulfilment_failed` flag taken off first
+/// (a new refusal puts it back). Answers the credit's status after the attempt.
+pub async fn retry_credit(cx: &Cx, program: &Program, id: &str) -> ApiResult<Response> {
+    let credit = store::find_credit(&cx.db, &program.id, id).await?.ok_or_else(|| ApiError::not_found("Stripe credit"))?;
+    if credit.status != "failed" {
+        return Err(ApiError::new(409, "invalid_status", format!("only a failed credit is retried; this one is {}", credit.status)));
+    }
+    let reward_id = credit.reward_id.as_deref().unwrap_or_default();
+    let unflag = store::unflag_fulfilment(&cx.db, &program.id, reward_id);
+    let audit = audit::record(cx, &program.id, "stripe_credit.retried", ("reward", reward_id), json!({"flags": {"from": ["fulfilment_failed"], "to": []}}));
+    let count = store::count_retry(&cx.db, &program.id, &credit.id);
+    db::batch(&cx.db, [unflag, count].into_iter().chain(audit).collect()).await?;
+    outbox::delivery::resend(&cx.env, &cx.db, &credit.id).await?;
+    let after = store::find_credit(&cx.db, &program.id, &credit.id).await?.map_or(credit.status, |c| c.status);
+    json(200, &json!({"id": credit.id, "reward_id": credit.reward_id, "status": after}))
+}
+
 /// What the audit log compares of an integration: its settings and its credential
 /// under the name the API takes it by (which the diff shows only as [redacted]).
 fn audited(name: &str, mut settings: Value, credential: Option<String>) -> Value {
-    let field = if name == "stripe" { "webhook_secret" } else { "api_token" };
+    let field = if name == "mailerlite" { "api_token" } else { "webhook_secret" };
     if let Some(map) = settings.as_object_mut() {
         map.insert(field.into(), credential.into());
     }
@@ -155,7 +197,7 @@ fn is_token(s: &str, max: usize) -> bool {
 }
 
 pub async fn delete(cx: &Cx, program: &Program, name: &str) -> ApiResult<Response> {
-    if !matches!(name, "stripe" | "mailerlite") {
+    if !matches!(name, "stripe" | "mailerlite" | "paddle" | "lemonsqueezy") {
         return Err(ApiError::not_found("integration"));
     }
     let Some(row) = store::get(&cx.db, &program.id, name).await? else { return json(200, &json!({"name": name, "enabled": false})) };

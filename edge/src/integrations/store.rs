@@ -74,6 +74,50 @@ pub async fn credit_log(db: &D1Database, program_id: &str, before: i64, limit: i
     .await
 }
 
+/// A Stripe credit delivery, found by its id or its reward's.
+#[derive(Debug, Deserialize)]
+pub struct CreditRef {
+    pub id: String,
+    pub reward_id: Option<String>,
+    pub status: String,
+}
+
+/// The program's Stripe credit with this delivery id, or the latest one of the reward with this id.
+pub async fn find_credit(db: &D1Database, program_id: &str, id: &str) -> ApiResult<Option<CreditRef>> {
+    db::first(sql!(
+        db,
+        "SELECT d.id, json_extract(e.payload, '$.data.id') AS reward_id, d.status FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.program_id = ?1 AND d.integration = 'stripe_credit' AND (d.id = ?2 OR json_extract(e.payload, '$.data.id') = ?2)
+         ORDER BY d.rowid DESC LIMIT 1",
+        program_id,
+        id
+    ))
+    .await
+}
+
+/// Counts an owner's retry of a failed credit: its next request to Stripe takes a new `Idempotency-Key`.
+pub fn count_retry(db: &D1Database, program_id: &str, delivery_id: &str) -> Stmt {
+    sql!(db, "UPDATE deliveries SET retries = retries + 1 WHERE program_id = ?1 AND id = ?2 AND status = 'failed'", program_id, delivery_id)
+}
+
+/// Takes the flag `fulfilment_failed` and its reason off an approved reward, before its credit is
+/// sent again (a new refusal puts them back).
+pub fn unflag_fulfilment(db: &D1Database, program_id: &str, reward_id: &str) -> Stmt {
+    sql!(
+        db,
+        "UPDATE rewards SET reason = NULL, flags = (SELECT json_group_array(value) FROM json_each(rewards.flags) WHERE value != 'fulfilment_failed')
+         WHERE program_id = ?1 AND id = ?2 AND status = 'approved' AND EXISTS (SELECT 1 FROM json_each(rewards.flags) WHERE value = 'fulfilment_failed')",
+        program_id,
+        reward_id
+    )
+}
+
+/// Marks a billing provider's refund (Paddle's adjustment) as applied, in the refund's batch: a
+/// redelivery conflicts on it and changes nothing.
+pub fn refund_applied(db: &D1Database, program_id: &str, refund_id: &str, now: i64) -> Stmt {
+    sql!(db, "INSERT INTO billing_refunds (program_id, refund_id, created_at) VALUES (?1, ?2, ?3)", program_id, refund_id, now)
+}
+
 /// A sealed secret with the integration it belongs to.
 #[derive(Debug, Deserialize)]
 pub struct SealedRow {

@@ -64,21 +64,57 @@ async fn handle(cx: &Cx, program: &Program, kind: &str, object: &Value) -> ApiRe
     match kind {
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" if text(object, &["payment_status"]) == Some("paid") => {
             let email = text(object, &["customer_details", "email"]).or_else(|| text(object, &["customer_email"]));
-            sale(cx, program, object, object["amount_total"].as_i64(), email).await
+            sale(cx, program, &payment(object, object["amount_total"].as_i64(), email)).await
         }
-        "invoice.paid" => sale(cx, program, object, object["amount_paid"].as_i64(), text(object, &["customer_email"])).await,
-        "charge.refunded" => {
-            let key = transaction_key(object);
-            let Some(total) = object["amount_refunded"].as_i64() else { return Ok(json!({"ignored": "no amount_refunded"})) };
-            match transactions::refund(cx, program, &key, total).await {
-                Ok(true) => Ok(json!({"refunded": key})),
-                Ok(false) => Ok(json!({"ignored": "refund already applied"})),
-                Err(e) if e.status == 404 => Ok(json!({"ignored": "no transaction for this charge"})),
-                Err(e) => Err(e),
-            }
-        }
+        "invoice.paid" => sale(cx, program, &payment(object, object["amount_paid"].as_i64(), text(object, &["customer_email"]))).await,
+        "charge.refunded" => match object["amount_refunded"].as_i64() {
+            Some(total) => refund(cx, program, &transaction_key(object), total).await,
+            None => Ok(json!({"ignored": "no amount_refunded"})),
+        },
         _ => Ok(json!({"ignored": "event type not used by Edgeref"})),
     }
+}
+
+/// A paid checkout or invoice as a payment any billing provider reports.
+fn payment<'a>(object: &'a Value, amount: Option<i64>, email: Option<&'a str>) -> Payment<'a> {
+    Payment {
+        key: transaction_key(object),
+        amount,
+        currency: text(object, &["currency"]).unwrap_or(""),
+        email,
+        name: text(object, &["customer_details", "name"]),
+        customer_key: text(object, &["metadata", "edgeref_customer"]),
+        code: text(object, &["metadata", "edgeref_code"]).or_else(|| text(object, &["client_reference_id"])),
+        new_key: text(object, &["customer"]),
+        stripe_customer: stripe_customer(object),
+    }
+}
+
+/// A refund reported as the payment's cumulative refunded amount: reverses that share of its rewards once.
+pub async fn refund(cx: &Cx, program: &Program, key: &str, total: i64) -> ApiResult<Value> {
+    match transactions::refund(cx, program, key, total).await {
+        Ok(true) => Ok(json!({"refunded": key})),
+        Ok(false) => Ok(json!({"ignored": "refund already applied"})),
+        Err(e) if e.status == 404 => Ok(json!({"ignored": "no transaction for this payment"})),
+        Err(e) => Err(e),
+    }
+}
+
+/// A payment as every billing provider's receiver reads it (Stripe, Paddle, Lemon Squeezy).
+pub struct Payment<'a> {
+    /// The transaction key: the provider's payment id with its prefix (`stripe_pi_…`, `paddle_txn_…`).
+    pub key: String,
+    pub amount: Option<i64>,
+    pub currency: &'a str,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
+    /// The buyer's customer key the page passed along (`edgeref_customer`).
+    pub customer_key: Option<&'a str>,
+    /// The referral code the page passed along (`edgeref('referral')`).
+    pub code: Option<&'a str>,
+    /// The key a new referred buyer gets (the provider's customer id), else their e-mail.
+    pub new_key: Option<&'a str>,
+    pub stripe_customer: Option<String>,
 }
 
 /// The transaction key for a Stripe payment: its payment intent when there is one.
@@ -87,14 +123,16 @@ fn transaction_key(object: &Value) -> String {
     format!("stripe_{id}")
 }
 
-async fn sale(cx: &Cx, program: &Program, object: &Value, amount: Option<i64>, email: Option<&str>) -> ApiResult<Value> {
-    let Some(amount) = amount.filter(|a| *a > 0) else { return Ok(json!({"ignored": "nothing was paid"})) };
-    let Some(customer) = buyer(cx, program, object, email).await? else {
+/// Records a payment as a sale of its buyer (found, or made a referred customer by its code);
+/// a redelivery of the same payment is the same transaction, counted once.
+pub async fn sale(cx: &Cx, program: &Program, p: &Payment<'_>) -> ApiResult<Value> {
+    let Some(amount) = p.amount.filter(|a| *a > 0) else { return Ok(json!({"ignored": "nothing was paid"})) };
+    let Some(customer) = buyer(cx, program, p).await? else {
         return Ok(json!({"ignored": "the buyer is not a customer and carries no referral code"}));
     };
-    link_stripe_customer(cx, program, &customer, object).await?;
-    let key = transaction_key(object);
-    let currency = validate::currency("currency", text(object, &["currency"]).unwrap_or(""))?;
+    link_stripe_customer(cx, program, &customer, p.stripe_customer.as_deref()).await?;
+    let key = p.key.clone();
+    let currency = validate::currency("currency", p.currency)?;
     let sale = Sale {
         request_hash: edgeref_shared::apikey::sha256_hex(&format!("{key}|{amount}|{currency}")),
         key,
@@ -120,31 +158,31 @@ fn stripe_customer(object: &Value) -> Option<String> {
 
 /// Remembers the buyer's Stripe customer on a customer not linked yet, so their rewards can be
 /// credited there (docs/fulfilment.md); a link set by the owner is never replaced.
-async fn link_stripe_customer(cx: &Cx, program: &Program, customer: &CustomerRow, object: &Value) -> ApiResult<()> {
-    match (&customer.stripe_customer_id, stripe_customer(object)) {
-        (None, Some(id)) => customer_store::link_stripe(&cx.db, &program.id, &customer.key, &id, ids::now_ms()).await,
+async fn link_stripe_customer(cx: &Cx, program: &Program, customer: &CustomerRow, stripe_customer: Option<&str>) -> ApiResult<()> {
+    match (&customer.stripe_customer_id, stripe_customer) {
+        (None, Some(id)) => customer_store::link_stripe(&cx.db, &program.id, &customer.key, id, ids::now_ms()).await,
         _ => Ok(()),
     }
 }
 
 /// Finds the buyer among the program's customers, or makes them a referred
 /// customer when the payment carries a valid referral code.
-async fn buyer(cx: &Cx, program: &Program, object: &Value, email: Option<&str>) -> ApiResult<Option<CustomerRow>> {
-    if let Some(key) = text(object, &["metadata", "edgeref_customer"]) {
+async fn buyer(cx: &Cx, program: &Program, p: &Payment<'_>) -> ApiResult<Option<CustomerRow>> {
+    if let Some(key) = p.customer_key {
         if let Some(c) = customer_store::by_key(&cx.db, &program.id, key).await? {
             return Ok(Some(c));
         }
     }
+    let email = p.email;
     if let Some(email) = email {
         if let Some(c) = customer_store::by_email(&cx.db, &program.id, email).await? {
             return Ok(Some(c));
         }
     }
-    let code = text(object, &["metadata", "edgeref_code"]).or_else(|| text(object, &["client_reference_id"]));
-    let (Some(code), Some(email)) = (code.and_then(|c| ReferralCode::parse(c).ok()), email) else { return Ok(None) };
+    let (Some(code), Some(email)) = (p.code.and_then(|c| ReferralCode::parse(c).ok()), email) else { return Ok(None) };
     let Some(referrer_key) = codes::owner_of(cx, &program.id, &code).await? else { return Ok(None) };
     let Some(referrer) = customer_store::by_key(&cx.db, &program.id, &referrer_key).await? else { return Ok(None) };
-    let key = text(object, &["customer"]).unwrap_or(email);
+    let key = p.new_key.unwrap_or(email);
     let facts = SignupFacts {
         referrer: Some(Referrer { key: &referrer.key, email: &referrer.email }),
         signup_key: key,
@@ -157,10 +195,9 @@ async fn buyer(cx: &Cx, program: &Program, object: &Value, email: Option<&str>) 
     if attribute(&facts).is_err() {
         return Ok(None);
     }
-    let name = text(object, &["customer_details", "name"]);
-    let mut input = NewCustomerInput::validated(key, email, name, None)?;
+    let mut input = NewCustomerInput::validated(key, email, p.name, None)?;
     input.referrer = Some(referrer);
-    input.stripe_customer_id = stripe_customer(object);
+    input.stripe_customer_id = p.stripe_customer.clone();
     match customers::create_customer(cx, program, &input, &Vec::new).await {
         Ok(c) => Ok(Some(c)),
         // Created by a concurrent delivery of the same event.

@@ -6,10 +6,11 @@
 //! the request that caused the event and the cron trigger never send it twice
 //! at once, and a Worker that dies mid-send leaves it to be retried when the lease ends.
 
-use super::store::{self, Attempt, CreditRow, DueRow, EmailRow, Which, BATCH};
+use super::store::{self, Attempt, CreditRow, DueRow, EmailRow, PromoRow, Which, BATCH};
 use crate::error::ApiResult;
 use super::senders::email;
 use super::senders::stripe_credit;
+use super::senders::stripe_promotion_code;
 use super::senders::mailerlite::{self, MailerLiteSettings};
 use super::senders::webhook;
 use crate::outbound::Outcome;
@@ -27,6 +28,8 @@ pub enum Target {
     Email(Box<EmailRow>),
     /// A referrer's approved reward credited to their Stripe customer balance (`stripe_credit`).
     StripeCredit(Box<CreditRow>),
+    /// A referred friend's own Stripe promotion code (`stripe_promotion_code`).
+    PromotionCode(Box<PromoRow>),
 }
 
 /// A claimed delivery, ready to send.
@@ -50,6 +53,12 @@ impl From<EmailRow> for Delivery {
 impl From<CreditRow> for Delivery {
     fn from(r: CreditRow) -> Self {
         Self { id: r.id.clone(), program_id: r.program_id.clone(), event_id: r.event_id.clone(), attempts: r.attempts, payload: String::new(), target: Ok(Target::StripeCredit(Box::new(r))) }
+    }
+}
+
+impl From<PromoRow> for Delivery {
+    fn from(r: PromoRow) -> Self {
+        Self { id: r.id.clone(), program_id: r.program_id.clone(), event_id: r.event_id.clone(), attempts: r.attempts, payload: String::new(), target: Ok(Target::PromotionCode(Box::new(r))) }
     }
 }
 
@@ -116,10 +125,14 @@ async fn claim(db: &D1Database, which: Which<'_>) -> Vec<Delivery> {
 /// Webhook and integration deliveries, e-mails and Stripe credits (which load more), each in one query.
 async fn load(db: &D1Database, ids: Vec<String>) -> ApiResult<Vec<Delivery>> {
     let (credits, ids): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| id.ends_with(".stripe_credit"));
+    let (promos, ids): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| id.ends_with(".stripe_promotion_code"));
     let (emails, others): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| id.contains(".email:"));
     let mut deliveries = Vec::new();
     if !credits.is_empty() {
         deliveries.extend(store::load_credits(db, &credits).await?.into_iter().map(Delivery::from));
+    }
+    if !promos.is_empty() {
+        deliveries.extend(store::load_promotion_codes(db, &promos).await?.into_iter().map(Delivery::from));
     }
     if !others.is_empty() {
         deliveries.extend(store::load(db, &others).await?.into_iter().map(Delivery::from));
@@ -142,6 +155,7 @@ async fn send_one(env: &Env, db: &D1Database, d: &Delivery) {
         Ok(Target::MailerLite { settings, sealed_token }) => mailerlite::sync(env, settings, sealed_token, &d.payload).await,
         Ok(Target::Email(row)) => email::deliver(env, db, row).await,
         Ok(Target::StripeCredit(row)) => stripe_credit::deliver(env, db, row).await,
+        Ok(Target::PromotionCode(row)) => stripe_promotion_code::deliver(env, db, row).await,
         Err(gone) => gone.clone(),
     };
     let jitter = u32::from_le_bytes(ids::random::<4>()) % 1001;

@@ -47,12 +47,20 @@ pub fn event(db: &D1Database, program_id: &str, kind: EventKind, data: &Value) -
     if let Some(reward_id) = approved_reward(kind, data) {
         statements.push(store::fan_out_credit(db, &id, program_id, reward_id, now));
     }
+    if let Some(friend) = referred_customer(kind, data) {
+        statements.push(store::fan_out_promotion_code(db, &id, program_id, friend, now));
+    }
     Outgoing { id, statements }
 }
 
 /// A reward approved as it is created: Stripe credit may pay it (`store::CREDITS` decides, in SQL).
 fn approved_reward(kind: EventKind, data: &Value) -> Option<&str> {
     (kind == EventKind::RewardCreated && data["status"] == "approved").then(|| data["id"].as_str()).flatten()
+}
+
+/// A referred customer just created: a Stripe promotion code may be theirs (`store::fan_out_promotion_code` decides, in SQL).
+fn referred_customer(kind: EventKind, data: &Value) -> Option<&str> {
+    (kind == EventKind::CustomerCreated && data["referred_by"].is_string()).then(|| data["key"].as_str()).flatten()
 }
 
 #[cfg(test)]
@@ -73,6 +81,13 @@ mod tests {
         assert_eq!(approved_reward(EventKind::RewardCreated, &approved), Some("rwd_1"));
         assert_eq!(approved_reward(EventKind::RewardCreated, &json!({"id": "rwd_1", "status": "pending"})), None);
         assert_eq!(approved_reward(EventKind::RewardApproved, &approved), None, "approvals fan out set-based (rewards::store::approved_effects)");
+    }
+
+    #[test]
+    fn only_a_referred_customers_creation_may_make_a_promotion_code() {
+        assert_eq!(referred_customer(EventKind::CustomerCreated, &json!({"key": "bob", "referred_by": "ann"})), Some("bob"));
+        assert_eq!(referred_customer(EventKind::CustomerCreated, &json!({"key": "ann", "referred_by": null})), None);
+        assert_eq!(referred_customer(EventKind::CustomerUpdated, &json!({"key": "bob", "referred_by": "ann"})), None);
     }
 
     #[test]

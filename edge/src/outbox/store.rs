@@ -314,6 +314,9 @@ pub struct EmailRow {
     pub customer_email: Option<String>,
     pub customer_name: Option<String>,
     pub customer_code: Option<String>,
+    /// A referred friend's own Stripe promotion code, once Stripe created it.
+    #[serde(default)]
+    pub customer_promotion_code: Option<String>,
     pub suppressed: i64,
 }
 
@@ -334,7 +337,7 @@ pub async fn load_emails(db: &D1Database, ids: &[String]) -> ApiResult<Vec<Email
         &format!(
             "SELECT d.id, d.program_id, d.event_id, d.attempts, e.payload, d.integration,
                     p.name AS program_name, p.public_id, p.website_url, p.currency, p.tracking, p.emails, p.edge_origin,
-                    c.email AS customer_email, c.name AS customer_name, c.referral_code AS customer_code,
+                    c.email AS customer_email, c.name AS customer_name, c.referral_code AS customer_code, c.promotion_code AS customer_promotion_code,
                     EXISTS (SELECT 1 FROM email_suppressions s WHERE s.program_id = d.program_id
                       AND s.address = lower(COALESCE(json_extract(e.payload, '$.data.to'), c.email))) AS suppressed
              FROM deliveries d JOIN events e ON e.id = d.event_id
@@ -388,9 +391,9 @@ pub async fn keep_dev_mail(db: &D1Database, m: &DevMail<'_>, now: i64) -> DbResu
 }
 
 /// Whether Stripe credit pays a reward (over `rewards r`, `programs p`, `customers c` of its
-/// referrer and the program's Stripe API row `i`): a referrer's approved reward, the program's
+/// referrer and the program's Stripe API row `i`): a referrer's approved reward (or milestone bonus), the program's
 /// fulfilment `stripe_credit`, the customer linked to Stripe (docs/fulfilment.md).
-pub const CREDITS: &str = "r.kind = 'referrer' AND r.amount > 0 AND r.status = 'approved' AND c.stripe_customer_id IS NOT NULL
+pub const CREDITS: &str = "r.kind IN ('referrer', 'milestone') AND r.amount > 0 AND r.status = 'approved' AND c.stripe_customer_id IS NOT NULL
   AND json_extract(p.rewards, '$.fulfilment.referrer') = 'stripe_credit'";
 
 /// The joins `CREDITS` reads, from `rewards r`.
@@ -414,6 +417,82 @@ pub fn fan_out_credit(db: &D1Database, event_id: &str, program_id: &str, reward_
     )
 }
 
+/// A Stripe promotion code for a referred customer just created (`customer.created`), when the
+/// program's friend reward is `stripe_promotion_code` and its Stripe API key is set. Due a lease
+/// later: the request that created the customer sends it itself at once (so its answer can
+/// carry the code), and the cron trigger is the fallback should that request die.
+pub fn fan_out_promotion_code(db: &D1Database, event_id: &str, program_id: &str, customer_key: &str, now: i64) -> Stmt {
+    sql!(
+        db,
+        "INSERT INTO deliveries (id, program_id, event_id, integration, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT ?1 || '.stripe_promotion_code', ?2, ?1, 'stripe_promotion_code', 'pending', 0, ?4 + ?5, ?4, ?4
+         FROM customers c JOIN programs p ON p.id = c.program_id
+         JOIN integrations i ON i.program_id = c.program_id AND i.name = 'stripe_api'
+         WHERE c.program_id = ?2 AND c.key = ?3 AND c.referred_by IS NOT NULL AND json_extract(p.rewards, '$.friend.type') = 'stripe_promotion_code'",
+        event_id,
+        program_id,
+        customer_key,
+        now,
+        LEASE_MS
+    )
+}
+
+/// The promotion code delivery of a customer, if one was written (the newest).
+pub async fn promotion_code_delivery(db: &D1Database, program_id: &str, customer_key: &str) -> ApiResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Found {
+        id: String,
+    }
+    let found: Option<Found> = db::first(sql!(
+        db,
+        "SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.program_id = ?1 AND d.integration = 'stripe_promotion_code' AND json_extract(e.payload, '$.data.key') = ?2
+         ORDER BY d.rowid DESC LIMIT 1",
+        program_id,
+        customer_key
+    ))
+    .await?;
+    Ok(found.map(|f| f.id))
+}
+
+/// A claimed promotion code delivery with its customer as they are now, the program's friend
+/// reward (in `rewards`) and its sealed Stripe key.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PromoRow {
+    pub id: String,
+    pub program_id: String,
+    pub event_id: String,
+    pub attempts: i64,
+    pub customer_key: Option<String>,
+    pub stripe_customer_id: Option<String>,
+    pub promotion_code: Option<String>,
+    pub rewards: Option<String>,
+    pub api_settings: Option<String>,
+    pub sealed_key: Option<String>,
+}
+
+/// Loads claimed promotion code deliveries, in one query.
+pub async fn load_promotion_codes(db: &D1Database, ids: &[String]) -> ApiResult<Vec<PromoRow>> {
+    let ids_json = serde_json::to_string(ids).expect("strings serialize");
+    db::all(sql!(
+        db,
+        "SELECT d.id, d.program_id, d.event_id, d.attempts, c.key AS customer_key, c.stripe_customer_id, c.promotion_code,
+                p.rewards, i.settings AS api_settings, i.secret AS sealed_key
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+         LEFT JOIN customers c ON c.program_id = d.program_id AND c.key = json_extract(e.payload, '$.data.key')
+         LEFT JOIN programs p ON p.id = d.program_id
+         LEFT JOIN integrations i ON i.program_id = d.program_id AND i.name = 'stripe_api'
+         WHERE d.id IN (SELECT value FROM json_each(?1))",
+        &ids_json
+    ))
+    .await
+}
+
+/// The code Stripe created, on its customer (once: a code already there stays).
+pub fn set_promotion_code(db: &D1Database, program_id: &str, customer_key: &str, code: &str) -> Stmt {
+    sql!(db, "UPDATE customers SET promotion_code = ?3 WHERE program_id = ?1 AND key = ?2 AND promotion_code IS NULL", program_id, customer_key, code)
+}
+
 /// A claimed Stripe credit delivery with the reward as it is now, its customer's Stripe id
 /// and the program's sealed Stripe key.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -422,6 +501,8 @@ pub struct CreditRow {
     pub program_id: String,
     pub event_id: String,
     pub attempts: i64,
+    /// How often the owner retried it after it failed (a new `Idempotency-Key` each time).
+    pub retries: i64,
     pub reward_id: Option<String>,
     pub reward_status: Option<String>,
     pub amount: Option<i64>,
@@ -438,7 +519,7 @@ pub async fn load_credits(db: &D1Database, ids: &[String]) -> ApiResult<Vec<Cred
     let ids_json = serde_json::to_string(ids).expect("strings serialize");
     db::all(sql!(
         db,
-        "SELECT d.id, d.program_id, d.event_id, d.attempts, json_extract(e.payload, '$.data.id') AS reward_id,
+        "SELECT d.id, d.program_id, d.event_id, d.attempts, d.retries, json_extract(e.payload, '$.data.id') AS reward_id,
                 r.status AS reward_status, r.amount, r.currency, r.customer_key, c.stripe_customer_id,
                 p.name AS program_name, i.settings AS api_settings, i.secret AS sealed_key
          FROM deliveries d JOIN events e ON e.id = d.event_id

@@ -106,6 +106,7 @@ async fn me_json(cx: &Cx, program: &Program, c: &CustomerRow) -> ApiResult<Value
         "paid_total": c.paid_total,
         "currency": program.currency,
         "friend_reward": program.rewards.friend,
+        "promotion_code": c.promotion_code,
         "referrals": referrals,
         "can_invite": invite::offered(program),
     }))

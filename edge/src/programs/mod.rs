@@ -188,7 +188,7 @@ mod tests {
     fn a_rewards_patch_keeps_the_fields_it_leaves_out() {
         let current = RewardRules { hold_days: 14, approval: Approval::Manual, ..RewardRules::default() };
         let merged = merged_rewards(&current, patch(json!({"referrer": {"type": "percent", "percent": 20}}))).unwrap();
-        assert_eq!(merged.referrer, RewardRule::Percent { percent: 20 });
+        assert_eq!(merged.referrer, RewardRule::percent(20));
         assert_eq!((merged.hold_days, merged.approval), (14, Approval::Manual));
         let cleared = merged_rewards(&current, patch(json!({"hold_days": 0}))).unwrap();
         assert_eq!(cleared.hold_days, 0);

@@ -63,7 +63,7 @@ pub fn delete(db: &D1Database, id: &str) -> Vec<Stmt> {
     let tables = [
         "visits", "signups", "ledger", "transactions", "transaction_deletions", "transaction_refunds", "customers", "api_keys",
         "delivery_attempts", "deliveries", "events", "webhooks", "integrations", "visit_counts", "program_days", "dead_visits", "rewards", "payouts",
-        "email_suppressions", "sign_in_codes", "email_invites", "dev_mail",
+        "email_suppressions", "sign_in_codes", "email_invites", "dev_mail", "billing_refunds",
     ];
     let mut stmts: Vec<_> = tables.iter().map(|t| sql!(db, &format!("DELETE FROM {t} WHERE program_id = ?1"), id)).collect();
     stmts.push(sql!(db, "DELETE FROM programs WHERE id = ?1", id));

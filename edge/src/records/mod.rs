@@ -141,6 +141,7 @@ fn row_of(w: &Upsert, now: i64) -> CustomerRow {
         pending_balance: 0,
         paid_total: 0,
         stripe_customer_id: w.stripe_customer_id.clone(),
+        promotion_code: None,
     }
 }
 

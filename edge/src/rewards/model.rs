@@ -7,7 +7,7 @@ use edgeref_shared::time;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub const COLUMNS: &str = "id, customer_key, referred_key, kind, amount, currency, status, flags, transaction_key, available_at, created_at, decided_at, reason, payout_id";
+pub const COLUMNS: &str = "id, customer_key, referred_key, kind, amount, currency, status, flags, transaction_key, available_at, created_at, decided_at, reason, payout_id, milestone";
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RewardRow {
@@ -27,6 +27,9 @@ pub struct RewardRow {
     pub decided_at: Option<i64>,
     pub reason: Option<String>,
     pub payout_id: Option<String>,
+    /// A milestone reward's number of paying friends (`rewards.milestones`).
+    #[serde(default)]
+    pub milestone: Option<i64>,
 }
 
 impl RewardRow {
@@ -51,6 +54,7 @@ impl RewardRow {
             "decided_at": self.decided_at.map(time::rfc3339),
             "reason": self.reason,
             "payout_id": self.payout_id,
+            "milestone": self.milestone.map(|friends| json!({"friends": friends})),
         })
     }
 }
@@ -74,6 +78,7 @@ impl RewardRow {
             decided_at: None,
             reason: None,
             payout_id: None,
+            milestone: None,
         }
     }
 }

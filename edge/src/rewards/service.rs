@@ -24,6 +24,8 @@ pub struct Earning<'a> {
     pub amount: i64,
     pub transaction_key: Option<&'a str>,
     pub flags: &'a [Flag],
+    /// A milestone's number of paying friends (kind `Milestone`).
+    pub milestone: Option<u32>,
 }
 
 /// The new reward row for an earning, in its initial status.
@@ -44,6 +46,7 @@ pub fn new_row(program: &Program, e: &Earning, now: i64) -> RewardRow {
         decided_at: (status == RewardStatus::Approved).then_some(now),
         reason: None,
         payout_id: None,
+        milestone: e.milestone.map(i64::from),
     }
 }
 
@@ -93,7 +96,7 @@ mod tests {
 
     #[test]
     fn a_new_reward_is_in_the_programs_currency_and_held_as_the_program_says() {
-        let e = Earning { customer_key: "ann", referred_key: "bob", kind: RewardKind::Referrer, amount: 500, transaction_key: Some("t1"), flags: &[] };
+        let e = Earning { customer_key: "ann", referred_key: "bob", kind: RewardKind::Referrer, amount: 500, transaction_key: Some("t1"), flags: &[], milestone: None };
         let now = 1_000;
         let at_once = new_row(&program(0, Approval::Auto), &e, now);
         assert_eq!((at_once.status, at_once.currency.as_str(), at_once.decided_at), (RewardStatus::Approved, "JPY", Some(now)));
@@ -106,7 +109,7 @@ mod tests {
     #[test]
     fn a_flagged_reward_waits_for_review_and_lists_its_flags() {
         let flags = [Flag::SameVisitor];
-        let e = Earning { customer_key: "bob", referred_key: "bob", kind: RewardKind::Friend, amount: 300, transaction_key: None, flags: &flags };
+        let e = Earning { customer_key: "bob", referred_key: "bob", kind: RewardKind::Friend, amount: 300, transaction_key: None, flags: &flags, milestone: None };
         let r = new_row(&program(0, Approval::Auto), &e, 0);
         assert_eq!((r.status, r.flags.as_str(), r.kind), (RewardStatus::Pending, r#"["same_visitor"]"#, RewardKind::Friend));
     }

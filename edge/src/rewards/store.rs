@@ -14,8 +14,8 @@ use worker::D1Database;
 pub fn insert(db: &D1Database, program_id: &str, r: &RewardRow) -> Stmt {
     sql!(
         db,
-        "INSERT INTO rewards (id, program_id, customer_key, kind, amount, currency, status, flags, transaction_key, available_at, created_at, decided_at, referred_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO rewards (id, program_id, customer_key, kind, amount, currency, status, flags, transaction_key, available_at, created_at, decided_at, referred_key, milestone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         &r.id,
         program_id,
         &r.customer_key,
@@ -28,7 +28,8 @@ pub fn insert(db: &D1Database, program_id: &str, r: &RewardRow) -> Stmt {
         r.available_at,
         r.created_at,
         r.decided_at,
-        r.referred_key.as_ref()
+        r.referred_key.as_ref(),
+        r.milestone
     )
 }
 

@@ -44,10 +44,11 @@ fn examples() -> Vec<(Method, &'static str)> {
     use Method::*;
     vec![
         (Get, "/health"), (Get, "/openapi.json"), (Get, "/s/snippet_bg.wasm"), (Get, "/s/snippet_bg.js"), (Get, "/s/widget.js"), (Get, "/s/p1.js"), (Post, "/t/visit"), (Post, "/t/signup"), (Get, "/r/x1"), (Get, "/w/me"), (Get, "/portal/p1"),
-        (Post, "/integrations/stripe/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
+        (Post, "/integrations/stripe/p1"), (Post, "/integrations/paddle/p1"), (Post, "/integrations/lemonsqueezy/p1"), (Post, "/auth/login"), (Post, "/auth/logout"), (Get, "/auth/session"),
         (Post, "/v1/programs"), (Get, "/v1/programs"), (Get, "/v1/programs/x1"), (Patch, "/v1/programs/x1"), (Delete, "/v1/programs/x1"),
         (Post, "/v1/programs/x1/api-keys"), (Get, "/v1/programs/x1/api-keys"), (Delete, "/v1/programs/x1/api-keys/x1"), (Get, "/v1/programs/x1/ingest"),
         (Get, "/v1/programs/x1/integrations"), (Put, "/v1/programs/x1/integrations/x1"), (Delete, "/v1/programs/x1/integrations/x1"), (Get, "/v1/programs/x1/stats"), (Get, "/v1/programs/x1/audit-log"),
+        (Get, "/v1/programs/x1/integrations/stripe/credits"), (Post, "/v1/programs/x1/integrations/stripe/credits/x1/retry"),
         (Get, "/v1/me"), (Post, "/v1/customers"), (Get, "/v1/customers"), (Get, "/v1/customers/x1"), (Patch, "/v1/customers/x1"), (Delete, "/v1/customers/x1"),
         (Get, "/v1/customers/x1/referrals"), (Get, "/v1/customers/x1/stats"), (Post, "/v1/customers/x1/credit"), (Post, "/v1/customers/x1/portal-token"), (Post, "/v1/signups"),
         (Post, "/v1/transactions"), (Get, "/v1/transactions"), (Get, "/v1/transactions/x1"), (Delete, "/v1/transactions/x1"), (Get, "/v1/events"),
@@ -76,7 +77,7 @@ fn variant(r: &Route) -> &'static str {
             Pu::PortalInvite => "PortalInvite", Pu::PortalInvitePreflight => "PortalInvitePreflight", Pu::PortalCode { .. } => "PortalCode",
             Pu::PortalSession { .. } => "PortalSession", Pu::PortalLogout { .. } => "PortalLogout", Pu::Unsubscribe { .. } => "Unsubscribe",
             Pu::UnsubscribeConfirm { .. } => "UnsubscribeConfirm", Pu::DevMail => "DevMail",
-            Pu::StripeEvent { .. } => "StripeEvent", Pu::SignInCode => "SignInCode", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
+            Pu::StripeEvent { .. } => "StripeEvent", Pu::BillingEvent { provider, .. } => if provider.name() == "paddle" { "PaddleEvent" } else { "LemonSqueezyEvent" }, Pu::SignInCode => "SignInCode", Pu::Login => "Login", Pu::Logout => "Logout", Pu::Session => "Session",
         },
         Route::Team(t) => match t {
             TeamRoute::Get => "GetTeam", TeamRoute::Invite => "Invite", TeamRoute::RevokeInvitation(_) => "RevokeInvitation", TeamRoute::UpdateUser(_) => "UpdateUser",
@@ -87,7 +88,7 @@ fn variant(r: &Route) -> &'static str {
         Route::Owner(OwnerRoute::Program(_, p)) => match p {
             P::Get => "GetProgram", P::Update => "UpdateProgram", P::Delete => "DeleteProgram", P::CreateApiKey => "CreateApiKey",
             P::ListApiKeys => "ListApiKeys", P::RevokeApiKey(_) => "RevokeApiKey", P::Ingest => "Ingest", P::ListIntegrations => "ListIntegrations",
-            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::StripeCredits => "StripeCredits", P::Stats => "Stats", P::AuditLog => "AuditLog",
+            P::PutIntegration(_) => "PutIntegration", P::DeleteIntegration(_) => "DeleteIntegration", P::StripeCredits => "StripeCredits", P::RetryStripeCredit(_) => "RetryStripeCredit", P::Stats => "Stats", P::AuditLog => "AuditLog",
             P::EmailPreview => "EmailPreview", P::EmailTest => "EmailTest", P::EmailLog => "EmailLog", P::EmailResend(_) => "EmailResend",
         },
         Route::Api(_, a) => match a {
@@ -134,7 +135,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest, BenchRender, BeaconPreflight, PortalPreflight and PortalInvitePreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 85, "examples cover {} of the 85 public route variants", seen.len());
+    assert_eq!(seen.len(), 89, "examples cover {} of the 89 public route variants", seen.len());
 }
 
 #[test]

@@ -113,6 +113,7 @@ fn answer(attributed: bool, reason: Option<&str>, customer: Option<&CustomerRow>
         "referral_code": view.as_ref().map(|v| v.referral_code.as_str()),
         "referral_link": view.as_ref().map(|v| v.referral_link.as_str()),
         "friend_reward": view.as_ref().and_then(|v| v.friend_reward.as_ref()),
+        "promotion_code": customer.and_then(|c| c.promotion_code.as_deref()),
     })
 }
 
@@ -141,6 +142,7 @@ mod tests {
             pending_balance: 0,
             paid_total: 0,
             stripe_customer_id: None,
+            promotion_code: None,
         };
         let a = answer(true, None, Some(&customer), &program);
         assert_eq!(a["referral_link"], "https://shop.example/?ref=bobscode");

@@ -93,7 +93,11 @@ fn render(edge_origin: &str, config: &TrackingConfig) -> String {
         c["o"] = json!(domain);
     }
     if let Some(reward) = &config.friend_reward {
-        c["r"] = json!(reward);
+        // A promotion code is each friend's own, known after signup: the page learns only its kind.
+        c["r"] = match reward {
+            edgeref_shared::reward::FriendReward::StripePromotionCode { .. } => json!({"type": "stripe_promotion_code"}),
+            other => json!(other),
+        };
     }
     LOADER.replacen(CONFIG_SLOT, &c.to_string(), 1)
 }

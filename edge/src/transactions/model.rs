@@ -70,7 +70,7 @@ impl TransactionRow {
 /// What the friend earns from a sale under the reward they were granted at signup (stored as JSON).
 pub fn friend_share(granted: Option<&str>, amount: i64) -> i64 {
     match granted.and_then(|g| serde_json::from_str::<FriendReward>(g).ok()) {
-        Some(FriendReward::Percent { percent }) => RewardRule::Percent { percent }.for_sale(amount),
+        Some(FriendReward::Percent { percent }) => RewardRule::percent(percent).for_sale(amount),
         Some(FriendReward::Fixed { amount: fixed, on: Trigger::Sale }) => fixed,
         _ => 0,
     }

@@ -3,7 +3,7 @@
 //! and deletions reverse what it earned.
 
 use super::model::{friend_share, TransactionRow};
-use super::store;
+use super::store::{self, History};
 use crate::change::Change;
 use crate::context::Cx;
 use crate::customers::model::CustomerRow;
@@ -14,7 +14,7 @@ use crate::programs::model::Program;
 use crate::rewards::service::{self as rewards, Earning};
 use crate::{audit, ids};
 use edgeref_shared::fraud::Flag;
-use edgeref_shared::reward::{reversal, LedgerKind, RewardKind};
+use edgeref_shared::reward::{milestones_due, reversal, LedgerKind, Milestone, RewardKind};
 use edgeref_shared::webhook::EventKind;
 use serde_json::json;
 
@@ -48,21 +48,38 @@ pub async fn reverse_rewards(cx: &Cx, program: &Program, t: &TransactionRow, sha
         .collect())
 }
 
-/// The rewards a sale earns: the referrer's share and the buyer's friend share.
-fn sale_earnings<'a>(t: &'a TransactionRow, flags: &'a [Flag]) -> Vec<Earning<'a>> {
-    let referrer = t.referrer_key.as_deref().map(|k| Earning { customer_key: k, referred_key: &t.customer_key, kind: RewardKind::Referrer, amount: t.reward, transaction_key: Some(&t.key), flags });
-    let friend = Earning { customer_key: &t.customer_key, referred_key: &t.customer_key, kind: RewardKind::Friend, amount: t.friend_reward, transaction_key: Some(&t.key), flags };
-    referrer.into_iter().chain([friend]).collect()
+/// The rewards a sale earns: the referrer's share, the buyer's friend share, and the referrer's
+/// milestone bonuses it reaches (`due`), which belong to no sale (a refund leaves them).
+fn sale_earnings<'a>(t: &'a TransactionRow, flags: &'a [Flag], due: &[Milestone]) -> Vec<Earning<'a>> {
+    let referrer = t.referrer_key.as_deref().map(|k| Earning { customer_key: k, referred_key: &t.customer_key, kind: RewardKind::Referrer, amount: t.reward, transaction_key: Some(&t.key), flags, milestone: None });
+    let friend = Earning { customer_key: &t.customer_key, referred_key: &t.customer_key, kind: RewardKind::Friend, amount: t.friend_reward, transaction_key: Some(&t.key), flags, milestone: None };
+    let bonuses = t.referrer_key.as_deref().into_iter().flat_map(|k| {
+        due.iter().map(move |m| Earning { customer_key: k, referred_key: &t.customer_key, kind: RewardKind::Milestone, amount: m.amount, transaction_key: None, flags, milestone: Some(m.friends) })
+    });
+    referrer.into_iter().chain([friend]).chain(bonuses).collect()
 }
 
-/// The row a sale becomes, with what it earns the referrer and the friend.
-fn new_row(program: &Program, sale: &Sale, now: i64) -> TransactionRow {
+/// Whether a referred sale must read its history first: a limited referrer rule or milestones.
+fn reads_history(program: &Program) -> bool {
+    program.rewards.referrer.limit().is_some() || !program.rewards.milestones.is_empty()
+}
+
+/// The milestones a sale brings its referrer to: with it, the friend is paying (if not yet).
+fn due_milestones(program: &Program, h: &History) -> (u32, Vec<Milestone>) {
+    let paying = h.paying_friends + u32::from(h.friend_sales == 0);
+    let paid: Vec<u32> = serde_json::from_str(&h.paid_milestones).unwrap_or_default();
+    (paying, milestones_due(&program.rewards.milestones, paying, &paid))
+}
+
+/// The row a sale becomes, with what it earns the referrer (under the rule's limit, from the
+/// friend's `history`) and the friend.
+fn new_row(program: &Program, sale: &Sale, history: &History, now: i64) -> TransactionRow {
     let referrer_key = sale.customer.referred_by.clone();
     TransactionRow {
         id: 0,
         key: sale.key.clone(),
         customer_key: sale.customer.key.clone(),
-        reward: referrer_key.as_ref().map_or(0, |_| program.rewards.referrer.for_sale(sale.amount)),
+        reward: referrer_key.as_ref().map_or(0, |_| program.rewards.referrer.for_friends_sale(sale.amount, history.friend_sales, history.first_sale_at, now)),
         referrer_key,
         amount: sale.amount,
         currency: sale.currency.clone(),
@@ -77,7 +94,9 @@ fn new_row(program: &Program, sale: &Sale, now: i64) -> TransactionRow {
 /// Records a sale with the rewards it earns and its `transaction.created` event
 /// in one batch. Idempotent on the key: the same sale again is `Replayed`, a
 /// different sale with the same key is a 409, and of concurrent duplicates
-/// exactly one is `Created`.
+/// exactly one is `Created`. With a limited rule or milestones, the friend's and referrer's
+/// history it read is guarded in the batch (and each milestone reward is unique): a concurrent
+/// sale of the same referrer's friends makes it read again, so a milestone is paid once.
 pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorded> {
     let replay = |existing: TransactionRow| {
         if existing.request_hash == sale.request_hash {
@@ -92,27 +111,41 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
     if sale.currency != program.currency {
         return Err(currency_mismatch(program));
     }
-    let row = new_row(program, &sale, ids::now_ms());
     let signup_flags: Vec<Flag> = sale.customer.flags();
-    let flags = match &row.referrer_key {
+    let referrer = sale.customer.referred_by.as_deref().filter(|_| reads_history(program));
+    let flags = match &sale.customer.referred_by {
         Some(referrer) => customers::reward_flags(cx, program, referrer, &signup_flags).await?,
         None => signup_flags,
     };
-    // The currency was checked against the program as read: the guard holds it to that until the sale is in.
-    let change = Change::new(cx, &program.id, EventKind::TransactionCreated)
-        .statements([store::currency_guard(&cx.db, &program.id, &row.currency), store::insert(&cx.db, &program.id, &row)])
-        .event(&row.view())
-        .and(rewards::earn(&cx.db, program, &sale_earnings(&row, &flags), row.created_at))
-        .audit(("transaction", &row.key), audit::created(&audited(&row)));
-    match change.commit().await {
-        Ok(()) => {}
-        // The program's currency changed while this sale was on its way.
-        Err(e) if e.conflicts_on(db::GUARD) => return Err(ApiError::new(422, "currency_mismatch", "the program's currency changed meanwhile; read the program again").with_field("currency")),
-        // A concurrent request with the same key committed first: exactly one transaction exists.
-        Err(e @ DbError::Conflict { .. }) => return replay(store::by_key(&cx.db, &program.id, &sale.key).await?.ok_or_else(|| ApiError::from(e))?),
-        Err(e) => return Err(e.into()),
+    let currency_changed = || ApiError::new(422, "currency_mismatch", "the program's currency changed meanwhile; read the program again").with_field("currency");
+    for _ in 0..4 {
+        let history = match referrer {
+            Some(r) => store::history(&cx.db, &program.id, &sale.customer.key, r).await?,
+            None => History::default(),
+        };
+        let row = new_row(program, &sale, &history, ids::now_ms());
+        let (paying, due) = if referrer.is_some() { due_milestones(program, &history) } else { (0, Vec::new()) };
+        // The currency was checked against the program as read: the guard holds it to that until the sale is in.
+        let mut stmts = vec![store::currency_guard(&cx.db, &program.id, &row.currency), store::insert(&cx.db, &program.id, &row)];
+        stmts.extend(referrer.map(|r| store::history_guard(&cx.db, &program.id, &row.customer_key, r, history.friend_sales + 1, paying)));
+        let change = Change::new(cx, &program.id, EventKind::TransactionCreated)
+            .statements(stmts)
+            .event(&row.view())
+            .and(rewards::earn(&cx.db, program, &sale_earnings(&row, &flags, &due), row.created_at))
+            .audit(("transaction", &row.key), audit::created(&audited(&row)));
+        match change.commit().await {
+            Ok(()) => return Ok(Recorded::Created(row)),
+            // Another sale of the referrer's friends came first: read what it changed, and again.
+            Err(e) if referrer.is_some() && (e.conflicts_on(db::GUARD) || e.conflicts_on("rewards.milestone")) => continue,
+            // The program's currency changed while this sale was on its way.
+            Err(e) if e.conflicts_on(db::GUARD) => return Err(currency_changed()),
+            // A concurrent request with the same key committed first: exactly one transaction exists.
+            Err(e @ DbError::Conflict { .. }) => return replay(store::by_key(&cx.db, &program.id, &sale.key).await?.ok_or_else(|| ApiError::from(e))?),
+            Err(e) => return Err(e.into()),
+        }
     }
-    Ok(Recorded::Created(row))
+    // Four rounds lost to other sales, or the currency guard failing each time.
+    Err(currency_changed())
 }
 
 /// A sale in another currency than the program's: balances never mix currencies.
@@ -129,19 +162,28 @@ pub fn currency_mismatch(program: &Program) -> ApiError {
 /// Stripe reports it): reverses the matching share of both rewards. Replays of
 /// the same total change nothing. Returns whether anything changed.
 pub async fn refund(cx: &Cx, program: &Program, key: &str, refunded_total: i64) -> ApiResult<bool> {
+    refund_with(cx, program, key, |_| refunded_total, &Vec::new).await
+}
+
+/// `refund` with the cumulative total computed from the refunded amount read (a provider that
+/// reports each refund's own amount) and `extra` statements in its batch: a UNIQUE conflict on
+/// `billing_refunds.refund_id` there means this refund was applied already (`Ok(false)`).
+pub async fn refund_with(cx: &Cx, program: &Program, key: &str, total: impl Fn(i64) -> i64, extra: &dyn Fn() -> Vec<Stmt>) -> ApiResult<bool> {
     // Each attempt is a compare-and-set on the refunded amount it read (see
     // `store::refund`); a concurrent refund makes it re-read and recompute.
     for _ in 0..3 {
         let t = store::by_key(&cx.db, &program.id, key).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
-        let after = refunded_total.clamp(0, t.amount);
+        let after = total(t.refunded).clamp(0, t.amount);
         if after <= t.refunded {
             return Ok(false);
         }
         let now = ids::now_ms();
         let mut stmts = store::refund(&cx.db, &program.id, &t, after, now);
         stmts.extend(reverse_rewards(cx, program, &t, |earned| reversal(earned, t.amount, t.refunded, after), LedgerKind::Refund, "refund", now).await?);
+        stmts.extend(extra());
         match db::batch(&cx.db, stmts).await {
             Ok(()) => return Ok(true),
+            Err(e) if e.conflicts_on("billing_refunds.refund_id") => return Ok(false),
             Err(DbError::Conflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -161,9 +203,28 @@ mod tests {
     fn a_sale_earns_the_referrer_share_and_the_buyers_friend_share_with_the_signups_flags() {
         let flags = [Flag::LookalikeEmail];
         let t = row(Some("ann"));
-        let earned: Vec<_> = sale_earnings(&t, &flags).iter().map(|e| (e.customer_key, e.kind, e.amount, e.transaction_key, e.flags.len())).collect();
+        let earned: Vec<_> = sale_earnings(&t, &flags, &[]).iter().map(|e| (e.customer_key, e.kind, e.amount, e.transaction_key, e.flags.len())).collect();
         assert_eq!(earned, [("ann", RewardKind::Referrer, 1000, Some("t1"), 1), ("bob", RewardKind::Friend, 500, Some("t1"), 1)]);
         let unreferred = row(None);
-        assert_eq!(sale_earnings(&unreferred, &[]).iter().map(|e| e.kind).collect::<Vec<_>>(), [RewardKind::Friend]);
+        assert_eq!(sale_earnings(&unreferred, &[], &[Milestone { friends: 1, amount: 5 }]).iter().map(|e| e.kind).collect::<Vec<_>>(), [RewardKind::Friend]);
+    }
+
+    #[test]
+    fn a_sale_reaching_milestones_earns_each_as_a_bonus_of_its_own() {
+        let t = row(Some("ann"));
+        let due = [Milestone { friends: 3, amount: 2_000 }];
+        let bonus: Vec<_> = sale_earnings(&t, &[], &due).into_iter().filter(|e| e.kind == RewardKind::Milestone).map(|e| (e.customer_key, e.referred_key, e.amount, e.transaction_key, e.milestone)).collect();
+        assert_eq!(bonus, [("ann", "bob", 2_000, None, Some(3))], "the referrer's, tied to no sale");
+    }
+
+    #[test]
+    fn a_friends_first_sale_makes_them_paying_and_may_reach_a_milestone() {
+        let program = Program::sample(edgeref_shared::reward::RewardRules { milestones: vec![Milestone { friends: 2, amount: 900 }, Milestone { friends: 3, amount: 1_500 }], ..Default::default() });
+        let first = History { friend_sales: 0, first_sale_at: None, paying_friends: 1, paid_milestones: "[]".into() };
+        assert_eq!(due_milestones(&program, &first), (2, vec![Milestone { friends: 2, amount: 900 }]));
+        let again = History { friend_sales: 4, paying_friends: 2, paid_milestones: "[2]".into(), ..first };
+        assert_eq!(due_milestones(&program, &again), (2, vec![]), "a friend's later sale adds no paying friend");
+        assert!(reads_history(&program));
+        assert!(!reads_history(&Program::sample(Default::default())));
     }
 }

@@ -4,6 +4,7 @@ use super::model::{TransactionRow, COLUMNS};
 use crate::db::{self, Stmt};
 use crate::error::ApiResult;
 use crate::sql;
+use serde::Deserialize;
 use worker::D1Database;
 
 pub async fn by_key(db: &D1Database, program_id: &str, key: &str) -> ApiResult<Option<TransactionRow>> {
@@ -80,6 +81,44 @@ pub async fn page(db: &D1Database, program_id: &str, f: &Filter<'_>) -> ApiResul
         f.limit + 1
     ))
     .await
+}
+
+/// What a referred friend's sale needs for a limited rule and milestones: the friend's earlier
+/// sales and when the first was, the referrer's paying friends (referred customers with a sale)
+/// and the milestones already paid them (a JSON array of their numbers of friends).
+#[derive(Debug, Default, Deserialize)]
+pub struct History {
+    pub friend_sales: u32,
+    pub first_sale_at: Option<i64>,
+    pub paying_friends: u32,
+    pub paid_milestones: String,
+}
+
+pub async fn history(db: &D1Database, program_id: &str, friend: &str, referrer: &str) -> ApiResult<History> {
+    let row = db::first(sql!(
+        db,
+        "SELECT (SELECT COUNT(*) FROM transactions WHERE program_id = ?1 AND customer_key = ?2) AS friend_sales,
+                (SELECT MIN(created_at) FROM transactions WHERE program_id = ?1 AND customer_key = ?2) AS first_sale_at,
+                (SELECT COUNT(DISTINCT customer_key) FROM transactions WHERE program_id = ?1 AND referrer_key = ?3) AS paying_friends,
+                (SELECT json_group_array(milestone) FROM rewards WHERE program_id = ?1 AND customer_key = ?3 AND milestone IS NOT NULL) AS paid_milestones",
+        program_id,
+        friend,
+        referrer
+    ))
+    .await?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Rolls the batch back unless, with the new sale in, the friend has `friend_sales` sales and the
+/// referrer `paying_friends` paying friends: what the sale's reward and milestones were computed
+/// from. A concurrent sale of the same referrer's friends makes one of them read again.
+pub fn history_guard(db: &D1Database, program_id: &str, friend: &str, referrer: &str, friend_sales: u32, paying_friends: u32) -> Stmt {
+    db::guard(
+        db,
+        "(SELECT COUNT(*) FROM transactions WHERE program_id = ?1 AND customer_key = ?2) = ?4
+         AND (SELECT COUNT(DISTINCT customer_key) FROM transactions WHERE program_id = ?1 AND referrer_key = ?3) = ?5",
+        &[program_id.into(), friend.into(), referrer.into(), i64::from(friend_sales).into(), i64::from(paying_friends).into()],
+    )
 }
 
 /// Rolls the batch back unless the program's currency is still `currency` (what the sale was checked against).

@@ -47,6 +47,7 @@ pub fn describe_friend_reward(reward: &crate::reward::FriendReward, currency: &s
         FriendReward::Fixed { amount, .. } => money(*amount, currency),
         FriendReward::Percent { percent } => alloc::format!("{percent}% back on your purchases"),
         FriendReward::Coupon { code, description } => alloc::format!("{description} with the code {code}"),
+        FriendReward::StripePromotionCode { .. } => "a discount code of your own".into(),
     }
 }
 
@@ -311,6 +312,7 @@ mod tests {
         assert_eq!(describe_friend_reward(&FriendReward::Fixed { amount: 500, on: Trigger::Sale }, "JPY"), "500 JPY");
         assert_eq!(describe_friend_reward(&FriendReward::Percent { percent: 10 }, "EUR"), "10% back on your purchases");
         assert_eq!(describe_friend_reward(&FriendReward::Coupon { code: "WELCOME10".into(), description: "10% off".into() }, "EUR"), "10% off with the code WELCOME10");
+        assert_eq!(describe_friend_reward(&FriendReward::StripePromotionCode { coupon: "C".into(), expires_days: None }, "EUR"), "a discount code of your own");
     }
 
     #[test]

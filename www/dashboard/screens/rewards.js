@@ -1,5 +1,6 @@
-// Rewards: the review queue (approve, reject with a reason, approve in bulk),
-// who is owed money now (record a payout) and the payouts made.
+// Rewards: the review queue (approve, reject with a reason, approve in bulk; approved rewards
+// Stripe refused to credit: retry or mark as paid), who is owed money now (record a payout)
+// and the payouts made.
 import { api, listPage, programPath } from '../api.js';
 import { h, card, pagedTable, field, onSubmit, announce, attempt, money, toMinor, currencyDigits, date, dateTime } from '../dom.js';
 
@@ -12,6 +13,9 @@ const FLAG_WORDS = {
   fulfilment_failed: 'Stripe credit failed',
 };
 
+/** Whose reward it is: a referrer's share, a friend's, or a referrer's milestone bonus. */
+const KIND_WORDS = { referrer: 'Referrer', friend: 'Friend', milestone: 'Milestone bonus' };
+
 const PAGE = 100;
 
 export async function render(container, program) {
@@ -19,13 +23,84 @@ export async function render(container, program) {
   const payables = payablesCard(program, () => Promise.all([payables.reload(), payouts.reload()]));
   // An approval changes who is owed what.
   const queue = reviewQueue(program, () => payables.reload());
+  const failed = failedCredits(program, () => Promise.all([payables.reload(), payouts.reload()]));
+  queue.card.append(failed.el);
   container.replaceChildren(
     h('nav', { 'aria-label': 'Rewards sections' }, h('ul', { class: 'toc' },
       [['review', 'Review queue'], ['payables', 'Payables'], ['payouts', 'Payouts']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
     h('div', { class: 'actions downloads' }, [['rewards', 'Download rewards CSV'], ['payouts', 'Download payouts CSV'], ['transactions', 'Download sales CSV']].map(([file, label]) =>
       h('a', { class: 'button secondary', href: programPath(program.id, `/${file}.csv`), download: `${file}.csv` }, label))),
     queue.card, payables.card, payouts.card);
-  await Promise.all([queue.reload(), payables.reload(), payouts.reload()]);
+  await Promise.all([queue.reload(), failed.reload(), payables.reload(), payouts.reload()]);
+}
+
+/** Approved rewards flagged `fulfilment_failed`: Stripe's message, Retry credit, Mark as paid (docs/fulfilment.md). */
+function failedCredits(program, changed) {
+  const base = programPath(program.id);
+  const describe = (r) => `reward of ${money(r.amount, r.currency)} for ${r.customer.key}`;
+  const done = async (tr, message) => {
+    const next = tr.nextElementSibling?.classList.contains('detail') ? tr.nextElementSibling.nextElementSibling : tr.nextElementSibling;
+    if (tr.nextElementSibling?.classList.contains('detail')) tr.nextElementSibling.remove();
+    tr.remove();
+    table.refresh();
+    announce(message);
+    (next?.querySelector('button') ?? el.querySelector('h3')).focus();
+    await changed();
+  };
+  function row(r) {
+    const retry = h('button', { type: 'button', 'aria-label': `Retry the Stripe credit of the ${describe(r)}` }, 'Retry credit');
+    const pay = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Mark the ${describe(r)} as paid…` }, 'Mark as paid…');
+    const tr = h('tr', { 'data-reward': r.id },
+      h('td', {}, r.customer.key),
+      h('td', { class: 'num' }, money(r.amount, r.currency)),
+      h('td', { class: 'reason' }, r.reason ?? 'Stripe credit failed'),
+      h('td', {}, h('div', { class: 'actions' }, retry, pay)));
+    retry.addEventListener('click', attempt(async () => {
+      retry.disabled = true;
+      let answer;
+      try {
+        answer = await api('POST', `${base}/integrations/stripe/credits/${encodeURIComponent(r.id)}/retry`);
+      } finally {
+        retry.disabled = false;
+      }
+      if (answer.status === 'failed') {
+        announce(`Stripe refused the credit again.`, { error: true });
+        await reload();
+      } else {
+        await done(tr, answer.status === 'succeeded' ? `Credited the ${describe(r)} in Stripe: paid.` : `Stripe did not answer; the credit of the ${describe(r)} is retried later.`);
+      }
+    }));
+    pay.addEventListener('click', () => {
+      if (tr.nextElementSibling?.classList.contains('detail')) return tr.nextElementSibling.close();
+      const reference = h('input', { type: 'text', name: 'reference', maxlength: 200, autocomplete: 'off' });
+      const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+      const form = onSubmit(h('form', { 'aria-label': `Mark the ${describe(r)} as paid` },
+        field('Reference', reference, 'Your payment’s reference (optional). Records a manual payout of this amount, which pays the customer’s oldest approved rewards that fit.'),
+        h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Record payout'), cancel)),
+      async (v) => {
+        const body = { customer: { key: r.customer.key }, amount: r.amount, note: 'Stripe credit failed: paid by hand' };
+        if (v.get('reference').trim()) body.reference = v.get('reference').trim();
+        await api('POST', `${base}/payouts`, body);
+        await done(tr, `Recorded a payout of ${money(r.amount, r.currency)} to ${r.customer.key}.`);
+      });
+      openForm(tr, 4, form, { toggle: pay, cancel, focus: reference });
+    });
+    return tr;
+  }
+  const table = pagedTable({
+    head: ['Customer', { label: 'Amount', num: true }, 'Stripe’s message', 'Decision'], row, label: 'Stripe credit failed',
+    fetchPage: (cursor) => listPage(`${base}/rewards`, { limit: PAGE, status: 'approved', flagged: 'true' }, cursor),
+    empty: 'No failed Stripe credit.', moreLabel: 'Load more rewards',
+  });
+  const el = h('div', { id: 'credit-failed', hidden: true },
+    h('h3', { tabindex: '-1' }, 'Stripe credit failed'),
+    h('p', { class: 'muted' }, 'Approved rewards Stripe refused to credit (Settings → Rewards → Pay referrers). Fix the cause in Stripe or on the customer, then retry; or pay it your way and mark it paid.'),
+    table.el);
+  const reload = async () => {
+    await table.reload();
+    el.hidden = table.body.children.length === 0 && program.rewards?.fulfilment?.referrer !== 'stripe_credit';
+  };
+  return { el, reload };
 }
 
 /** A card's heading, which takes the focus when the rows that had it go away. */
@@ -94,7 +169,7 @@ function reviewQueue(program, approved) {
     const tr = h('tr', { 'data-reward': r.id },
       h('td', {}, box),
       h('td', {}, r.customer.key),
-      h('td', {}, h('div', {}, r.kind === 'referrer' ? 'Referrer' : 'Friend'), h('div', { class: 'muted' }, r.transaction_key ? `sale ${r.transaction_key}` : 'signup')),
+      h('td', {}, h('div', {}, KIND_WORDS[r.kind] ?? r.kind), h('div', { class: 'muted' }, r.milestone ? `${r.milestone.friends} paying friends` : r.transaction_key ? `sale ${r.transaction_key}` : 'signup')),
       h('td', { class: 'num' }, money(r.amount, r.currency)),
       h('td', {}, r.flags.length ? h('ul', { class: 'flags' }, r.flags.map((f) => h('li', { class: 'flag', title: f }, FLAG_WORDS[f] ?? f))) : h('span', { class: 'muted' }, 'none')),
       h('td', {}, h('div', {}, date(r.created_at)), held ? h('div', { class: 'muted' }, `held until ${date(r.available_at)}`) : null),

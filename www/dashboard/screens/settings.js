@@ -118,7 +118,7 @@ function trackingForm(program, save) {
   }));
 }
 
-const REWARD_TYPES = { percent: 'Percent of each sale', fixed: 'Fixed amount', coupon: 'Coupon code', none: 'No reward' };
+const REWARD_TYPES = { percent: 'Percent of each sale', fixed: 'Fixed amount', coupon: 'Coupon code', stripe_promotion_code: 'Stripe promotion code, one per friend', none: 'No reward' };
 
 /** The inputs for one reward rule; `read(values)` turns them back into the API's rule. */
 function rewardFields(who, rule, types) {
@@ -133,6 +133,10 @@ function rewardFields(who, rule, types) {
     group('coupon',
       field('Coupon code', { name: `${who}_code`, required: true, maxlength: 64, value: rule?.code ?? '' }, 'A code your shop honours, e.g. a Stripe promotion code.'),
       field('Description', { name: `${who}_description`, maxlength: 500, value: rule?.description ?? '' }, 'Shown to the friend, e.g. “10 % off your first order”.')),
+    group('stripe_promotion_code',
+      field('Stripe coupon ID', { name: `${who}_coupon`, required: true, maxlength: 200, pattern: '[A-Za-z0-9_\\-]+', value: rule?.coupon ?? '', autocomplete: 'off' },
+        'Each referred friend gets a one-time code of their own for this coupon (needs a restricted key with Promotion codes write in Integration → Stripe).'),
+      field('Code lasts (days)', { type: 'number', name: `${who}_expires_days`, min: 1, max: 365, value: rule?.expires_days ?? '', placeholder: 'No expiry' }, '1 to 365 days; empty: the code does not expire.')),
   ].filter((g) => types.includes(g.dataset.type));
   const sync = () => groups.forEach((g) => {
     g.hidden = g.dataset.type !== select.value;
@@ -145,10 +149,34 @@ function rewardFields(who, rule, types) {
       case 'percent': return { type: 'percent', percent: Number(v.get(`${who}_percent`)) };
       case 'fixed': return { type: 'fixed', amount: Number(v.get(`${who}_amount`)), on: v.get(`${who}_on`) };
       case 'coupon': return { type: 'coupon', code: v.get(`${who}_code`), description: v.get(`${who}_description`) };
+      case 'stripe_promotion_code': return { type: 'stripe_promotion_code', coupon: v.get(`${who}_coupon`), ...(v.get(`${who}_expires_days`) ? { expires_days: Number(v.get(`${who}_expires_days`)) } : {}) };
       default: return null;
     }
   };
   return { fields: [field('Type', select), ...groups], read };
+}
+
+/** Which of a friend's sales earn the referrer's reward (`limit`), and milestone bonuses (docs/rewards.md). */
+function limitFields(r) {
+  const limit = r.referrer?.limit;
+  const kind = limit?.sales ? 'sales' : limit?.months ? 'months' : 'none';
+  return h('fieldset', {}, h('legend', {}, 'Limits and milestones'),
+    field('Referrer earns on', h('select', { name: 'limit_kind' },
+      [['none', 'every sale of each friend'], ['sales', 'each friend’s first N sales'], ['months', 'each friend’s sales for N months']].map(([v, label]) => h('option', { value: v, selected: v === kind }, label)))),
+    field('N', { type: 'number', name: 'limit_n', min: 1, max: 1000, value: limit?.sales ?? limit?.months ?? '' }, 'Sales (1 to 1000) or months after the friend’s first sale (1 to 120); for rewards on sales.'),
+    field('Milestones', { name: 'milestones', value: (r.milestones ?? []).map((m) => `${m.friends}:${m.amount}`).join(', '), placeholder: 'e.g. 5:5000, 25:30000', autocomplete: 'off' },
+      'A bonus once when a referrer reaches this many paying friends: friends:amount in minor units, comma-separated.'));
+}
+
+/** The limit and milestones as the API takes them, from `limitFields`. */
+function readLimits(v) {
+  const kind = v.get('limit_kind');
+  const limit = kind === 'none' || !v.get('limit_n') ? null : { [kind]: Number(v.get('limit_n')) };
+  const milestones = v.get('milestones').split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    const [friends, amount] = s.split(':').map((n) => Number(n.trim()));
+    return { friends, amount };
+  });
+  return { limit, milestones };
 }
 
 /** Hold, approval and the daily limit: when a reward becomes money owed (docs/dashboard.md, Rewards). */
@@ -175,24 +203,26 @@ function fulfilmentFields(r) {
 
 function rewardsForm(program, save) {
   const referrer = rewardFields('referrer', program.rewards.referrer, ['percent', 'fixed']);
-  const friend = rewardFields('friend', program.rewards.friend, ['none', 'percent', 'fixed', 'coupon']);
+  const friend = rewardFields('friend', program.rewards.friend, ['none', 'percent', 'fixed', 'coupon', 'stripe_promotion_code']);
   // The API replaces the rules as a whole, so the form sends every part of them.
   return onSubmit(h('form', {},
     h('fieldset', {}, h('legend', {}, 'Referrer reward: what a customer earns for bringing a friend'), referrer.fields),
     h('fieldset', {}, h('legend', {}, 'Friend reward: what the referred friend gets (optional)'), friend.fields),
+    limitFields(program.rewards),
     reviewFields(program.rewards),
     fulfilmentFields(program.rewards),
     h('button', { type: 'submit' }, 'Save rewards'),
-  ), (v) => save({
+  ), (v) => { const { limit, milestones } = readLimits(v); return save({
     rewards: {
-      referrer: referrer.read(v),
+      referrer: { ...referrer.read(v), ...(limit ? { limit } : {}) },
+      milestones,
       friend: friend.read(v),
       hold_days: Number(v.get('hold_days')),
       approval: v.get('approval'),
       max_per_referrer_per_day: v.get('max_per_referrer_per_day') ? Number(v.get('max_per_referrer_per_day')) : null,
       fulfilment: { referrer: v.get('fulfilment') ?? 'manual' },
     },
-  }));
+  }); });
 }
 
 function deleteForm(program) {

@@ -112,6 +112,7 @@ impl ProgramPart<'_> {
         let code = match (m, friend_reward) {
             (Message::SignInCode, _) => "123456".to_owned(),
             (_, Some(FriendReward::Coupon { code, .. })) => code.clone(),
+            (_, Some(FriendReward::StripePromotionCode { .. })) => "FRIEND-7KQ2MX9P".to_owned(),
             _ => String::new(),
         };
         let amount = match (m, friend_reward) {
@@ -203,10 +204,18 @@ fn values(env: &Env, program: &ProgramPart, m: Message, row: &EmailRow, data: &V
         Message::RewardApproved | Message::PayoutSent => v = v.with(P::Amount, email::money(data["amount"].as_i64().unwrap_or(0), program.currency)),
         Message::FriendWelcome => {
             let reward = program_reward(data);
-            if let Some(FriendReward::Coupon { code, .. }) = &reward {
-                v = v.with(P::Code, code.as_str());
+            match (&reward, &row.customer_promotion_code) {
+                (Some(FriendReward::Coupon { code, .. }), _) => v = v.with(P::Code, code.as_str()),
+                (Some(FriendReward::StripePromotionCode { .. }), Some(code)) => v = v.with(P::Code, code.as_str()),
+                // Stripe has not answered yet: wait one backoff step (5 s) for the code, once.
+                (Some(FriendReward::StripePromotionCode { .. }), None) if row.attempts == 0 => return Err(Outcome::failed("waiting for the friend's Stripe promotion code")),
+                _ => {}
             }
-            v = v.with(P::Amount, reward.map(|r| email::describe_friend_reward(&r, program.currency)).unwrap_or_else(|| "a warm welcome".into()));
+            let described = match (&reward, &row.customer_promotion_code) {
+                (Some(FriendReward::StripePromotionCode { .. }), Some(code)) => format!("your own discount code {code}"),
+                _ => reward.map(|r| email::describe_friend_reward(&r, program.currency)).unwrap_or_else(|| "a warm welcome".into()),
+            };
+            v = v.with(P::Amount, described);
         }
         Message::SignInCode => {
             let sealed = data["code"].as_str().unwrap_or_default();

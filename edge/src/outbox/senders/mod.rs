@@ -5,3 +5,4 @@ pub mod mailerlite;
 pub mod webhook;
 pub mod email;
 pub mod stripe_credit;
+pub mod stripe_promotion_code;

@@ -77,28 +77,42 @@ pub async fn deliver(env: &Env, db: &D1Database, row: &CreditRow) -> Outcome {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    let Some(sealed) = row.sealed_key.as_deref() else { return Outcome::final_failure("the Stripe integration has no secret_key any more") };
-    let key = match crate::sealed::open(env, sealed) {
-        Ok(k) => k,
-        Err(e) => return Outcome::final_failure(e.message),
+    let (api_base, key) = match connection(env, row.sealed_key.as_deref(), row.api_settings.as_deref()) {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
     };
-    let settings: Value = row.api_settings.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
-    let api_base = settings["api_base"].as_str().unwrap_or("https://api.stripe.com");
-    let auth = format!("Bearer {key}");
-    let idempotency = credit_idempotency_key(credit.reward_id);
-    let headers = outbound::headers([
-        ("authorization", auth.as_str()),
-        ("content-type", "application/x-www-form-urlencoded"),
-        ("idempotency-key", idempotency.as_str()),
-        ("user-agent", "Edgeref/1"),
-    ]);
-    let sent = outbound::send(Method::Post, &url(api_base, credit.stripe_customer_id), headers, Some(&form(&credit)), outbound::timeout(env)).await;
-    let sent = Outcome { retryable: sent.retryable && is_retryable(sent.code), ..sent };
+    let idempotency = credit_idempotency_key(credit.reward_id, row.retries);
+    let sent = post_form(env, &key, &url(&api_base, credit.stripe_customer_id), &idempotency, &form(&credit)).await;
     if !sent.code.is_some_and(edgeref_shared::webhook::is_success) {
         return sent;
     }
     paid(db, row, &credit, sent).await
 }
+
+/// The program's Stripe API base and its opened key; without them nothing can be sent (final).
+pub fn connection(env: &Env, sealed: Option<&str>, settings: Option<&str>) -> Result<(String, String), Outcome> {
+    let sealed = sealed.ok_or_else(|| Outcome::final_failure("the Stripe integration has no secret_key any more"))?;
+    let key = crate::sealed::open(env, sealed).map_err(|e| Outcome::final_failure(e.message))?;
+    let settings: Value = settings.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    Ok((settings["api_base"].as_str().unwrap_or("https://api.stripe.com").trim_end_matches('/').to_owned(), key))
+}
+
+/// POSTs a form to Stripe's API under an `Idempotency-Key`; only what can succeed later is retried.
+pub async fn post_form(env: &Env, key: &str, url: &str, idempotency: &str, form: &str) -> Outcome {
+    let auth = format!("Bearer {key}");
+    let headers = outbound::headers([
+        ("authorization", auth.as_str()),
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("idempotency-key", idempotency),
+        ("stripe-version", STRIPE_VERSION),
+        ("user-agent", "Edgeref/1"),
+    ]);
+    let sent = outbound::send(Method::Post, url, headers, Some(form), outbound::timeout(env)).await;
+    Outcome { retryable: sent.retryable && is_retryable(sent.code), ..sent }
+}
+
+/// The API version whose request shapes Edgeref sends (promotion codes' `promotion[coupon]`).
+pub const STRIPE_VERSION: &str = "2025-09-30.clover";
 
 /// Stripe's 4xx (but 429) refuses this credit: retrying cannot help.
 fn is_retryable(code: Option<u16>) -> bool {
@@ -158,6 +172,7 @@ mod tests {
             program_id: "prg_1".into(),
             event_id: "msg_1".into(),
             attempts: 0,
+            retries: 0,
             reward_id: Some("rwd_1".into()),
             reward_status: Some("approved".into()),
             amount: Some(1250),

@@ -1,14 +1,14 @@
-// Third-party integrations: Stripe, Zapier and MailerLite, each with its status and set-up.
-import { api, programPath } from '../../api.js';
-import { h, card, field, onSubmit, announce, copyButton, confirmed, failure } from '../../dom.js';
+// Third-party integrations: Stripe, Paddle Billing, Lemon Squeezy, Zapier and MailerLite, each with its status and set-up.
+import { api, listPage, programPath } from '../../api.js';
+import { h, card, field, onSubmit, announce, attempt, copyButton, confirmed, failure, pagedTable, money, dateTime } from '../../dom.js';
 
 export async function render(container, program) {
   const base = programPath(program.id, '/integrations');
   const refresh = async () => {
     const state = await api('GET', base);
     container.replaceChildren(
-      h('p', {}, 'Ready-made connections: sales from Stripe, automations in Zapier, subscribers in MailerLite.'),
-      stripe(state.stripe), zapier(state.zapier), mailerlite(state.mailerlite));
+      h('p', {}, 'Ready-made connections: sales from Stripe, Paddle or Lemon Squeezy, automations in Zapier, subscribers in MailerLite.'),
+      stripe(state.stripe), billing('paddle', 'Paddle Billing', state.paddle), billing('lemonsqueezy', 'Lemon Squeezy', state.lemonsqueezy), zapier(state.zapier), mailerlite(state.mailerlite));
   };
 
   const status = (on, text) => h('span', { class: `badge ${on ? 'on' : ''}` }, text ?? (on ? 'connected' : 'not connected'));
@@ -45,7 +45,55 @@ export async function render(container, program) {
         webhook_secret: v.get('webhook_secret'),
         ...(v.get('secret_key') ? { secret_key: v.get('secret_key') } : {}),
         ...(v.get('api_base') ? { api_base: v.get('api_base') } : {}),
-      }))));
+      }))),
+      s.secret_key_set ? creditLog() : null);
+  }
+
+  /** Stripe's answer in a log row: its `error.message`, else the text (cut short). */
+  const answerOf = (note) => {
+    try { return JSON.parse(note)?.error?.message ?? (note.length > 120 ? `${note.slice(0, 120)}…` : note); } catch { return note ?? '—'; }
+  };
+
+  /** The Stripe credit log (docs/fulfilment.md): each credit, its status and Stripe's answer; failed ones can be retried. */
+  function creditLog() {
+    const row = (c) => {
+      const retry = c.status === 'failed' ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Retry the credit of reward ${c.reward_id}` }, 'Retry') : null;
+      retry?.addEventListener('click', attempt(async () => {
+        retry.disabled = true;
+        const answer = await api('POST', `${base}/stripe/credits/${encodeURIComponent(c.id)}/retry`).finally(() => { retry.disabled = false; });
+        announce(`Credit retried: ${answer.status}.`, { error: answer.status === 'failed' });
+        await table.reload();
+      }));
+      return h('tr', { 'data-credit': c.id },
+        h('td', {}, dateTime(c.created_at)),
+        h('td', {}, c.customer?.key ?? '—'),
+        h('td', { class: 'num' }, c.amount == null ? '—' : money(c.amount, program.currency)),
+        h('td', {}, c.status), h('td', { class: 'num' }, c.attempts),
+        h('td', {}, c.note == null ? '—' : answerOf(c.note)),
+        h('td', {}, retry));
+    };
+    const table = pagedTable({
+      head: ['Approved', 'Customer', { label: 'Amount', num: true }, 'Status', { label: 'Attempts', num: true }, 'Stripe’s answer', ''], row, label: 'Stripe credit log',
+      fetchPage: (cursor) => listPage(`${base}/stripe/credits`, { limit: 20 }, cursor), empty: 'No credit yet.', moreLabel: 'Load more credits',
+    });
+    table.reload().catch(() => {}); // an API error shows in the table
+    return h('div', { id: 'stripe-credits' }, h('h4', {}, 'Credit log'), h('p', { class: 'muted' }, 'Each approved reward credited to a Stripe customer balance, newest first.'), table.el);
+  }
+
+  /** Paddle Billing or Lemon Squeezy: where it posts, its signing secret (docs/integrations.md). */
+  function billing(name, label, b) {
+    const on = b?.enabled ?? false;
+    const endpoint = h('code', {}, b?.endpoint_url ?? '');
+    const steps = name === 'paddle'
+      ? ['In Paddle, open Developer tools → Notifications and add a destination with this URL: ', 'Select transaction.completed and adjustment.created (and adjustment.updated).', 'Paste the destination’s secret key below. Pass edgeref(\'referral\') as custom_data.edgeref_code at checkout (or the customer key as edgeref_customer).']
+      : ['In Lemon Squeezy, open Settings → Webhooks and add a webhook with this URL: ', 'Select order_created, subscription_payment_success and order_refunded, and set a signing secret.', 'Paste that signing secret below. Pass edgeref(\'referral\') as checkout[custom][edgeref_code].'];
+    return article(name, label, on,
+      h('p', {}, 'Paid orders of referred customers become transactions (and rewards); refunds reverse them.'),
+      h('ol', {}, h('li', {}, steps[0], endpoint, ' ', copyButton('Copy URL', () => b?.endpoint_url ?? '', endpoint)), h('li', {}, steps[1]), h('li', {}, steps[2])),
+      onSubmit(h('form', {},
+        field('Signing secret', { type: 'password', name: 'webhook_secret', required: true, maxlength: 200, autocomplete: 'off' }, on ? 'Saved. Paste a new one to replace it.' : null),
+        h('div', { class: 'actions' }, h('button', { type: 'submit' }, on ? `Save ${label}` : `Connect ${label}`), on ? disconnect(name, label) : null),
+      ), connect(name, label, (v) => ({ webhook_secret: v.get('webhook_secret') }))));
   }
 
   function zapier(z) {
