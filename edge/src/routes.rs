@@ -111,6 +111,10 @@ pub enum ApiRoute {
     CustomerStats(String),
     CreditCustomer(String),
     CreatePortalToken(String),
+    /// `GET /v1/customers/{key}/export`: everything held about the person (docs/privacy.md).
+    ExportCustomer(String),
+    /// `POST /v1/customers/{key}/erase`: their personal data removed, amounts and keys kept.
+    EraseCustomer(String),
     ServerSignup,
     CreateTransaction,
     ListTransactions,
@@ -233,6 +237,8 @@ fn api(method: &Method, segs: &[&str]) -> Option<ApiRoute> {
         (Get, ["customers", key, "stats"]) => CustomerStats(s(key)),
         (Post, ["customers", key, "credit"]) => CreditCustomer(s(key)),
         (Post, ["customers", key, "portal-token"]) => CreatePortalToken(s(key)),
+        (Get, ["customers", key, "export"]) => ExportCustomer(s(key)),
+        (Post, ["customers", key, "erase"]) => EraseCustomer(s(key)),
         (Post, ["signups"]) => ServerSignup,
         (Post, ["transactions"]) => CreateTransaction,
         (Get, ["transactions"]) => ListTransactions,
