@@ -67,8 +67,36 @@ function post(path, body) {
     });
 }
 
+// Consent (docs/privacy.md), `c.k`: 1 waits for `edgeref('consent', 'granted')`, 2 for Google
+// Consent Mode's `ad_storage` in the page's dataLayer. Until the grant, page views are only
+// held here, in memory (no cookie, no beacon), and replayed at it: the visit counts once. A
+// denial, before or after, removes our cookies; nothing is stored or sent while it stands.
+let granted = !c.k;
+const held = [];
+function consent(answer) {
+  granted = answer == 'granted';
+  if (granted) held.splice(0).map((href) => commands.page(href));
+  else for (const name of ['edgeref_ref', 'edgeref_vid'])
+    for (const domain of ['', c.o]) set_cookie(name + '=; Max-Age=0; Path=/' + (domain ? '; Domain=' + domain : ''));
+}
+// gtag('consent', 'default' | 'update', {ad_storage}) pushes `arguments` onto dataLayer: read
+// what is there, then every later push.
+function google() {
+  const layer = (window.dataLayer = window.dataLayer || []);
+  const read = (e) => e && e[0] == 'consent' && e[2] && e[2].ad_storage && consent(e[2].ad_storage);
+  const push = layer.push;
+  layer.push = function () {
+    const r = push.apply(this, arguments);
+    for (const e of arguments) read(e);
+    return r;
+  };
+  layer.forEach(read);
+}
+
 const commands = {
+  consent,
   page(href = location.href) {
+    if (!granted) return held.push(href), undefined;
     const code = m.page(href);
     if (code) post('/t/visit', { program: c.p, code, url: href, referrer: document.referrer }).then((a) => {
       if (a) m.answered(code, a.valid !== false, a.visit_id || '');
@@ -79,7 +107,7 @@ const commands = {
   widget: (options) => core('widget', options),
   reward: () => (m.referral(false) && c.r) || null,
   signup(customer) {
-    const code = m.referral(false);
+    const code = granted && m.referral(false);
     return post('/t/signup', code && { program: c.p, code, visit_id: m.referral(true), customer });
   },
 };
@@ -106,6 +134,7 @@ function started() {
     return result;
   };
   for (const [name, arg, resolve] of queued) resolve(run(name, arg));
+  if (c.k == 2) google();
   log('tracking ' + c.p);
 }
 

@@ -61,7 +61,7 @@ pub async fn export(cx: &Cx, program: &Program, key: &str) -> ApiResult<Response
 }
 
 /// `POST /v1/customers/{key}/erase` (no body, or `{}`): MailerLite forgets them first (a
-/// failure there answers `502` and erases nothing, so the request can be repeated); then one
+/// failure there answers `503` and erases nothing, so the request can be repeated); then one
 /// batch blanks the customer, redacts their address and names wherever stored text holds
 /// them, fires `customer.deleted` and audits `customer.erased` without the erased values.
 pub async fn erase(mut req: Request, cx: &Cx, program: &Program, key: &str) -> ApiResult<Response> {
@@ -109,8 +109,8 @@ async fn forget_in_mailerlite(env: &Env, db: &D1Database, program_id: &str, emai
     match outcome.code {
         Some(200..=299) => Ok(()),
         code => Err(ApiError::new(
-            502,
-            "integration_failed",
+            503,
+            "unavailable",
             format!("MailerLite did not forget the subscriber ({}); nothing was erased: try again", code.map_or_else(|| outcome.error.unwrap_or_default(), |c| c.to_string())),
         )),
     }
