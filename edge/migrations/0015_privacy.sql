@@ -27,3 +27,5 @@ CREATE INDEX visits_created ON visits (created_at);
 CREATE INDEX deliveries_done ON deliveries (status, updated_at);
 CREATE INDEX deliveries_event ON deliveries (event_id);
 CREATE INDEX events_created ON events (created_at);
+-- Friend invitations only count for 30 days (rate limits): older rows go then.
+CREATE INDEX email_invites_created ON email_invites (created_at);

@@ -120,13 +120,15 @@ pub fn rollup_visits(db: &D1Database, now: i64, limit: i64) -> Vec<Stmt> {
 }
 
 /// Deletes at most `limit` deliveries that succeeded more than 30 days before `now`
-/// (with their attempts), then the events older than that with no delivery left.
+/// (with their attempts), friend invitations past their 30 days of rate limits, then
+/// the events older than that with no delivery left.
 pub fn prune_delivered(db: &D1Database, now: i64, limit: i64) -> Vec<Stmt> {
     let before = now - DELIVERED_OUTBOX_DAYS * DAY_MS;
     let done = "SELECT id FROM deliveries WHERE status = 'succeeded' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2";
     vec![
         sql!(db, &format!("DELETE FROM delivery_attempts WHERE delivery_id IN ({done})"), before, limit),
         sql!(db, &format!("DELETE FROM deliveries WHERE id IN ({done})"), before, limit),
+        sql!(db, "DELETE FROM email_invites WHERE rowid IN (SELECT rowid FROM email_invites WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)", before, limit),
         sql!(
             db,
             "DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < ?1
