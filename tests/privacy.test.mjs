@@ -253,3 +253,30 @@ test('retention: old raw visits roll into daily counts with the same totals; del
   await api('DELETE', '/v1/customers/ref');
   assert.equal((await stats(program)).visits, 0);
 });
+
+test('dashboard: consent and retention in Settings; Export and Erase (confirmed) on a customer', async () => {
+  const { program, api } = await createProgram(worker, { name: 'Privacy shop' });
+  await api('POST', '/v1/customers', { key: 'cust-dora', email: 'dora.dashboard@example.com', name: 'Dora' });
+  const { context, page, problems } = await signedInDashboard(browser, worker, { acceptDownloads: true });
+  await page.getByRole('link', { name: 'Privacy shop' }).click();
+  const tracking = page.locator('#tracking');
+  await tracking.getByLabel(/Wait for consent/).check();
+  await tracking.getByLabel('Keep raw visits for (days)').fill('90');
+  await tracking.getByRole('button', { name: 'Save tracking' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  const saved = (await owner('GET', `/v1/programs/${program.id}`)).body.tracking;
+  assert.deepEqual([saved.consent, saved.visit_retention_days], ['required', 90]);
+
+  await page.getByRole('navigation', { name: 'Program' }).getByRole('link', { name: 'Customers' }).click();
+  const row = page.getByRole('row').filter({ hasText: 'dora.dashboard@example.com' });
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Export the data of cust-dora' }).click()]);
+  const exported = JSON.parse(await (await download.createReadStream()).toArray().then((b) => Buffer.concat(b).toString('utf8')));
+  assert.equal(exported.customer.email, 'dora.dashboard@example.com');
+  // The harness accepts the browser's "are you sure?" dialog.
+  await row.getByRole('button', { name: 'Erase the personal data of cust-dora' }).click();
+  await page.getByRole('status').filter({ hasText: 'The personal data of cust-dora was erased.' }).waitFor();
+  assert.equal((await api('GET', '/v1/customers/cust-dora')).body.email, '');
+  await page.getByRole('row').filter({ hasText: 'cust-dora' }).first().waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
