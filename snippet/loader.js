@@ -74,6 +74,7 @@ function post(path, body) {
 let granted = !c.k;
 const held = [];
 function consent(answer) {
+  if (answer != 'granted' && answer != 'denied') return;
   granted = answer == 'granted';
   if (granted) held.splice(0).map((href) => commands.page(href));
   else for (const name of ['edgeref_ref', 'edgeref_vid'])

@@ -94,6 +94,8 @@ pub fn erase_statements(db: &D1Database, program_id: &str, key: &str, email: Opt
         sql!(db, "DELETE FROM email_suppressions WHERE program_id = ?1 AND address = ?2", program_id, email),
         sql!(db, "DELETE FROM sign_in_codes WHERE program_id = ?1 AND address = ?2", program_id, email),
         sql!(db, "DELETE FROM email_invites WHERE program_id = ?1 AND address = ?2", program_id, email),
+        // Whole messages to them (`make dev` only): their unsubscribe links encode the address.
+        sql!(db, "DELETE FROM dev_mail WHERE program_id = ?1 AND lower(to_address) = ?2", program_id, email),
         sql!(db, "DELETE FROM rate_counters WHERE instr(key, ?1) > 0 AND instr(lower(key), ?2) > 0", program_id, email),
     ]
 }
