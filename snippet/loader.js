@@ -73,31 +73,15 @@ function post(path, body) {
 // denial, before or after, removes our cookies; nothing is stored or sent while it stands.
 let granted = !c.k;
 const held = [];
-function consent(answer) {
-  if (answer != 'granted' && answer != 'denied') return;
-  granted = answer == 'granted';
-  if (granted) held.splice(0).map((href) => commands.page(href));
-  else for (const name of ['edgeref_ref', 'edgeref_vid'])
-    for (const domain of ['', c.o]) set_cookie(name + '=; Max-Age=0; Path=/' + (domain ? '; Domain=' + domain : ''));
-}
-// gtag('consent', 'default' | 'update', {ad_storage}) pushes `arguments` onto dataLayer: read
-// what is there, then every later push.
-function google() {
-  const layer = (window.dataLayer = window.dataLayer || []);
-  const read = (e) => e && e[0] == 'consent' && e[2] && e[2].ad_storage && consent(e[2].ad_storage);
-  const push = layer.push;
-  layer.push = function () {
-    const r = push.apply(this, arguments);
-    for (const e of arguments) read(e);
-    return r;
-  };
-  layer.forEach(read);
-}
 
 const commands = {
-  consent,
+  // Anything but 'granted' is a denial (a foreign `Domain=`, with no cookie domain, deletes nothing).
+  consent(answer) {
+    if ((granted = answer == 'granted')) held.splice(0).map(commands.page);
+    else for (const name of ['ref', 'vid']) for (const domain of ['', ';Domain=' + c.o]) set_cookie('edgeref_' + name + '=;Max-Age=0;Path=/' + domain);
+  },
   page(href = location.href) {
-    if (!granted) return held.push(href), undefined;
+    if (!granted) return void held.push(href);
     const code = m.page(href);
     if (code) post('/t/visit', { program: c.p, code, url: href, referrer: document.referrer }).then((a) => {
       if (a) m.answered(code, a.valid !== false, a.visit_id || '');
@@ -135,7 +119,15 @@ function started() {
     return result;
   };
   for (const [name, arg, resolve] of queued) resolve(run(name, arg));
-  if (c.k == 2) google();
+  // gtag('consent', 'default' | 'update', {ad_storage}) pushes `arguments` onto dataLayer: what is
+  // there, then every later push.
+  if (c.k == 2) {
+    const layer = (window.dataLayer = window.dataLayer || []);
+    const read = (e) => e && e[0] == 'consent' && (e = (e[2] || 0).ad_storage) && run('consent', e);
+    const push = layer.push;
+    layer.push = (...e) => (e.map(read), push.apply(layer, e));
+    layer.forEach(read);
+  }
   log('tracking ' + c.p);
 }
 
