@@ -212,7 +212,9 @@ mod json {
         /// `Some(None)` is an explicit `null`: no first-party endpoint.
         #[serde(default, deserialize_with = "explicit_null")]
         pub endpoint: Option<Option<String>>,
-        pub consent: Option<Consent>,
+        /// `Some(None)` is an explicit `null`: refused, as any value but the three.
+        #[serde(default, deserialize_with = "explicit_null")]
+        pub consent: Option<Option<Consent>>,
         pub visit_retention_days: Option<i64>,
     }
 
@@ -244,7 +246,7 @@ mod json {
                 next.endpoint = endpoint.as_deref().map(first_party::parse_endpoint).transpose()?;
             }
             if let Some(consent) = patch.consent {
-                next.consent = consent;
+                next.consent = consent.ok_or(ValidationError::new("consent", "must be not_required, required or google_consent_mode"))?;
             }
             if let Some(days) = patch.visit_retention_days {
                 next.visit_retention_days = visit_retention_days(days)?;
@@ -327,6 +329,8 @@ mod tests {
         let p: TrackingPatch = serde_json::from_str(r#"{"visit_retention_days":29}"#).unwrap();
         assert_eq!(base.patched(&p).unwrap_err().field, "visit_retention_days");
         assert!(serde_json::from_str::<TrackingPatch>(r#"{"consent":"maybe"}"#).is_err());
+        let p: TrackingPatch = serde_json::from_str(r#"{"consent":null}"#).unwrap();
+        assert_eq!(base.patched(&p).unwrap_err().field, "consent");
         assert!(serde_json::from_str::<TrackingPatch>(r#"{"nope":1}"#).is_err());
     }
 
