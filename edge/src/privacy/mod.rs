@@ -68,8 +68,9 @@ pub async fn erase(mut req: Request, cx: &Cx, program: &Program, key: &str) -> A
     let _: Map<String, Value> = optional_json_body(&mut req).await?;
     let c = customers::require(&cx.db, &program.id, key).await?;
     let email = address(&c);
-    if let Some(email) = &email {
-        forget_in_mailerlite(&cx.env, &cx.db, &program.id, email).await?;
+    if email.is_some() {
+        // As stored: the address MailerLite was given.
+        forget_in_mailerlite(&cx.env, &cx.db, &program.id, c.email.trim()).await?;
     }
     let erasure = Erasure::new(c.email.as_str(), c.name.as_deref(), c.surname.as_deref());
     let redactions = redactions(&cx.db, &program.id, &erasure, email.as_deref()).await?;
