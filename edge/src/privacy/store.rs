@@ -23,7 +23,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("visits", "SELECT day, visits FROM visit_counts WHERE program_id = ?1 AND referrer_key = ?2 AND visits <> 0 ORDER BY day"),
     ("messages", "SELECT d.id, e.type, d.integration, d.status, d.recipient, d.created_at FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.program_id = ?1 AND lower(d.recipient) = ?3 ORDER BY d.created_at"),
     ("events", "SELECT id, type, created_at FROM events WHERE program_id = ?1 AND instr(lower(payload), ?3) > 0 ORDER BY created_at"),
-    ("audit_log", "SELECT id, actor, action, target_type, target_id, diff, created_at FROM audit_log WHERE program_id = ?1 AND ((target_type = 'customer' AND target_id = ?2) OR instr(lower(diff), ?3) > 0) ORDER BY id"),
+    ("audit_log", "SELECT id, actor, action, target_type, target_id, diff, created_at FROM audit_log WHERE program_id = ?1 AND ((target_type = 'customer' AND target_id = ?2) OR lower(target_id) = ?3 OR instr(lower(diff), ?3) > 0) ORDER BY id"),
     ("email_suppressions", "SELECT address, reason, created_at FROM email_suppressions WHERE program_id = ?1 AND address = ?3"),
     ("sign_in_codes", "SELECT tries_left, expires_at FROM sign_in_codes WHERE program_id = ?1 AND address = ?3"),
     ("invitations_received", "SELECT address, created_at FROM email_invites WHERE program_id = ?1 AND address = ?3 ORDER BY created_at"),
@@ -47,6 +47,8 @@ pub async fn sections(db: &D1Database, program_id: &str, key: &str, email: Optio
 pub const REDACTABLE: &[(&str, &str)] = &[
     ("events", "payload"),
     ("audit_log", "diff"),
+    // Entries about an address (`email.suppressed`) name it as their target.
+    ("audit_log", "target_id"),
     ("deliveries", "recipient"),
     ("delivery_attempts", "response_body"),
     ("delivery_attempts", "error"),
