@@ -3,15 +3,15 @@
 // file itself), raw visits rolled into daily counts and delivered outbox rows pruned.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   startWorker, startMerchantSite, launchBrowser, createProgram, merchantPage, client, eventually, runCron,
-  startReceiver, freePort, signedInDashboard, ingestDrained, DESKTOP_UA, ADMIN_TOKEN,
+  startReceiver, signedInDashboard, ingestDrained, DESKTOP_UA, ADMIN_TOKEN,
 } from './harness.mjs';
+import { startMailerLite } from './fixtures/mailerlite.mjs';
 
 let worker, browser, owner;
 before(async () => {
@@ -103,43 +103,6 @@ test('Google Consent Mode: ad_storage from dataLayer decides', async () => {
   await site.stop();
 });
 
-/** MailerLite's API as far as Edgeref uses it: upsert, look up by email, forget. */
-async function startMailerLite() {
-  const subscribers = new Map();
-  const forgotten = [];
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => { raw += c; });
-    req.on('end', () => {
-      const reply = (status, body) => res.writeHead(status, { 'content-type': 'application/json' }).end(body ? JSON.stringify(body) : '');
-      if (req.method === 'POST' && req.url === '/api/subscribers') {
-        const b = JSON.parse(raw);
-        const sub = { id: String(1000 + subscribers.size), email: b.email, fields: b.fields };
-        subscribers.set(b.email, sub);
-        return reply(201, { data: sub });
-      }
-      const get = req.url.match(/^\/api\/subscribers\/([^/]+)$/);
-      if (req.method === 'GET' && get) {
-        const sub = subscribers.get(decodeURIComponent(get[1]));
-        return sub ? reply(200, { data: sub }) : reply(404, { message: 'Resource not found.' });
-      }
-      const forget = req.url.match(/^\/api\/subscribers\/(\d+)\/forget$/);
-      if (req.method === 'POST' && forget) {
-        const sub = [...subscribers.values()].find((s) => s.id === forget[1]);
-        if (!sub) return reply(404, { message: 'Resource not found.' });
-        subscribers.delete(sub.email);
-        forgotten.push(sub.email);
-        return reply(200, { message: 'Subscriber will be forgotten in 30 days.' });
-      }
-      reply(404, { message: 'Not found' });
-    });
-  });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
-  server.unref();
-  return { url: `http://127.0.0.1:${port}`, subscribers, forgotten, stop: () => new Promise((r) => server.close(r)) };
-}
-
 /** Every row of the local D1 database, as SQL text (the sqlite3 CLI over the Worker's files). */
 async function dump() {
   const dir = join(worker.state, 'v3', 'd1');
@@ -152,7 +115,7 @@ async function dump() {
 const stats = async (program) => (await owner('GET', `/v1/programs/${program.id}/stats?days=365`)).body.totals;
 
 test('export holds the person\'s rows and no one else\'s; erase leaves no trace in D1, MailerLite or the totals', async () => {
-  const ml = await startMailerLite();
+  const ml = await startMailerLite('ml');
   const receiver = await startReceiver();
   const { program, api } = await createProgram(worker, {
     emails: { enabled: true, from_address: 'rewards@shop.example' },
