@@ -119,7 +119,7 @@ impl Erasure {
     /// stays valid JSON), else plain text. `None` when nothing was found.
     pub fn redact_stored(&self, stored: &str) -> Option<String> {
         match serde_json::from_str::<Value>(stored) {
-            Ok(mut v) if v.is_object() || v.is_array() => self.redact_json(&mut v).then(|| v.to_string()),
+            Ok(mut v) => self.redact_json(&mut v).then(|| v.to_string()),
             _ => self.redact_text(stored),
         }
     }
@@ -225,7 +225,8 @@ mod tests {
         assert_eq!(e.redact_stored(r#"{"a":"Ann"}"#).as_deref(), Some(r#"{"a":"[erased]"}"#));
         assert_eq!(e.redact_stored(r#"{"a":"Bob"}"#), None);
         assert_eq!(e.redact_stored("Dear Ann,").as_deref(), Some("Dear [erased],"));
-        assert_eq!(e.redact_stored(r#""Ann""#).as_deref(), Some(r#""[erased]""#), "a JSON scalar is text");
+        assert_eq!(e.redact_stored(r#""Ann""#).as_deref(), Some(r#""[erased]""#), "a JSON string");
+        assert_eq!(e.redact_stored("Ann 42").as_deref(), Some("[erased] 42"), "not JSON: text");
         // Escaped in JSON, found once parsed.
         assert_eq!(Erasure::new("a\"b@x.example", None, None).redact_stored(r#"["a\"b@x.example"]"#).as_deref(), Some(r#"["[erased]"]"#));
     }
