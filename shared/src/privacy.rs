@@ -222,6 +222,8 @@ mod tests {
         assert_eq!(v, json!({"email": {"from": "[erased]", "to": null}, "Ann": 5, "list": ["[erased]", 3, true], "amount": 1200, "key": "ann"}));
         assert!(!e.redact_json(&mut v), "twice changes nothing");
         assert!(!e.redact_json(&mut json!(null)));
+        assert!(e.redact_json(&mut json!(["Ann", "Lee", 1])), "two changes are still a change");
+        assert!(e.redact_json(&mut json!({"a": "Ann", "b": "Lee", "c": 1})));
         assert_eq!(e.redact_stored(r#"{"a":"Ann"}"#).as_deref(), Some(r#"{"a":"[erased]"}"#));
         assert_eq!(e.redact_stored(r#"{"a":"Bob"}"#), None);
         assert_eq!(e.redact_stored("Dear Ann,").as_deref(), Some("Dear [erased],"));
