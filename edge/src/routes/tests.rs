@@ -128,7 +128,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest, BenchRender, BeaconPreflight, PortalPreflight and PortalInvitePreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 76, "examples cover {} of the 76 public route variants", seen.len());
+    assert_eq!(seen.len(), 78, "examples cover {} of the 78 public route variants", seen.len());
 }
 
 #[test]
