@@ -2,14 +2,15 @@
 // minifies it into snippet/pkg/snippet.js and the Worker puts each program's config in for
 // __EDGEREF_CONFIG__: `e` the endpoint, `p` the program, `v` the version of the files below,
 // `f` path links, `n` the parameter, `d` cookie days, `a` first click, `o` the cookie domain,
-// `r` the friend reward (absent when there is none).
+// `r` the friend reward (absent when there is none), `k` the consent mode (absent when none
+// is needed; the module's JS handles `edgeref('consent', …)`, see docs/privacy.md).
 //
 // It queues the page's calls, hooks SPA navigations, and loads the module (snippet/loader.js
 // and the Rust wasm, two immutable files) only when there may be something to track: the
 // program's parameter in the URL where its link format puts it, the `edgeref_ref` cookie (to
 // renew it). That test only ever says "maybe": the code, the cookie and the visit are the
 // module's to decide. With no code anywhere, every command (`page`, `referral`, `reward`,
-// `signup`, and any the module would not know) has nothing to find, so it answers null here.
+// `signup`, `consent`, and any the module would not know) has nothing to find, so it answers null here.
 // Nothing here ever throws into the host page, and it logs nothing: debug output
 // (`data-debug` on the tag, `?edgeref_debug=1`) is the module's and the widget's.
 const c = __EDGEREF_CONFIG__;

@@ -67,8 +67,21 @@ function post(path, body) {
     });
 }
 
+// Consent (docs/privacy.md), `c.k`: 1 waits for `edgeref('consent', 'granted')`, 2 for Google
+// Consent Mode's `ad_storage` in the page's dataLayer. Until the grant, page views are only
+// held here, in memory (no cookie, no beacon), and replayed at it: the visit counts once. A
+// denial, before or after, removes our cookies; nothing is stored or sent while it stands.
+let granted = !c.k;
+const held = [];
+
 const commands = {
+  // Anything but 'granted' is a denial (a foreign `Domain=`, with no cookie domain, deletes nothing).
+  consent(answer) {
+    if ((granted = answer == 'granted')) held.splice(0).map(commands.page);
+    else for (const name of ['ref', 'vid']) for (const domain of ['', ';Domain=' + c.o]) set_cookie('edgeref_' + name + '=;Max-Age=0;Path=/' + domain);
+  },
   page(href = location.href) {
+    if (!granted) return void held.push(href);
     const code = m.page(href);
     if (code) post('/t/visit', { program: c.p, code, url: href, referrer: document.referrer }).then((a) => {
       if (a) m.answered(code, a.valid !== false, a.visit_id || '');
@@ -79,7 +92,7 @@ const commands = {
   widget: (options) => core('widget', options),
   reward: () => (m.referral(false) && c.r) || null,
   signup(customer) {
-    const code = m.referral(false);
+    const code = granted && m.referral(false);
     // A friend's own Stripe promotion code, once created: what `reward` answers from now on.
     return post('/t/signup', code && { program: c.p, code, visit_id: m.referral(true), customer }).then((a) => {
       if (a && a.promotion_code) c.r = { type: 'stripe_promotion_code', code: a.promotion_code };
@@ -110,6 +123,15 @@ function started() {
     return result;
   };
   for (const [name, arg, resolve] of queued) resolve(run(name, arg));
+  // gtag('consent', 'default' | 'update', {ad_storage}) pushes `arguments` onto dataLayer: what is
+  // there, then every later push.
+  if (c.k == 2) {
+    const layer = (window.dataLayer = window.dataLayer || []);
+    const read = (e) => e && e[0] == 'consent' && (e = (e[2] || 0).ad_storage) && run('consent', e);
+    const push = layer.push;
+    layer.push = (...e) => (e.map(read), push.apply(layer, e));
+    layer.forEach(read);
+  }
   log('tracking ' + c.p);
 }
 

@@ -27,7 +27,7 @@ test('programs: create, list, get, update, delete', async () => {
   });
   assert.equal(patched.status, 200, JSON.stringify(patched.body));
   assert.equal(patched.body.name, 'Renamed');
-  assert.deepEqual(patched.body.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'last_click', cookie_domain: null, endpoint: null });
+  assert.deepEqual(patched.body.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'last_click', cookie_domain: null, endpoint: null, consent: 'not_required', visit_retention_days: 400 });
   assert.equal((await owner('GET', `/v1/programs/${program.id}`)).body.rewards.referrer.amount, 500);
   const bad = await owner('PATCH', `/v1/programs/${program.id}`, { tracking: { param: 'no spaces' } });
   assert.equal(bad.status, 422);

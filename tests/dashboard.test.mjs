@@ -207,7 +207,7 @@ test('the owner walks through every screen: create, settings, integration, custo
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   let state = (await owner('GET', `/v1/programs/${program.id}`)).body;
   assert.equal(state.name, 'Acme store');
-  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click', cookie_domain: null, endpoint: 'https://acme.example/_edgeref' });
+  assert.deepEqual(state.tracking, { link_format: 'path', param: 'a', cookie_days: null, attribution: 'first_click', cookie_domain: null, endpoint: 'https://acme.example/_edgeref', consent: 'not_required', visit_retention_days: 400 });
   assert.equal(state.default_cookie_domain, 'acme.example');
 
   // An invalid parameter is refused by the API and the field is marked.

@@ -3,9 +3,9 @@
 // server that checks the real request format (auth header, JSON shape).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { startWorker, createProgram, client, runCron, eventually, freePort, recountStats, ADMIN_TOKEN } from './harness.mjs';
+import { startWorker, createProgram, client, runCron, eventually, recountStats, ADMIN_TOKEN } from './harness.mjs';
 import * as stripe from './fixtures/stripe.mjs';
+import { startMailerLite } from './fixtures/mailerlite.mjs';
 
 let worker, owner;
 before(async () => { worker = await startWorker(); owner = client(worker.url, ADMIN_TOKEN); });
@@ -87,48 +87,6 @@ test('Stripe: paid checkouts and invoices become transactions once; refunds reve
   assert.equal((await owner('DELETE', `/v1/programs/${program.id}/integrations/stripe`)).status, 200);
   assert.equal((await postStripe(url, secret, stripe.otherEvent())).status, 404);
 });
-
-/** A MailerLite stand-in that checks requests the way MailerLite's API would. */
-async function startMailerLite(token) {
-  const requests = [];
-  let failNext = 0;
-  const subscribers = new Map();
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => { raw += c; });
-    req.on('end', () => {
-      const entry = { method: req.method, path: req.url, auth: req.headers.authorization, type: req.headers['content-type'], body: raw ? JSON.parse(raw) : null };
-      requests.push(entry);
-      const reply = (status, body) => res.writeHead(status, { 'content-type': 'application/json' }).end(body ? JSON.stringify(body) : '');
-      if (entry.auth !== `Bearer ${token}`) return reply(401, { message: 'Unauthenticated.' });
-      if (failNext > 0) { failNext--; return reply(429, { message: 'Too Many Attempts.' }); }
-      if (req.method === 'POST' && req.url === '/api/subscribers') {
-        const b = entry.body;
-        if (!b?.email || !Array.isArray(b.groups) || typeof b.fields !== 'object') return reply(422, { message: 'The given data was invalid.' });
-        const sub = { id: String(1000 + subscribers.size), email: b.email, fields: b.fields, groups: b.groups };
-        subscribers.set(b.email, sub);
-        return reply(201, { data: sub });
-      }
-      const get = req.url.match(/^\/api\/subscribers\/([^/]+)$/);
-      if (req.method === 'GET' && get) {
-        const sub = subscribers.get(decodeURIComponent(get[1]));
-        return sub ? reply(200, { data: sub }) : reply(404, { message: 'Resource not found.' });
-      }
-      const del = req.url.match(/^\/api\/subscribers\/(\d+)\/groups\/([^/]+)$/);
-      if (req.method === 'DELETE' && del) {
-        const sub = [...subscribers.values()].find((s) => s.id === del[1]);
-        if (!sub) return reply(404, { message: 'Resource not found.' });
-        sub.groups = sub.groups.filter((g) => g !== del[2]);
-        return reply(204);
-      }
-      reply(404, { message: 'Not found' });
-    });
-  });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
-  server.unref();
-  return { url: `http://127.0.0.1:${port}`, requests, subscribers, failTimes(n) { failNext = n; }, stop: () => new Promise((r) => server.close(r)) };
-}
 
 test('MailerLite: customers are upserted with their referral link, retried on 429, removed from the group on delete', async () => {
   const { program, api } = await newProgram();

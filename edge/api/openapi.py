@@ -34,6 +34,15 @@ FLAGS = {"type": "array", "items": {"enum": ["disposable_email", "lookalike_emai
 STRIPE_CUSTOMER = {"type": "string", "pattern": "^cus_[A-Za-z0-9_]{1,250}$", "description": "The customer's id in your Stripe account, for Stripe credit (docs/fulfilment.md)"}
 PAYOUT_METHOD = {"enum": ["manual", "stripe_credit"], "description": "`manual`: recorded by you (`POST /v1/payouts`); `stripe_credit`: a credit on the customer's Stripe balance made by Edgeref"}
 
+# docs/privacy.md: consent before cookies and beacons; how long raw visits are kept.
+PRIVACY_SETTINGS = {
+    "consent": {"enum": ["not_required", "required", "google_consent_mode"], "default": "not_required",
+                "description": "`required`: no cookie or beacon until the page calls `edgeref('consent', 'granted')`; "
+                               "`google_consent_mode`: the same, following Google Consent Mode's `ad_storage` (docs/privacy.md)"},
+    "visit_retention_days": {"type": "integer", "minimum": 30, "maximum": 3650, "default": 400,
+                             "description": "Raw visits older than this are rolled into daily counts by the scheduled run and deleted"},
+}
+
 schemas = {
     "Error": {**obj({"error": obj({
         "code": {"type": "string", "description": "Machine-readable, stable: `malformed_request`, `invalid_signature` (400); `unauthorized` (401); "
@@ -46,10 +55,10 @@ schemas = {
     "Deleted": {"type": "object", "properties": {"id": S, "key": S, "deleted": B}, "required": ["deleted"]},
     "Tracking": obj({"link_format": {"enum": ["query", "path"]}, "param": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"},
                      "cookie_days": nul({"type": "integer", "minimum": 1, "maximum": 3650}), "attribution": {"enum": ["last_click", "first_click"]},
-                     "cookie_domain": nul(S), "endpoint": nul(S)},
-                    ["link_format", "param", "cookie_days", "attribution", "cookie_domain", "endpoint"]),
+                     "cookie_domain": nul(S), "endpoint": nul(S), **PRIVACY_SETTINGS},
+                    ["link_format", "param", "cookie_days", "attribution", "cookie_domain", "endpoint", "consent", "visit_retention_days"]),
     "TrackingPatch": obj({"link_format": {"enum": ["query", "path"]}, "param": S, "cookie_days": nul({"type": "integer", "minimum": 1, "maximum": 3650}),
-                          "attribution": {"enum": ["last_click", "first_click"]}, "cookie_domain": nul(S), "endpoint": nul(S)}),
+                          "attribution": {"enum": ["last_click", "first_click"]}, "cookie_domain": nul(S), "endpoint": nul(S), **PRIVACY_SETTINGS}),
     "RewardRule": {"oneOf": [obj({"type": {"const": "percent"}, "percent": {"type": "integer", "minimum": 0, "maximum": 100}}, ["type", "percent"]),
                              obj({"type": {"const": "fixed"}, "amount": {"type": "integer", "minimum": 0}, "on": {"enum": ["signup", "sale"]}}, ["type", "amount", "on"])]},
     "Limit": {"oneOf": [obj({"sales": {"type": "integer", "minimum": 1, "maximum": 1000}}, ["sales"]), obj({"months": {"type": "integer", "minimum": 1, "maximum": 120}}, ["months"])],
@@ -147,6 +156,11 @@ schemas = {
     "CustomerCreate": obj({"key": KEY, "email": {"type": "string", "format": "email"}, "name": nul(S), "surname": nul(S),
                            "referral_code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "referring_customer": ref("CustomerRef"), "stripe_customer_id": STRIPE_CUSTOMER}, ["key", "email"]),
     "CustomerPatch": obj({"email": S, "name": nul(S), "surname": nul(S), "stripe_customer_id": nul(STRIPE_CUSTOMER)}),
+    "CustomerExport": {"type": "object", "description": "The customer, their stats and referrals (masked as in `/w/me`), then one array per table "
+                       "of rows about them: rewards, transactions, ledger, payouts, signups, visits (daily counts), messages, events, audit_log, "
+                       "email_suppressions, sign_in_codes, invitations_received, invitations_sent",
+                       "properties": {"exported_at": TIME, "customer": ref("Customer"), "referrals": {"type": "array", "items": {"type": "object"}}},
+                       "required": ["exported_at", "customer", "referrals"]},
     "Stats": obj({"visits": I, "signups": I, "paying_referrals": I, "revenue": I, "rewards": I}, ["visits", "signups", "paying_referrals", "revenue", "rewards"]),
     "Credit": obj({"amount": {"type": "integer"}, "note": nul(S)}, ["amount"]),
     "PortalTokenRequest": obj({"ttl_seconds": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 3600,
@@ -352,6 +366,12 @@ def program_api(prefix, security, twin=False):
     token = a("post", "/customers/{key}/portal-token", "createCustomerPortalToken", "Mint a portal token for the customer's browser (the widget, `GET /w/me`)",
               "Customers", ("201", ref("PortalToken")), body=ref("PortalTokenRequest"))
     token["requestBody"]["required"] = False  # no body: an hour
+    a("get", "/customers/{key}/export", "exportCustomer", "Everything held about the customer, as JSON (a GDPR access request; docs/privacy.md)",
+      "Customers", ("200", ref("CustomerExport")))
+    erase = a("post", "/customers/{key}/erase", "eraseCustomer", "Erase the customer's personal data (name, e-mail, IP hashes, free text; "
+              "MailerLite too), keeping amounts and keys; fires `customer.deleted` (docs/privacy.md)",
+              "Customers", ("200", obj({"key": S, "erased": B, "redacted_rows": I}, ["key", "erased", "redacted_rows"])), body=obj({}))
+    erase["requestBody"]["required"] = False  # no body needed; {} is accepted
     a("post", "/signups", "attributeSignup", "Attribute a signup from your backend (the code it captured)", "Tracking", ("200", ref("SignupAnswer")),
       body=obj({"code": S, "visit_id": nul(S), "customer": ref("SignupCustomer")}, ["code", "customer"]))
     a("post", "/transactions", "createTransaction", "Record a sale (idempotent on key; in the program's currency)", "Transactions", ("201", ref("Transaction")), body=ref("TransactionCreate"), extra={409})

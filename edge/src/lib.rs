@@ -1,6 +1,7 @@
 //! Edgeref's Worker. The three entry points only hand over: a request to the
 //! router (`routes` lists every route, `router` calls its handler); the cron
-//! trigger to its four jobs (reward approvals after their hold, audit-log pruning,
+//! trigger to its jobs (reward approvals after their hold, audit-log pruning, visit roll-up and
+//! outbox pruning,
 //! secret re-sealing during a `SECRETS_KEY` rotation, outbox retries); a queue
 //! batch to visit ingest.
 //! `docs/architecture.md` draws the modules and how data flows through them.
@@ -28,6 +29,7 @@ mod outbound;
 mod outbox;
 mod payouts;
 mod portal;
+mod privacy;
 mod programs;
 mod records;
 mod rewards;
@@ -71,7 +73,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 /// The cron trigger: approves rewards whose hold is over, prunes the audit log
-/// past its retention and spent sign-in codes, re-seals secrets during a `SECRETS_KEY` rotation, then retries webhook and integration deliveries whose time has come.
+/// past its retention, rolls raw visits past theirs into daily counts, prunes delivered
+/// outbox rows and spent sign-in codes, re-seals secrets during a `SECRETS_KEY` rotation, then retries webhook and integration deliveries whose time has come.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Ok(db) = env.d1("DB") {
@@ -89,6 +92,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         }
         if let Err(e) = audit::prune(&db, ids::now_ms()).await {
             worker::console_error!("pruning the audit log failed: {}", e.message);
+        }
+        if let Err(e) = privacy::retain(&db, ids::now_ms()).await {
+            worker::console_error!("rolling up visits or pruning the outbox failed: {}", e.message);
         }
         if let Err(e) = portal::signin::prune(&db).await {
             worker::console_error!("pruning sign-in codes failed: {}", e.message);

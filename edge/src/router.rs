@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::programs::model::Program;
 use crate::routes::{self, ApiRoute, OwnerRoute, ProgramRoute, PublicRoute, Route, Scope, TeamRoute};
 use crate::team::{self, model::Who};
-use crate::{api_keys, audit, auth, customers, emails, http, ingest, integrations, openapi, payouts, portal, programs, records, rewards, tracking, transactions, webhooks};
+use crate::{api_keys, audit, auth, customers, emails, http, ingest, integrations, openapi, payouts, portal, privacy, programs, records, rewards, tracking, transactions, webhooks};
 use edgeref_shared::team::{self as rules, Denial};
 use serde_json::json;
 use worker::{Request, Response};
@@ -163,6 +163,8 @@ async fn api(req: Request, cx: &Cx, program: &Program, route: ApiRoute) -> ApiRe
         CustomerStats(key) => customers::stats(cx, program, &key).await,
         CreditCustomer(key) => customers::credit(req, cx, program, &key).await,
         CreatePortalToken(key) => portal::create_token(req, cx, program, &key).await,
+        ExportCustomer(key) => privacy::export(cx, program, &key).await,
+        EraseCustomer(key) => privacy::erase(req, cx, program, &key).await,
         ServerSignup => tracking::server_signup(req, cx, program).await,
         CreateTransaction => transactions::create(req, cx, program).await,
         ListTransactions => transactions::list(&req, cx, program).await,

@@ -140,6 +140,10 @@ pub enum ApiRoute {
     CustomerStats(String),
     CreditCustomer(String),
     CreatePortalToken(String),
+    /// `GET /v1/customers/{key}/export`: everything held about the person (docs/privacy.md).
+    ExportCustomer(String),
+    /// `POST /v1/customers/{key}/erase`: their personal data removed, amounts and keys kept.
+    EraseCustomer(String),
     ServerSignup,
     CreateTransaction,
     ListTransactions,
@@ -304,7 +308,9 @@ impl ApiRoute {
             CreateTransaction | DeleteTransaction(_) => Action::Transactions,
             CreateWebhook | UpdateWebhook(_) | DeleteWebhook(_) | ResendDelivery(..) | TestWebhook(_) | RotateWebhookSecret(_) => Action::Webhooks,
             CreatePayout => Action::Payouts,
-            ExportCsv(_) => Action::Exports,
+            // A person's export (GDPR access) is everything about them: an export like the CSVs.
+            ExportCsv(_) | ExportCustomer(_) => Action::Exports,
+            EraseCustomer(_) => Action::Customers,
         }
     }
 
@@ -324,7 +330,8 @@ impl ApiRoute {
             ListRewards | ListPayouts | ListPayables => K::RewardsRead,
             CreditCustomer(_) | ApproveReward(_) | RejectReward(_) => K::RewardsWrite,
             CreatePayout => K::PayoutsWrite,
-            ExportCsv(_) => K::ExportsRead,
+            ExportCsv(_) | ExportCustomer(_) => K::ExportsRead,
+            EraseCustomer(_) => K::CustomersWrite,
         })
     }
 }
@@ -376,6 +383,8 @@ fn api(method: &Method, segs: &[&str]) -> Option<ApiRoute> {
         (Get, ["customers", key, "stats"]) => CustomerStats(s(key)),
         (Post, ["customers", key, "credit"]) => CreditCustomer(s(key)),
         (Post, ["customers", key, "portal-token"]) => CreatePortalToken(s(key)),
+        (Get, ["customers", key, "export"]) => ExportCustomer(s(key)),
+        (Post, ["customers", key, "erase"]) => EraseCustomer(s(key)),
         (Post, ["signups"]) => ServerSignup,
         (Post, ["transactions"]) => CreateTransaction,
         (Get, ["transactions"]) => ListTransactions,

@@ -52,6 +52,8 @@ pub mod lifecycle;
 #[cfg(feature = "server")]
 pub mod origin;
 #[cfg(feature = "server")]
+pub mod privacy;
+#[cfg(feature = "server")]
 pub mod records;
 #[cfg(any(feature = "server", feature = "api"))]
 pub mod reward;

@@ -95,6 +95,12 @@ pub struct TrackingSettings {
     /// slash (`https://shop.example/_edgeref`).
     #[cfg(feature = "server")]
     pub endpoint: Option<String>,
+    /// Whether cookies and beacons wait for the visitor's consent (docs/privacy.md).
+    #[cfg(feature = "server")]
+    pub consent: crate::privacy::Consent,
+    /// Days raw visits are kept before the scheduled run rolls them into daily counts.
+    #[cfg(feature = "server")]
+    pub visit_retention_days: u16,
 }
 
 impl TrackingSettings {
@@ -111,6 +117,10 @@ impl TrackingSettings {
             cookie_domain: None,
             #[cfg(feature = "server")]
             endpoint: None,
+            #[cfg(feature = "server")]
+            consent: crate::privacy::Consent::NotRequired,
+            #[cfg(feature = "server")]
+            visit_retention_days: crate::privacy::DEFAULT_VISIT_RETENTION_DAYS,
         }
     }
 }
@@ -128,6 +138,7 @@ mod json {
     //! "cookie_domain", "endpoint"}`, validated on the way in so an invalid
     //! setting never reaches storage.
     use super::*;
+    use crate::privacy::{visit_retention_days, Consent, DEFAULT_VISIT_RETENTION_DAYS};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     #[derive(Serialize, Deserialize)]
@@ -143,6 +154,14 @@ mod json {
         cookie_domain: Option<String>,
         #[serde(default)]
         endpoint: Option<String>,
+        #[serde(default)]
+        consent: Consent,
+        #[serde(default = "default_retention")]
+        visit_retention_days: i64,
+    }
+
+    fn default_retention() -> i64 {
+        DEFAULT_VISIT_RETENTION_DAYS as i64
     }
 
     impl Serialize for TrackingSettings {
@@ -154,6 +173,8 @@ mod json {
                 attribution: self.attribution,
                 cookie_domain: self.cookie_domain.clone(),
                 endpoint: self.endpoint.clone(),
+                consent: self.consent,
+                visit_retention_days: self.visit_retention_days as i64,
             }
             .serialize(s)
         }
@@ -169,6 +190,8 @@ mod json {
                 attribution: w.attribution,
                 cookie_domain: w.cookie_domain,
                 endpoint: w.endpoint,
+                consent: w.consent,
+                visit_retention_days: visit_retention_days(w.visit_retention_days).map_err(serde::de::Error::custom)?,
             })
         }
     }
@@ -189,6 +212,10 @@ mod json {
         /// `Some(None)` is an explicit `null`: no first-party endpoint.
         #[serde(default, deserialize_with = "explicit_null")]
         pub endpoint: Option<Option<String>>,
+        /// `Some(None)` is an explicit `null`: refused, as any value but the three.
+        #[serde(default, deserialize_with = "explicit_null")]
+        pub consent: Option<Option<Consent>>,
+        pub visit_retention_days: Option<i64>,
     }
 
     fn explicit_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
@@ -217,6 +244,12 @@ mod json {
             }
             if let Some(endpoint) = &patch.endpoint {
                 next.endpoint = endpoint.as_deref().map(first_party::parse_endpoint).transpose()?;
+            }
+            if let Some(consent) = patch.consent {
+                next.consent = consent.ok_or(ValidationError::new("consent", "must be not_required, required or google_consent_mode"))?;
+            }
+            if let Some(days) = patch.visit_retention_days {
+                next.visit_retention_days = visit_retention_days(days)?;
             }
             Ok(next)
         }
@@ -270,7 +303,7 @@ mod tests {
         assert_eq!(back["cookie_days"], serde_json::Value::Null);
         assert_eq!(serde_json::from_value::<TrackingSettings>(back).unwrap(), s);
         let defaults = serde_json::to_value(TrackingSettings::default()).unwrap();
-        assert_eq!(defaults, serde_json::json!({"link_format":"query","param":"ref","cookie_days":30,"attribution":"last_click","cookie_domain":null,"endpoint":null}));
+        assert_eq!(defaults, serde_json::json!({"link_format":"query","param":"ref","cookie_days":30,"attribution":"last_click","cookie_domain":null,"endpoint":null,"consent":"not_required","visit_retention_days":400}));
         assert!(serde_json::from_str::<TrackingSettings>(
             r#"{"link_format":"query","param":"a b","cookie_days":3,"attribution":"last_click"}"#
         )
@@ -290,6 +323,14 @@ mod tests {
         assert_eq!((next.param.as_str(), next.link_format, next.cookie), ("a", LinkFormat::Path, CookieLifetime::Days(30)));
         let p: TrackingPatch = serde_json::from_str(r#"{"cookie_days":0}"#).unwrap();
         assert_eq!(base.patched(&p).unwrap_err().field, "cookie_days");
+        let p: TrackingPatch = serde_json::from_str(r#"{"consent":"required","visit_retention_days":30}"#).unwrap();
+        let next = base.patched(&p).unwrap();
+        assert_eq!((next.consent, next.visit_retention_days, next.param), (crate::privacy::Consent::Required, 30, base.param.clone()));
+        let p: TrackingPatch = serde_json::from_str(r#"{"visit_retention_days":29}"#).unwrap();
+        assert_eq!(base.patched(&p).unwrap_err().field, "visit_retention_days");
+        assert!(serde_json::from_str::<TrackingPatch>(r#"{"consent":"maybe"}"#).is_err());
+        let p: TrackingPatch = serde_json::from_str(r#"{"consent":null}"#).unwrap();
+        assert_eq!(base.patched(&p).unwrap_err().field, "consent");
         assert!(serde_json::from_str::<TrackingPatch>(r#"{"nope":1}"#).is_err());
     }
 

@@ -966,6 +966,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{key}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything held about the customer, as JSON (a GDPR access request; docs/privacy.md) */
+        get: operations["exportCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{key}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase the customer's personal data (name, e-mail, IP hashes, free text; MailerLite too), keeping amounts and keys; fires `customer.deleted` (docs/privacy.md) */
+        post: operations["eraseCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/signups": {
         parameters: {
             query?: never;
@@ -1469,6 +1503,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/customers/{key}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything held about the customer, as JSON (a GDPR access request; docs/privacy.md) */
+        get: operations["exportProgramCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/customers/{key}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase the customer's personal data (name, e-mail, IP hashes, free text; MailerLite too), keeping amounts and keys; fires `customer.deleted` (docs/privacy.md) */
+        post: operations["eraseProgramCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{id}/signups": {
         parameters: {
             query?: never;
@@ -1881,6 +1949,17 @@ export interface components {
             attribution: "last_click" | "first_click";
             cookie_domain: string | null;
             endpoint: string | null;
+            /**
+             * @description `required`: no cookie or beacon until the page calls `edgeref('consent', 'granted')`; `google_consent_mode`: the same, following Google Consent Mode's `ad_storage` (docs/privacy.md)
+             * @default not_required
+             * @enum {unknown}
+             */
+            consent: "not_required" | "required" | "google_consent_mode";
+            /**
+             * @description Raw visits older than this are rolled into daily counts by the scheduled run and deleted
+             * @default 400
+             */
+            visit_retention_days: number;
         };
         TrackingPatch: {
             /** @enum {unknown} */
@@ -1891,6 +1970,17 @@ export interface components {
             attribution?: "last_click" | "first_click";
             cookie_domain?: string | null;
             endpoint?: string | null;
+            /**
+             * @description `required`: no cookie or beacon until the page calls `edgeref('consent', 'granted')`; `google_consent_mode`: the same, following Google Consent Mode's `ad_storage` (docs/privacy.md)
+             * @default not_required
+             * @enum {unknown}
+             */
+            consent: "not_required" | "required" | "google_consent_mode";
+            /**
+             * @description Raw visits older than this are rolled into daily counts by the scheduled run and deleted
+             * @default 400
+             */
+            visit_retention_days: number;
         };
         RewardRule: {
             /** @constant */
@@ -2335,6 +2425,13 @@ export interface components {
             name?: string | null;
             surname?: string | null;
             stripe_customer_id?: string | null;
+        };
+        /** @description The customer, their stats and referrals (masked as in `/w/me`), then one array per table of rows about them: rewards, transactions, ledger, payouts, signups, visits (daily counts), messages, events, audit_log, email_suppressions, sign_in_codes, invitations_received, invitations_sent */
+        CustomerExport: {
+            /** Format: date-time */
+            exported_at: string;
+            customer: components["schemas"]["Customer"];
+            referrals: Record<string, never>[];
         };
         Stats: {
             visits: number;
@@ -4754,6 +4851,72 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    exportCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's key (your id for them) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything held about the customer, as JSON (a GDPR access request; docs/privacy.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerExport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    eraseCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's key (your id for them) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Erase the customer's personal data (name, e-mail, IP hashes, free text; MailerLite too), keeping amounts and keys; fires `customer.deleted` (docs/privacy.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        key: string;
+                        erased: boolean;
+                        redacted_rows: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     attributeSignup: {
         parameters: {
             query?: never;
@@ -5953,6 +6116,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PortalToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportProgramCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description The customer's key (your id for them) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything held about the customer, as JSON (a GDPR access request; docs/privacy.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerExport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    eraseProgramCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The program's id (`prg_…`) */
+                id: string;
+                /** @description The customer's key (your id for them) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Erase the customer's personal data (name, e-mail, IP hashes, free text; MailerLite too), keeping amounts and keys; fires `customer.deleted` (docs/privacy.md) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        key: string;
+                        erased: boolean;
+                        redacted_rows: number;
+                    };
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -122,6 +122,15 @@ pub fn delete_statements(db: &D1Database, program_id: &str, c: &CustomerRow) -> 
         sql!(db, "DELETE FROM signups WHERE program_id = ?1 AND customer_key = ?2", program_id, &c.key),
         sql!(db, "UPDATE signups SET referrer_key = NULL WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
         sql!(db, "DELETE FROM visits WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
+        // What is left of the referrer's daily counts now is what the retention roll-up kept of
+        // visits it deleted (the triggers took the rest out): the program's days give it back too.
+        sql!(
+            db,
+            "UPDATE program_days SET visits = visits - (SELECT vc.visits FROM visit_counts vc WHERE vc.program_id = ?1 AND vc.referrer_key = ?2 AND vc.day = program_days.day)
+             WHERE program_id = ?1 AND day IN (SELECT day FROM visit_counts WHERE program_id = ?1 AND referrer_key = ?2)",
+            program_id,
+            &c.key
+        ),
         sql!(db, "DELETE FROM visit_counts WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
         sql!(db, "UPDATE transactions SET referrer_key = NULL WHERE program_id = ?1 AND referrer_key = ?2", program_id, &c.key),
         sql!(db, "UPDATE customers SET referred_by = NULL WHERE program_id = ?1 AND referred_by = ?2", program_id, &c.key),

@@ -50,7 +50,7 @@ fn examples() -> Vec<(Method, &'static str)> {
         (Get, "/v1/programs/x1/integrations"), (Put, "/v1/programs/x1/integrations/x1"), (Delete, "/v1/programs/x1/integrations/x1"), (Get, "/v1/programs/x1/stats"), (Get, "/v1/programs/x1/audit-log"),
         (Get, "/v1/programs/x1/integrations/stripe/credits"), (Post, "/v1/programs/x1/integrations/stripe/credits/x1/retry"),
         (Get, "/v1/me"), (Post, "/v1/customers"), (Get, "/v1/customers"), (Get, "/v1/customers/x1"), (Patch, "/v1/customers/x1"), (Delete, "/v1/customers/x1"),
-        (Get, "/v1/customers/x1/referrals"), (Get, "/v1/customers/x1/stats"), (Post, "/v1/customers/x1/credit"), (Post, "/v1/customers/x1/portal-token"), (Post, "/v1/signups"),
+        (Get, "/v1/customers/x1/referrals"), (Get, "/v1/customers/x1/stats"), (Post, "/v1/customers/x1/credit"), (Post, "/v1/customers/x1/portal-token"), (Get, "/v1/customers/x1/export"), (Post, "/v1/customers/x1/erase"), (Post, "/v1/signups"),
         (Post, "/v1/transactions"), (Get, "/v1/transactions"), (Get, "/v1/transactions/x1"), (Delete, "/v1/transactions/x1"), (Get, "/v1/events"),
         (Post, "/v1/webhooks"), (Get, "/v1/webhooks"), (Get, "/v1/webhooks/x1"), (Patch, "/v1/webhooks/x1"), (Delete, "/v1/webhooks/x1"),
         (Get, "/v1/webhooks/x1/deliveries"), (Post, "/v1/webhooks/x1/deliveries/x1/resend"), (Post, "/v1/webhooks/x1/test"), (Post, "/v1/webhooks/x1/rotate-secret"),
@@ -94,7 +94,7 @@ fn variant(r: &Route) -> &'static str {
         Route::Api(_, a) => match a {
             A::Me => "Me", A::CreateCustomer => "CreateCustomer", A::ListCustomers => "ListCustomers", A::GetCustomer(_) => "GetCustomer",
             A::UpdateCustomer(_) => "UpdateCustomer", A::DeleteCustomer(_) => "DeleteCustomer", A::ListReferrals(_) => "ListReferrals",
-            A::CustomerStats(_) => "CustomerStats", A::CreditCustomer(_) => "CreditCustomer", A::CreatePortalToken(_) => "CreatePortalToken", A::ServerSignup => "ServerSignup",
+            A::CustomerStats(_) => "CustomerStats", A::CreditCustomer(_) => "CreditCustomer", A::CreatePortalToken(_) => "CreatePortalToken", A::ExportCustomer(_) => "ExportCustomer", A::EraseCustomer(_) => "EraseCustomer", A::ServerSignup => "ServerSignup",
             A::CreateTransaction => "CreateTransaction", A::ListTransactions => "ListTransactions", A::GetTransaction(_) => "GetTransaction",
             A::DeleteTransaction(_) => "DeleteTransaction", A::RecentEvents => "RecentEvents", A::CreateWebhook => "CreateWebhook",
             A::ListWebhooks => "ListWebhooks", A::GetWebhook(_) => "GetWebhook", A::UpdateWebhook(_) => "UpdateWebhook",
@@ -135,7 +135,7 @@ fn every_route_is_documented() {
         }
     }
     // BenchIngest, BenchRender, BeaconPreflight, PortalPreflight and PortalInvitePreflight are internal (benchmark meter, CORS preflights) and left out of the public document.
-    assert_eq!(seen.len(), 89, "examples cover {} of the 89 public route variants", seen.len());
+    assert_eq!(seen.len(), 91, "examples cover {} of the 91 public route variants", seen.len());
 }
 
 #[test]

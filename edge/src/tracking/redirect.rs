@@ -1,6 +1,7 @@
 //! Redirect links `GET /r/{code}`: they count the click and set the cookies
 //! from the server (no JavaScript, no script blocker in the way), then send
-//! the visitor on to the referral link, where the snippet sees the code too.
+//! the visitor on to the referral link, where the snippet sees the code too. A program
+//! whose tracking waits for consent gets the bare redirect: the snippet asks first.
 //!
 //! A code is unique per program only, so the link names no program: the
 //! program is the one holding the code whose endpoint host or cookie domain
@@ -37,6 +38,11 @@ pub async fn follow(req: Request, cx: &Cx, raw_code: &str) -> ApiResult<Response
     let user_agent = header(&req, "user-agent");
     // A previewer unfurling the link, a link checker's HEAD, or over the rate limit: the redirect, nothing counted or set.
     if bot::is_bot(&user_agent) || req.method() == Method::Head || rate_limit(&req, cx, &config.id).await.is_err() {
+        return redirect(&target);
+    }
+    // Consent first (docs/privacy.md): nothing counted or set here; the snippet on the landing
+    // page keeps the code in memory and counts the visit once the visitor agrees.
+    if config.tracking.consent.waits() {
         return redirect(&target);
     }
     let landing = Landing { code: &code, referrer_key: referrer_key.to_owned(), url: &target, referrer: &header(&req, "referer") };

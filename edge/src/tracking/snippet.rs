@@ -92,6 +92,10 @@ fn render(edge_origin: &str, config: &TrackingConfig) -> String {
     if let Some(domain) = cookie_domain {
         c["o"] = json!(domain);
     }
+    // `k` the consent mode (1 required, 2 Google Consent Mode): absent when none is needed.
+    if t.consent.waits() {
+        c["k"] = json!(t.consent.loader_flag());
+    }
     if let Some(reward) = &config.friend_reward {
         // A promotion code is each friend's own, known after signup: the page learns only its kind.
         c["r"] = match reward {

@@ -1,6 +1,6 @@
 // Customers: each with their referral link and short link, who referred them, their referrals and balance.
 import { api, listPage, programPath } from '../api.js';
-import { h, card, pagedTable, copyButton, money, date, failure, field, onSubmit, announce } from '../dom.js';
+import { h, card, pagedTable, copyButton, money, date, failure, field, onSubmit, announce, attempt, confirmed } from '../dom.js';
 import * as importer from './customers/importer.js';
 
 const PAGE = 50;
@@ -21,7 +21,7 @@ export async function render(container, program) {
       : '0';
     const name = [c.name, c.surname].filter(Boolean).join(' ');
     const tr = h('tr', {},
-      h('td', {}, h('div', {}, name || c.email), h('div', { class: 'muted' }, name ? `${c.email} · ${c.key}` : c.key), stripeLink(c)),
+      h('td', {}, h('div', {}, name || c.email || c.key), h('div', { class: 'muted' }, name ? `${c.email} · ${c.key}` : c.key), stripeLink(c), privacy(c)),
       h('td', {}, linkText, ' ', copyButton('Copy link', () => c.referral_link, linkText),
         h('div', { class: 'muted' }, shortText, ' ', copyButton('Copy short link', () => c.short_link, shortText))),
       h('td', {}, c.referred_by ?? '—'),
@@ -50,6 +50,26 @@ export async function render(container, program) {
     const edit = h('button', { type: 'button', class: 'link', 'aria-label': `Edit the Stripe customer ID of ${c.key}` }, 'Edit');
     edit.addEventListener('click', () => { form.hidden = !form.hidden; if (!form.hidden) input.focus(); });
     return h('div', { class: 'muted' }, 'Stripe: ', shown, ' ', edit, form);
+  }
+
+  /** A GDPR access request (a JSON download) and an erasure, after a confirmation (docs/privacy.md). */
+  function privacy(c) {
+    const path = `${base}/${encodeURIComponent(c.key)}`;
+    const exportButton = h('button', { type: 'button', class: 'link', 'aria-label': `Export the data of ${c.key}` }, 'Export data');
+    exportButton.addEventListener('click', attempt(async () => {
+      const data = await api('GET', `${path}/export`);
+      const a = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })), download: `customer-${c.key}.json` });
+      a.click();
+      URL.revokeObjectURL(a.href);
+      announce(`The data of ${c.key} was downloaded.`);
+    }));
+    const erase = h('button', { type: 'button', class: 'link danger', 'aria-label': `Erase the personal data of ${c.key}` }, 'Erase');
+    erase.addEventListener('click', confirmed(`Erase the personal data of ${c.key}? Their e-mail, name and notes are removed everywhere (MailerLite too); amounts and keys stay. This cannot be undone.`, async () => {
+      await api('POST', `${path}/erase`, {});
+      announce(`The personal data of ${c.key} was erased.`);
+      await table.reload();
+    }));
+    return h('div', { class: 'muted' }, 'Privacy: ', exportButton, ' · ', erase);
   }
 
   /** Opens (or closes) a row under the customer listing the customers they referred. */

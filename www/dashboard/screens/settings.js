@@ -89,6 +89,12 @@ function trackingForm(program, save) {
         'This Worker on your own site (a Worker route or custom domain): the snippet, beacons and short links use it, and the cookie is set by the server, which Safari does not cut to 7 days.'),
       h('div', { class: 'field' }, h('span', { id: 'cookie-preview-label' }, 'The referral cookie is shared on'), ' ', cookiePreview),
       h('div', { class: 'field' }, h('span', { id: 'endpoint-preview-label' }, 'Snippet, beacons and short links come from'), ' ', endpointPreview)),
+    h('fieldset', {}, h('legend', {}, 'Privacy'),
+      choice('radio', 'consent', 'not_required', 'Track without asking (no consent needed)', t.consent === 'not_required'),
+      choice('radio', 'consent', 'required', 'Wait for consent: the page calls edgeref(\'consent\', \'granted\')', t.consent === 'required'),
+      choice('radio', 'consent', 'google_consent_mode', 'Follow Google Consent Mode (ad_storage)', t.consent === 'google_consent_mode'),
+      field('Keep raw visits for (days)', { type: 'number', name: 'visit_retention_days', min: 30, max: 3650, required: true, value: t.visit_retention_days ?? 400 },
+        '30 to 3650. Older visits are rolled into daily counts: stats and exports keep their totals.')),
     h('button', { type: 'submit' }, 'Save tracking'),
   );
   preview.setAttribute('aria-labelledby', 'preview-label');
@@ -114,6 +120,8 @@ function trackingForm(program, save) {
       attribution: v.get('attribution'),
       cookie_domain: v.get('cookie_domain').trim() || null,
       endpoint: v.get('endpoint').trim() || null,
+      consent: v.get('consent'),
+      visit_retention_days: Number(v.get('visit_retention_days')),
     },
   }));
 }

@@ -156,7 +156,8 @@ pub fn compose(env: &Env, row: &EmailRow) -> Result<Mail, Outcome> {
     if !test && !program.emails.sends(message) {
         return Err(skipped("e-mails or this message were switched off"));
     }
-    let to = data["to"].as_str().map(str::to_owned).or_else(|| row.customer_email.clone()).ok_or_else(|| skipped("the customer no longer exists"))?;
+    // An erased customer's address is "": nothing goes to them any more.
+    let to = data["to"].as_str().map(str::to_owned).or_else(|| row.customer_email.clone()).filter(|to| !to.is_empty()).ok_or_else(|| skipped("the customer no longer exists or was erased"))?;
     if row.suppressed != 0 && message.is_marketing() && !test {
         return Err(skipped("the address unsubscribed"));
     }

@@ -33,10 +33,29 @@ pub async fn sync(env: &Env, settings: &MailerLiteSettings, sealed_token: &str, 
     let api = Api { env, base: &settings.api_base, token: &token };
     let outcome = match event["type"].as_str() {
         Some("customer.created") => api.subscribe(&event["data"], &settings.group_id).await,
+        // An erased customer's event carries no address: `forget` has already run.
+        Some("customer.deleted") if event["data"]["email"].as_str().is_none_or(str::is_empty) => return Outcome::nothing_to_do(),
         Some("customer.deleted") => api.leave_group(event["data"]["email"].as_str().unwrap_or(""), &settings.group_id).await,
         _ => return Outcome::nothing_to_do(),
     };
     Outcome { retryable: is_retryable(outcome.code), ..outcome }
+}
+
+/// An erasure (`POST /v1/customers/{key}/erase`): MailerLite forgets the subscriber
+/// with `email` altogether (its GDPR endpoint), called before the answer. A
+/// subscriber MailerLite does not have is forgotten already (`204`).
+pub async fn forget(env: &Env, settings: &MailerLiteSettings, sealed_token: &str, email: &str) -> Outcome {
+    let token = match crate::sealed::open(env, sealed_token) {
+        Ok(t) => t,
+        Err(e) => return Outcome::final_failure(e.message),
+    };
+    let api = Api { env, base: &settings.api_base, token: &token };
+    let (found, id) = api.find(email).await;
+    match (found.code, id) {
+        (Some(404), _) => Outcome { code: Some(204), ..found },
+        (Some(200), Some(id)) => api.call(Method::Post, &format!("/api/subscribers/{id}/forget"), None).await,
+        _ => found,
+    }
 }
 
 /// 4xx other than 429 means MailerLite refuses this data: retrying cannot help.
@@ -79,12 +98,18 @@ impl Api<'_> {
         self.call(Method::Post, "/api/subscribers", Some(&subscriber(customer, group_id).to_string())).await
     }
 
-    /// The subscriber stays (they may have other reasons to be on the list); they leave the group.
-    /// Group membership is changed by subscriber id, which MailerLite looks up by email.
-    async fn leave_group(&self, email: &str, group_id: &str) -> Outcome {
+    /// The subscriber with `email`, and their id when MailerLite has them.
+    async fn find(&self, email: &str) -> (Outcome, Option<String>) {
         let email = percent_encoding::utf8_percent_encode(email, percent_encoding::NON_ALPHANUMERIC);
         let found = self.call(Method::Get, &format!("/api/subscribers/{email}"), None).await;
         let id = found.body.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()).and_then(|v| v["data"]["id"].as_str().map(str::to_owned));
+        (found, id)
+    }
+
+    /// The subscriber stays (they may have other reasons to be on the list); they leave the group.
+    /// Group membership is changed by subscriber id, which MailerLite looks up by email.
+    async fn leave_group(&self, email: &str, group_id: &str) -> Outcome {
+        let (found, id) = self.find(email).await;
         match (found.code, id) {
             // Not a subscriber (any more): nothing to undo.
             (Some(404), _) => Outcome { code: Some(204), ..found },
