@@ -57,7 +57,6 @@ const imports = {
 };
 
 function post(path, body) {
-  if (!body) return Promise.resolve(null);
   // With cookies: a first-party endpoint (tracking.endpoint) answers with Set-Cookie.
   return fetch(c.e + path, { method: 'POST', keepalive: true, credentials: 'include', body: JSON.stringify(body) })
     .then((r) => r.json())
@@ -78,7 +77,7 @@ const commands = {
   // Anything but 'granted' is a denial (a foreign `Domain=`, with no cookie domain, deletes nothing).
   consent(answer) {
     if ((granted = answer == 'granted')) held.splice(0).map(commands.page);
-    else for (const name of ['ref', 'vid']) for (const domain of ['', ';Domain=' + c.o]) set_cookie('edgeref_' + name + '=;Max-Age=0;Path=/' + domain);
+    else for (const name of ['ref', 'vid']) for (const domain of ['', c.o]) set_cookie('edgeref_' + name + '=;Max-Age=0;Path=/;Domain=' + domain);
   },
   page(href = location.href) {
     if (!granted) return void held.push(href);
@@ -93,17 +92,19 @@ const commands = {
   reward: () => (m.referral(false) && c.r) || null,
   signup(customer) {
     const code = granted && m.referral(false);
-    // A friend's own Stripe promotion code, once created: what `reward` answers from now on.
-    return post('/t/signup', code && { program: c.p, code, visit_id: m.referral(true), customer }).then((a) => {
-      if (a && a.promotion_code) c.r = { type: 'stripe_promotion_code', code: a.promotion_code };
+    // A friend's own Stripe promotion code, once created: what `reward` answers from now on
+    // (`c.r` is that reward's `{type}` already, unless the program changed since the loader).
+    return code ? post('/t/signup', { program: c.p, code, visit_id: m.referral(true), customer }).then((a) => {
+      if (a && a.promotion_code) (c.r || {}).code = a.promotion_code;
       return a;
-    });
+    }) : null;
   },
 };
 
 function run(name, arg) {
   try {
-    return commands.hasOwnProperty(name) ? commands[name](arg) : undefined;
+    // An unknown name throws here (logged, answered `undefined`) rather than costing a check.
+    return commands[name](arg);
   } catch (x) {
     log(name + ' failed: ' + x);
   }
@@ -111,8 +112,8 @@ function run(name, arg) {
 
 function started() {
   // The cookie domain only on that domain (not on a localhost preview): a foreign Domain= drops the cookie.
-  const host = location.hostname;
-  m.start(c.f, c.n, c.d, c.a, c.o && (host == c.o || host.endsWith('.' + c.o)) ? c.o : '', location.protocol == 'https:');
+  // (`.host` ends with `.domain`: the host is the domain or under it.)
+  m.start(c.f, c.n, c.d, c.a, c.o && ('.' + location.hostname).endsWith('.' + c.o) ? c.o : '', location.protocol == 'https:');
   // The loader's queue: its page views and the page's calls, in order, each with the
   // `resolve` of the loader's promise (their callbacks hang on it).
   const queued = core.q;
@@ -130,7 +131,7 @@ function started() {
     const read = (e) => e && e[0] == 'consent' && (e = (e[2] || 0).ad_storage) && run('consent', e);
     const push = layer.push;
     layer.push = (...e) => (e.map(read), push.apply(layer, e));
-    layer.forEach(read);
+    layer.map(read);
   }
   log('tracking ' + c.p);
 }
