@@ -234,7 +234,7 @@ test('sessions: a person lists and ends their own; an owner anyone\'s', async ()
   assert.equal((await second('GET', '/auth/session')).status, 401);
 });
 
-test('dashboard: sign-in by e-mail code; a member sees controls their role lacks disabled with the reason; the Team screen invites', async () => {
+test('dashboard: sign-in by e-mail code; a member sees every control their role lacks disabled with the reason; the Team screen invites', async () => {
   const { context, page, problems } = await openDashboard(browser, worker);
   try {
     await page.getByLabel('E-mail').fill('mia@team.example');
@@ -260,6 +260,18 @@ test('dashboard: sign-in by e-mail code; a member sees controls their role lacks
     assert.equal(await page.getByRole('button', { name: 'Invite' }).isDisabled(), true);
     await page.getByText('Your role (member) cannot manage the team.').first().waitFor();
     assert.equal(await page.getByRole('combobox', { name: 'Role of ann@team.example' }).isDisabled(), true);
+    // Everywhere else too: whole forms read-only, row buttons disabled, links replaced, each with the reason.
+    await page.goto(`${worker.url}/#/p/${shopA.program.id}/integration`);
+    await page.getByText('Your role (member) cannot manage integrations.').first().waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Connect Stripe' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Create webhook' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Preview widget' }).isDisabled(), false, 'a member may mint a portal token');
+    await page.goto(`${worker.url}/#/p/${shopA.program.id}/settings`);
+    await page.getByText('Your role (member) cannot delete programs.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Save program' }).isDisabled(), false, 'a member changes settings');
+    await page.goto(`${worker.url}/#/p/${shopA.program.id}/rewards`);
+    await page.getByText('Your role (member) cannot export data.').first().waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Download rewards CSV' }).count(), 0);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
@@ -280,6 +292,11 @@ test('dashboard: sign-in by e-mail code; a member sees controls their role lacks
     await owner.getByText(/dash@team\.example as billing \(Shop A\)/).waitFor();
     const team = await admin('GET', '/v1/team');
     assert.deepEqual(team.body.invitations.find((i) => i.email === 'dash@team.example').programs, [shopA.program.id]);
+    // The audit log's Who filter lists the people.
+    await owner.goto(`${worker.url}/#/p/${shopA.program.id}/audit`);
+    const who = owner.getByLabel('Who');
+    await who.waitFor();
+    assert.ok((await who.locator('option').allTextContents()).includes('ann@team.example'));
     assert.deepEqual(ownerProblems, []);
   } finally {
     await ctx.close();

@@ -33,3 +33,19 @@ export function guard(control, action) {
   control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
   return [control, h('p', { id, class: 'hint reason' }, why)];
 }
+
+/** For a control repeated row by row: disabled, with the reason as its tooltip and description. */
+export function deny(control, action) {
+  const why = lacks(action);
+  if (!why) return control;
+  control.disabled = true;
+  control.title = why;
+  control.setAttribute('aria-description', why);
+  return control;
+}
+
+/** A whole form or card read-only (a disabled fieldset) with the reason above it, when the role lacks `action`. */
+export function guarded(action, ...content) {
+  const why = lacks(action);
+  return why ? [h('p', { class: 'hint reason' }, why), h('fieldset', { disabled: true, class: 'guarded' }, ...content)] : content;
+}

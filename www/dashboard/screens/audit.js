@@ -42,9 +42,10 @@ export function diffList(diff) {
 
 export async function render(container, program) {
   const base = programPath(program.id, '/audit-log');
-  const keys = await api('GET', programPath(program.id, '/api-keys')).then((r) => r.data).catch(() => []);
+  const [keys, people] = await Promise.all([programPath(program.id, '/api-keys'), '/v1/team'].map((path) => api('GET', path).then((r) => r.data).catch(() => [])));
   const actor = h('select', { name: 'actor' }, h('option', { value: '' }, 'Anyone'),
     h('option', { value: 'admin' }, 'Admin token'), h('option', { value: 'session' }, 'Dashboard'), h('option', { value: 'system' }, 'Edgeref (scheduled run)'),
+    people.map((u) => h('option', { value: u.id }, u.email)),
     keys.map((k) => h('option', { value: k.id }, `API key “${k.name}”`)));
   const action = h('select', { name: 'action' }, h('option', { value: '' }, 'Any action'), ACTIONS.map((a) => h('option', { value: a }, a)));
   const targetType = h('select', { name: 'target_type' }, h('option', { value: '' }, 'Anything'), TARGETS.map((t) => h('option', { value: t }, t)));

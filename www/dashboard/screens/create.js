@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { h, field, choice, onSubmit, announce } from '../dom.js';
 import { go } from '../nav.js';
+import { guard } from '../session.js';
 
 export function render(main) {
   const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 200, autocomplete: 'off' });
@@ -13,7 +14,7 @@ export function render(main) {
     field('Program name', name),
     field('Website URL', { type: 'url', name: 'website_url', required: true, placeholder: 'https://yourdomain.com/' },
       'Where referral links point. Customers’ links look like https://yourdomain.com/?ref=xxxyyy.'),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create'), h('a', { class: 'button secondary', href: '#/' }, 'Cancel')),
+    h('div', { class: 'actions' }, guard(h('button', { type: 'submit' }, 'Create'), 'create_program'), h('a', { class: 'button secondary', href: '#/' }, 'Cancel')),
   ), async (values) => {
     const program = await api('POST', '/v1/programs', { name: values.get('name'), website_url: values.get('website_url') });
     announce(`Program “${program.name}” created.`);

@@ -2,6 +2,7 @@
 import { api, listPage, programPath } from '../api.js';
 import { h, card, pagedTable, copyButton, money, date, failure, field, onSubmit, announce, attempt, confirmed } from '../dom.js';
 import * as importer from './customers/importer.js';
+import { deny, lacks } from '../session.js';
 
 const PAGE = 50;
 /** Column headings, with what each amount means as a tooltip. */
@@ -47,7 +48,7 @@ export async function render(container, program) {
       form.hidden = true;
       announce(`Stripe customer ID of ${c.key} saved.`);
     });
-    const edit = h('button', { type: 'button', class: 'link', 'aria-label': `Edit the Stripe customer ID of ${c.key}` }, 'Edit');
+    const edit = deny(h('button', { type: 'button', class: 'link', 'aria-label': `Edit the Stripe customer ID of ${c.key}` }, 'Edit'), 'customers');
     edit.addEventListener('click', () => { form.hidden = !form.hidden; if (!form.hidden) input.focus(); });
     return h('div', { class: 'muted' }, 'Stripe: ', shown, ' ', edit, form);
   }
@@ -55,7 +56,7 @@ export async function render(container, program) {
   /** A GDPR access request (a JSON download) and an erasure, after a confirmation (docs/privacy.md). */
   function privacy(c) {
     const path = `${base}/${encodeURIComponent(c.key)}`;
-    const exportButton = h('button', { type: 'button', class: 'link', 'aria-label': `Export the data of ${c.key}` }, 'Export data');
+    const exportButton = deny(h('button', { type: 'button', class: 'link', 'aria-label': `Export the data of ${c.key}` }, 'Export data'), 'exports');
     exportButton.addEventListener('click', attempt(async () => {
       const data = await api('GET', `${path}/export`);
       const a = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })), download: `customer-${c.key}.json` });
@@ -63,7 +64,7 @@ export async function render(container, program) {
       URL.revokeObjectURL(a.href);
       announce(`The data of ${c.key} was downloaded.`);
     }));
-    const erase = h('button', { type: 'button', class: 'link danger', 'aria-label': `Erase the personal data of ${c.key}` }, 'Erase');
+    const erase = deny(h('button', { type: 'button', class: 'link danger', 'aria-label': `Erase the personal data of ${c.key}` }, 'Erase'), 'customers');
     erase.addEventListener('click', confirmed(`Erase the personal data of ${c.key}? Their e-mail, name and notes are removed everywhere (MailerLite too); amounts and keys stay. This cannot be undone.`, async () => {
       await api('POST', `${path}/erase`, {});
       announce(`The personal data of ${c.key} was erased.`);
@@ -92,7 +93,9 @@ export async function render(container, program) {
     head: COLUMNS, row, fetchPage: (cursor) => listPage(base, { limit: PAGE }, cursor), moreLabel: 'Load more customers',
     empty: 'No customers yet. Install the snippet, create customers with the API (Integration tab) or import them below.',
   });
-  const download = h('a', { class: 'button secondary', href: programPath(program.id, '/customers.csv'), download: 'customers.csv' }, 'Download CSV');
+  // A link cannot be disabled: without the export right it is not shown, and the reason is.
+  const download = lacks('exports') ? h('p', { class: 'hint reason' }, lacks('exports'))
+    : h('a', { class: 'button secondary', href: programPath(program.id, '/customers.csv'), download: 'customers.csv' }, 'Download CSV');
   container.replaceChildren(card({ id: 'customers', title: 'Customers' },
     h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups, your backend’s API calls and imports. Pending rewards wait for their hold or your review (Rewards tab); the balance is approved and not yet paid: what you owe now.'),
     h('div', { class: 'actions' }, download), table.el),

@@ -4,6 +4,7 @@
 import { api, listPage, programPath } from '../api.js';
 import { h, card, pagedTable, attempt, announce, dateTime } from '../dom.js';
 import * as suppressions from './emails/suppressions.js';
+import { deny } from '../session.js';
 
 const PAGE = 50;
 /** Message names as the owner reads them (Settings → E-mails has the same titles). */
@@ -34,14 +35,14 @@ export async function render(container, program) {
     h('td', { class: 'num' }, d.attempts),
     h('td', {}, answer(d)),
     h('td', {}, h('time', { datetime: d.updated_at ?? d.created_at }, dateTime(d.updated_at ?? d.created_at))),
-    h('td', {}, h('button', {
+    h('td', {}, deny(h('button', {
       type: 'button', class: 'secondary', 'aria-label': `Resend ${TITLES[d.message] ?? d.message} to ${d.to}`,
       onclick: attempt(async () => {
         await api('POST', `${base}/${encodeURIComponent(d.id)}/resend`);
         announce(`Sending again to ${d.to}.`);
         await show();
       }),
-    }, 'Resend')));
+    }, 'Resend'), 'update_program')));
   const table = pagedTable({
     head: ['Message', 'To', 'Status', { label: 'Attempts', num: true }, 'Last answer', 'Time', ''], row, label: 'E-mail deliveries',
     fetchPage: (cursor) => { pages = cursor ? pages + 1 : 1; return listPage(base, { limit: PAGE }, cursor); },

@@ -4,7 +4,7 @@ import { h, card, field, onSubmit, announce, copyButton, confirmed, shownOnce, d
 import * as webhooks from './integration/webhooks.js';
 import * as thirdParty from './integration/thirdparty.js';
 import * as widget from './integration/widget.js';
-import { guard } from '../session.js';
+import { deny, guard } from '../session.js';
 
 /** An API key's scopes (docs/team.md); a new key has them all unless some are unticked. */
 const SCOPES = ['customers:read', 'customers:write', 'transactions:read', 'transactions:write', 'rewards:read', 'rewards:write', 'payouts:write',
@@ -66,7 +66,7 @@ async function apiKeys(container, program) {
         h('tbody', {}, data.map((k) => h('tr', {},
           h('td', {}, k.name), h('td', { class: 'mono' }, `${k.prefix}…`), h('td', {}, k.scopes.length === SCOPES.length ? 'all' : k.scopes.join(', ')),
           h('td', {}, date(k.created_at)), h('td', {}, date(k.last_used_at)), h('td', {}, k.expires_at ? date(k.expires_at) : 'never'),
-          h('td', {}, h('button', {
+          h('td', {}, deny(h('button', {
             type: 'button', class: 'secondary', 'aria-label': `Revoke API key ${k.name}`,
             onclick: confirmed(`Revoke the API key “${k.name}”? Anything using it stops working at once.`, async () => {
               await api('DELETE', `${path}/${encodeURIComponent(k.id)}`);
@@ -74,7 +74,7 @@ async function apiKeys(container, program) {
               announce(`API key “${k.name}” revoked.`);
               await refresh();
             }),
-          }, 'Revoke')))))))
+          }, 'Revoke'), 'api_keys')))))))
       : h('p', { class: 'muted' }, 'No API keys yet.'));
   };
   container.replaceChildren(

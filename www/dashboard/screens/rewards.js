@@ -3,6 +3,7 @@
 // and the payouts made.
 import { api, listPage, programPath } from '../api.js';
 import { h, card, pagedTable, field, onSubmit, announce, attempt, money, toMinor, currencyDigits, date, dateTime } from '../dom.js';
+import { deny, lacks } from '../session.js';
 
 /** Each fraud flag in the owner's words (the API's names: docs/dashboard.md, Rewards). */
 const FLAG_WORDS = {
@@ -28,8 +29,10 @@ export async function render(container, program) {
   container.replaceChildren(
     h('nav', { 'aria-label': 'Rewards sections' }, h('ul', { class: 'toc' },
       [['review', 'Review queue'], ['payables', 'Payables'], ['payouts', 'Payouts']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
-    h('div', { class: 'actions downloads' }, [['rewards', 'Download rewards CSV'], ['payouts', 'Download payouts CSV'], ['transactions', 'Download sales CSV']].map(([file, label]) =>
-      h('a', { class: 'button secondary', href: programPath(program.id, `/${file}.csv`), download: `${file}.csv` }, label))),
+    // Links cannot be disabled: without the export right they are not shown, and the reason is.
+    lacks('exports') ? h('p', { class: 'hint reason' }, lacks('exports')) : h('div', { class: 'actions downloads' },
+      [['rewards', 'Download rewards CSV'], ['payouts', 'Download payouts CSV'], ['transactions', 'Download sales CSV']].map(([file, label]) =>
+        h('a', { class: 'button secondary', href: programPath(program.id, `/${file}.csv`), download: `${file}.csv` }, label))),
     queue.card, payables.card, payouts.card);
   await Promise.all([queue.reload(), failed.reload(), payables.reload(), payouts.reload()]);
 }
@@ -48,8 +51,8 @@ function failedCredits(program, changed) {
     await changed();
   };
   function row(r) {
-    const retry = h('button', { type: 'button', 'aria-label': `Retry the Stripe credit of the ${describe(r)}` }, 'Retry credit');
-    const pay = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Mark the ${describe(r)} as paid…` }, 'Mark as paid…');
+    const retry = deny(h('button', { type: 'button', 'aria-label': `Retry the Stripe credit of the ${describe(r)}` }, 'Retry credit'), 'payouts');
+    const pay = deny(h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Mark the ${describe(r)} as paid…` }, 'Mark as paid…'), 'payouts');
     const tr = h('tr', { 'data-reward': r.id },
       h('td', {}, r.customer.key),
       h('td', { class: 'num' }, money(r.amount, r.currency)),
@@ -134,7 +137,7 @@ function reviewQueue(program, approved) {
     h('option', { value: '' }, 'All pending rewards'),
     h('option', { value: 'true' }, 'Flagged only'),
     h('option', { value: 'false' }, 'Not flagged'));
-  const selectAll = h('input', { type: 'checkbox', 'aria-label': 'Select every reward shown' });
+  const selectAll = deny(h('input', { type: 'checkbox', 'aria-label': 'Select every reward shown' }), 'rewards');
   const bulk = h('button', { type: 'button', disabled: true }, 'Approve selected');
   const describe = (r) => `${r.kind} reward of ${money(r.amount, r.currency)} for ${r.customer.key}`;
   const boxes = () => [...table.body.querySelectorAll('input[type=checkbox]')];
@@ -161,11 +164,11 @@ function reviewQueue(program, approved) {
   };
 
   function row(r) {
-    const box = h('input', { type: 'checkbox', value: r.id, 'aria-label': `Select the ${describe(r)}` });
+    const box = deny(h('input', { type: 'checkbox', value: r.id, 'aria-label': `Select the ${describe(r)}` }), 'rewards');
     box.addEventListener('change', syncSelection);
     const held = Date.parse(r.available_at) > Date.now();
-    const approve = h('button', { type: 'button', 'aria-label': `Approve the ${describe(r)}` }, 'Approve');
-    const reject = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Reject the ${describe(r)}…` }, 'Reject…');
+    const approve = deny(h('button', { type: 'button', 'aria-label': `Approve the ${describe(r)}` }, 'Approve'), 'rewards');
+    const reject = deny(h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Reject the ${describe(r)}…` }, 'Reject…'), 'rewards');
     const tr = h('tr', { 'data-reward': r.id },
       h('td', {}, box),
       h('td', {}, r.customer.key),
@@ -256,7 +259,7 @@ function payablesCard(program, paid) {
 
   function row(p) {
     const c = p.customer;
-    const mark = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-label': `Mark as paid… (${money(p.balance, currency)} owed to ${c.key})` }, 'Mark as paid…');
+    const mark = deny(h('button', { type: 'button', 'aria-expanded': 'false', 'aria-label': `Mark as paid… (${money(p.balance, currency)} owed to ${c.key})` }, 'Mark as paid…'), 'payouts');
     const tr = h('tr', {},
       h('td', {}, h('div', {}, c.name || c.email), h('div', { class: 'muted' }, c.name ? `${c.email} · ${c.key}` : c.key)),
       h('td', { class: 'num' }, p.approved_rewards),

@@ -5,6 +5,7 @@ import { go, programChanged } from '../nav.js';
 import { referralLink } from '../link.js';
 import * as emails from './settings/emails.js';
 import * as portal from './settings/portal.js';
+import { guarded } from '../session.js';
 
 export async function render(container, program) {
   // After a save, everything showing the name or website follows.
@@ -24,12 +25,12 @@ export async function render(container, program) {
   container.replaceChildren(
     h('nav', { 'aria-label': 'Settings sections' }, h('ul', { class: 'toc' },
       [['program', 'Program'], ['tracking', 'Tracking'], ['rewards', 'Rewards'], ['emails', 'E-mails'], ['portal', 'Portal'], ['delete', 'Delete program']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
-    card({ id: 'program', title: 'Program' }, programForm(program, save, await holdsMoney(program))),
-    card({ id: 'tracking', title: 'Tracking' }, h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), tracking),
-    card({ id: 'rewards', title: 'Rewards' }, rewardsForm(program, save)),
-    card({ id: 'emails', title: 'E-mails' }, mail),
-    card({ id: 'portal', title: 'Portal' }, signup),
-    card({ id: 'delete', title: 'Delete program' }, removal),
+    card({ id: 'program', title: 'Program' }, guarded('update_program', programForm(program, save, await holdsMoney(program)))),
+    card({ id: 'tracking', title: 'Tracking' }, h('p', { class: 'muted' }, 'How referral links look and how long a referral sticks.'), guarded('update_program', tracking)),
+    card({ id: 'rewards', title: 'Rewards' }, guarded('update_program', rewardsForm(program, save))),
+    card({ id: 'emails', title: 'E-mails' }, guarded('update_program', mail)),
+    card({ id: 'portal', title: 'Portal' }, guarded('update_program', signup)),
+    card({ id: 'delete', title: 'Delete program' }, guarded('delete_program', removal)),
   );
 }
 

@@ -5,6 +5,7 @@
 import { postCsv, programPath } from '../../api.js';
 import { h, card, field, failure, announce } from '../../dom.js';
 import { parseCsv, toCsv, FIELDS, guessMapping, mappedRows, chunks } from '../../csv.js';
+import { guarded } from '../../session.js';
 
 /** Rows per call (the API takes 20,000 and 5 MiB; smaller calls move the progress bar). */
 const CHUNK_ROWS = 1000;
@@ -109,8 +110,8 @@ export function render(program, { onImported }) {
 
   return card({ id: 'customer-import', title: 'Import customers' },
     h('p', { class: 'muted' }, 'Bring customers over from a CSV file (for example another referral tool’s export): each row is created, or updated when its key exists. Referral codes in the file are kept, so links already shared keep working; referrers may be anywhere in the file. Imported customers trigger no webhooks and earn no rewards. No presets for other tools’ exports: map their columns below.'),
-    field('CSV file', file, 'UTF-8, with a header row. It is sent 1,000 rows at a time, so a file of any length works.'),
-    mapping, preview, h('div', { class: 'actions' }, start), progress, report);
+    guarded('customers', field('CSV file', file, 'UTF-8, with a header row. It is sent 1,000 rows at a time, so a file of any length works.'),
+      mapping, preview, h('div', { class: 'actions' }, start), progress, report));
 }
 
 /** An import error as the owner reads it. */

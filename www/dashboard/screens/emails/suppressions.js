@@ -4,6 +4,7 @@
 import { api, listPage, programPath } from '../../api.js';
 import { h, card, pagedTable, field, fieldError, onSubmit, announce, confirmed, attempt, dateTime } from '../../dom.js';
 import { toCsv, defused } from '../../csv.js';
+import { deny, guard } from '../../session.js';
 
 const PAGE = 50;
 const REASONS = { unsubscribed: 'Unsubscribed', added: 'Added by you' };
@@ -15,14 +16,14 @@ export async function render(container, program) {
     h('td', { class: 'mono' }, s.email),
     h('td', {}, REASONS[s.reason] ?? s.reason),
     h('td', {}, h('time', { datetime: s.created_at }, dateTime(s.created_at))),
-    h('td', {}, h('button', {
+    h('td', {}, deny(h('button', {
       type: 'button', class: 'secondary', 'aria-label': `Remove ${s.email}`,
       onclick: confirmed(`Remove ${s.email} from the list? It receives this program’s e-mails again.`, async () => {
         await api('DELETE', `${base}/${encodeURIComponent(s.email)}`);
         announce(`${s.email} receives this program’s e-mails again.`);
         await table.reload();
       }),
-    }, 'Remove')));
+    }, 'Remove'), 'customers')));
   const table = pagedTable({
     head: ['Address', 'Why', 'Since', ''], row, label: 'Unsubscribed addresses',
     fetchPage: (cursor) => listPage(base, { limit: PAGE }, cursor),
@@ -32,7 +33,7 @@ export async function render(container, program) {
   const email = h('input', { type: 'email', name: 'email', required: true, maxlength: 254, autocomplete: 'off', 'data-field': 'email' });
   const add = onSubmit(h('form', { class: 'inline', 'aria-label': 'Add an address' },
     fieldError(field('Address', email, 'Someone asked you to stop writing to them.')),
-    h('button', { type: 'submit' }, 'Add address')),
+    guard(h('button', { type: 'submit' }, 'Add address'), 'customers')),
   async (v) => {
     const address = v.get('email').trim();
     await api('POST', base, { email: address });

@@ -1,6 +1,7 @@
 // Third-party integrations: Stripe, Paddle Billing, Lemon Squeezy, Zapier and MailerLite, each with its status and set-up.
 import { api, listPage, programPath } from '../../api.js';
 import { h, card, field, onSubmit, announce, attempt, copyButton, confirmed, failure, pagedTable, money, dateTime } from '../../dom.js';
+import { deny, guarded } from '../../session.js';
 
 export async function render(container, program) {
   const base = programPath(program.id, '/integrations');
@@ -35,13 +36,13 @@ export async function render(container, program) {
         h('li', {}, 'In Stripe, open Developers → Webhooks and add an endpoint with this URL: ', endpoint, ' ', copyButton('Copy URL', () => s.endpoint_url, endpoint)),
         h('li', {}, 'Select the events checkout.session.completed, checkout.session.async_payment_succeeded, invoice.paid and charge.refunded.'),
         h('li', {}, 'Paste the endpoint’s signing secret below.')),
-      onSubmit(h('form', {},
+      onSubmit(h('form', {}, guarded('integrations',
         field('Signing secret', { type: 'password', name: 'webhook_secret', required: true, placeholder: 'whsec_…', autocomplete: 'off' }, s.enabled ? 'Saved. Paste a new one to replace it.' : null),
         field('Restricted key (optional)', { type: 'password', name: 'secret_key', placeholder: 'rk_live_…', autocomplete: 'off' },
           s.secret_key_set ? 'Saved. Paste a new one to replace it; left empty, the saved one stays.' : 'For Stripe credit: a restricted key with only Customers write (docs/fulfilment.md). Never shown again.'),
         field('API base', { type: 'url', name: 'api_base', value: s.api_base ?? 'https://api.stripe.com', autocomplete: 'off' }, 'Stripe’s API; change it only to test against another server.'),
         h('div', { class: 'actions' }, h('button', { type: 'submit' }, s.enabled ? 'Save Stripe' : 'Connect Stripe'), s.enabled ? disconnect('stripe', 'Stripe') : null),
-      ), connect('stripe', 'Stripe', (v) => ({
+      )), connect('stripe', 'Stripe', (v) => ({
         webhook_secret: v.get('webhook_secret'),
         ...(v.get('secret_key') ? { secret_key: v.get('secret_key') } : {}),
         ...(v.get('api_base') ? { api_base: v.get('api_base') } : {}),
@@ -57,7 +58,7 @@ export async function render(container, program) {
   /** The Stripe credit log (docs/fulfilment.md): each credit, its status and Stripe's answer; failed ones can be retried. */
   function creditLog() {
     const row = (c) => {
-      const retry = c.status === 'failed' ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Retry the credit of reward ${c.reward_id}` }, 'Retry') : null;
+      const retry = c.status === 'failed' ? deny(h('button', { type: 'button', class: 'secondary', 'aria-label': `Retry the credit of reward ${c.reward_id}` }, 'Retry'), 'payouts') : null;
       retry?.addEventListener('click', attempt(async () => {
         retry.disabled = true;
         const answer = await api('POST', `${base}/stripe/credits/${encodeURIComponent(c.id)}/retry`).finally(() => { retry.disabled = false; });
@@ -90,10 +91,10 @@ export async function render(container, program) {
     return article(name, label, on,
       h('p', {}, 'Paid orders of referred customers become transactions (and rewards); refunds reverse them.'),
       h('ol', {}, h('li', {}, steps[0], endpoint, ' ', copyButton('Copy URL', () => b?.endpoint_url ?? '', endpoint)), h('li', {}, steps[1]), h('li', {}, steps[2])),
-      onSubmit(h('form', {},
+      onSubmit(h('form', {}, guarded('integrations',
         field('Signing secret', { type: 'password', name: 'webhook_secret', required: true, maxlength: 200, autocomplete: 'off' }, on ? 'Saved. Paste a new one to replace it.' : null),
         h('div', { class: 'actions' }, h('button', { type: 'submit' }, on ? `Save ${label}` : `Connect ${label}`), on ? disconnect(name, label) : null),
-      ), connect(name, label, (v) => ({ webhook_secret: v.get('webhook_secret') }))));
+      )), connect(name, label, (v) => ({ webhook_secret: v.get('webhook_secret') }))));
   }
 
   function zapier(z) {
@@ -109,13 +110,13 @@ export async function render(container, program) {
     return article('mailerlite', 'MailerLite', m.enabled,
       h('p', {}, 'Each new referring customer is added to a MailerLite group with their referral link in a field, so your emails can include it.'),
       m.enabled ? h('p', {}, `Group ${m.group_id}. Pending syncs: ${m.pending_syncs}, failed: ${m.failed_syncs}.`) : null,
-      onSubmit(h('form', {},
+      onSubmit(h('form', {}, guarded('integrations',
         field('API token', { type: 'password', name: 'api_token', required: true, autocomplete: 'off' }, 'MailerLite → Integrations → API.'),
         field('Group ID', { name: 'group_id', required: true, value: m.group_id ?? '', autocomplete: 'off' }),
         h('details', {}, h('summary', {}, 'Advanced'),
           field('API base URL', { type: 'url', name: 'api_base', value: m.api_base ?? '', placeholder: 'https://connect.mailerlite.com' }, 'Leave empty for MailerLite’s own API.')),
         h('div', { class: 'actions' }, h('button', { type: 'submit' }, m.enabled ? 'Save MailerLite' : 'Connect MailerLite'), m.enabled ? disconnect('mailerlite', 'MailerLite') : null),
-      ), connect('mailerlite', 'MailerLite', (v) => ({ api_token: v.get('api_token'), group_id: v.get('group_id'), ...(v.get('api_base') ? { api_base: v.get('api_base') } : {}) }))));
+      )), connect('mailerlite', 'MailerLite', (v) => ({ api_token: v.get('api_token'), group_id: v.get('group_id'), ...(v.get('api_base') ? { api_base: v.get('api_base') } : {}) }))));
   }
 
   await refresh().catch((e) => { container.replaceChildren(failure(e)); throw e; });

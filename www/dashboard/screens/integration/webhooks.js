@@ -1,6 +1,7 @@
 // Webhooks: create (name, endpoint URL, events), list, edit, delete, delivery log, test event.
 import { api, programPath } from '../../api.js';
 import { h, card, field, choice, onSubmit, announce, attempt, confirmed, shownOnce, dateTime, failure } from '../../dom.js';
+import { deny } from '../../session.js';
 
 export const EVENTS = ['customer.created', 'customer.updated', 'customer.deleted', 'customer.credited', 'transaction.created', 'transaction.deleted', 'reward.created', 'reward.approved', 'reward.rejected', 'payout.created'];
 
@@ -8,7 +9,7 @@ export async function render(container, program) {
   const base = programPath(program.id, '/webhooks');
   const list = h('div');
   const reveal = h('div', { 'aria-live': 'polite' });
-  const createButton = h('button', { type: 'button', 'aria-expanded': 'false' }, 'Create webhook');
+  const createButton = deny(h('button', { type: 'button', 'aria-expanded': 'false' }, 'Create webhook'), 'webhooks');
   const createSlot = h('div');
 
   const refresh = async () => {
@@ -43,27 +44,27 @@ export async function render(container, program) {
       hook.disabled_reason ? h('p', { class: 'form-error' }, `Switched off: ${hook.disabled_reason}`) : null,
       h('p', {}, 'Events: ', hook.events.join(', ')),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'secondary', onclick: () => {
+        deny(h('button', { type: 'button', class: 'secondary', onclick: () => {
           slot.replaceChildren(webhookForm(hook, 'Save', async (body) => {
             await api('PATCH', `${base}/${encodeURIComponent(hook.id)}`, body);
             announce(`Webhook “${body.name}” saved.`);
             await refresh();
           }, () => slot.replaceChildren()));
           slot.querySelector('input').focus();
-        } }, 'Edit'),
-        h('button', { type: 'button', class: 'secondary', onclick: attempt(async () => {
+        } }, 'Edit'), 'webhooks'),
+        deny(h('button', { type: 'button', class: 'secondary', onclick: attempt(async () => {
           const { event_id: eventId } = await api('POST', `${base}/${encodeURIComponent(hook.id)}/test`);
           announce('Test event sent.');
           await showLog(hook, slot, eventId);
-        }) }, 'Send test event'),
+        }) }, 'Send test event'), 'webhooks'),
         h('button', { type: 'button', class: 'secondary', onclick: attempt(() => showLog(hook, slot)) }, 'Delivery log'),
-        h('button', { type: 'button', class: 'secondary', onclick: confirmed(`Delete the webhook “${hook.name}”? Its delivery log goes with it.`, async () => {
+        deny(h('button', { type: 'button', class: 'secondary', onclick: confirmed(`Delete the webhook “${hook.name}”? Its delivery log goes with it.`, async () => {
           await api('DELETE', `${base}/${encodeURIComponent(hook.id)}`);
           if (reveal.dataset.hookId === hook.id) reveal.replaceChildren();
           announce(`Webhook “${hook.name}” deleted.`);
           await refresh();
           createButton.focus();
-        }) }, 'Delete')),
+        }) }, 'Delete'), 'webhooks')),
       slot);
   }
 

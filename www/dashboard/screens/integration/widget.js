@@ -4,6 +4,7 @@
 // portal (the same widget, on this origin) in a frame.
 import { api, programPath } from '../../api.js';
 import { h, field, onSubmit, copyButton, announce } from '../../dom.js';
+import { guard } from '../../session.js';
 
 function steps(program) {
   const mint = `curl -s -X POST ${location.origin}/v1/customers/CUSTOMER_KEY/portal-token \\
@@ -29,7 +30,8 @@ function preview(program) {
   const key = h('input', { type: 'text', name: 'key', required: true, maxlength: 200, autocomplete: 'off' });
   const form = onSubmit(h('form', { class: 'inline' },
     field('Customer key', key, 'Preview the widget as this customer sees it.'),
-    h('button', { type: 'submit' }, 'Preview widget'),
+    // A preview mints a portal token for the customer: a customer change.
+    guard(h('button', { type: 'submit' }, 'Preview widget'), 'customers'),
   ), async (v) => {
     const customer = v.get('key');
     const minted = await api('POST', programPath(program.id, `/customers/${encodeURIComponent(customer)}/portal-token`), { ttl_seconds: 600 });
