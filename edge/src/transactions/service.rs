@@ -144,8 +144,13 @@ pub async fn record(cx: &Cx, program: &Program, sale: Sale) -> ApiResult<Recorde
             Err(e) => return Err(e.into()),
         }
     }
-    // Four rounds lost to other sales, or the currency guard failing each time.
-    Err(currency_changed())
+    // Four rounds lost: to other sales of the same referrer's friends, or to a currency change.
+    let now = crate::programs::store::get(&cx.db, &program.id).await?;
+    Err(if now.currency != program.currency {
+        currency_changed()
+    } else {
+        ApiError::conflict("other sales of this referrer's friends kept coming first: send it again (its key makes that safe)")
+    })
 }
 
 /// A sale in another currency than the program's: balances never mix currencies.
