@@ -697,7 +697,7 @@ async function storageBench() {
     const GB = 1e9, room = GB;
     const perDay = (10 * GB - room) / (400 * visit);
     row('storage', "visits/day under 10 GB at 400 days' retention", Math.round(perDay).toLocaleString('en'),
-      `9 GB of raw visits; 1 GB left = ${Math.round(room / 3 / customer / 1e6 * 10) / 10} M customers + ${Math.round(room / 3 / reward / 1e6 * 10) / 10} M rewards + ${Math.round(room / 3 / rolled / 1e6 * 10) / 10} M referrer-days`);
+      `9 GB for raw visits; the other 1 GB, a third each: ${(room / 3 / customer / 1e6).toFixed(1)} M customers, ${(room / 3 / reward / 1e6).toFixed(1)} M rewards, ${(room / 3 / rolled / 1e6).toFixed(1)} M referrer-days of roll-up`);
   } finally {
     await w.stop();
   }
