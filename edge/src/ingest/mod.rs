@@ -33,16 +33,20 @@ pub async fn accept(env: &Env, visit: &VisitMsg) -> ApiResult<()> {
 /// absent or failing, it is skipped and the visit goes on.
 pub fn to_analytics(env: &Env, v: &VisitMsg, country: Option<String>) {
     let Ok(dataset) = env.analytics_engine("VISITS_ANALYTICS") else { return };
-    let part = |u: &str, path: bool| url::Url::parse(u).ok().map(|u| if path { u.path().to_owned() } else { u.host_str().unwrap_or_default().to_owned() }).unwrap_or_default();
     let point = AnalyticsEngineDataPointBuilder::new()
         .indexes([v.program_id.as_str()])
         .add_blob(v.code.as_str())
-        .add_blob(part(&v.url, true))
+        .add_blob(url_part(&v.url, true))
         .add_blob(country.unwrap_or_default())
-        .add_blob(part(&v.referrer, false))
+        .add_blob(url_part(&v.referrer, false))
         .add_double(1)
         .build();
     let _ = dataset.write_data_point(&point);
+}
+
+/// A URL's path (`path`) or host, without its query; "" for what is not a URL.
+fn url_part(u: &str, path: bool) -> String {
+    url::Url::parse(u).ok().map(|u| if path { u.path().to_owned() } else { u.host_str().unwrap_or_default().to_owned() }).unwrap_or_default()
 }
 
 /// A visit write, timed by the benchmark's meter when the Worker is built for it.
@@ -134,3 +138,15 @@ async fn write_visits(env: &Env, db: &worker::D1Database, visits: &[VisitMsg]) -
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::url_part;
+
+    #[test]
+    fn analytics_blobs_keep_the_path_and_the_host_only() {
+        assert_eq!(url_part("https://shop.example/pricing?ref=code1&email=a@b.c#x", true), "/pricing");
+        assert_eq!(url_part("https://www.google.com/search?q=shop", false), "www.google.com");
+        assert_eq!(url_part("", false), "");
+        assert_eq!(url_part("not a url", true), "");
+    }
+}
