@@ -2,7 +2,7 @@
 // run (these machines are noisy, so ratios matter more than absolutes).
 // Prints a table and writes docs/benchmarks.md (results section).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -649,6 +649,60 @@ async function emailsBench(rust) {
   row('emails', 'D1 statements prepared during that request: off / on', `${off.request} / ${on.request}`, 'sending (after the commit) overlaps the answer');
 }
 
+// 8. Storage: D1 bytes per visit, customer and reward, and what fits in one 10 GB database ----
+/** The local D1 database's size in bytes (page count × page size, indexes and all), read with
+ *  the sqlite3 CLI from the file wrangler keeps under the Worker's state folder. */
+async function d1Bytes(state) {
+  const files = readdirSync(join(state, 'v3/d1'), { recursive: true }).filter((f) => f.endsWith('.sqlite') && !f.includes('metadata'));
+  if (files.length !== 1) throw new Error(`expected one D1 database under ${state}, found ${files.length}`);
+  const { stdout } = await run('sqlite3', [join(state, 'v3/d1', files[0]), 'PRAGMA page_count; PRAGMA page_size;']);
+  const [pages, size] = stdout.trim().split('\n').map(Number);
+  return pages * size;
+}
+
+async function storageBench() {
+  const N = 100_000;
+  const w = await startWorker();
+  try {
+    const { program } = await newProgram(w.url);
+    const grown = async (insert) => { const before = await d1Bytes(w.state); await insert(); return (await d1Bytes(w.state)) - before; };
+    // Customers as seedCustomers writes them (name, e-mail, code, a third referred).
+    const customer = (await grown(() => seedCustomers(w, program.id, N))) / N;
+    // Visits as the ingest writes them: a vis_ id, a landing URL with its query, a search
+    // engine as referrer, 100 referrers over 10 days (the per-day counters the triggers keep
+    // are a small share; see the projection's reference).
+    const visit = (await grown(async () => {
+      for (let done = 0; done < N; done += 50_000) {
+        await w.sql(`WITH RECURSIVE n(i) AS (SELECT ${done + 1} UNION ALL SELECT i + 1 FROM n WHERE i < ${done + 50_000})
+          INSERT INTO visits (id, program_id, code, referrer_key, url, referrer, created_at, bot)
+          SELECT 'vis_' || lower(hex(randomblob(8))), '${program.id}', 'code' || (i % 100 + 1), 'c' || (i % 100 + 1),
+                 'https://shop.example/pricing?ref=code' || (i % 100 + 1) || '&utm_source=newsletter', 'https://www.google.com/',
+                 1767225600000 + (i % 10) * 86400000 + i, 0 FROM n`);
+      }
+    })) / N;
+    // Rewards as seedRewards writes them (it adds 100 referrers, taken off at the customer's size).
+    const other = (await client(w.url, ADMIN_TOKEN)('POST', '/v1/programs', { name: 'Bench rewards', website_url: 'https://shop.example/' })).body;
+    const reward = ((await grown(() => seedRewards(w, other.id, N, 4_102_444_800_000))) - 100 * customer) / N;
+    // One referrer-day of the roll-up (visit_counts) that outlives the raw visits.
+    const days = 1_000;
+    const rolled = (await grown(() => w.sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${days * 100})
+      INSERT INTO visit_counts (program_id, referrer_key, day, visits)
+      SELECT '${other.id}', 'c' || (i % 100 + 1), date('2020-01-01', '+' || (i / 100) || ' days'), 7 FROM n`))) / (days * 100);
+    const b = (x) => `${x.toFixed(0)} B`;
+    row('storage', 'D1 bytes per visit (row and indexes)', b(visit), `${N.toLocaleString('en')} visits, local D1 file`);
+    row('storage', 'D1 bytes per customer (row and indexes)', b(customer), `${N.toLocaleString('en')} customers`);
+    row('storage', 'D1 bytes per reward (row and indexes)', b(reward), `${N.toLocaleString('en')} rewards`);
+    row('storage', 'D1 bytes per rolled-up referrer-day (visit_counts)', b(rolled), 'kept after the raw visits go');
+    // 10 GB: 1 GB kept for customers, rewards and roll-ups; the rest holds 400 days of raw visits.
+    const GB = 1e9, room = GB;
+    const perDay = (10 * GB - room) / (400 * visit);
+    row('storage', "visits/day under 10 GB at 400 days' retention", Math.round(perDay).toLocaleString('en'),
+      `9 GB for raw visits; the other 1 GB, a third each: ${(room / 3 / customer / 1e6).toFixed(1)} M customers, ${(room / 3 / reward / 1e6).toFixed(1)} M rewards, ${(room / 3 / rolled / 1e6).toFixed(1)} M referrer-days of roll-up`);
+  } finally {
+    await w.stop();
+  }
+}
+
 /** Runs one section; a section that cannot measure says why in a row of its own, and the run goes on. */
 async function guarded(section, run) {
   try {
@@ -669,58 +723,65 @@ if (alone) {
 
 // `node bench/run.mjs edge` re-measures only the edge hot path (/t/visit, /r/{code}, /s/{id}.js)
 // and updates just those rows of docs/benchmarks.md (`weight`: the snippet's files; `views`: the
-// page views; `widget`: the widget's rows); without an argument, everything.
+// page views; `widget`: the widget's rows; `storage`: D1 bytes per row and the 10 GB projection);
+// without an argument, everything.
 const only = process.argv[2];
 const started = Date.now();
 console.log(`${'section'.padEnd(10)} ${'metric'.padEnd(46)} ${'value'.padEnd(22)} ${'reference'.padEnd(22)} verdict`);
-const rust = await startWorker({ vars: { BENCH: 'on' } });
-// The meters exist only in a Worker built for them (edge's `bench` feature), never in a deployed one.
-if ((await fetch(`${rust.url}/__bench/ingest`)).status !== 200) {
-  await rust.stop();
-  console.error('The Worker was built without its meters: run `make bench` (or `make build EDGE_FEATURES=bench`) first.');
-  process.exit(2);
-}
-const directConfig = join(root, '.bench-direct.wrangler.toml');
-// The same Worker without the queue binding: one D1 insert per visit.
-writeFileSync(directConfig, readFileSync(join(root, 'wrangler.toml'), 'utf8').split('\n# Visit ingest:')[0]);
-const rustDirect = await startWorker({ vars: { BENCH: 'on' }, config: directConfig });
-const js = await startWorker({ config: 'bench/js-reference/wrangler.toml' });
-try {
-  if (only === 'edge') {
-    await hotPath(rust, rustDirect, js);
-  } else if (only === 'weight') {
-    await snippetWeight(rust, (await newProgram(rust.url)).program);
-  } else if (only === 'size') {
-    await workerSize();
-  } else if (only === 'emails') {
-    await emailsBench(rust);
-  } else if (only === 'views') {
-    await pageViews(rust);
-  } else if (only === 'widget') {
-    const directSeed = await newProgram(rustDirect.url);
-    const visit = (url, seed) => ({ url: `${url}/t/visit`, method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://shop.example' },
-      body: JSON.stringify({ program: seed.program.public_id, code: seed.alice.referral_code, url: 'https://shop.example/?ref=x', referrer: '' }) });
-    await widgetBench(rust, rustDirect, { directSeed, visit });
-  } else {
-    const seed = await newProgram(rust.url);
-    await guarded('weight', () => snippetWeight(rust, seed.program));
-    await guarded('size', workerSize);
-    await guarded('views', () => pageViews(rust));
-    await guarded('emails', () => emailsBench(rust));
-    const ctx = await guarded('edge', () => hotPath(rust, rustDirect, js));
-    if (ctx) {
-      await guarded('widget', () => widgetBench(rust, rustDirect, ctx));
-      await guarded('ingest', () => ingest(rust, rustDirect, ctx));
-    }
+// `storage` starts its own Worker: none of the three below, nor a build with the meters.
+if (only === 'storage') {
+  await storageBench();
+} else {
+  const rust = await startWorker({ vars: { BENCH: 'on' } });
+  // The meters exist only in a Worker built for them (edge's `bench` feature), never in a deployed one.
+  if ((await fetch(`${rust.url}/__bench/ingest`)).status !== 200) {
+    await rust.stop();
+    console.error('The Worker was built without its meters: run `make bench` (or `make build EDGE_FEATURES=bench`) first.');
+    process.exit(2);
   }
-} finally {
-  await Promise.all([rust.stop(), rustDirect.stop(), js.stop()]);
+  const directConfig = join(root, '.bench-direct.wrangler.toml');
+  // The same Worker without the queue binding: one D1 insert per visit.
+  writeFileSync(directConfig, readFileSync(join(root, 'wrangler.toml'), 'utf8').split('\n# Visit ingest:')[0]);
+  const rustDirect = await startWorker({ vars: { BENCH: 'on' }, config: directConfig });
+  const js = await startWorker({ config: 'bench/js-reference/wrangler.toml' });
+  try {
+    if (only === 'edge') {
+      await hotPath(rust, rustDirect, js);
+    } else if (only === 'weight') {
+      await snippetWeight(rust, (await newProgram(rust.url)).program);
+    } else if (only === 'size') {
+      await workerSize();
+    } else if (only === 'emails') {
+      await emailsBench(rust);
+    } else if (only === 'views') {
+      await pageViews(rust);
+    } else if (only === 'widget') {
+      const directSeed = await newProgram(rustDirect.url);
+      const visit = (url, seed) => ({ url: `${url}/t/visit`, method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://shop.example' },
+        body: JSON.stringify({ program: seed.program.public_id, code: seed.alice.referral_code, url: 'https://shop.example/?ref=x', referrer: '' }) });
+      await widgetBench(rust, rustDirect, { directSeed, visit });
+    } else {
+      const seed = await newProgram(rust.url);
+      await guarded('weight', () => snippetWeight(rust, seed.program));
+      await guarded('size', workerSize);
+      await guarded('views', () => pageViews(rust));
+      await guarded('emails', () => emailsBench(rust));
+      const ctx = await guarded('edge', () => hotPath(rust, rustDirect, js));
+      if (ctx) {
+        await guarded('widget', () => widgetBench(rust, rustDirect, ctx));
+        await guarded('ingest', () => ingest(rust, rustDirect, ctx));
+      }
+    }
+  } finally {
+    await Promise.all([rust.stop(), rustDirect.stop(), js.stop()]);
+  }
 }
 if (!only) {
   await guarded('scale', scale);
   await guarded('rewards', rewardsBench);
   await guarded('fulfilment', fulfilmentBench);
   await guarded('records', recordsBench);
+  await guarded('storage', storageBench);
 }
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(`\nbench finished in ${minutes} min`);

@@ -12,7 +12,7 @@ pub use model::VisitMsg;
 
 use crate::error::{ApiError, ApiResult};
 use crate::{db, ids};
-use worker::{Env, MessageBatch};
+use worker::{AnalyticsEngineDataPointBuilder, Env, MessageBatch};
 
 /// Queues an accepted visit. Without a `VISITS` binding (a deployment that has
 /// not created the queue) it writes straight to D1 instead, one row per request.
@@ -24,6 +24,29 @@ pub async fn accept(env: &Env, visit: &VisitMsg) -> ApiResult<()> {
             Ok(written(1, db::run(store::insert_visit(&db, visit))).await?)
         }
     }
+}
+
+/// Also writes a counted visit to Workers Analytics Engine when the optional
+/// `VISITS_ANALYTICS` dataset is bound (docs/privacy.md): the program as the index,
+/// code, path, country and referrer host as blobs, 1 as the double. Raw analytics
+/// beyond the retention only, never anything billable (Analytics Engine samples);
+/// absent or failing, it is skipped and the visit goes on.
+pub fn to_analytics(env: &Env, v: &VisitMsg, country: Option<String>) {
+    let Ok(dataset) = env.analytics_engine("VISITS_ANALYTICS") else { return };
+    let point = AnalyticsEngineDataPointBuilder::new()
+        .indexes([v.program_id.as_str()])
+        .add_blob(v.code.as_str())
+        .add_blob(url_part(&v.url, true))
+        .add_blob(country.unwrap_or_default())
+        .add_blob(url_part(&v.referrer, false))
+        .add_double(1)
+        .build();
+    let _ = dataset.write_data_point(&point);
+}
+
+/// A URL's path (`path`) or host, without its query; "" for what is not a URL.
+fn url_part(u: &str, path: bool) -> String {
+    url::Url::parse(u).ok().map(|u| if path { u.path().to_owned() } else { u.host_str().unwrap_or_default().to_owned() }).unwrap_or_default()
 }
 
 /// A visit write, timed by the benchmark's meter when the Worker is built for it.
@@ -115,3 +138,15 @@ async fn write_visits(env: &Env, db: &worker::D1Database, visits: &[VisitMsg]) -
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::url_part;
+
+    #[test]
+    fn analytics_blobs_keep_the_path_and_the_host_only() {
+        assert_eq!(url_part("https://shop.example/pricing?ref=code1&email=a@b.c#x", true), "/pricing");
+        assert_eq!(url_part("https://www.google.com/search?q=shop", false), "www.google.com");
+        assert_eq!(url_part("", false), "");
+        assert_eq!(url_part("not a url", true), "");
+    }
+}

@@ -124,6 +124,9 @@ pub async fn record_visit(req: &Request, cx: &Cx, config: &TrackingConfig, landi
         dedupe::forget_visit(&fingerprint);
         return Err(e);
     }
+    if !visit.bot {
+        ingest::to_analytics(&cx.env, &visit, req.cf().and_then(|cf| cf.country()));
+    }
     Ok(visit.id)
 }
 
