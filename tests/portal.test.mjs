@@ -66,8 +66,9 @@ test('a minted token reads the referrer\'s own link, stats, balances and friend 
   const customer = (await shop.api('GET', '/v1/customers/k-alice-70')).body;
   const stats = (await shop.api('GET', '/v1/customers/k-alice-70/stats')).body;
   const m = r.body;
-  assert.deepEqual(Object.keys(m).sort(), ['balance', 'can_invite', 'currency', 'friend_reward', 'name', 'paid_total', 'pending_balance', 'program', 'referral_code',
-    'referral_link', 'referrals', 'short_link', 'qr_svg', 'stats'].sort());
+  assert.deepEqual(Object.keys(m).sort(), ['balance', 'can_invite', 'currency', 'friend_reward', 'name', 'paid_total', 'pending_balance', 'program', 'promotion_code',
+    'referral_code', 'referral_link', 'referrals', 'short_link', 'qr_svg', 'stats'].sort());
+  assert.equal(m.promotion_code, null, 'a Stripe promotion code is a friend\'s (docs/fulfilment.md)');
   assert.equal(m.can_invite, false, 'e-mails are off: no invitations');
   assert.match(m.qr_svg, /^<\?xml[^>]*\?><svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, 'the QR code of the link, as SVG (decoded in tests/widget.test.mjs)');
   assert.equal(m.name, 'Alice');
