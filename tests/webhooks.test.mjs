@@ -82,8 +82,11 @@ test('a failing endpoint gets retries until it succeeds, with one stable webhook
   await api('POST', '/v1/customers', { key: 'c1', email: 'c1@example.com' });
   await receiver.waitUntil((r) => r.length === 1);
 
-  const log1 = await api('GET', `/v1/webhooks/${hook.body.id}/deliveries`);
-  const [d1] = log1.body.data;
+  // The receiver answers before the Worker records the attempt: wait for the record.
+  const d1 = await eventually(async () => {
+    const [d] = (await api('GET', `/v1/webhooks/${hook.body.id}/deliveries`)).body.data;
+    return d?.attempts.length > 0 && d;
+  });
   assert.equal(d1.status, 'pending');
   assert.equal(d1.attempts[0].response_code, 500);
   assert.equal(d1.attempts[0].response_body, 'boom');
@@ -184,6 +187,8 @@ test('an endpoint that fails every attempt is disabled, and says why', async () 
   const hook = await api('POST', '/v1/webhooks', { name: 'Dead', url: receiver.url, events: ['customer.created'] });
   await api('POST', '/v1/customers', { key: 'c', email: 'c@example.com' });
   await receiver.waitUntil((r) => r.length === 1);
+  // The first attempt (sent after the response) holds its lease until it is recorded: wait for that.
+  await eventually(async () => (await api('GET', `/v1/webhooks/${hook.body.id}/deliveries`)).body.data[0]?.attempts.length > 0);
   for (let n = 2; n <= 8; n++) {
     await retryNow();
     await receiver.waitUntil((r) => r.length === n);

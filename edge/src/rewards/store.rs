@@ -160,7 +160,8 @@ const VIEW_SQL: &str = "json_object('id', r.id, 'customer', json_object('key', r
     'referred_customer', CASE WHEN r.referred_key IS NULL THEN NULL ELSE json_object('key', r.referred_key) END, 'kind', r.kind, 'amount', r.amount,
     'currency', r.currency, 'status', r.status, 'flags', json(r.flags), 'transaction_key', r.transaction_key,
     'available_at', TIME(r.available_at), 'created_at', TIME(r.created_at), 'decided_at', TIME(r.decided_at),
-    'reason', r.reason, 'payout_id', r.payout_id)";
+    'reason', r.reason, 'payout_id', r.payout_id,
+    'milestone', CASE WHEN r.milestone IS NULL THEN NULL ELSE json_object('friends', r.milestone) END)";
 
 /// `time::rfc3339` in SQL: whole seconds by strftime, milliseconds by integer arithmetic.
 fn rfc3339_sql(column: &str) -> String {
