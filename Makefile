@@ -54,7 +54,7 @@ soak: tools-test build
 
 # The dashboard's screenshots in docs/ (docs/dashboard.md), retaken by its end-to-end test.
 screenshots: tools-test build
-	SCREENSHOTS=1 node --test tests/dashboard.test.mjs tests/dashboard_audit.test.mjs tests/dashboard_import.test.mjs tests/dashboard_emails.test.mjs tests/widget.test.mjs tests/emails.test.mjs
+	SCREENSHOTS=1 node --test tests/dashboard.test.mjs tests/dashboard_audit.test.mjs tests/dashboard_import.test.mjs tests/dashboard_emails.test.mjs tests/widget.test.mjs tests/emails.test.mjs tests/team.test.mjs
 
 # The Worker's shape, from its parsed source (tools/structure): no import cycle between
 # files, no two top-level modules using each other, SQL only in store.rs and db.rs, no

@@ -290,6 +290,11 @@ test('dashboard: sign-in by e-mail code; a member sees every control their role 
     await form.getByLabel('Shop A').check();
     await form.getByRole('button', { name: 'Invite' }).click();
     await owner.getByText(/dash@team\.example as billing \(Shop A\)/).waitFor();
+    if (process.env.SCREENSHOTS === '1') {
+      // `make screenshots`: the Team screen for docs/dashboard.md.
+      await owner.evaluate(() => { document.activeElement?.blur(); document.getElementById('status').textContent = ''; });
+      await owner.screenshot({ path: new URL('../docs/screenshots/23-team.png', import.meta.url).pathname, fullPage: true });
+    }
     const team = await admin('GET', '/v1/team');
     assert.deepEqual(team.body.invitations.find((i) => i.email === 'dash@team.example').programs, [shopA.program.id]);
     // The audit log's Who filter lists the people.
