@@ -44,6 +44,12 @@ export function deny(control, action) {
   return control;
 }
 
+/** A link (which cannot be disabled), or in its place the reason the role lacks `action`. */
+export function linkOr(action, link) {
+  const why = lacks(action);
+  return why ? h('p', { class: 'hint reason' }, why) : link;
+}
+
 /** A whole form or card read-only (a disabled fieldset) with the reason above it, when the role lacks `action`. */
 export function guarded(action, ...content) {
   const why = lacks(action);

@@ -2,7 +2,7 @@
 import { api, listPage, programPath } from '../api.js';
 import { h, card, pagedTable, copyButton, money, date, failure, field, onSubmit, announce, attempt, confirmed } from '../dom.js';
 import * as importer from './customers/importer.js';
-import { deny, lacks } from '../session.js';
+import { deny, linkOr } from '../session.js';
 
 const PAGE = 50;
 /** Column headings, with what each amount means as a tooltip. */
@@ -93,9 +93,7 @@ export async function render(container, program) {
     head: COLUMNS, row, fetchPage: (cursor) => listPage(base, { limit: PAGE }, cursor), moreLabel: 'Load more customers',
     empty: 'No customers yet. Install the snippet, create customers with the API (Integration tab) or import them below.',
   });
-  // A link cannot be disabled: without the export right it is not shown, and the reason is.
-  const download = lacks('exports') ? h('p', { class: 'hint reason' }, lacks('exports'))
-    : h('a', { class: 'button secondary', href: programPath(program.id, '/customers.csv'), download: 'customers.csv' }, 'Download CSV');
+  const download = linkOr('exports', h('a', { class: 'button secondary', href: programPath(program.id, '/customers.csv'), download: 'customers.csv' }, 'Download CSV'));
   container.replaceChildren(card({ id: 'customers', title: 'Customers' },
     h('p', { class: 'muted' }, 'Customers arrive through the snippet’s signups, your backend’s API calls and imports. Pending rewards wait for their hold or your review (Rewards tab); the balance is approved and not yet paid: what you owe now.'),
     h('div', { class: 'actions' }, download), table.el),

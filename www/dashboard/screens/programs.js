@@ -1,7 +1,7 @@
 // Programs: the list, with the way to create one.
 import { api } from '../api.js';
 import { h, date } from '../dom.js';
-import { lacks } from '../session.js';
+import { linkOr } from '../session.js';
 
 export async function render(main) {
   const { data } = await api('GET', '/v1/programs');
@@ -18,7 +18,7 @@ export async function render(main) {
       )))))
     : h('p', {}, 'No programs yet. Create your first Refer-a-Friend program: it takes a name and your website’s address.');
   main.replaceChildren(
-    h('div', { class: 'head' }, h('h1', {}, 'Programs'), lacks('create_program') ? h('p', { class: 'hint reason' }, lacks('create_program')) : h('a', { class: 'button', href: '#/new' }, 'Create program')),
+    h('div', { class: 'head' }, h('h1', {}, 'Programs'), linkOr('create_program', h('a', { class: 'button', href: '#/new' }, 'Create program'))),
     h('section', { class: 'card', 'aria-label': 'Your programs' }, list),
   );
 }

@@ -3,7 +3,7 @@
 // and the payouts made.
 import { api, listPage, programPath } from '../api.js';
 import { h, card, pagedTable, field, onSubmit, announce, attempt, money, toMinor, currencyDigits, date, dateTime } from '../dom.js';
-import { deny, lacks } from '../session.js';
+import { deny, linkOr } from '../session.js';
 
 /** Each fraud flag in the owner's words (the API's names: docs/dashboard.md, Rewards). */
 const FLAG_WORDS = {
@@ -29,10 +29,9 @@ export async function render(container, program) {
   container.replaceChildren(
     h('nav', { 'aria-label': 'Rewards sections' }, h('ul', { class: 'toc' },
       [['review', 'Review queue'], ['payables', 'Payables'], ['payouts', 'Payouts']].map(([id, label]) => h('li', {}, h('a', { href: `#${id}` }, label))))),
-    // Links cannot be disabled: without the export right they are not shown, and the reason is.
-    lacks('exports') ? h('p', { class: 'hint reason' }, lacks('exports')) : h('div', { class: 'actions downloads' },
+    linkOr('exports', h('div', { class: 'actions downloads' },
       [['rewards', 'Download rewards CSV'], ['payouts', 'Download payouts CSV'], ['transactions', 'Download sales CSV']].map(([file, label]) =>
-        h('a', { class: 'button secondary', href: programPath(program.id, `/${file}.csv`), download: `${file}.csv` }, label))),
+        h('a', { class: 'button secondary', href: programPath(program.id, `/${file}.csv`), download: `${file}.csv` }, label)))),
     queue.card, payables.card, payouts.card);
   await Promise.all([queue.reload(), failed.reload(), payables.reload(), payouts.reload()]);
 }
